@@ -1,0 +1,3 @@
+from rewind_agent.runner import main
+
+main()

@@ -1,0 +1,161 @@
+"""Back end for CPython 3.12+: sys.monitoring (PEP 669).
+
+Callbacks get a code object, not a frame, so the frame is sys._getframe(1). Code outside the
+recorded scope answers DISABLE, which switches that event off at that location for good.
+LINE does not fire when a backward jump lands on the same line, and may not fire for the
+first line of a one-line function (lambda, generator expression); settrace reports a line in
+both cases. JUMP fills in the first, `_first_line` the second, so both back ends give the
+same stream.
+"""
+
+import sys
+
+mon = getattr(sys, "monitoring", None)
+_getframe = sys._getframe
+
+
+class MonitoringBackend:
+    name = "sys.monitoring"
+
+    def __init__(self, rec):
+        self.rec = rec
+        self.tool = None
+        self._lines = {}  # code -> (offset -> line) for JUMP
+
+    def start(self):
+        for tool in (mon.DEBUGGER_ID, 3, 4, 5):
+            if mon.get_tool(tool) is None:
+                break
+        else:
+            raise RuntimeError("every sys.monitoring tool id is taken")
+        mon.use_tool_id(tool, "rewind")
+        self.tool = tool
+        E = mon.events
+        for event, fn in ((E.PY_START, self._start), (E.PY_RESUME, self._resume),
+                          (E.PY_THROW, self._throw), (E.PY_RETURN, self._return),
+                          (E.PY_YIELD, self._yield), (E.PY_UNWIND, self._unwind),
+                          (E.LINE, self._line), (E.JUMP, self._jump), (E.RAISE, self._raise)):
+            mon.register_callback(tool, event, fn)
+        mon.set_events(tool, E.PY_START | E.PY_RESUME | E.PY_THROW | E.PY_RETURN | E.PY_YIELD
+                       | E.PY_UNWIND | E.LINE | E.JUMP | E.RAISE)
+
+    def stop(self):
+        if self.tool is not None:
+            mon.set_events(self.tool, 0)
+            mon.free_tool_id(self.tool)
+            self.tool = None
+
+    def _start(self, code, offset):
+        rec = self.rec
+        try:
+            info = rec.code_info(code)
+            if info is None:
+                return mon.DISABLE
+            frame = _getframe(1)
+            caller = frame.f_back
+            if caller is not None:
+                self._first_line(caller)
+            rec.on_call(frame, info)
+        except Exception:
+            rec.fail(self)
+
+    def _resume(self, code, offset):
+        rec = self.rec
+        try:
+            info = rec.code_info(code)
+            if info is None:
+                return mon.DISABLE
+            st = rec.frames.get(id(_getframe(1)))
+            if st is not None:
+                rec.on_resume(st)
+        except Exception:
+            rec.fail(self)
+
+    _throw = lambda self, code, offset, exc: self._resume(code, offset)
+
+    def _first_line(self, frame):
+        """Before any other event of a frame that has had no line event, report the line it is
+        on, as settrace would have at its start. Returns the frame's state."""
+        st = self.rec.frames.get(id(frame))
+        if st is not None and st.fresh:
+            self.rec.on_line(frame, st, frame.f_lineno)
+        return st
+
+    def _return(self, code, offset, value):
+        try:
+            st = self._first_line(_getframe(1))
+            if st is not None:
+                self.rec.on_return(st, value)
+            elif self.rec.code_info(code) is None:
+                return mon.DISABLE
+        except Exception:
+            self.rec.fail(self)
+
+    def _yield(self, code, offset, value):
+        try:
+            st = self._first_line(_getframe(1))
+            if st is not None:
+                self.rec.on_yield(st, value)
+            elif self.rec.code_info(code) is None:
+                return mon.DISABLE
+        except Exception:
+            self.rec.fail(self)
+
+    def _unwind(self, code, offset, exc):
+        try:
+            st = self._first_line(_getframe(1))
+            if st is not None:
+                self.rec.on_unwind(st)
+        except Exception:
+            self.rec.fail(self)
+
+    def _raise(self, code, offset, exc):
+        try:
+            st = self._first_line(_getframe(1))
+            if st is not None:
+                self.rec.on_exception(st, exc)
+        except Exception:
+            self.rec.fail(self)
+
+    def _line(self, code, line):
+        rec = self.rec
+        try:
+            frame = _getframe(1)
+            st = rec.frames.get(id(frame))
+            if st is not None:
+                rec.on_line(frame, st, line)
+            elif rec.code_info(code) is None:
+                return mon.DISABLE
+        except Exception:
+            rec.fail(self)
+
+    def _jump(self, code, src, dest):
+        """settrace reports a line after every backward jump; LINE misses the ones that stay
+        on their line. Every other jump is switched off where it stands."""
+        rec = self.rec
+        try:
+            if dest >= src:
+                return mon.DISABLE
+            lines = self._lines.get(code)
+            if lines is None:
+                if rec.code_info(code) is None:
+                    return mon.DISABLE
+                lines = self._lines[code] = _offset_lines(code)
+            line = lines.get(dest)
+            if line is None or line != lines.get(src):
+                return mon.DISABLE
+            frame = _getframe(1)
+            st = rec.frames.get(id(frame))
+            if st is not None:
+                rec.on_line(frame, st, line)
+        except Exception:
+            rec.fail(self)
+
+
+def _offset_lines(code):
+    out = {}
+    for start, end, line in code.co_lines():
+        if line is not None:
+            for off in range(start, end, 2):
+                out[off] = line
+    return out

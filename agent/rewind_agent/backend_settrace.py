@@ -1,0 +1,78 @@
+"""Back end for CPython 3.9-3.11: sys.settrace and threading.settrace.
+
+settrace calls a global function at every frame start ('call', also when a generator
+resumes); for in-scope code it returns a per-frame local function that gets 'line',
+'return' and 'exception'. Out-of-scope frames return None and cost nothing more.
+"""
+
+import dis
+import sys
+import threading
+
+_IMPLICIT_STOP = frozenset(dis.opmap[n] for n in ("SEND", "FOR_ITER", "YIELD_FROM",
+                                                   "END_ASYNC_FOR", "GET_ANEXT")
+                           if n in dis.opmap)
+_STOPS = (StopIteration, StopAsyncIteration)
+
+
+class SettraceBackend:
+    name = "settrace"
+
+    def __init__(self, rec):
+        self.rec = rec
+
+    def start(self):
+        threading.settrace(self._global)
+        sys.settrace(self._global)
+
+    def stop(self):
+        sys.settrace(None)
+        threading.settrace(None)
+
+    def _global(self, frame, event, arg):
+        if event != "call":
+            return None
+        rec = self.rec
+        try:
+            if not rec.enabled:
+                return None
+            info = rec.code_info(frame.f_code)
+            if info is None:
+                return None
+            if info.generator:
+                st = rec.frames.get(id(frame))
+                if st is not None and st.suspended and st.info is info:
+                    rec.on_resume(st)
+                    return self._local(st)
+            return self._local(rec.on_call(frame, info))
+        except Exception:
+            rec.fail(self)
+            return None
+
+    def _local(self, st):
+        rec = self.rec
+        on_line = rec.on_line
+
+        def local(frame, event, arg):
+            try:
+                if event == "line":
+                    st.raised = False
+                    on_line(frame, st, frame.f_lineno)
+                elif event == "return":
+                    if st.raised and arg is None:
+                        rec.on_unwind(st)
+                    else:
+                        rec.on_return(st, arg, frame)
+                elif event == "exception":
+                    exc = arg[1]
+                    if isinstance(exc, _STOPS) and \
+                            frame.f_code.co_code[frame.f_lasti] in _IMPLICIT_STOP:
+                        return local  # the end of an await / yield from, not a raise
+                    st.raised = True
+                    rec.on_exception(st, exc)
+            except Exception:
+                rec.fail(self)
+                return None
+            return local if rec.enabled else None
+
+        return local

@@ -1,0 +1,426 @@
+"""The recorder core shared by both back ends: tables, frames, change detection, emission.
+
+A back end (backend_settrace.py, backend_monitoring.py) turns interpreter callbacks into calls
+of the `on_*` methods here; everything it records goes through this module, which is why both
+back ends produce the same stream. Nothing here may raise into the traced program: back ends
+wrap their callbacks, and `fail()` turns recording off on an internal error.
+"""
+
+import math
+import os
+import re
+import sys
+import threading
+
+from . import wire
+from .static import LineInfo
+from .values import ATOMS, REDACTED, Serializer, type_name
+from .wire import (CALL, CODE, END, EXCEPTION, FILE, LINE, NAME, OUTPUT, RESUME, RETURN,
+                   THREAD, THREAD_END, UNWIND, YIELD, T_UNBOUND)
+
+_MISSING = object()
+_UNBOUND = wire.array([wire.uint(T_UNBOUND)])
+_copysign = math.copysign
+_get_ident = threading.get_ident
+_EQ_TYPES = frozenset([int, str, bytes, bool, type(None)])
+_GEN_FLAGS = 0x20 | 0x80 | 0x200  # CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR
+_FUNCTION_FLAG = 0x02  # CO_NEWLOCALS: a function body, as opposed to a module or class body
+
+SECRET_PATTERNS = ("password", "passwd", "secret", "token", "api_key", "apikey",
+                   "authorization", "credential", "private_key")
+
+
+class Config:
+    def __init__(self, include=(), exclude=(), max_depth=3, max_items=100, max_string=1000,
+                 secrets=SECRET_PATTERNS):
+        self.include = list(include)
+        self.exclude = list(exclude)
+        self.max_depth = max_depth
+        self.max_items = max_items
+        self.max_string = max_string
+        self.secrets = list(secrets)
+
+
+class CodeInfo:
+    """Per code object: its id in the stream and what its lines can change."""
+
+    __slots__ = ("id", "code", "lines", "function", "cells", "generator")
+
+    def __init__(self, cid, code):
+        self.id = cid
+        self.code = code
+        self.lines = None  # LineInfo, computed at the first line event
+        self.function = bool(code.co_flags & _FUNCTION_FLAG)
+        self.cells = code.co_cellvars + code.co_freevars
+        self.generator = bool(code.co_flags & _GEN_FLAGS)
+
+
+class FrameState:
+    """What the recorder remembers about one live (or suspended) frame."""
+
+    __slots__ = ("id", "key", "info", "snap", "enc", "mut", "prev", "exc", "suspended", "raised",
+                 "fresh")
+
+    def __init__(self, fid, key, info):
+        self.id = fid
+        self.key = key  # id() of the frame object
+        self.info = info
+        self.snap = {}  # name -> last seen object
+        self.enc = {}  # name -> last encoding, for values that can change in place
+        self.mut = set()  # names whose value can change in place
+        self.prev = None  # line of this frame's previous line event
+        self.exc = 0  # id() of the exception this frame is handling or unwinding with
+        self.suspended = False
+        self.raised = False  # settrace: an exception event came after the last line event
+        self.fresh = True  # no line event yet
+
+
+class Recorder:
+    def __init__(self, writer, config, scope):
+        self.w = writer
+        self.config = config
+        self.scope = scope
+        self.lock = threading.Lock()
+        self.enabled = True
+        self._files = {}  # co_filename -> file id, or None when out of scope
+        self._codes = {}  # code object -> CodeInfo, or None when out of scope
+        self._names = {}  # str -> name id
+        self._threads = {}  # thread ident -> thread id
+        self._thread_local = threading.local()
+        self._cur_thread = None
+        self.frames = {}  # id(frame) -> FrameState
+        self.last = None  # FrameState of the most recent event, on any thread
+        self._unwinding = {}  # thread ident -> id() of the exception last unwound on it
+        self._next_frame = 1
+        self._secret_re = re.compile("|".join(re.escape(s) for s in config.secrets), re.I) \
+            if config.secrets else None
+        self._secret_cache = {}
+        self.values = Serializer(self.name_id, self.secret, config.max_depth,
+                                 config.max_items, config.max_string)
+        self.encode = self.values.encode
+
+    # -- tables: every name is defined in the stream before its first use ---------------------
+    def name_id(self, s):
+        nid = self._names.get(s)
+        if nid is None:
+            nid = self._names[s] = len(self._names)
+            try:
+                enc = wire.text(s)
+            except UnicodeEncodeError:
+                enc = wire.text(s.encode("utf-8", "backslashreplace").decode("utf-8"))
+            self._raw(wire.array([wire.uint(NAME), wire.uint(nid), enc]))
+        return nid
+
+    def secret(self, name):
+        r = self._secret_cache.get(name)
+        if r is None:
+            r = self._secret_cache[name] = bool(self._secret_re and self._secret_re.search(name))
+        return r
+
+    def code_info(self, code):
+        """The CodeInfo of an in-scope code object, None if out of scope."""
+        try:
+            return self._codes[code]
+        except KeyError:
+            pass
+        fid = self._file_id(code.co_filename)
+        info = None
+        if fid is not None:
+            cid = len(self._codes)
+            info = CodeInfo(cid, code)
+            self._raw(wire.array([
+                wire.uint(CODE), wire.uint(cid), wire.uint(fid), wire.text(code.co_name),
+                wire.text(getattr(code, "co_qualname", code.co_name)),
+                wire.uint(code.co_firstlineno)]))
+        self._codes[code] = info
+        return info
+
+    def _file_id(self, filename):
+        if filename in self._files:
+            return self._files[filename]
+        path = filename if filename.startswith("<") else os.path.abspath(filename)
+        fid = None
+        if self.scope.wants(path):
+            fid = sum(1 for v in self._files.values() if v is not None)
+            self._raw(wire.array([wire.uint(FILE), wire.uint(fid), wire.text(path),
+                                  _source(path)]))
+        self._files[filename] = fid
+        return fid
+
+    # -- emission -------------------------------------------------------------------------------
+    def _raw(self, data):
+        """Emit a context-free event (a table entry)."""
+        with self.lock:
+            if self.enabled:
+                self.w.write(data)
+
+    def emit(self, data):
+        """Emit an event that happens on the calling thread."""
+        ident = _get_ident()
+        with self.lock:
+            if not self.enabled:
+                return
+            if ident != self._cur_thread:
+                self._switch(ident)
+            self.w.write(data)
+
+    def _switch(self, ident):
+        tid = self._threads.get(ident)
+        if tid is None:
+            tid = self._threads[ident] = len(self._threads) + 1
+            t = threading._active.get(ident)
+            name = t.__dict__.get("_name") if t is not None else None
+            self.w.write(wire.array([wire.uint(THREAD), wire.uint(tid),
+                                     wire.text(name if type(name) is str else "Thread-%d" % tid)]))
+            # Thread-local storage dies with the thread; the sentinel's finalizer reports it.
+            self._thread_local.sentinel = _ThreadSentinel(self, tid)
+        else:
+            self.w.write(wire.array([wire.uint(THREAD), wire.uint(tid)]))
+        self._cur_thread = ident
+
+    def thread_ended(self, tid):
+        self._raw(wire.array([wire.uint(THREAD_END), wire.uint(tid)]))
+
+    # -- events ---------------------------------------------------------------------------------
+    def on_call(self, frame, info):
+        """A new frame of in-scope code starts: emit CALL with its arguments."""
+        st = FrameState(self._next_frame, id(frame), info)
+        self._next_frame += 1
+        self.frames[st.key] = st
+        code = info.code
+        nargs = code.co_argcount + code.co_kwonlyargcount
+        flags = code.co_flags
+        nargs += bool(flags & 0x04) + bool(flags & 0x08)  # *args, **kwargs
+        out = [wire.uint(CALL), wire.uint(st.id), wire.uint(info.id)]
+        if info.function:
+            loc = frame.f_locals
+            for name in code.co_varnames[:nargs]:
+                v = loc.get(name, _MISSING)
+                if v is not _MISSING:
+                    out.append(wire.uint(self.name_id(name)))
+                    out.append(self._remember(st, name, v))
+        self.last = st
+        self.emit(wire.array(out))
+        return st
+
+    def on_resume(self, st):
+        st.suspended = False
+        self.last = st
+        self.emit(wire.array([wire.uint(RESUME), wire.uint(st.id)]))
+
+    def on_line(self, frame, st, line):
+        st.fresh = False
+        prev = st.prev
+        st.prev = line
+        if prev is None:
+            data = wire.uint(line)
+        else:
+            lines = st.info.lines
+            if lines is None:
+                lines = st.info.lines = LineInfo(st.info.code)
+            full = self.last is not st or prev in lines.calls
+            ch = self._changes(frame, st, lines.stores.get(prev, ()), full)
+            data = wire.array([wire.uint(LINE), wire.uint(line)] + ch) if ch else wire.uint(line)
+        self.last = st
+        self.emit(data)
+
+    def on_return(self, st, value, frame=None):
+        """A frame returns (value) or, for a generator, yields (`frame` given to tell)."""
+        out = [wire.uint(RETURN), self.encode(value)]
+        if frame is not None and st.info.generator and _is_yield(frame):
+            out[0] = wire.uint(YIELD)
+            st.suspended = True
+        self.end_frame(st, out)
+
+    def on_yield(self, st, value):
+        st.suspended = True
+        self.end_frame(st, [wire.uint(YIELD), self.encode(value)])
+
+    def on_unwind(self, st):
+        self._unwinding[_get_ident()] = st.exc
+        self.end_frame(st, [wire.uint(UNWIND)])
+
+    def end_frame(self, st, out):
+        if not st.suspended:
+            self._forget(st)
+        self.last = st
+        self.emit(wire.array(out))
+
+    def _forget(self, st):
+        if self.frames.get(st.key) is st:
+            del self.frames[st.key]
+
+    def on_exception(self, st, exc):
+        """An exception is raised in, or propagates into, the frame of `st`."""
+        propagated = st.exc == id(exc) or self._unwinding.get(_get_ident()) == id(exc)
+        st.exc = id(exc)
+        t = type(exc)
+        self.last = st
+        self.emit(wire.array([wire.uint(EXCEPTION), wire.uint(self.name_id(type_name(t))),
+                              _message(exc), wire.TRUE if propagated else wire.FALSE]))
+
+    def on_output(self, stream, s):
+        self.emit(wire.array([wire.uint(OUTPUT), wire.uint(stream),
+                              wire.text(s.encode("utf-8", "replace").decode("utf-8"))]))
+
+    def finish(self, status, exc=None):
+        """The program is over: write END and close the stream."""
+        with self.lock:
+            if not self.enabled:
+                return
+            self.w.write(wire.array([wire.uint(END), wire.integer(status),
+                                     wire.NIL if exc is None else exc]))
+            self.enabled = False
+            self.w.close()
+
+    def fail(self, backend):
+        """An error of the agent's own: stop recording, let the program carry on untraced."""
+        with self.lock:
+            self.enabled = False
+        try:
+            backend.stop()
+        except Exception:
+            pass
+        if os.environ.get("REWIND_AGENT_DEBUG"):
+            import traceback
+            traceback.print_exc()
+
+    def describe_exception(self, exc):
+        return wire.array([wire.uint(self.name_id(type_name(type(exc)))), _message(exc)])
+
+    # -- change detection -----------------------------------------------------------------------
+    def _remember(self, st, name, v):
+        """Record v as the current value of `name`; return its encoding (redacted if secret)."""
+        st.snap[name] = v
+        if type(v) in ATOMS:
+            st.mut.discard(name)
+            st.enc.pop(name, None)
+            return REDACTED if self.secret(name) else self.encode(v)
+        enc = self.encode(v)
+        st.mut.add(name)
+        st.enc[name] = enc
+        return REDACTED if self.secret(name) else enc
+
+    def _changes(self, frame, st, stores, full):
+        """Names and encodings of the locals that changed since the frame's previous event."""
+        loc = frame.f_locals
+        if not st.info.function and type(loc) is not dict:
+            # 3.13+: inside a comprehension inlined into a module or class body, f_locals shows
+            # only the comprehension's variables. Look at the module's namespace instead.
+            if st.info.code.co_name != "<module>":
+                return []
+            loc = frame.f_globals
+        if full:
+            if st.info.function:
+                names = set(stores)
+                names.update(st.mut)
+                names.update(st.info.cells)
+            else:  # module or class body: its namespace can change from anywhere
+                names = [n for n in loc if not (n.startswith("__") and n.endswith("__"))]
+                names.extend(n for n in st.snap if n not in loc)
+        else:
+            names = stores
+        out = []
+        snap = st.snap
+        for name in names:
+            v = loc.get(name, _MISSING)
+            old = snap.get(name, _MISSING)
+            if v is old:
+                if v is _MISSING or name not in st.mut:
+                    continue
+                enc = self.encode(v)
+                if enc == st.enc[name]:
+                    continue
+                st.enc[name] = enc
+                out.append(wire.uint(self.name_id(name)))
+                out.append(REDACTED if self.secret(name) else enc)
+                continue
+            if v is _MISSING:
+                del snap[name]
+                st.mut.discard(name)
+                st.enc.pop(name, None)
+                out.append(wire.uint(self.name_id(name)))
+                out.append(_UNBOUND)
+                continue
+            t = type(v)
+            if t is type(old):
+                if t in _EQ_TYPES:
+                    if v == old:
+                        snap[name] = v
+                        continue
+                elif t is float:
+                    if v == old and (v or _copysign(1.0, v) == _copysign(1.0, old)):
+                        snap[name] = v
+                        continue
+                elif t not in ATOMS:
+                    enc = self.encode(v)
+                    if enc == st.enc.get(name):
+                        snap[name] = v
+                        continue
+                    snap[name] = v
+                    st.enc[name] = enc
+                    out.append(wire.uint(self.name_id(name)))
+                    out.append(REDACTED if self.secret(name) else enc)
+                    continue
+            out.append(wire.uint(self.name_id(name)))
+            out.append(self._remember(st, name, v))
+        return out
+
+
+class _ThreadSentinel:
+    __slots__ = ("rec", "tid")
+
+    def __init__(self, rec, tid):
+        self.rec = rec
+        self.tid = tid
+
+    def __del__(self):
+        try:
+            self.rec.thread_ended(self.tid)
+        except Exception:
+            pass
+
+
+def _is_yield(frame):
+    """On settrace, a 'return' event of a generator frame is a yield if it stops on a yield."""
+    code = frame.f_code
+    i = frame.f_lasti
+    return 0 <= i < len(code.co_code) and code.co_code[i] == _YIELD_VALUE
+
+
+import dis as _dis  # noqa: E402  (only the opcode number is needed)
+
+_YIELD_VALUE = _dis.opmap["YIELD_VALUE"]
+
+
+def _message(exc):
+    """str(exc) when computing it cannot run user code, else nil (the reader shows args)."""
+    t = type(exc)
+    try:
+        args = exc.args if type(exc.args) is tuple else ()
+    except Exception:
+        args = ()
+    if not all(type(a) in _EQ_TYPES or type(a) is float for a in args):
+        return wire.NIL
+    strf = t.__str__
+    if type_name(t).count(".") == 0 or strf is BaseException.__str__:
+        try:
+            return wire.text(strf(exc).encode("utf-8", "replace").decode("utf-8"))
+        except Exception:
+            return wire.NIL
+    return wire.NIL
+
+
+def _source(path):
+    """The file's text, embedded so that a recording opens without the sources."""
+    if path.startswith("<"):
+        return wire.NIL
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return wire.NIL
+    try:
+        return wire.text(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        return wire.text(data.decode("latin-1"))

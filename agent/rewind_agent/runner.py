@@ -1,0 +1,283 @@
+"""Run a script or module under the recorder exactly as `python script.py` / `python -m mod`.
+
+The program gets the real __main__ module, the sys.argv and sys.path[0] Python would give it,
+its own exit status and its own traceback (the agent's frames are cut from it). Output is
+observed by replacing sys.stdout/sys.stderr with TextIOWrappers over the same buffers, so the
+file descriptors, their buffering and isatty() stay the program's.
+"""
+
+import atexit
+import builtins
+import io
+import os
+import platform
+import signal
+import sys
+import time
+
+from . import wire
+from .core import Config, Recorder
+from .scope import Scope
+from .transport import RawWriter
+
+_AGENT_DIR = os.path.dirname(os.path.realpath(__file__))
+
+USAGE = """usage: python3 -m rewind_agent [options] [--] script.py [args...]
+       python3 -m rewind_agent [options] -m module [args...]
+
+Record a Python program into a raw Rewind stream (turn it into a recording with
+`rewind import FILE -o REC`).
+
+options:
+  -o, --out FILE        raw stream to write (default: trace.raw)
+  --include GLOB        record files matching GLOB, even in the standard library
+  --exclude GLOB        do not record files matching GLOB
+  --max-depth N         nesting depth of recorded values (default 3)
+  --max-items N         items per container (default 100)
+  --max-string N        characters per string (default 1000)
+  --secret PATTERN      also redact variables whose name contains PATTERN
+"""
+
+
+class UsageError(Exception):
+    pass
+
+
+def parse_args(argv):
+    """Returns (options dict, module or None, program argv)."""
+    opts = {"out": "trace.raw", "include": [], "exclude": [], "secret": [],
+            "max_depth": 3, "max_items": 100, "max_string": 1000}
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--":
+            i += 1
+            break
+        if a in ("-h", "--help"):
+            raise UsageError(None)
+        if a == "-m":
+            if i + 1 >= len(argv):
+                raise UsageError("-m needs a module name")
+            return opts, argv[i + 1], argv[i + 1:]
+        if not a.startswith("-") or a == "-":
+            break
+        key, eq, val = a.partition("=")
+        name = {"-o": "out", "--out": "out", "--include": "include", "--exclude": "exclude",
+                "--max-depth": "max_depth", "--max-items": "max_items",
+                "--max-string": "max_string", "--secret": "secret"}.get(key)
+        if name is None:
+            raise UsageError("unknown option %s" % key)
+        if not eq:
+            i += 1
+            if i >= len(argv):
+                raise UsageError("%s needs a value" % key)
+            val = argv[i]
+        if name in ("include", "exclude", "secret"):
+            opts[name].append(val)
+        elif name.startswith("max_"):
+            try:
+                opts[name] = int(val)
+                if opts[name] < 1:
+                    raise ValueError
+            except ValueError:
+                raise UsageError("%s needs a positive number, not %r" % (key, val))
+        else:
+            opts[name] = val
+        i += 1
+    if i >= len(argv):
+        raise UsageError("no script to run")
+    return opts, None, argv[i:]
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if _AGENT_DIR_PARENT in sys.path:
+        sys.path.remove(_AGENT_DIR_PARENT)
+    try:
+        opts, module, prog_argv = parse_args(argv)
+    except UsageError as e:
+        if e.args[0] is None:
+            sys.stdout.write(USAGE)
+            sys.exit(0)
+        sys.stderr.write("rewind_agent: %s\n%s" % (e.args[0], USAGE.split("\n\n")[0] + "\n"))
+        sys.exit(2)
+    if module is None:
+        script = prog_argv[0]
+        if not os.path.isfile(script):
+            # Python's own message and status for a script it cannot open.
+            sys.stderr.write("%s: can't open file %r: [Errno 2] No such file or directory\n"
+                             % (sys.executable, os.path.abspath(script)))
+            sys.exit(2)
+    try:
+        writer = RawWriter(opts["out"])
+    except OSError as e:
+        sys.stderr.write("rewind_agent: cannot write %s: %s\n" % (opts["out"], e.strerror))
+        sys.exit(2)
+    config = Config(include=opts["include"], exclude=opts["exclude"],
+                    max_depth=opts["max_depth"], max_items=opts["max_items"],
+                    max_string=opts["max_string"],
+                    secrets=list(Config().secrets) + opts["secret"])
+    rec = Recorder(writer, config, Scope(config.include, config.exclude))
+    _Session(rec, module, prog_argv).run()
+
+
+_AGENT_DIR_PARENT = os.path.dirname(_AGENT_DIR)
+
+
+def choose_backend(rec):
+    """The one place that picks a back end: sys.monitoring where it exists (3.12+)."""
+    if sys.version_info >= (3, 12) and not os.environ.get("REWIND_FORCE_SETTRACE"):
+        from .backend_monitoring import MonitoringBackend
+        return MonitoringBackend(rec)
+    from .backend_settrace import SettraceBackend
+    return SettraceBackend(rec)
+
+
+class _Session:
+    def __init__(self, rec, module, argv):
+        self.rec = rec
+        self.module = module
+        self.argv = argv
+        self.status = 0
+        self.uncaught = None
+        self.sigint = False
+        self.backend = choose_backend(rec)
+
+    def run(self):
+        rec = self.rec
+        rec._raw(wire.array([wire.uint(wire.HELLO), wire.uint(wire.VERSION), wire.plain({
+            "argv": ([sys.executable, "-m"] if self.module else [sys.executable]) + self.argv,
+            "cwd": os.getcwd(),
+            "python": platform.python_version(),
+            "implementation": platform.python_implementation(),
+            "platform": platform.platform(),
+            "pid": os.getpid(),
+            "start": time.time(),
+            "backend": self.backend.name,
+            "module": self.module,
+        })]))
+        # Registered before anything of the program's, so it runs after all of theirs.
+        atexit.register(self._finish)
+        _capture_output(rec)
+        if self.module is None:
+            self._run_script()
+        else:
+            self._run_module()
+
+    def _run_script(self):
+        path = self.argv[0]
+        sys.argv[:] = self.argv
+        sys.path[0] = os.path.dirname(os.path.realpath(path))
+        filename = os.path.abspath(path)
+        with open(path, "rb") as f:
+            source = f.read()
+        try:
+            code = compile(source, filename, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError) as e:
+            self._uncaught(e, None)
+            self._exit()
+        import __main__
+        from importlib.machinery import SourceFileLoader
+        g = __main__.__dict__
+        g.clear()
+        g.update(__name__="__main__", __doc__=None, __package__=None,
+                 __loader__=SourceFileLoader("__main__", filename), __spec__=None,
+                 __file__=filename, __cached__=None, __builtins__=builtins)
+        self._guard(exec, code, g)
+
+    def _run_module(self):
+        import runpy
+        sys.argv[:] = ["-m"] + self.argv[1:]
+        sys.path[0] = os.getcwd()
+        self._guard(runpy._run_module_as_main, self.module, True)
+
+    def _guard(self, fn, *args):
+        """Run the program; handle how it ends as the interpreter would."""
+        self.backend.start()
+        try:
+            fn(*args)
+        except SystemExit as e:
+            self.status = _exit_status(e.code)
+            self.uncaught = None
+            raise
+        except BaseException as e:
+            self._uncaught(e, e.__traceback__)
+        self._exit()
+
+    def _uncaught(self, e, tb):
+        while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_AGENT_DIR):
+            tb = tb.tb_next
+        self.status = 1
+        self.uncaught = self.rec.describe_exception(e)
+        self.sigint = isinstance(e, KeyboardInterrupt)
+        sys.last_type, sys.last_value, sys.last_traceback = type(e), e, tb
+        if sys.version_info >= (3, 12):
+            sys.last_exc = e
+        try:
+            sys.excepthook(type(e), e.with_traceback(tb), tb)
+        except BaseException:
+            sys.__excepthook__(type(e), e, tb)
+
+    def _exit(self):
+        raise SystemExit(self.status)
+
+    def _finish(self):
+        """Last atexit handler: after non-daemon threads and the program's own handlers."""
+        self.backend.stop()
+        self.rec.finish(-signal.SIGINT if self.sigint else self.status, self.uncaught)
+        if self.sigint:
+            # An uncaught KeyboardInterrupt ends Python through SIGINT; so must we.
+            for s in (sys.stdout, sys.stderr):
+                try:
+                    s.flush()
+                except Exception:
+                    pass
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def _exit_status(code):
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    return 1
+
+
+class _Tee(io.TextIOWrapper):
+    """sys.stdout/sys.stderr as the program had them, also reporting each write."""
+
+    def write(self, s):
+        n = io.TextIOWrapper.write(self, s)
+        rec = self._rewind_rec
+        if rec.enabled and type(s) is str:
+            try:
+                rec.on_output(self._rewind_stream, s)
+            except Exception:
+                pass
+        return n
+
+    def __del__(self):
+        # Never close: the buffer is shared with sys.__stdout__ / sys.__stderr__.
+        try:
+            self.flush()
+        except Exception:
+            pass
+
+
+def _capture_output(rec):
+    for attr, stream in (("stdout", 1), ("stderr", 2)):
+        old = getattr(sys, attr)
+        if type(old) is not io.TextIOWrapper:
+            continue
+        try:
+            old.flush()
+            tee = _Tee(old.buffer, encoding=old.encoding, errors=old.errors,
+                       newline=None if os.name == "nt" else "\n",
+                       line_buffering=old.line_buffering, write_through=old.write_through)
+            tee.mode = getattr(old, "mode", "w")
+            tee._rewind_rec = rec
+            tee._rewind_stream = stream
+        except Exception:
+            continue
+        setattr(sys, attr, tee)

@@ -1,0 +1,34 @@
+"""Which source files are recorded.
+
+By default every file except the standard library, installed packages (site-packages,
+dist-packages), the agent itself and code without a file ('<frozen ...>', '<string>').
+--include globs add files back, --exclude globs take files out; exclude wins.
+"""
+
+import fnmatch
+import os
+
+_AGENT_DIR = os.path.dirname(os.path.realpath(__file__)) + os.sep
+_STDLIB_DIR = os.path.dirname(os.path.realpath(os.__file__)) + os.sep
+_PACKAGE_PARTS = (os.sep + "site-packages" + os.sep, os.sep + "dist-packages" + os.sep)
+
+
+class Scope:
+    def __init__(self, include=(), exclude=()):
+        self.include = list(include)
+        self.exclude = list(exclude)
+
+    def wants(self, path):
+        """`path` is an absolute filename (or a '<...>' pseudo-name)."""
+        if path.startswith(_AGENT_DIR):
+            return False
+        if any(fnmatch.fnmatch(path, g) for g in self.exclude):
+            return False
+        if any(fnmatch.fnmatch(path, g) for g in self.include):
+            return True
+        if path.startswith("<"):
+            return False
+        real = os.path.realpath(path)
+        if real.startswith(_STDLIB_DIR) or path.startswith(_STDLIB_DIR):
+            return False
+        return not any(p in path or p in real for p in _PACKAGE_PARTS)

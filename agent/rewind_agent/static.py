@@ -1,0 +1,89 @@
+"""What each line of a code object can change, read once from its bytecode.
+
+Change detection uses it to do less per line event: a local can be rebound only by a store
+instruction of the line that just ran, and an object can be mutated in place only if that line
+ran an instruction that may call out (a call, a subscript or attribute store, an in-place
+operator...) or other traced code ran since this frame's previous event. Lines made only of
+loads, stores, arithmetic and jumps on builtins need no look at the frame's other locals.
+"""
+
+import dis
+
+_STORES = frozenset([
+    "STORE_FAST", "STORE_DEREF", "DELETE_FAST", "DELETE_DEREF", "STORE_NAME", "DELETE_NAME",
+    "STORE_GLOBAL", "DELETE_GLOBAL", "STORE_FAST_LOAD_FAST", "STORE_FAST_STORE_FAST",
+    "STORE_FAST_MAYBE_NULL", "LOAD_FAST_AND_CLEAR", "IMPORT_STAR",
+])
+
+# Instructions that cannot mutate an object the frame holds (for builtin operands; operators of
+# traced user types show up as other traced events, which trigger a full check anyway).
+_PURE = frozenset("""
+NOP RESUME CACHE EXTENDED_ARG POP_TOP COPY SWAP DUP_TOP DUP_TOP_TWO ROT_TWO ROT_THREE ROT_FOUR
+ROT_N PUSH_NULL END_FOR POP_ITER NOT_TAKEN TO_BOOL
+LOAD_FAST LOAD_FAST_CHECK LOAD_FAST_LOAD_FAST LOAD_FAST_BORROW LOAD_FAST_BORROW_LOAD_FAST_BORROW
+LOAD_CONST LOAD_SMALL_INT LOAD_DEREF LOAD_CLOSURE LOAD_CLASSDEREF LOAD_FROM_DICT_OR_DEREF
+LOAD_GLOBAL LOAD_NAME LOAD_FROM_DICT_OR_GLOBALS LOAD_ATTR LOAD_METHOD LOAD_SUPER_ATTR
+LOAD_ASSERTION_ERROR LOAD_BUILD_CLASS LOAD_COMMON_CONSTANT LOAD_SPECIAL
+STORE_FAST STORE_DEREF DELETE_FAST DELETE_DEREF STORE_NAME DELETE_NAME STORE_FAST_LOAD_FAST
+STORE_FAST_STORE_FAST STORE_FAST_MAYBE_NULL LOAD_FAST_AND_CLEAR MAKE_CELL COPY_FREE_VARS
+UNARY_POSITIVE UNARY_NEGATIVE UNARY_NOT UNARY_INVERT
+BINARY_ADD BINARY_SUBTRACT BINARY_MULTIPLY BINARY_TRUE_DIVIDE BINARY_FLOOR_DIVIDE BINARY_MODULO
+BINARY_POWER BINARY_MATRIX_MULTIPLY BINARY_LSHIFT BINARY_RSHIFT BINARY_AND BINARY_OR BINARY_XOR
+BINARY_SUBSCR BINARY_SLICE COMPARE_OP IS_OP CONTAINS_OP
+BUILD_TUPLE BUILD_LIST BUILD_SET BUILD_MAP BUILD_CONST_KEY_MAP BUILD_STRING BUILD_SLICE
+LIST_APPEND SET_ADD MAP_ADD LIST_EXTEND SET_UPDATE DICT_UPDATE DICT_MERGE LIST_TO_TUPLE
+FORMAT_VALUE FORMAT_SIMPLE FORMAT_WITH_SPEC CONVERT_VALUE
+UNPACK_SEQUENCE UNPACK_EX GET_ITER GET_LEN FOR_ITER
+JUMP_FORWARD JUMP_BACKWARD JUMP_BACKWARD_NO_INTERRUPT JUMP_ABSOLUTE JUMP JUMP_NO_INTERRUPT
+POP_JUMP_IF_TRUE POP_JUMP_IF_FALSE POP_JUMP_IF_NONE POP_JUMP_IF_NOT_NONE
+POP_JUMP_FORWARD_IF_TRUE POP_JUMP_FORWARD_IF_FALSE POP_JUMP_BACKWARD_IF_TRUE
+POP_JUMP_BACKWARD_IF_FALSE POP_JUMP_FORWARD_IF_NONE POP_JUMP_FORWARD_IF_NOT_NONE
+POP_JUMP_BACKWARD_IF_NONE POP_JUMP_BACKWARD_IF_NOT_NONE JUMP_IF_TRUE_OR_POP JUMP_IF_FALSE_OR_POP
+JUMP_IF_NOT_EXC_MATCH RETURN_VALUE RETURN_CONST RETURN_GENERATOR
+POP_BLOCK SETUP_FINALLY SETUP_CLEANUP SETUP_WITH POP_EXCEPT PUSH_EXC_INFO CHECK_EXC_MATCH
+CHECK_EG_MATCH RERAISE RAISE_VARARGS
+MATCH_CLASS MATCH_MAPPING MATCH_SEQUENCE MATCH_KEYS
+""".split())
+
+_INPLACE_BINARY_OP = "="  # BINARY_OP's argrepr for in-place forms ends with '=' ('+=', ...)
+
+
+class LineInfo:
+    """Per-line facts of one code object: `stores[line]` (names a line can rebind or delete)
+    and `calls[line]` (True if the line may mutate objects in place)."""
+
+    __slots__ = ("stores", "calls")
+
+    def __init__(self, code):
+        self.stores = {}
+        self.calls = {}
+        function = bool(code.co_flags & 0x02)  # CO_NEWLOCALS; module and class bodies hide dunders
+        line = code.co_firstlineno
+        for ins in dis.get_instructions(code):
+            ln = _line_of(ins)
+            if ln is not None:
+                line = ln
+            op = ins.opname
+            if op in _STORES:
+                names = ins.argval if isinstance(ins.argval, tuple) else (ins.argval,)
+                s = self.stores.setdefault(line, [])
+                for n in names:
+                    if not function and n.startswith("__") and n.endswith("__"):
+                        continue
+                    if isinstance(n, str) and n not in s:
+                        s.append(n)
+            if op == "BINARY_OP":
+                if ins.argrepr.endswith(_INPLACE_BINARY_OP):
+                    self.calls[line] = True
+            elif op not in _PURE and not op.startswith("INSTRUMENTED_"):
+                self.calls[line] = True
+        self.stores = {k: tuple(v) for k, v in self.stores.items()}
+
+
+def _line_of(ins):
+    """The source line of an instruction across versions, or None to keep the previous one."""
+    pos = getattr(ins, "positions", None)  # 3.11+: every instruction has its own position
+    if pos is not None:
+        return pos.lineno
+    sl = ins.starts_line  # 3.9-3.10: set on the first instruction of a line
+    return sl if type(sl) is int else None

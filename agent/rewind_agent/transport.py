@@ -1,0 +1,83 @@
+"""The raw stream file: events are copied into memory-mapped windows of one file.
+
+Why mmap: a byte copied into a shared mapping belongs to the kernel's page cache at once, so a
+program killed by SIGKILL still leaves every committed event on disk, and the writer never
+waits for a reader. Layout (see PROTOCOL.md, "Framing"):
+
+    offset 0   MAGIC (12 bytes)
+    offset 12  u32 little-endian flags (1 = the agent closed the stream)
+    offset 16  u64 little-endian committed length: stream bytes that are complete events
+    offset HEADER  the stream: concatenated msgpack events
+
+The committed length is written after each event, so a reader never sees half an event.
+"""
+
+import mmap
+import os
+import struct
+
+from . import wire
+
+HEADER = max(4096, mmap.ALLOCATIONGRANULARITY)
+WINDOW = 1 << 23  # 8 MiB, a multiple of any allocation granularity
+FLAG_CLOSED = 1
+_u64 = struct.Struct("<Q")
+_u32 = struct.Struct("<I")
+
+
+class RawWriter:
+    def __init__(self, path):
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.ftruncate(self._fd, HEADER)
+        self._hdr = mmap.mmap(self._fd, HEADER, offset=0)
+        self._hdr[0:12] = wire.MAGIC
+        self.total = 0  # committed stream bytes
+        self._base = 0  # stream offset of the current window
+        self._off = 0  # write offset inside the current window
+        self._win = None
+        self._open_window(0)
+        self._commit = _u64.pack_into
+        self.closed = False
+
+    def _open_window(self, base):
+        if self._win is not None:
+            self._win.close()
+        os.ftruncate(self._fd, HEADER + base + WINDOW)
+        self._win = mmap.mmap(self._fd, WINDOW, offset=HEADER + base)
+        self._base = base
+        self._off = 0
+
+    def write(self, data):
+        """Append one whole event and commit it."""
+        off = self._off
+        end = off + len(data)
+        if end <= WINDOW:
+            self._win[off:end] = data
+            self._off = end
+        else:
+            self._spill(data)
+        self.total += len(data)
+        self._commit(self._hdr, 16, self.total)
+
+    def _spill(self, data):
+        view = memoryview(data)
+        while len(view):
+            room = WINDOW - self._off
+            if room == 0:
+                self._open_window(self._base + WINDOW)
+                room = WINDOW
+            n = min(room, len(view))
+            self._win[self._off:self._off + n] = view[:n]
+            self._off += n
+            view = view[n:]
+
+    def close(self):
+        """Mark the stream complete and cut the file to its content."""
+        if self.closed:
+            return
+        self.closed = True
+        _u32.pack_into(self._hdr, 12, FLAG_CLOSED)
+        self._win.close()
+        self._hdr.close()
+        os.ftruncate(self._fd, HEADER + self.total)
+        os.close(self._fd)

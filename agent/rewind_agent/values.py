@@ -1,0 +1,325 @@
+"""Structural serialization of Python values into the wire format, within bounds.
+
+Never runs user code: no __repr__, __eq__, __hash__, __iter__, properties or __getattr__ of a
+user type is called. Containers are walked with the base type's own C methods, user objects are
+read through the C descriptors of __dict__ and __slots__. Whatever a bound cuts is marked.
+"""
+
+import sys
+import types
+
+from . import wire
+from .wire import (
+    T_BIGINT, T_LIST, T_TUPLE, T_SET, T_FROZENSET, T_DICT, T_STR, T_BYTES, T_BYTEARRAY,
+    T_OBJECT, T_DEEP, T_CYCLE, T_REDACTED, T_OPAQUE, T_REPR, T_ERROR, T_SUBCLASS,
+)
+
+_type_mro = type.__dict__["__mro__"].__get__
+_type_qualname = type.__dict__["__qualname__"].__get__
+_type_module = type.__dict__["__module__"].__get__
+_object_dict_getter = type(type.__dict__["__dict__"])  # getset_descriptor
+_member_descriptor = types.MemberDescriptorType
+
+# Values identified by identity alone: immutable, or shown as an opaque label.
+ATOMS = frozenset([
+    type(None), bool, int, float, complex, str, bytes, range,
+    types.FunctionType, types.BuiltinFunctionType, types.MethodType, types.ModuleType,
+    type, types.CodeType, type(Ellipsis), type(NotImplemented),
+])
+
+_BUILTIN_BASES = (list, tuple, dict, set, frozenset, str, bytes, bytearray, int, float)
+
+_CONTAINER_TAG = {list: T_LIST, tuple: T_TUPLE, set: T_SET, frozenset: T_FROZENSET}
+
+
+def type_name(t):
+    """'int' for builtins, 'module.Qualname' otherwise; read without calling user code."""
+    try:
+        mod = _type_module(t)
+        qual = _type_qualname(t)
+    except Exception:
+        return "?"
+    if mod == "builtins" or not isinstance(mod, str):
+        return qual
+    return mod + "." + qual
+
+
+class _TypeInfo:
+    """What the serializer needs to know about a user type, computed once per type."""
+
+    __slots__ = ("name_id", "dict_get", "slots", "base")
+
+    def __init__(self, t, name_id):
+        self.name_id = name_id
+        self.dict_get = None
+        self.slots = []
+        self.base = None
+        try:
+            mro = _type_mro(t)
+        except Exception:
+            mro = (t, object)
+        seen = set()
+        for klass in mro:
+            ns = klass.__dict__  # mappingproxy of a class: C, safe
+            d = ns.get("__dict__")
+            if self.dict_get is None and type(d) is _object_dict_getter:
+                self.dict_get = d.__get__
+            for name, attr in ns.items():
+                if type(attr) is _member_descriptor and name not in seen:
+                    seen.add(name)
+                    self.slots.append((name, attr.__get__))
+            if self.base is None and klass in _BUILTIN_BASES:
+                self.base = klass
+
+
+class Serializer:
+    """Encodes values to wire bytes. `name_id(str) -> int` interns type and attribute names;
+    `secret(name) -> bool` says which attribute/key names are redacted."""
+
+    def __init__(self, name_id, secret, max_depth=3, max_items=100, max_string=1000):
+        self.name_id = name_id
+        self.secret = secret
+        self.max_depth = max_depth
+        self.max_items = max_items
+        self.max_string = max_string
+        self._types = {}
+        self._path = {}  # id -> depth, for containers being encoded (cycle detection)
+        self._safe_repr = self._safe_repr_types()
+        d = {
+            type(None): lambda v, depth: wire.NIL,
+            bool: lambda v, depth: wire.TRUE if v else wire.FALSE,
+            int: self._int,
+            float: lambda v, depth: wire.double(v),
+            str: self._str,
+            bytes: self._bytes,
+            bytearray: self._bytearray,
+            list: self._seq,
+            tuple: self._seq,
+            set: self._seq,
+            frozenset: self._seq,
+            dict: self._dict,
+        }
+        self._dispatch = d
+
+    @staticmethod
+    def _safe_repr_types():
+        """Exact types whose repr is computed by CPython or the standard library from plain
+        data, so calling it cannot run user code. Looked up in sys.modules, never imported."""
+        found = {complex, range}
+        for mod, names in (("datetime", ("date", "datetime", "time", "timedelta", "timezone")),
+                           ("decimal", ("Decimal",)), ("fractions", ("Fraction",)),
+                           ("uuid", ("UUID",)), ("pathlib", ("PosixPath", "WindowsPath",
+                                                             "PurePosixPath", "PureWindowsPath"))):
+            m = sys.modules.get(mod)
+            for n in names:
+                t = getattr(m, n, None) if m is not None else None
+                if isinstance(t, type):
+                    found.add(t)
+        return found
+
+    def encode(self, v):
+        try:
+            return self._value(v, 0)
+        except Exception:
+            self._path.clear()
+            return self._error(v)
+        except RecursionError:  # pragma: no cover - deep C recursion guard
+            self._path.clear()
+            return self._error(v)
+
+    def _error(self, v):
+        return wire.array([wire.uint(T_ERROR), wire.uint(self.name_id(type_name(type(v))))])
+
+    def _value(self, v, depth):
+        t = type(v)
+        f = self._dispatch.get(t)
+        if f is not None:
+            return f(v, depth)
+        return self._other(v, t, depth)
+
+    # -- builtins -----------------------------------------------------------------------------
+    def _int(self, v, depth):
+        if wire.INT64_MIN <= v <= wire.UINT64_MAX:
+            return wire.integer(v)
+        # int.__repr__ on an exact int is C code; huge ints may exceed the str-digits limit.
+        try:
+            digits = int.__repr__(v)
+        except ValueError:
+            return wire.array([wire.uint(T_REPR), wire.uint(self.name_id("int")),
+                               wire.text("<int with %d bits>" % v.bit_length())])
+        return wire.array([wire.uint(T_BIGINT), wire.text(digits)])
+
+    def _str(self, v, depth):
+        n = len(v)
+        cut = n > self.max_string
+        s = v[: self.max_string] if cut else v
+        try:
+            enc = wire.text(s)
+        except UnicodeEncodeError:  # lone surrogates: send Python's own repr
+            return wire.array([wire.uint(T_REPR), wire.uint(self.name_id("str")),
+                               wire.text(str.__repr__(s).encode("ascii", "backslashreplace")
+                                         .decode("ascii"))])
+        if cut:
+            return wire.array([wire.uint(T_STR), wire.uint(n), enc])
+        return enc
+
+    def _bytes(self, v, depth):
+        n = len(v)
+        if n > self.max_string:
+            return wire.array([wire.uint(T_BYTES), wire.uint(n), wire.binary(v[: self.max_string])])
+        return wire.binary(v)
+
+    def _bytearray(self, v, depth):
+        n = len(v)
+        return wire.array([wire.uint(T_BYTEARRAY), wire.uint(n),
+                           wire.binary(bytes(v[: self.max_string]))])
+
+    def _enter(self, v, depth):
+        """Cycle check. Returns the encoded back-reference, or None after marking v as open."""
+        up = self._path.get(id(v))
+        if up is not None:
+            return wire.array([wire.uint(T_CYCLE), wire.uint(depth - up)])
+        self._path[id(v)] = depth
+        return None
+
+    def _deep(self, v, t, n):
+        return wire.array([wire.uint(T_DEEP), wire.uint(self.name_id(type_name(t))),
+                           wire.NIL if n is None else wire.uint(n)])
+
+    def _seq(self, v, depth, base=None):
+        t = base or type(v)
+        n = t.__len__(v)
+        if depth >= self.max_depth:
+            return self._deep(v, type(v), n)
+        ref = self._enter(v, depth)
+        if ref is not None:
+            return ref
+        try:
+            out = [wire.uint(_CONTAINER_TAG[t]), wire.uint(n)]
+            m = self.max_items
+            d = depth + 1
+            value = self._value
+            for i, item in enumerate(t.__iter__(v)):
+                if i >= m:
+                    break
+                out.append(value(item, d))
+            return wire.array(out)
+        finally:
+            del self._path[id(v)]
+
+    def _dict(self, v, depth, base=dict):
+        n = dict.__len__(v)
+        if depth >= self.max_depth:
+            return self._deep(v, type(v), n)
+        ref = self._enter(v, depth)
+        if ref is not None:
+            return ref
+        try:
+            out = [wire.uint(T_DICT), wire.uint(n)]
+            m = self.max_items
+            d = depth + 1
+            value = self._value
+            secret = self.secret
+            for i, (k, item) in enumerate(dict.items(v)):
+                if i >= m:
+                    break
+                out.append(value(k, d))
+                if type(k) is str and secret(k):
+                    out.append(_REDACTED)
+                else:
+                    out.append(value(item, d))
+            return wire.array(out)
+        finally:
+            del self._path[id(v)]
+
+    # -- everything else ----------------------------------------------------------------------
+    def _other(self, v, t, depth):
+        if t in self._safe_repr:
+            return wire.array([wire.uint(T_REPR), wire.uint(self.name_id(type_name(t))),
+                               wire.text(t.__repr__(v))])
+        if t is types.FunctionType or t is types.BuiltinFunctionType:
+            return self._opaque(t, _safe_str(v.__qualname__))
+        if t is types.MethodType:
+            f = v.__func__
+            return self._opaque(t, _safe_str(f.__qualname__) if type(f) is types.FunctionType
+                                else "")
+        if t is types.ModuleType:
+            return self._opaque(t, _safe_str(v.__dict__.get("__name__")))
+        if issubclass(t, type):
+            return self._opaque(type, type_name(v))
+        if t in (types.CodeType, types.FrameType, types.GeneratorType, types.CoroutineType,
+                 types.AsyncGeneratorType, types.TracebackType, type(Ellipsis),
+                 type(NotImplemented)):
+            return self._opaque(t, "")
+        info = self._types.get(t)
+        if info is None:
+            info = self._types[t] = _TypeInfo(t, self.name_id(type_name(t)))
+        if depth >= self.max_depth:
+            return self._deep(v, t, None)
+        ref = self._enter(v, depth)
+        if ref is not None:
+            return ref
+        try:
+            return self._object(v, info, depth)
+        finally:
+            del self._path[id(v)]
+
+    def _opaque(self, t, label):
+        return wire.array([wire.uint(T_OPAQUE), wire.uint(self.name_id(type_name(t))),
+                           wire.text(label or "")])
+
+    def _object(self, v, info, depth):
+        d = depth + 1
+        attrs = []
+        secret = self.secret
+        if info.dict_get is not None:
+            try:
+                ns = info.dict_get(v)
+            except Exception:
+                ns = None
+            if type(ns) is dict:
+                for k, item in dict.items(ns):
+                    if type(k) is not str:
+                        continue
+                    attrs.append(wire.uint(self.name_id(k)))
+                    attrs.append(_REDACTED if secret(k) else self._value(item, d))
+        for name, get in info.slots:
+            try:
+                item = get(v)
+            except Exception:  # unset slot
+                continue
+            attrs.append(wire.uint(self.name_id(name)))
+            attrs.append(_REDACTED if secret(name) else self._value(item, d))
+        count = len(attrs) // 2
+        if count > self.max_items:
+            attrs = attrs[: 2 * self.max_items]
+        head = [wire.uint(T_OBJECT), wire.uint(info.name_id), wire.uint(count)]
+        if info.base is not None:
+            # An instance of a user subclass of a builtin: its builtin part, then attributes.
+            head[0] = wire.uint(T_SUBCLASS)
+            head.append(self._builtin_part(v, info.base, depth))
+        return wire.array(head + attrs)
+
+    def _builtin_part(self, v, base, depth):
+        if base in _CONTAINER_TAG:
+            return self._seq(v, depth, base)
+        if base is dict:
+            return self._dict(v, depth)
+        # The base type's own methods return an exact builtin copy without user code.
+        if base is int:
+            return self._int(int.__int__(v), depth)
+        if base is float:
+            return wire.double(float.__float__(v))
+        if base is str:
+            return self._str(str.__str__(v), depth)
+        if base is bytes:
+            return self._bytes(bytes.__getitem__(v, slice(None)), depth)
+        return self._bytearray(bytearray.__getitem__(v, slice(None)), depth)
+
+
+_REDACTED = wire.array([wire.uint(T_REDACTED)])
+REDACTED = _REDACTED
+
+
+def _safe_str(s):
+    return s if type(s) is str else ""

@@ -1,0 +1,169 @@
+"""The wire format's Python side: event kinds, value tags and a small msgpack writer.
+
+agent/PROTOCOL.md is the specification; src/wire/protocol.ts is the TypeScript side. Both test
+against agent/vectors/*.json. Change all three together, and bump VERSION when a reader of the
+old format could misread the new one.
+"""
+
+import struct
+
+VERSION = 1
+MAGIC = b"REWINDRAW\x00\x00\x01"  # 12 bytes at the start of a raw stream file
+
+# Event kinds: the first element of every event array. A bare integer is a LINE event.
+HELLO = 0
+END = 1
+FILE = 2
+CODE = 3
+NAME = 4
+THREAD = 5
+THREAD_END = 6
+CALL = 7
+LINE = 8
+RETURN = 9
+UNWIND = 10
+YIELD = 11
+RESUME = 12
+EXCEPTION = 13
+OUTPUT = 14
+
+# Value tags: the first element of a value that is an array.
+T_BIGINT = 0
+T_LIST = 1
+T_TUPLE = 2
+T_SET = 3
+T_FROZENSET = 4
+T_DICT = 5
+T_STR = 6
+T_BYTES = 7
+T_BYTEARRAY = 8
+T_OBJECT = 9
+T_DEEP = 10
+T_CYCLE = 11
+T_REDACTED = 12
+T_OPAQUE = 13
+T_REPR = 14
+T_UNBOUND = 15
+T_ERROR = 16
+T_SUBCLASS = 17
+
+EXT_FLOAT = 1  # msgpack fixext 8 of this type: a Python float, IEEE 754 big-endian
+
+_pack_f64 = struct.Struct(">BBd").pack
+_pack_f64_plain = struct.Struct(">Bd").pack
+_pack_b = struct.Struct(">BB").pack
+_pack_h = struct.Struct(">BH").pack
+_pack_i = struct.Struct(">BI").pack
+_pack_q = struct.Struct(">BQ").pack
+_pack_sb = struct.Struct(">Bb").pack
+_pack_sh = struct.Struct(">Bh").pack
+_pack_si = struct.Struct(">Bi").pack
+_pack_sq = struct.Struct(">Bq").pack
+
+# Encodings of 0..65535, the range line numbers and table ids live in.
+_SMALL = [bytes((n,)) for n in range(128)] + [_pack_b(0xCC, n) for n in range(128, 256)] + [
+    _pack_h(0xCD, n) for n in range(256, 65536)
+]
+
+NIL = b"\xc0"
+TRUE = b"\xc3"
+FALSE = b"\xc2"
+UINT64_MAX = (1 << 64) - 1
+INT64_MIN = -(1 << 63)
+
+
+def uint(n):
+    """Encode a non-negative int (ids, lines, counts)."""
+    if n < 65536:
+        return _SMALL[n]
+    if n <= 0xFFFFFFFF:
+        return _pack_i(0xCE, n)
+    return _pack_q(0xCF, n)
+
+
+def integer(n):
+    """Encode an int that fits in msgpack (INT64_MIN..UINT64_MAX); callers check the range."""
+    if n >= 0:
+        return uint(n)
+    if n >= -32:
+        return bytes((n & 0xFF,))
+    if n >= -128:
+        return _pack_sb(0xD0, n)
+    if n >= -32768:
+        return _pack_sh(0xD1, n)
+    if n >= -2147483648:
+        return _pack_si(0xD2, n)
+    return _pack_sq(0xD3, n)
+
+
+def double(x):
+    """A Python float: fixext 8 rather than msgpack's float 64, so a reader keeps 1.0 apart
+    from 1."""
+    return _pack_f64(0xD7, EXT_FLOAT, x)
+
+
+def str_header(n):
+    if n < 32:
+        return bytes((0xA0 | n,))
+    if n < 256:
+        return _pack_b(0xD9, n)
+    if n < 65536:
+        return _pack_h(0xDA, n)
+    return _pack_i(0xDB, n)
+
+
+def bin_header(n):
+    if n < 256:
+        return _pack_b(0xC4, n)
+    if n < 65536:
+        return _pack_h(0xC5, n)
+    return _pack_i(0xC6, n)
+
+
+def array_header(n):
+    if n < 16:
+        return bytes((0x90 | n,))
+    if n < 65536:
+        return _pack_h(0xDC, n)
+    return _pack_i(0xDD, n)
+
+
+def text(s):
+    """Encode a str that is valid UTF-8 (no lone surrogates); raises UnicodeEncodeError otherwise."""
+    b = s.encode("utf-8")
+    return str_header(len(b)) + b
+
+
+def binary(b):
+    return bin_header(len(b)) + bytes(b)
+
+
+def array(items):
+    """Encode an array whose items are already encoded."""
+    return array_header(len(items)) + b"".join(items)
+
+
+def plain(obj):
+    """Encode plain data (None, bool, int, float, str, bytes, list/tuple, dict of str) -- for
+    metadata, never for traced values (those go through values.py)."""
+    if obj is None:
+        return NIL
+    if obj is True:
+        return TRUE
+    if obj is False:
+        return FALSE
+    if isinstance(obj, int):
+        return integer(obj)
+    if isinstance(obj, float):
+        return _pack_f64_plain(0xCB, obj)
+    if isinstance(obj, str):
+        return text(obj)
+    if isinstance(obj, (bytes, bytearray)):
+        return binary(obj)
+    if isinstance(obj, (list, tuple)):
+        return array([plain(x) for x in obj])
+    if isinstance(obj, dict):
+        n = len(obj)
+        head = bytes((0x80 | n,)) if n < 16 else _pack_h(0xDE, n)
+        return head + b"".join(text(k) + plain(v) for k, v in obj.items())
+    raise TypeError("not plain data: %r" % type(obj))

@@ -1,0 +1,213 @@
+#!/usr/bin/env node
+// The `rewind` command: parses arguments (commander), calls the recorder, the store or the
+// engine, and prints. A UserError becomes one line on stderr and its exit code.
+import { Command } from 'commander';
+import { readdirSync, statSync } from 'node:fs';
+import { relative } from 'node:path';
+import { record, importRaw } from '../recorder/record.js';
+import { Recording } from '../store/store.js';
+import { EventView } from '../replay/events.js';
+import { UserError } from '../errors.js';
+import { style } from './style.js';
+
+const program = new Command('rewind')
+  .description('Record a Python program, then replay it forwards and backwards.')
+  .version('0.1.0')
+  .enablePositionalOptions()
+  .showHelpAfterError('(run with --help for usage)')
+  .configureOutput({ outputError: (s, write) => write(style.err(s)) })
+  .addHelpText('after', `
+Examples:
+  $ rewind record examples/orders.py            record a script into recordings/
+  $ rewind info recordings/orders-20261121-101500
+  $ rewind dump recordings/orders-20261121-101500 --from 100 --to 120`);
+
+const positiveInt = (flag: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`${flag} needs a positive whole number, not '${v}'.`);
+  return n;
+};
+const nonNegativeInt = (flag: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UserError(`${flag} needs a sequence number (0 or more), not '${v}'.`);
+  return n;
+};
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+program.command('record')
+  .summary('run a Python program and record it')
+  .description('Run a Python script (or -m module) under the recorder. The program keeps its stdin, stdout,\n' +
+    'stderr and exit status; a one-line summary goes to stderr when it ends.')
+  .usage('[options] [--] script.py [args...]  |  [options] -m module [args...]')
+  .argument('[program...]', 'script and its arguments (or, with -m, the module\'s arguments)')
+  .option('-m, --module <module>', 'run a library module as a script, like python -m')
+  .option('-o, --out <path>', 'where to write the recording (default: recordings/<name>-<time>)')
+  .option('--python <exe>', 'Python interpreter to run', 'python3')
+  .option('--include <glob>', 'also record files matching glob (repeatable)', collect, [])
+  .option('--exclude <glob>', 'do not record files matching glob (repeatable)', collect, [])
+  .option('--secret <pattern>', 'also redact variables whose name contains pattern (repeatable)', collect, [])
+  .option('--max-depth <n>', 'nesting depth of recorded values', positiveInt('--max-depth'))
+  .option('--max-items <n>', 'items recorded per container', positiveInt('--max-items'))
+  .option('--max-string <n>', 'characters recorded per string', positiveInt('--max-string'))
+  .option('-f, --force', 'replace the output if it exists')
+  .passThroughOptions()
+  .addHelpText('after', `
+By default everything is recorded except the standard library, site-packages and Rewind's own
+agent. Values of variables named like password, secret, token, api_key... are redacted before
+they leave the program.
+
+Examples:
+  $ rewind record examples/orders.py
+  $ rewind record -o /tmp/run1 -- tool.py --verbose input.txt
+  $ rewind record -m unittest tests.test_orders
+  $ rewind record --python python3.13 --exclude '*/vendor/*' app.py`)
+  .action(async (prog: string[], o) => {
+    if (!o.module && prog.length === 0) throw new UserError('no program to record: give a script (rewind record prog.py) or a module (rewind record -m mod).');
+    const r = await record({
+      python: o.python, out: o.out, force: o.force, module: o.module, argv: prog,
+      include: o.include, exclude: o.exclude, secrets: o.secret,
+      maxDepth: o.maxDepth, maxItems: o.maxItems, maxString: o.maxString,
+    });
+    const m = r.meta;
+    const how = m.signal ? `killed by ${m.signal}` : `exit status ${m.exitStatus}`;
+    const size = dirSize(r.path);
+    process.stderr.write(style.dim(`rewind: recorded ${m.counts.events.toLocaleString('en-US')} events (${fmtBytes(size)}) to ${displayPath(r.path)} — ${how}${m.truncated ? ', truncated' : ''}\n`));
+    process.exitCode = r.status;
+  });
+
+program.command('import')
+  .summary('turn a raw stream from the standalone agent into a recording')
+  .description('Turn a raw stream written by the agent alone (python3 -m rewind_agent -o trace.raw prog.py)\n' +
+    'into a recording.')
+  .argument('<raw>', 'raw stream file')
+  .requiredOption('-o, --out <path>', 'where to write the recording')
+  .option('-f, --force', 'replace the output if it exists')
+  .addHelpText('after', `
+Examples:
+  $ PYTHONPATH=/path/to/rewind/agent python3 -m rewind_agent -o trace.raw prog.py
+  $ rewind import trace.raw -o recordings/prog`)
+  .action(async (raw: string, o) => {
+    const tty = process.stderr.isTTY;
+    const r = await importRaw(raw, o, tty ? (b) => process.stderr.write(`\rimporting… ${fmtBytes(b)}`) : undefined);
+    if (tty) process.stderr.write('\r\x1b[K');
+    process.stderr.write(`rewind: imported ${r.meta.counts.events.toLocaleString('en-US')} events to ${displayPath(r.path)}${r.meta.truncated ? ' (the stream was cut short: truncated)' : ''}\n`);
+  });
+
+program.command('info')
+  .summary('show what a recording holds')
+  .description('Show a recording\'s metadata: program, Python, exit status, counts.')
+  .argument('<recording>', 'recording folder')
+  .option('--json', 'print the metadata as one JSON object')
+  .addHelpText('after', `
+Examples:
+  $ rewind info recordings/orders-20261121-101500
+  $ rewind info --json recordings/orders-20261121-101500 | jq .counts`)
+  .action(async (path: string, o) => {
+    const rec = await Recording.open(path);
+    try {
+      if (o.json) {
+        process.stdout.write(JSON.stringify({ path, ...rec.meta, threads: rec.threads }) + '\n');
+        return;
+      }
+      process.stdout.write(infoText(path, rec));
+    } finally {
+      await rec.close();
+    }
+  });
+
+program.command('dump')
+  .summary('print a recording\'s raw events')
+  .description('Print the events of a recording in order, one per line.')
+  .argument('<recording>', 'recording folder')
+  .option('--from <seq>', 'first sequence number', nonNegativeInt('--from'))
+  .option('--to <seq>', 'last sequence number', nonNegativeInt('--to'))
+  .option('--json', 'one JSON object per event')
+  .addHelpText('after', `
+Examples:
+  $ rewind dump recordings/orders-20261121-101500 --to 50
+  $ rewind dump --json --from 1000 --to 1010 recordings/orders-20261121-101500`)
+  .action(async (path: string, o) => {
+    const rec = await Recording.open(path);
+    try {
+      const last = rec.eventCount - 1;
+      const from = o.from ?? 0;
+      const to = Math.min(o.to ?? last, last);
+      if (from > last && rec.eventCount > 0) throw new UserError(`--from ${from} is past the end: the recording has events 0 to ${last}.`);
+      if (o.to !== undefined && o.to < from) throw new UserError(`--to ${o.to} comes before --from ${from}.`);
+      const view = new EventView(rec);
+      let buf = '';
+      for await (const [seq, e] of rec.events(from, to)) {
+        buf += (o.json ? JSON.stringify(await view.json(seq, e)) : await view.text(seq, e)) + '\n';
+        if (buf.length > 1 << 16) { if (!process.stdout.write(buf)) await drain(); buf = ''; }
+      }
+      process.stdout.write(buf);
+    } finally {
+      await rec.close();
+    }
+  });
+
+function drain() {
+  return new Promise((r) => process.stdout.once('drain', r));
+}
+
+function infoText(path: string, rec: Recording): string {
+  const m = rec.meta;
+  const n = (x: number) => x.toLocaleString('en-US');
+  const when = new Date(m.start * 1000);
+  const dur = m.end ? `${(m.end - m.start).toFixed(2)} s` : '?';
+  const ending = m.signal ? `killed by ${m.signal}` : `exit status ${m.exitStatus ?? 'unknown'}`;
+  const rows: [string, string][] = [
+    ['recording', path],
+    ['program', m.argv.join(' ')],
+    ['python', `${m.implementation} ${m.python} (${m.backend})`],
+    ['platform', m.platform],
+    ['cwd', m.cwd],
+    ['started', `${when.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} (${dur})`],
+    ['ended', `${ending}${m.truncated ? ' — truncated: the last event in flight may be missing' : ''}`],
+  ];
+  if (m.uncaught) rows.push(['uncaught', `${m.uncaught.type}${m.uncaught.message != null ? ': ' + m.uncaught.message : ''}`]);
+  if (m.gitCommit) rows.push(['git', m.gitCommit]);
+  const c = m.counts;
+  rows.push(['events', `${n(c.events)} (${n(c.lines)} lines, ${n(c.calls)} calls, ${n(c.exceptions)} exceptions, ${n(c.outputs)} outputs)`]);
+  rows.push(['threads', rec.threads.map((t) => `${t.thread}:${t.name}`).join(', ') || '-']);
+  rows.push(['files', String(c.files)]);
+  rows.push(['format', String(m.format)]);
+  return rows.map(([k, v]) => `${style.bold(k.padEnd(10))} ${v}\n`).join('');
+}
+
+function dirSize(path: string): number {
+  let total = 0;
+  try {
+    for (const f of readdirSync(path)) total += statSync(`${path}/${f}`).size;
+  } catch { /* size is informative only */ }
+  return total;
+}
+
+function fmtBytes(b: number): string {
+  if (b < 1024) return `${b} B`;
+  if (b < 1 << 20) return `${(b / 1024).toFixed(1)} KB`;
+  if (b < 1 << 30) return `${(b / (1 << 20)).toFixed(1)} MB`;
+  return `${(b / (1 << 30)).toFixed(2)} GB`;
+}
+
+function displayPath(p: string): string {
+  const r = relative(process.cwd(), p);
+  return r.startsWith('..') ? p : r;
+}
+
+async function main() {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (e) {
+    if (e instanceof UserError) {
+      process.stderr.write(style.err(`rewind: ${e.message}`) + '\n');
+      process.exitCode = e.exitCode;
+      return;
+    }
+    process.stderr.write(style.err(`rewind: internal error: ${(e as Error)?.message ?? e} (please report this)`) + '\n');
+    if (process.env.REWIND_DEBUG) process.stderr.write(String((e as Error)?.stack) + '\n');
+    process.exitCode = 70;
+  }
+}
+
+main();

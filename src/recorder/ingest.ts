@@ -1,0 +1,282 @@
+// Turns the agent's event stream into a recording: sequence numbers, per-thread stacks,
+// frame depths, indexes, snapshots. Knows the wire (protocol.ts) and the store's API, not
+// its keys.
+import { K, T, decodeEvents, PyFloat, type WireEvent, type WireValue } from '../wire/protocol.js';
+import {
+  BLOCK, EK, SNAPSHOT_EVERY, RecordingWriter,
+  type CodeRecord, type ExceptionRecord, type Meta, type Snapshot, type SnapshotFrame, type StoredEvent, type ThreadRecord,
+} from '../store/store.js';
+import { FORMAT_VERSION } from '../store/layout.js';
+
+interface LiveFrame {
+  fid: number; code: number; tid: number; parent: number; depth: number; start: number; line: number;
+  locals: Map<number, WireValue>;
+}
+
+interface ThreadState extends ThreadRecord { stack: LiveFrame[] }
+
+/** How the program ended, as the recorder saw it (the agent's END event and the OS). */
+export interface Ending {
+  exitStatus: number | null;
+  signal: string | null;
+  truncated: boolean;
+}
+
+export class Ingest {
+  names: string[] = [];
+  codes: CodeRecord[] = [];
+  fileCount = 0;
+  private threads = new Map<number, ThreadState>();
+  private cur: ThreadState | null = null;
+  private frames = new Map<number, LiveFrame>();
+  seq = 0;
+  private block: StoredEvent[] = [];
+  private blockNo = 0;
+  private lineIdx = new Map<number, number>(); // (file << 22 | line) -> count in block
+  private varIdx = new Map<number, number>();
+  private codeIdx = new Map<number, number>();
+  private hello: Record<string, unknown> = {};
+  end: { status: number; uncaught: { type: string; message: string | null } | null } | null = null;
+  private pendingExc = new Map<number, { rec: ExceptionRecord; frame: number }>(); // per thread
+  counts = { events: 0, lines: 0, calls: 0, exceptions: 0, outputs: 0, frames: 0, threads: 0, files: 0 };
+  private carry: Buffer | null = null;
+  private started = Date.now() / 1000;
+
+  constructor(private w: RecordingWriter) {}
+
+  /** Feeds a chunk of the raw stream; a partial event at the end is kept for the next chunk. */
+  async feed(chunk: Buffer) {
+    const buf = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
+    const { events, used } = decodeEvents(buf);
+    this.carry = used < buf.length ? Buffer.from(buf.subarray(used)) : null;
+    for (const e of events) this.event(e);
+    await this.w.flush();
+  }
+
+  /** True if bytes of an unfinished event were left over at the end of the stream. */
+  get leftover(): boolean { return this.carry !== null && this.carry.length > 0; }
+
+  private event(e: WireEvent) {
+    if (typeof e === 'number') return this.line(e, null);
+    switch (e[0]) {
+      case K.LINE: return this.line(e[1] as number, e.slice(2) as unknown[]);
+      case K.CALL: return this.call(e[1] as number, e[2] as number, e.slice(3) as unknown[]);
+      case K.RETURN: return this.leave(EK.RETURN, e[1] as WireValue);
+      case K.YIELD: return this.leave(EK.YIELD, e[1] as WireValue);
+      case K.UNWIND: return this.leave(EK.UNWIND, undefined);
+      case K.RESUME: return this.resume(e[1] as number);
+      case K.EXCEPTION: return this.exception(this.names[e[1] as number], e[2] as string | null, e[3] as boolean);
+      case K.OUTPUT: return this.output(e[1] as 1 | 2, e[2] as string);
+      case K.THREAD: return this.thread(e[1] as number, e[2] as string | undefined);
+      case K.THREAD_END: { const t = this.threads.get(e[1] as number); if (t) t.ended = true; return; }
+      case K.NAME: this.names[e[1] as number] = e[2] as string; return;
+      case K.CODE: {
+        this.codes[e[1] as number] = { file: e[2] as number, name: e[3] as string, qualname: e[4] as string, firstLine: e[5] as number };
+        return;
+      }
+      case K.FILE:
+        this.fileCount++;
+        this.w.putFile(e[1] as number, { path: e[2] as string, source: (e[3] as string | null) ?? null });
+        return;
+      case K.HELLO: this.hello = (e[2] ?? {}) as Record<string, unknown>; return;
+      case K.END: {
+        const x = e[2] as [number, string | null] | null;
+        this.end = { status: e[1] as number, uncaught: x ? { type: this.names[x[0]], message: x[1] } : null };
+        return;
+      }
+    }
+  }
+
+  private thread(tid: number, name?: string) {
+    let t = this.threads.get(tid);
+    if (!t) {
+      t = { thread: tid, name: name ?? `Thread-${tid}`, first: this.seq, last: this.seq, ended: false, stack: [] };
+      this.threads.set(tid, t);
+      this.counts.threads++;
+    }
+    this.cur = t;
+  }
+
+  private thr(): ThreadState {
+    if (!this.cur) this.thread(1, 'MainThread');
+    return this.cur!;
+  }
+
+  private push(ev: StoredEvent) {
+    if (this.block.length === 0 && this.blockNo % SNAPSHOT_EVERY === 0 && this.blockNo > 0) {
+      this.w.putSnapshot(this.blockNo, this.snapshot());
+    }
+    this.block.push(ev);
+    const t = this.cur!;
+    t.last = this.seq;
+    this.seq++;
+    this.counts.events++;
+    if (this.block.length === BLOCK) this.flushBlock();
+  }
+
+  private line(line: number, changes: unknown[] | null) {
+    const t = this.thr();
+    const f = t.stack[t.stack.length - 1];
+    if (!f) return; // a line outside any recorded frame cannot happen; ignore defensively
+    const pending = this.pendingExc.get(t.thread);
+    if (pending && pending.frame === f.fid) { pending.rec.caught = true; this.pendingExc.delete(t.thread); }
+    f.line = line;
+    const code = this.codes[f.code];
+    const lk = code.file * 4194304 + line;
+    this.lineIdx.set(lk, (this.lineIdx.get(lk) ?? 0) + 1);
+    this.counts.lines++;
+    if (changes && changes.length) {
+      for (let i = 0; i + 1 < changes.length; i += 2) {
+        const name = changes[i] as number;
+        const v = changes[i + 1] as WireValue;
+        if (Array.isArray(v) && v[0] === T.UNBOUND) f.locals.delete(name); else f.locals.set(name, v);
+        this.varIdx.set(name, (this.varIdx.get(name) ?? 0) + 1);
+      }
+      this.push([EK.LINE, t.thread, f.fid, f.depth, f.code, line, changes]);
+    } else {
+      this.push([EK.LINE, t.thread, f.fid, f.depth, f.code, line]);
+    }
+  }
+
+  private call(fid: number, codeId: number, args: unknown[]) {
+    const t = this.thr();
+    const parent = t.stack[t.stack.length - 1];
+    const code = this.codes[codeId];
+    const f: LiveFrame = {
+      fid, code: codeId, tid: t.thread, parent: parent?.fid ?? 0, depth: t.stack.length + 1,
+      start: this.seq, line: code.firstLine, locals: new Map(),
+    };
+    for (let i = 0; i + 1 < args.length; i += 2) {
+      f.locals.set(args[i] as number, args[i + 1] as WireValue);
+      this.varIdx.set(args[i] as number, (this.varIdx.get(args[i] as number) ?? 0) + 1);
+    }
+    t.stack.push(f);
+    this.frames.set(fid, f);
+    this.counts.calls++;
+    this.counts.frames++;
+    this.codeIdx.set(codeId, (this.codeIdx.get(codeId) ?? 0) + 1);
+    this.push([EK.CALL, t.thread, fid, f.depth, codeId, f.line, args]);
+  }
+
+  private resume(fid: number) {
+    const t = this.thr();
+    const f = this.frames.get(fid);
+    if (!f) return;
+    f.depth = t.stack.length + 1;
+    f.tid = t.thread;
+    t.stack.push(f);
+    this.push([EK.RESUME, t.thread, fid, f.depth, f.code, f.line]);
+  }
+
+  private leave(kind: number, value: WireValue | undefined) {
+    const t = this.thr();
+    const f = t.stack.pop();
+    if (!f) return;
+    const ev: StoredEvent = [kind, t.thread, f.fid, f.depth, f.code, f.line];
+    if (value !== undefined) ev.push(value);
+    const seq = this.seq;
+    this.push(ev);
+    if (kind !== EK.YIELD) {
+      this.frames.delete(f.fid);
+      this.w.putFrame({
+        frame: f.fid, code: f.code, thread: f.tid, parent: f.parent, depth: f.depth, start: f.start,
+        end: seq, endKind: kind === EK.UNWIND ? 'unwind' : 'return',
+      });
+    }
+    const pending = this.pendingExc.get(t.thread);
+    if (pending && pending.frame === f.fid && kind === EK.UNWIND) {
+      pending.frame = t.stack[t.stack.length - 1]?.fid ?? 0; // the exception moves to the caller
+    }
+  }
+
+  private exception(type: string, message: string | null, propagated: boolean) {
+    const t = this.thr();
+    const f = t.stack[t.stack.length - 1];
+    if (!f) return;
+    const pending = this.pendingExc.get(t.thread);
+    if (propagated && pending) {
+      pending.frame = f.fid;
+    } else {
+      if (pending) pending.rec.caught = false;
+      const rec: ExceptionRecord = { seq: this.seq, thread: t.thread, frame: f.fid, type, message, propagated, caught: null };
+      this.pendingExc.set(t.thread, { rec, frame: f.fid });
+      this.w.putException(rec);
+      this.counts.exceptions++;
+    }
+    this.push([EK.EXCEPTION, t.thread, f.fid, f.depth, f.code, f.line, type, message, propagated]);
+  }
+
+  private output(stream: 1 | 2, text: string) {
+    const t = this.thr();
+    const f = t.stack[t.stack.length - 1];
+    this.w.putOutput({ seq: this.seq, stream, text });
+    this.counts.outputs++;
+    this.push([EK.OUTPUT, t.thread, f?.fid ?? 0, f?.depth ?? 0, f?.code ?? 0, f?.line ?? 0, stream, text]);
+  }
+
+  private flushBlock() {
+    const b = this.blockNo;
+    this.w.putBlock(b, this.block);
+    for (const [lk, n] of this.lineIdx) this.w.putLineIndex(Math.floor(lk / 4194304), lk % 4194304, b, n);
+    for (const [name, n] of this.varIdx) this.w.putVarIndex(name, b, n);
+    for (const [code, n] of this.codeIdx) this.w.putCodeIndex(code, b, n);
+    this.lineIdx.clear();
+    this.varIdx.clear();
+    this.codeIdx.clear();
+    this.block = [];
+    this.blockNo++;
+  }
+
+  private snapshot(): Snapshot {
+    const frame = (f: LiveFrame): SnapshotFrame => {
+      const locals: unknown[] = [];
+      for (const [k, v] of f.locals) locals.push(k, v);
+      return { frame: f.fid, code: f.code, depth: f.depth, line: f.line, locals };
+    };
+    const onStack = new Set<number>();
+    const threads = [...this.threads.values()].map((t) => {
+      for (const f of t.stack) onStack.add(f.fid);
+      return { thread: t.thread, stack: t.stack.map(frame) };
+    });
+    const suspended = [...this.frames.values()].filter((f) => !onStack.has(f.fid)).map(frame);
+    return { seq: this.seq, threads, suspended };
+  }
+
+  /** Writes everything still held and the metadata; `ending` says how the process ended. */
+  async finish(ending: Ending, extra: { gitCommit: string | null }): Promise<Meta> {
+    if (this.block.length) this.flushBlock();
+    const pending = [...this.pendingExc.values()];
+    for (const p of pending) { p.rec.caught = false; this.w.putException(p.rec); }
+    for (const f of this.frames.values()) {
+      this.w.putFrame({ frame: f.fid, code: f.code, thread: f.tid, parent: f.parent, depth: f.depth, start: f.start, end: null, endKind: null });
+    }
+    this.w.putNames(this.names);
+    this.w.putCodes(this.codes);
+    this.w.putThreads([...this.threads.values()].map(({ stack, ...t }) => t));
+    this.counts.files = this.fileCount;
+    const h = this.hello;
+    const meta: Meta = {
+      format: FORMAT_VERSION,
+      finished: true,
+      argv: (h.argv as string[]) ?? [],
+      cwd: (h.cwd as string) ?? '',
+      python: (h.python as string) ?? '',
+      implementation: (h.implementation as string) ?? '',
+      platform: (h.platform as string) ?? '',
+      backend: (h.backend as string) ?? '',
+      pid: (h.pid as number) ?? 0,
+      start: typeof h.start === 'number' ? h.start : h.start instanceof PyFloat ? h.start.value : this.started,
+      end: Date.now() / 1000,
+      exitStatus: ending.exitStatus ?? this.end?.status ?? null,
+      signal: ending.signal,
+      uncaught: this.end?.uncaught ?? null,
+      truncated: ending.truncated || this.leftover,
+      gitCommit: extra.gitCommit,
+      counts: this.counts,
+      agentVersion: 1,
+    };
+    this.w.putMeta(meta);
+    await this.w.flush(true);
+    return meta;
+  }
+}

@@ -1,0 +1,175 @@
+// Runs a Python program under the agent and turns its stream into a recording at `out`.
+// The program owns the terminal: stdin, stdout and stderr are inherited untouched.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync, accessSync, constants } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { constants as osConstants } from 'node:os';
+import { RecordingWriter, type Meta } from '../store/store.js';
+import { UserError } from '../errors.js';
+import { Ingest, type Ending } from './ingest.js';
+import { tailRaw } from './tail.js';
+
+export const AGENT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../agent');
+const MIN_PYTHON: [number, number] = [3, 9];
+
+export interface AgentOptions {
+  include?: string[];
+  exclude?: string[];
+  maxDepth?: number;
+  maxItems?: number;
+  maxString?: number;
+  secrets?: string[];
+}
+
+export interface RecordOptions extends AgentOptions {
+  python: string;
+  out?: string;
+  force?: boolean;
+  module?: string;
+  argv: string[]; // script and its args, or the module's args
+}
+
+export interface RecordResult { path: string; meta: Meta; status: number }
+
+/** Checks the interpreter, returns its version ("3.11"), or throws a UserError. */
+export function checkPython(python: string): string {
+  const r = spawnSync(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' });
+  if (r.error) {
+    throw new UserError((r.error as NodeJS.ErrnoException).code === 'ENOENT'
+      ? `Python interpreter '${python}' was not found; pass --python with the path of a Python 3.9 or newer.`
+      : `Python interpreter '${python}' could not be run (${r.error.message}).`, 'REWIND_PYTHON');
+  }
+  const m = /^(\d+)\.(\d+)/.exec(r.stdout ?? '');
+  if (r.status !== 0 || !m) throw new UserError(`'${python}' does not look like a Python interpreter.`, 'REWIND_PYTHON');
+  const v: [number, number] = [Number(m[1]), Number(m[2])];
+  if (v[0] < MIN_PYTHON[0] || (v[0] === MIN_PYTHON[0] && v[1] < MIN_PYTHON[1])) {
+    throw new UserError(`Python ${v.join('.')} is too old: Rewind records Python ${MIN_PYTHON.join('.')} and newer.`, 'REWIND_PYTHON');
+  }
+  return v.join('.');
+}
+
+/** Agent command-line options (runner.py's parse_args). */
+export function agentArgs(o: AgentOptions): string[] {
+  const a: string[] = [];
+  for (const g of o.include ?? []) a.push('--include', g);
+  for (const g of o.exclude ?? []) a.push('--exclude', g);
+  for (const s of o.secrets ?? []) a.push('--secret', s);
+  if (o.maxDepth) a.push('--max-depth', String(o.maxDepth));
+  if (o.maxItems) a.push('--max-items', String(o.maxItems));
+  if (o.maxString) a.push('--max-string', String(o.maxString));
+  return a;
+}
+
+/** Where a new recording goes; refuses to clobber one unless forced. */
+export function outputPath(o: { out?: string; force?: boolean; module?: string; argv: string[] }): string {
+  if (o.out) {
+    const out = resolve(o.out);
+    if (existsSync(out) && !o.force) throw new UserError(`${o.out} already exists; pass --force to replace it.`, 'REWIND_EXISTS');
+    const parent = dirname(out);
+    if (!existsSync(parent)) throw new UserError(`cannot write ${o.out}: folder ${parent} does not exist.`, 'REWIND_OUTPUT');
+    try { accessSync(parent, constants.W_OK); } catch {
+      throw new UserError(`cannot write ${o.out}: folder ${parent} is not writable.`, 'REWIND_OUTPUT');
+    }
+    return out;
+  }
+  const name = (o.module ?? basename(o.argv[0] ?? 'program')).replace(/\.py$/, '').replace(/[^\w.-]+/g, '_');
+  const d = new Date();
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${d.getFullYear()}${p2(d.getMonth() + 1)}${p2(d.getDate())}-${p2(d.getHours())}${p2(d.getMinutes())}${p2(d.getSeconds())}`;
+  const dir = resolve('recordings');
+  try { mkdirSync(dir, { recursive: true }); } catch {
+    throw new UserError(`cannot create the recordings folder ${dir}.`, 'REWIND_OUTPUT');
+  }
+  let out = join(dir, `${name}-${stamp}`);
+  for (let i = 2; existsSync(out); i++) out = join(dir, `${name}-${stamp}-${i}`);
+  return out;
+}
+
+function gitCommit(dir: string): string | null {
+  const r = spawnSync('git', ['-C', dir, 'rev-parse', 'HEAD'], { encoding: 'utf8', timeout: 2000 });
+  return r.status === 0 ? r.stdout.trim() || null : null;
+}
+
+export async function record(o: RecordOptions): Promise<RecordResult> {
+  if (!o.module) {
+    const script = o.argv[0];
+    if (!script) throw new UserError('no script to record: give a script (rewind record prog.py) or a module (rewind record -m mod).');
+    if (!existsSync(script)) throw new UserError(`script ${script} does not exist.`, 'REWIND_NO_SCRIPT');
+    if (statSync(script).isDirectory()) throw new UserError(`${script} is a folder, not a Python script.`, 'REWIND_NO_SCRIPT');
+  }
+  checkPython(o.python);
+  const out = outputPath(o);
+  const partial = `${out}.partial-${process.pid}`;
+  const raw = `${out}.raw-${process.pid}`;
+  const writer = await RecordingWriter.create(partial).catch((e) => {
+    throw new UserError(`cannot create the recording at ${out} (${e.message}).`, 'REWIND_OUTPUT');
+  });
+  const boot = `import sys; sys.path.insert(0, ${JSON.stringify(AGENT_DIR)}); from rewind_agent.runner import main; main()`;
+  const args = ['-c', boot, '-o', raw, ...agentArgs(o), ...(o.module ? ['-m', o.module] : ['--']), ...o.argv];
+  const child = spawn(o.python, args, { stdio: 'inherit' });
+  // The terminal's Ctrl-C reaches the program by itself; we stay to finish the recording.
+  const ignore = () => {};
+  const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
+  const handlers: [NodeJS.Signals, () => void][] = [['SIGINT', ignore], ['SIGTERM', forward('SIGTERM')], ['SIGHUP', forward('SIGHUP')]];
+  for (const [s, h] of handlers) process.on(s, h);
+  let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  const exitedP = new Promise<void>((res) => {
+    child.on('exit', (code, signal) => { exited = { code, signal }; res(); });
+    child.on('error', () => { exited = { code: 127, signal: null }; res(); });
+  });
+  const ingest = new Ingest(writer);
+  try {
+    for await (const chunk of tailRaw(raw, () => exited !== null)) await ingest.feed(chunk);
+    await exitedP;
+    const ex = exited as unknown as { code: number | null; signal: NodeJS.Signals | null };
+    const ending: Ending = {
+      exitStatus: ex.signal ? null : ex.code,
+      signal: ex.signal,
+      // Only SIGKILL can stop the agent halfway through an event; other ends commit whole events.
+      truncated: ingest.end === null && ex.signal === 'SIGKILL',
+    };
+    const meta = await ingest.finish(ending, { gitCommit: o.module ? gitCommit(process.cwd()) : gitCommit(dirname(resolve(o.argv[0]))) });
+    await writer.close();
+    if (existsSync(out)) rmSync(out, { recursive: true, force: true });
+    renameSync(partial, out);
+    const status = ex.signal ? 128 + (osConstants.signals[ex.signal] ?? 0) : (ex.code ?? 1);
+    return { path: out, meta, status };
+  } catch (e) {
+    await writer.close().catch(() => {});
+    rmSync(partial, { recursive: true, force: true });
+    throw e;
+  } finally {
+    for (const [s, h] of handlers) process.off(s, h);
+    rmSync(raw, { force: true });
+  }
+}
+
+/** Turns a raw stream written by the agent alone (python3 -m rewind_agent) into a recording. */
+export async function importRaw(rawPath: string, o: { out: string; force?: boolean }, progress?: (bytes: number) => void): Promise<RecordResult> {
+  if (!existsSync(rawPath)) throw new UserError(`${rawPath} does not exist.`, 'REWIND_NOT_FOUND');
+  const out = outputPath({ out: o.out, force: o.force, argv: [] });
+  const partial = `${out}.partial-${process.pid}`;
+  const writer = await RecordingWriter.create(partial);
+  const ingest = new Ingest(writer);
+  const state = { committed: 0, closed: false };
+  try {
+    let bytes = 0;
+    for await (const chunk of tailRaw(rawPath, () => true, state)) {
+      await ingest.feed(chunk);
+      bytes += chunk.length;
+      progress?.(bytes);
+    }
+    const truncated = !state.closed || ingest.end === null;
+    const meta = await ingest.finish({ exitStatus: null, signal: null, truncated }, { gitCommit: null });
+    await writer.close();
+    if (existsSync(out)) rmSync(out, { recursive: true, force: true });
+    renameSync(partial, out);
+    return { path: out, meta, status: 0 };
+  } catch (e) {
+    await writer.close().catch(() => {});
+    rmSync(partial, { recursive: true, force: true });
+    if (e instanceof UserError) throw e;
+    throw new UserError(`${rawPath} is not a readable Rewind raw stream (${(e as Error).message}).`, 'REWIND_BAD_RAW');
+  }
+}

@@ -1,0 +1,55 @@
+// Reads a raw stream file while the agent is still writing it (or after it stopped).
+// Only committed bytes are read, so every chunk ends on an event boundary.
+import { open, type FileHandle } from 'node:fs/promises';
+import { RAW_HEADER, WireError, readRawHeader } from '../wire/protocol.js';
+
+const MAX_CHUNK = 8 << 20;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface TailState { committed: number; closed: boolean }
+
+/**
+ * Yields chunks of the stream as they are committed. `finished()` says the writer is gone;
+ * after it turns true one more pass reads what is left, then the generator ends.
+ */
+export async function* tailRaw(path: string, finished: () => boolean, state: TailState = { committed: 0, closed: false }): AsyncGenerator<Buffer> {
+  let fh: FileHandle | null = null;
+  while (!fh) {
+    try {
+      fh = await open(path, 'r');
+    } catch {
+      if (finished()) return;
+      await sleep(5);
+    }
+  }
+  try {
+    const head = Buffer.alloc(24);
+    let consumed = 0;
+    let idle = 1;
+    for (;;) {
+      const done = finished();
+      const { bytesRead } = await fh.read(head, 0, 24, 0);
+      if (bytesRead < 24) {
+        if (done) throw new WireError('not a Rewind raw stream (too short)');
+        await sleep(5);
+        continue;
+      }
+      const h = readRawHeader(head);
+      Object.assign(state, h);
+      if (h.committed > consumed) {
+        const n = Math.min(MAX_CHUNK, h.committed - consumed);
+        const buf = Buffer.allocUnsafe(n);
+        const { bytesRead: got } = await fh.read(buf, 0, n, RAW_HEADER + consumed);
+        consumed += got;
+        idle = 1;
+        yield got === n ? buf : buf.subarray(0, got);
+        continue;
+      }
+      if (done) return;
+      await sleep(idle);
+      idle = Math.min(idle * 2, 20);
+    }
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,89 @@
+// Stored events as people and scripts see them: the JSON lines of `rewind dump --json` and
+// the one-line text form. Shared by every frontend.
+import type { WireValue } from '../wire/protocol.js';
+import { toJson, reprOf, type JsonValue } from '../wire/values.js';
+import { EK, KIND_NAMES, type Recording, type StoredEvent } from '../store/store.js';
+
+export interface EventJson {
+  seq: number;
+  kind: string;
+  thread: number;
+  frame: number;
+  depth: number;
+  file: string;
+  line: number;
+  function: string;
+  changed?: Record<string, JsonValue>;
+  args?: Record<string, JsonValue>;
+  value?: JsonValue;
+  exception?: { type: string; message: string | null; propagated: boolean };
+  stream?: 'stdout' | 'stderr';
+  text?: string;
+}
+
+export class EventView {
+  private paths = new Map<number, string>();
+
+  constructor(private rec: Recording) {}
+
+  async path(file: number): Promise<string> {
+    let p = this.paths.get(file);
+    if (p === undefined) {
+      p = (await this.rec.file(file))?.path ?? `<file ${file}>`;
+      this.paths.set(file, p);
+    }
+    return p;
+  }
+
+  private pairs(list: unknown[]): Record<string, JsonValue> {
+    const names = (id: number) => this.rec.name(id);
+    const out: Record<string, JsonValue> = {};
+    for (let i = 0; i + 1 < list.length; i += 2) out[names(list[i] as number)] = toJson(list[i + 1] as WireValue, names);
+    return out;
+  }
+
+  async json(seq: number, e: StoredEvent): Promise<EventJson> {
+    const [kind, thread, frame, depth, code, line] = e;
+    const c = this.rec.codes[code];
+    const out: EventJson = {
+      seq, kind: KIND_NAMES[kind] ?? String(kind), thread, frame, depth,
+      file: frame === 0 ? '' : await this.path(c?.file ?? -1), line,
+      function: frame === 0 ? '' : c?.qualname ?? '?',
+    };
+    const names = (id: number) => this.rec.name(id);
+    switch (kind) {
+      case EK.LINE: out.changed = this.pairs((e[6] as unknown[] | undefined) ?? []); break;
+      case EK.CALL: out.args = this.pairs((e[6] as unknown[]) ?? []); break;
+      case EK.RETURN: case EK.YIELD: out.value = toJson(e[6] as WireValue, names); break;
+      case EK.EXCEPTION: out.exception = { type: e[6] as string, message: e[7] as string | null, propagated: e[8] as boolean }; break;
+      case EK.OUTPUT: out.stream = e[6] === 2 ? 'stderr' : 'stdout'; out.text = e[7] as string; break;
+    }
+    return out;
+  }
+
+  /** `seq  T1  depth  file:line  function  details` */
+  async text(seq: number, e: StoredEvent): Promise<string> {
+    const j = await this.json(seq, e);
+    const names = (id: number) => this.rec.name(id);
+    const where = j.frame === 0 ? '-' : `${shortPath(j.file)}:${j.line} ${j.function}`;
+    let detail = '';
+    const kv = (list: unknown[]) => {
+      const parts: string[] = [];
+      for (let i = 0; i + 1 < list.length; i += 2) parts.push(`${names(list[i] as number)}=${reprOf(list[i + 1] as WireValue, names)}`);
+      return parts.join(' ');
+    };
+    switch (e[0]) {
+      case EK.LINE: detail = kv((e[6] as unknown[]) ?? []); break;
+      case EK.CALL: detail = `(${kv((e[6] as unknown[]) ?? []).replaceAll(' ', ', ')})`; break;
+      case EK.RETURN: case EK.YIELD: detail = `-> ${j.value!.repr}`; break;
+      case EK.EXCEPTION: detail = `${j.exception!.type}${j.exception!.message != null ? `: ${j.exception!.message}` : ''}${j.exception!.propagated ? ' (propagated)' : ''}`; break;
+      case EK.OUTPUT: detail = `${j.stream} ${JSON.stringify(j.text)}`; break;
+    }
+    return `${String(seq).padStart(8)} T${j.thread} ${'  '.repeat(Math.max(0, j.depth - 1))}${j.kind.padEnd(9)} ${where}${detail ? '  ' + detail : ''}`;
+  }
+}
+
+function shortPath(p: string): string {
+  const i = p.lastIndexOf('/');
+  return i < 0 ? p : p.slice(i + 1);
+}

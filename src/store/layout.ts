@@ -1,0 +1,65 @@
+// The LevelDB key layout of a recording. The only module that knows it.
+//
+// Keys are a one-byte prefix followed by big-endian unsigned integers, so LevelDB's ordering
+// is time order within each prefix. Values are msgpack (msgpackr, with the wire's float
+// extension) unless said otherwise.
+//
+//   '@'                       format version (u32 BE)                 written first
+//   'M'                       metadata (JSON text)                    rewritten at the end
+//   'B' block                 events seq block*BLOCK .. +BLOCK-1: array of StoredEvent
+//   'P' block                 state snapshot at the start of `block` (every SNAPSHOT_EVERY)
+//   'L' file line block       index: `file:line` has line events in `block` (value: count)
+//   'V' name block            index: a local called `name` changed in `block` (value: count)
+//   'C' code block            index: a frame of `code` started in `block` (value: count)
+//   'F' frame                 FrameRecord
+//   'X' seq                   ExceptionRecord
+//   'O' seq                   OutputRecord
+//   'S' file                  [path, source text or null]
+//   'N'                       array of all names (variables, attributes, type names)
+//   'K'                       array of CodeRecord
+//   'T'                       array of ThreadRecord
+//
+// FORMAT_VERSION: bump it whenever a reader of the previous version would misread a
+// recording of the new one (a key, a record's fields, their meaning). Readers refuse newer
+// versions with a sentence, never a guess.
+export const FORMAT_VERSION = 1;
+export const BLOCK = 256;
+export const SNAPSHOT_EVERY = 16; // blocks
+
+export const key = {
+  version: () => Buffer.from('@'),
+  meta: () => Buffer.from('M'),
+  block: (b: number) => k('B', b),
+  snapshot: (b: number) => k('P', b),
+  lineIndex: (file: number, line: number, b: number) => k('L', file, line, b),
+  varIndex: (name: number, b: number) => k('V', name, b),
+  codeIndex: (code: number, b: number) => k('C', code, b),
+  frame: (fid: number) => k('F', fid),
+  exception: (seq: number) => k('X', seq),
+  output: (seq: number) => k('O', seq),
+  source: (file: number) => k('S', file),
+  names: () => Buffer.from('N'),
+  codes: () => Buffer.from('K'),
+  threads: () => Buffer.from('T'),
+};
+
+/** A key range covering every key of `prefix` whose leading integers are `fixed`. */
+export function range(prefix: string, ...fixed: number[]): { gte: Buffer; lt: Buffer } {
+  const gte = k(prefix, ...fixed);
+  const lt = Buffer.concat([gte, Buffer.alloc(4 * 8, 0xff)]);
+  return { gte, lt };
+}
+
+/** The integers after the prefix of a key. */
+export function keyInts(key: Buffer): number[] {
+  const out: number[] = [];
+  for (let i = 1; i + 4 <= key.length; i += 4) out.push(key.readUInt32BE(i));
+  return out;
+}
+
+function k(prefix: string, ...ints: number[]): Buffer {
+  const b = Buffer.allocUnsafe(1 + 4 * ints.length);
+  b[0] = prefix.charCodeAt(0);
+  ints.forEach((n, i) => b.writeUInt32BE(n, 1 + 4 * i));
+  return b;
+}

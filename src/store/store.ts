@@ -1,0 +1,282 @@
+// Opening, writing and reading recordings. Frontends and the recorder use these classes and
+// never see a key (layout.ts owns those).
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Level } from 'level';
+import { Packr } from 'msgpackr';
+import '../wire/protocol.js'; // registers the float extension with msgpackr
+import type { WireValue } from '../wire/protocol.js';
+import { BLOCK, FORMAT_VERSION, SNAPSHOT_EVERY, key, keyInts, range } from './layout.js';
+import { UserError } from '../errors.js';
+
+export { BLOCK, SNAPSHOT_EVERY, FORMAT_VERSION };
+
+/** Sequenced event kinds (the same numbers as the wire's). */
+export const EK = { CALL: 7, LINE: 8, RETURN: 9, UNWIND: 10, YIELD: 11, RESUME: 12, EXCEPTION: 13, OUTPUT: 14 } as const;
+export const KIND_NAMES: Record<number, string> = {
+  7: 'call', 8: 'line', 9: 'return', 10: 'unwind', 11: 'yield', 12: 'resume', 13: 'exception', 14: 'output',
+};
+
+/**
+ * One event as stored: [kind, thread, frame, depth, code, line, ...payload]
+ *   line:      changes? = [name, value, name, value, ...]
+ *   call:      args = [name, value, ...]
+ *   return / yield: value
+ *   exception: typeName, message (string|null), propagated (bool)
+ *   output:    stream (1 stdout, 2 stderr), text
+ */
+export type StoredEvent = [number, number, number, number, number, number, ...unknown[]];
+
+export interface FrameRecord {
+  frame: number; code: number; thread: number; parent: number; depth: number;
+  start: number; end: number | null; endKind: 'return' | 'unwind' | null;
+}
+export interface ExceptionRecord {
+  seq: number; thread: number; frame: number; type: string; message: string | null;
+  propagated: boolean; caught: boolean | null;
+}
+export interface OutputRecord { seq: number; stream: 1 | 2; text: string }
+export interface CodeRecord { file: number; name: string; qualname: string; firstLine: number }
+export interface ThreadRecord { thread: number; name: string; first: number; last: number; ended: boolean }
+export interface FileRecord { path: string; source: string | null }
+
+/** A live frame in a snapshot: its locals as [name, value, ...]. */
+export interface SnapshotFrame { frame: number; code: number; depth: number; line: number; locals: unknown[] }
+/** State at the start of a block: per thread its stack (outermost first), plus suspended frames. */
+export interface Snapshot {
+  seq: number;
+  threads: { thread: number; stack: SnapshotFrame[] }[];
+  suspended: SnapshotFrame[];
+}
+
+export interface Meta {
+  format: number;
+  finished: boolean;
+  argv: string[];
+  cwd: string;
+  python: string;
+  implementation: string;
+  platform: string;
+  backend: string;
+  pid: number;
+  start: number;
+  end: number | null;
+  exitStatus: number | null;
+  signal: string | null;
+  uncaught: { type: string; message: string | null } | null;
+  truncated: boolean;
+  gitCommit: string | null;
+  counts: { events: number; lines: number; calls: number; exceptions: number; outputs: number; frames: number; threads: number; files: number };
+  agentVersion: number;
+}
+
+export const packr = new Packr({ useRecords: false, moreTypes: false, int64AsType: 'auto' } as any);
+const pack = (v: unknown) => packr.pack(v);
+const unpack = (b: Buffer) => packr.unpack(b);
+
+type DB = Level<Buffer, Buffer>;
+
+function openDb(path: string, create: boolean): DB {
+  return new Level<Buffer, Buffer>(path, { keyEncoding: 'buffer', valueEncoding: 'buffer', createIfMissing: create, errorIfExists: create, compression: true } as any);
+}
+
+/** Writes a new recording; the recorder is its only user. */
+export class RecordingWriter {
+  private batch: ReturnType<DB['batch']> | null = null;
+  private pending = 0;
+
+  private constructor(readonly path: string, private db: DB) {}
+
+  static async create(path: string): Promise<RecordingWriter> {
+    const db = openDb(path, true);
+    await db.open();
+    const version = Buffer.alloc(4);
+    version.writeUInt32BE(FORMAT_VERSION);
+    await db.put(key.version(), version);
+    return new RecordingWriter(path, db);
+  }
+
+  private b() {
+    return (this.batch ??= this.db.batch());
+  }
+
+  private put(k: Buffer, v: unknown) {
+    this.b().put(k, pack(v));
+    this.pending++;
+  }
+
+  putBlock(block: number, events: StoredEvent[]) { this.put(key.block(block), events); }
+  putSnapshot(block: number, s: Snapshot) { this.put(key.snapshot(block), s); }
+  putLineIndex(file: number, line: number, block: number, count: number) { this.put(key.lineIndex(file, line, block), count); }
+  putVarIndex(name: number, block: number, count: number) { this.put(key.varIndex(name, block), count); }
+  putCodeIndex(code: number, block: number, count: number) { this.put(key.codeIndex(code, block), count); }
+  putFrame(f: FrameRecord) { this.put(key.frame(f.frame), f); }
+  putException(x: ExceptionRecord) { this.put(key.exception(x.seq), x); }
+  putOutput(o: OutputRecord) { this.put(key.output(o.seq), o); }
+  putFile(id: number, f: FileRecord) { this.put(key.source(id), [f.path, f.source]); }
+  putNames(names: string[]) { this.put(key.names(), names); }
+  putCodes(codes: CodeRecord[]) { this.put(key.codes(), codes); }
+  putThreads(threads: ThreadRecord[]) { this.put(key.threads(), threads); }
+  putMeta(meta: Meta) {
+    this.b().put(key.meta(), Buffer.from(JSON.stringify(meta)));
+    this.pending++;
+  }
+
+  /** Writes what is batched when enough has piled up (or always, with force). */
+  async flush(force = false) {
+    if (!this.batch || (!force && this.pending < 64)) return;
+    const b = this.batch;
+    this.batch = null;
+    this.pending = 0;
+    await b.write();
+  }
+
+  async close() {
+    await this.flush(true);
+    await this.db.close();
+  }
+}
+
+/** A recording opened for reading. Every read the engine and frontends do goes through here. */
+export class Recording {
+  names: string[] = [];
+  codes: CodeRecord[] = [];
+  threads: ThreadRecord[] = [];
+  private files = new Map<number, FileRecord>();
+  private blockCache = new Map<number, StoredEvent[]>();
+
+  private constructor(readonly path: string, private db: DB, readonly meta: Meta) {}
+
+  static async open(path: string): Promise<Recording> {
+    if (!existsSync(path)) throw new UserError(`${path} does not exist.`, 'REWIND_NOT_FOUND');
+    if (!statSync(path).isDirectory() || !existsSync(join(path, 'CURRENT'))) {
+      throw new UserError(`${path} is not a Rewind recording.`, 'REWIND_NOT_RECORDING');
+    }
+    const db = openDb(path, false);
+    try {
+      await db.open({ passive: false } as any);
+    } catch (e: any) {
+      const why = String(e?.cause?.message ?? e?.message ?? e);
+      if (/lock/i.test(why)) throw new UserError(`${path} is in use by another Rewind process (it may still be recording).`, 'REWIND_LOCKED');
+      throw new UserError(`${path} is corrupt and cannot be opened (${why.split('\n')[0]}).`, 'REWIND_CORRUPT');
+    }
+    try {
+      const v = await db.get(key.version());
+      if (!v || v.length !== 4) throw new UserError(`${path} is not a Rewind recording.`, 'REWIND_NOT_RECORDING');
+      const version = v.readUInt32BE(0);
+      if (version > FORMAT_VERSION) {
+        throw new UserError(`${path} was made by a newer Rewind (recording format ${version}); this Rewind reads format ${FORMAT_VERSION} and older. Upgrade Rewind to open it.`, 'REWIND_NEWER_FORMAT');
+      }
+      const m = await db.get(key.meta());
+      if (!m) throw new UserError(`${path} is incomplete: the recorder stopped before writing its metadata.`, 'REWIND_CORRUPT');
+      const rec = new Recording(path, db, JSON.parse(m.toString()) as Meta);
+      rec.names = ((await rec.getPacked(key.names())) as string[]) ?? [];
+      rec.codes = ((await rec.getPacked(key.codes())) as CodeRecord[]) ?? [];
+      rec.threads = ((await rec.getPacked(key.threads())) as ThreadRecord[]) ?? [];
+      return rec;
+    } catch (e) {
+      await db.close();
+      if (e instanceof UserError) throw e;
+      throw new UserError(`${path} is corrupt: ${(e as Error).message.split('\n')[0]}.`, 'REWIND_CORRUPT');
+    }
+  }
+
+  private async getPacked(k: Buffer): Promise<unknown> {
+    const v = await this.db.get(k);
+    return v === undefined ? undefined : unpack(v);
+  }
+
+  close() { return this.db.close(); }
+
+  get eventCount(): number { return this.meta.counts.events; }
+
+  name(id: number): string { return this.names[id] ?? `?${id}`; }
+
+  async file(id: number): Promise<FileRecord | undefined> {
+    let f = this.files.get(id);
+    if (!f) {
+      const v = (await this.getPacked(key.source(id))) as [string, string | null] | undefined;
+      if (!v) return undefined;
+      f = { path: v[0], source: v[1] };
+      this.files.set(id, f);
+    }
+    return f;
+  }
+
+  async block(b: number): Promise<StoredEvent[]> {
+    let events = this.blockCache.get(b);
+    if (!events) {
+      events = ((await this.getPacked(key.block(b))) as StoredEvent[]) ?? [];
+      if (this.blockCache.size > 64) this.blockCache.delete(this.blockCache.keys().next().value!);
+      this.blockCache.set(b, events);
+    }
+    return events;
+  }
+
+  async event(seq: number): Promise<StoredEvent | undefined> {
+    return (await this.block(Math.floor(seq / BLOCK)))[seq % BLOCK];
+  }
+
+  /** Events from..to inclusive, in order. */
+  async *events(from: number, to: number): AsyncGenerator<[number, StoredEvent]> {
+    for (let b = Math.floor(from / BLOCK); b <= Math.floor(to / BLOCK); b++) {
+      const events = await this.getPacked(key.block(b)) as StoredEvent[] | undefined;
+      if (!events) return;
+      for (let i = 0; i < events.length; i++) {
+        const seq = b * BLOCK + i;
+        if (seq >= from && seq <= to) yield [seq, events[i]];
+      }
+    }
+  }
+
+  async frame(fid: number): Promise<FrameRecord | undefined> {
+    return (await this.getPacked(key.frame(fid))) as FrameRecord | undefined;
+  }
+
+  /** The snapshot at or before `block`. */
+  async snapshotBefore(block: number): Promise<{ block: number; snapshot: Snapshot } | undefined> {
+    for await (const [k, v] of this.db.iterator({ ...range('P'), lte: key.snapshot(block), reverse: true, limit: 1 })) {
+      return { block: keyInts(k)[0], snapshot: unpack(v) as Snapshot };
+    }
+    return undefined;
+  }
+
+  /** Blocks in which `file:line` has line events, from `fromBlock` on (or backwards). */
+  async *lineBlocks(file: number, line: number, fromBlock = 0, reverse = false): AsyncGenerator<number> {
+    const r = range('L', file, line);
+    const bound = key.lineIndex(file, line, fromBlock);
+    const opts = reverse ? { gte: r.gte, lte: bound, reverse: true } : { gte: bound, lt: r.lt };
+    for await (const k of this.db.keys(opts)) yield keyInts(k)[2];
+  }
+
+  /** Lines of `file` that hold recorded line events (for "no code on that line" errors). */
+  async linesWithEvents(file: number): Promise<number[]> {
+    const out = new Set<number>();
+    for await (const k of this.db.keys(range('L', file))) out.add(keyInts(k)[1]);
+    return [...out].sort((a, b) => a - b);
+  }
+
+  async *varBlocks(name: number, fromBlock = 0, reverse = false): AsyncGenerator<number> {
+    const r = range('V', name);
+    const bound = key.varIndex(name, fromBlock);
+    const opts = reverse ? { gte: r.gte, lte: bound, reverse: true } : { gte: bound, lt: r.lt };
+    for await (const k of this.db.keys(opts)) yield keyInts(k)[1];
+  }
+
+  async *codeBlocks(code: number, fromBlock = 0): AsyncGenerator<number> {
+    const r = range('C', code);
+    for await (const k of this.db.keys({ gte: key.codeIndex(code, fromBlock), lt: r.lt })) yield keyInts(k)[1];
+  }
+
+  async *exceptions(): AsyncGenerator<ExceptionRecord> {
+    for await (const v of this.db.values(range('X'))) yield unpack(v) as ExceptionRecord;
+  }
+
+  async *outputs(toSeq = Infinity): AsyncGenerator<OutputRecord> {
+    for await (const v of this.db.values(range('O'))) {
+      const o = unpack(v) as OutputRecord;
+      if (o.seq > toSeq) return;
+      yield o;
+    }
+  }
+}

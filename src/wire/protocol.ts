@@ -1,0 +1,82 @@
+// The wire format's TypeScript side: event kinds, value tags, the raw file header and the
+// stream decoder. agent/PROTOCOL.md is the specification; agent/rewind_agent/wire.py is the
+// Python side. Both test against agent/vectors/. Change all three together.
+import { Unpackr, addExtension } from 'msgpackr';
+
+export const VERSION = 1;
+export const MAGIC = Buffer.from('REWINDRAW\x00\x00\x01', 'latin1');
+export const RAW_HEADER = 4096;
+export const FLAG_CLOSED = 1;
+export const EXT_FLOAT = 1;
+
+export const K = {
+  HELLO: 0, END: 1, FILE: 2, CODE: 3, NAME: 4, THREAD: 5, THREAD_END: 6, CALL: 7, LINE: 8,
+  RETURN: 9, UNWIND: 10, YIELD: 11, RESUME: 12, EXCEPTION: 13, OUTPUT: 14,
+} as const;
+
+export const T = {
+  BIGINT: 0, LIST: 1, TUPLE: 2, SET: 3, FROZENSET: 4, DICT: 5, STR: 6, BYTES: 7, BYTEARRAY: 8,
+  OBJECT: 9, DEEP: 10, CYCLE: 11, REDACTED: 12, OPAQUE: 13, REPR: 14, UNBOUND: 15, ERROR: 16,
+  SUBCLASS: 17,
+} as const;
+
+/** A Python float; kept apart from JS numbers, which stand for Python ints. */
+export class PyFloat {
+  constructor(readonly value: number) {}
+}
+
+addExtension({
+  Class: PyFloat,
+  type: EXT_FLOAT,
+  pack(f: PyFloat) {
+    const b = Buffer.allocUnsafe(8);
+    b.writeDoubleBE(f.value, 0);
+    return b;
+  },
+  unpack(b: Uint8Array) {
+    return new PyFloat(Buffer.from(b.buffer, b.byteOffset, 8).readDoubleBE(0));
+  },
+});
+
+/** A decoded wire value: msgpack scalars, or a tagged array (see T). */
+export type WireValue = null | boolean | number | bigint | string | PyFloat | Uint8Array | WireArray;
+export type WireArray = [number, ...WireValue[]];
+
+/** One decoded event: a bare line number (a LINE without changes) or a kind-tagged array. */
+export type WireEvent = number | [number, ...unknown[]];
+
+export const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'auto' } as any);
+
+export class WireError extends Error {
+  code = 'REWIND_WIRE';
+}
+
+/**
+ * Decodes whole events from `buf`. A stream cut inside an event (a truncated file) yields the
+ * events before the cut and reports how many bytes were used.
+ */
+export function decodeEvents(buf: Uint8Array): { events: WireEvent[]; used: number } {
+  const events: WireEvent[] = [];
+  let used = 0;
+  try {
+    unpackr.unpackMultiple(buf as Buffer, (value: unknown, start?: number, end?: number) => {
+      if (typeof value !== 'number' && !(Array.isArray(value) && typeof value[0] === 'number')) {
+        throw new WireError(`not a Rewind event at stream byte ${start ?? used}`);
+      }
+      events.push(value as WireEvent);
+      used = end ?? used;
+    });
+  } catch (e: any) {
+    if (e instanceof WireError) throw e;
+    if (!e?.incomplete) throw new WireError(`the stream is corrupt near byte ${used}`);
+  }
+  return { events, used };
+}
+
+/** The fixed header of a raw stream file. */
+export function readRawHeader(head: Buffer): { committed: number; closed: boolean } {
+  if (head.length < 24 || !head.subarray(0, 12).equals(MAGIC)) {
+    throw new WireError('not a Rewind raw stream (bad magic)');
+  }
+  return { committed: Number(head.readBigUInt64LE(16)), closed: (head.readUInt32LE(12) & FLAG_CLOSED) !== 0 };
+}
