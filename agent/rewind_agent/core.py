@@ -86,11 +86,14 @@ class Recorder:
         self._codes = {}  # code object -> CodeInfo, or None when out of scope
         self._names = {}  # str -> name id
         self._threads = {}  # thread ident -> thread id
+        self._next_thread = 1
         self._thread_local = threading.local()
         self._cur_thread = None
         self.frames = {}  # id(frame) -> FrameState
         self.last = None  # FrameState of the most recent event, on any thread
-        self._unwinding = {}  # thread ident -> id() of the exception last unwound on it
+        # (thread ident, id() of the exception) of the last UNWIND, until the next line event:
+        # ids are compared only while the exception is surely alive.
+        self._unwinding = None
         self._next_frame = 1
         self._secret_re = re.compile("|".join(re.escape(s) for s in config.secrets), re.I) \
             if config.secrets else None
@@ -166,20 +169,29 @@ class Recorder:
 
     def _switch(self, ident):
         tid = self._threads.get(ident)
-        if tid is None:
-            tid = self._threads[ident] = len(self._threads) + 1
+        # A thread ident can be reused once its thread is gone: a thread without our sentinel
+        # in its thread-local storage is a new thread.
+        if tid is None or getattr(self._thread_local, "sentinel", None) is None:
+            tid = self._threads[ident] = self._next_thread
+            self._next_thread += 1
             t = threading._active.get(ident)
             name = t.__dict__.get("_name") if t is not None else None
             self.w.write(wire.array([wire.uint(THREAD), wire.uint(tid),
                                      wire.text(name if type(name) is str else "Thread-%d" % tid)]))
             # Thread-local storage dies with the thread; the sentinel's finalizer reports it.
-            self._thread_local.sentinel = _ThreadSentinel(self, tid)
+            self._thread_local.sentinel = _ThreadSentinel(self, tid, ident)
         else:
             self.w.write(wire.array([wire.uint(THREAD), wire.uint(tid)]))
         self._cur_thread = ident
 
-    def thread_ended(self, tid):
-        self._raw(wire.array([wire.uint(THREAD_END), wire.uint(tid)]))
+    def thread_ended(self, tid, ident):
+        with self.lock:
+            if self._threads.get(ident) == tid:
+                del self._threads[ident]
+            if self._cur_thread == ident:
+                self._cur_thread = None
+            if self.enabled:
+                self.w.write(wire.array([wire.uint(THREAD_END), wire.uint(tid)]))
 
     # -- events ---------------------------------------------------------------------------------
     def on_call(self, frame, info):
@@ -210,6 +222,8 @@ class Recorder:
 
     def on_line(self, frame, st, line):
         st.fresh = False
+        st.exc = 0
+        self._unwinding = None
         prev = st.prev
         st.prev = line
         if prev is None:
@@ -237,7 +251,7 @@ class Recorder:
         self.end_frame(st, [wire.uint(YIELD), self.encode(value)])
 
     def on_unwind(self, st):
-        self._unwinding[_get_ident()] = st.exc
+        self._unwinding = (_get_ident(), st.exc)
         self.end_frame(st, [wire.uint(UNWIND)])
 
     def end_frame(self, st, out):
@@ -252,7 +266,7 @@ class Recorder:
 
     def on_exception(self, st, exc):
         """An exception is raised in, or propagates into, the frame of `st`."""
-        propagated = st.exc == id(exc) or self._unwinding.get(_get_ident()) == id(exc)
+        propagated = st.exc == id(exc) or self._unwinding == (_get_ident(), id(exc))
         st.exc = id(exc)
         t = type(exc)
         self.last = st
@@ -368,15 +382,16 @@ class Recorder:
 
 
 class _ThreadSentinel:
-    __slots__ = ("rec", "tid")
+    __slots__ = ("rec", "tid", "ident")
 
-    def __init__(self, rec, tid):
+    def __init__(self, rec, tid, ident):
         self.rec = rec
         self.tid = tid
+        self.ident = ident
 
     def __del__(self):
         try:
-            self.rec.thread_ended(self.tid)
+            self.rec.thread_ended(self.tid, self.ident)
         except Exception:
             pass
 

@@ -186,51 +186,54 @@ class Serializer:
         return wire.array([wire.uint(T_DEEP), wire.uint(self.name_id(type_name(t))),
                            wire.NIL if n is None else wire.uint(n)])
 
-    def _seq(self, v, depth, base=None):
-        t = base or type(v)
-        n = t.__len__(v)
+    def _seq(self, v, depth):
+        t = type(v)
         if depth >= self.max_depth:
-            return self._deep(v, type(v), n)
+            return self._deep(v, t, t.__len__(v))
         ref = self._enter(v, depth)
         if ref is not None:
             return ref
         try:
-            out = [wire.uint(_CONTAINER_TAG[t]), wire.uint(n)]
-            m = self.max_items
-            d = depth + 1
-            value = self._value
-            for i, item in enumerate(t.__iter__(v)):
-                if i >= m:
-                    break
-                out.append(value(item, d))
-            return wire.array(out)
+            return self._seq_body(v, t, depth)
         finally:
             del self._path[id(v)]
 
-    def _dict(self, v, depth, base=dict):
-        n = dict.__len__(v)
+    def _seq_body(self, v, t, depth):
+        """A list, tuple, set or frozenset (t: the exact builtin type) of a value already
+        entered in the cycle path."""
+        out = [wire.uint(_CONTAINER_TAG[t]), wire.uint(t.__len__(v))]
+        m = self.max_items
+        d = depth + 1
+        value = self._value
+        for i, item in enumerate(t.__iter__(v)):
+            if i >= m:
+                break
+            out.append(value(item, d))
+        return wire.array(out)
+
+    def _dict(self, v, depth):
         if depth >= self.max_depth:
-            return self._deep(v, type(v), n)
+            return self._deep(v, type(v), dict.__len__(v))
         ref = self._enter(v, depth)
         if ref is not None:
             return ref
         try:
-            out = [wire.uint(T_DICT), wire.uint(n)]
-            m = self.max_items
-            d = depth + 1
-            value = self._value
-            secret = self.secret
-            for i, (k, item) in enumerate(dict.items(v)):
-                if i >= m:
-                    break
-                out.append(value(k, d))
-                if type(k) is str and secret(k):
-                    out.append(_REDACTED)
-                else:
-                    out.append(value(item, d))
-            return wire.array(out)
+            return self._dict_body(v, depth)
         finally:
             del self._path[id(v)]
+
+    def _dict_body(self, v, depth):
+        out = [wire.uint(T_DICT), wire.uint(dict.__len__(v))]
+        m = self.max_items
+        d = depth + 1
+        value = self._value
+        secret = self.secret
+        for i, (k, item) in enumerate(dict.items(v)):
+            if i >= m:
+                break
+            out.append(value(k, d))
+            out.append(_REDACTED if type(k) is str and secret(k) else value(item, d))
+        return wire.array(out)
 
     # -- everything else ----------------------------------------------------------------------
     def _other(self, v, t, depth):
@@ -302,9 +305,9 @@ class Serializer:
 
     def _builtin_part(self, v, base, depth):
         if base in _CONTAINER_TAG:
-            return self._seq(v, depth, base)
+            return self._seq_body(v, base, depth)
         if base is dict:
-            return self._dict(v, depth)
+            return self._dict_body(v, depth)
         # The base type's own methods return an exact builtin copy without user code.
         if base is int:
             return self._int(int.__int__(v), depth)

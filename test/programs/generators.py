@@ -1,0 +1,27 @@
+"""Generators: yield, send, yield from, close, generator expressions."""
+
+
+def counter(n):
+    i = 0
+    while i < n:
+        got = yield i  # @yield
+        if got:
+            i += got
+        i += 1
+
+
+def chain(*its):
+    for it in its:
+        yield from it
+
+
+def squares(n):
+    return (k * k for k in range(n))
+
+
+g = counter(10)
+out = [next(g), g.send(2), next(g)]
+g.close()
+both = list(chain(range(2), squares(3)))
+s = sum(x for x in range(4))
+print(out, both, s)

@@ -1,0 +1,118 @@
+// `rewind record` end to end: the traced program must not notice, and the recording holds
+// what ran (values, in-place mutation, redaction, SIGKILL).
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { PROGRAMS, dump, markers, pythons, rewind, run, tmp } from './helpers.js';
+
+const B = join(PROGRAMS, 'behaviour');
+const stripSummary = (s: string) => s.replace(/(^|\n)rewind: recorded [^\n]*\n$/, '$1');
+
+describe.each(pythons())('the program does not notice, on $label', ({ exe }) => {
+  const cases: [string, string[], string][] = [
+    ['normal exit', ['ok'], 'line one\nline two\n'],
+    ['sys.exit(3)', ['exit3'], ''],
+    ['sys.exit("message")', ['exitmsg'], ''],
+    ['uncaught exception', ['raise'], ''],
+    ['os._exit(4)', ['os_exit'], ''],
+    ['killed by SIGTERM', ['sigterm'], ''],
+    ['uncaught KeyboardInterrupt', ['interrupt'], ''],
+  ];
+  it.each(cases)('%s: same stdout, stderr, stdin handling and exit status', (_name, args, input) => {
+    const script = join(B, 'io_and_exit.py');
+    const plain = run(exe, [script, ...args], { input, cwd: B });
+    const rec = join(tmp(), 'rec');
+    const traced = rewind(['record', '--python', exe, '-o', rec, script, ...args], { input, cwd: B });
+    expect(traced.stdout).toBe(plain.stdout);
+    expect(stripSummary(traced.stderr)).toBe(plain.stderr);
+    const status = plain.signal ? 128 + ({ SIGTERM: 15, SIGINT: 2 } as Record<string, number>)[plain.signal] : plain.status;
+    expect(traced.status).toBe(status);
+    const info = JSON.parse(rewind(['info', '--json', rec]).stdout);
+    expect(info.truncated).toBe(false);
+    if (plain.signal) expect(info.signal).toBe(plain.signal);
+    else expect(info.exitStatus).toBe(plain.status);
+  });
+
+  it('never calls user __repr__, __eq__, __hash__, __getattr__, __iter__, __str__ or properties', () => {
+    const script = join(B, 'user_code.py');
+    const plain = run(exe, [script]);
+    expect(plain.stdout).toContain("['hash']"); // the program's own dict insert hashes once
+    const rec = join(tmp(), 'rec');
+    const traced = rewind(['record', '--python', exe, '-o', rec, script]);
+    expect(traced.stdout).toBe(plain.stdout);
+    const events = dump(rec);
+    const spy = events.find((e) => e.kind === 'line' && e.changed?.s)?.changed.s;
+    expect(spy).toEqual({ type: '__main__.Spy', repr: 'Spy(value=1)' });
+    const lst = events.find((e) => e.kind === 'line' && e.changed?.lst)?.changed.lst;
+    expect(lst).toEqual({ type: '__main__.SpyList', repr: 'SpyList([1, 2])' });
+  });
+
+  it('records the changed locals, in-place mutation and return values', () => {
+    const script = join(PROGRAMS, 'classes.py');
+    const rec = join(tmp(), 'rec');
+    expect(rewind(['record', '--python', exe, '-o', rec, script]).status).toBe(0);
+    const events = dump(rec);
+    const m = markers(script);
+    // self.balance += amount, seen through self at the next line of deposit
+    const afterDeposit = events.filter((e) => e.kind === 'line' && e.function === 'Account.deposit' && e.line === m.deposit + 1);
+    expect(afterDeposit.map((e) => e.changed.self?.repr)).toEqual([
+      "Savings(owner='ann', balance=20, history=[])",
+      "Savings(owner='ann', balance=120, history=[('deposit', 20)])",
+      "Savings(owner='ann', balance=260, history=[('deposit', 20), ('deposit', 100)])",
+    ]);
+    // the module sees acct change after each call, and the cart's list grow in place
+    const cart = events.filter((e) => e.kind === 'line' && e.changed?.cart).map((e) => e.changed.cart.repr);
+    expect(cart).toEqual(['Cart(items=[])', "Cart(items=[('pen', 1.5)])"]);
+    const p = events.filter((e) => e.kind === 'line' && e.changed?.p).map((e) => e.changed.p.repr);
+    expect(p).toEqual(['Point(x=1, y=2)', 'Point(x=11, y=2)']);
+    const ret = events.find((e) => e.kind === 'return' && e.function === 'Account.rich');
+    expect(ret.value).toEqual({ type: 'bool', repr: 'True' });
+  });
+
+  it('redacts secrets inside the process', () => {
+    const dir = tmp();
+    const script = join(dir, 'secret.py');
+    writeFileSync(script, [
+      'import os',
+      'db_password = "hun" + "ter2-" + os.environ.get("SUFFIX", "x")',  // never a literal in the source
+      'class Conn:',
+      '    def __init__(self):',
+      '        self.api_key = db_password',
+      'c = Conn()',
+      'config = {"Authorization": db_password, "user": "ann"}',
+      'print("ok")',
+    ].join('\n'));
+    const rec = join(dir, 'rec');
+    expect(rewind(['record', '--python', exe, '-o', rec, script]).status).toBe(0);
+    const text = rewind(['dump', '--json', rec]).stdout;
+    expect(text).not.toContain('hunter2');
+    expect(text).toContain('<redacted>');
+    const raw = readdirSync(rec).map((f) => readFileSync(join(rec, f), 'latin1')).join('');
+    expect(raw).not.toContain('hunter2');
+  });
+
+  it('SIGKILL: the recording opens, is marked truncated, and holds the last line executed', () => {
+    const script = join(B, 'killed.py');
+    const rec = join(tmp(), 'rec');
+    const r = rewind(['record', '--python', exe, '-o', rec, script]);
+    expect(r.status).toBe(128 + 9);
+    expect(r.stdout).toBe('before kill 499500\n');
+    const info = JSON.parse(rewind(['info', '--json', rec]).stdout);
+    expect(info.truncated).toBe(true);
+    expect(info.signal).toBe('SIGKILL');
+    const lines = dump(rec).filter((e) => e.kind === 'line');
+    expect(lines.at(-1).line).toBe(markers(script).kill);
+    expect(lines.at(-2).changed).toEqual({}); // the print line ran before
+  });
+
+  it('records threads with their names and a -m module run', () => {
+    const rec = join(tmp(), 'rec');
+    const r = rewind(['record', '--python', exe, '-o', rec, '-m', 'threads_prog'], { cwd: PROGRAMS });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('6 3 3\n');
+    const info = JSON.parse(rewind(['info', '--json', rec]).stdout);
+    expect(info.threads.map((t: any) => t.name).sort()).toEqual(['MainThread', 'worker-a', 'worker-b']);
+    const appends = dump(rec).filter((e) => e.kind === 'line' && e.line === markers(join(PROGRAMS, 'threads_prog.py')).append);
+    expect(new Set(appends.map((e) => e.thread)).size).toBe(2);
+  });
+});
