@@ -155,10 +155,13 @@ class Serializer:
         s = v[: self.max_string] if cut else v
         try:
             enc = wire.text(s)
-        except UnicodeEncodeError:  # lone surrogates: send Python's own repr
+        except UnicodeEncodeError:  # lone surrogates (repr escapes them): Python's own repr
             return wire.array([wire.uint(T_REPR), wire.uint(self.name_id("str")),
-                               wire.text(str.__repr__(s).encode("ascii", "backslashreplace")
-                                         .decode("ascii"))])
+                               wire.text(str.__repr__(s))])
+        # Which non-ASCII characters repr() escapes depends on the interpreter's Unicode
+        # version, so a string holding any of them carries Python's own repr.
+        if not s.isascii() and not s.isprintable():
+            return wire.array([wire.uint(T_STR), wire.uint(n), enc, wire.text(str.__repr__(s))])
         if cut:
             return wire.array([wire.uint(T_STR), wire.uint(n), enc])
         return enc

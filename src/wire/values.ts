@@ -67,7 +67,13 @@ function repr(v: WireValue, ctx: Ctx): string {
   const tag = v[0];
   switch (tag) {
     case T.BIGINT: return v[1] as string;
-    case T.STR: ctx.truncated = true; return strRepr(v[2] as string) + '...';
+    case T.STR: {
+      // [T.STR, length, text, repr?]: a cut string, or one whose repr Python computed
+      const text = v[2] as string;
+      const shown = (v[3] as string | undefined) ?? strRepr(text);
+      if ([...text].length < (v[1] as number)) { ctx.truncated = true; return shown + '...'; }
+      return shown;
+    }
     case T.BYTES: ctx.truncated = true; return bytesRepr(v[2] as Uint8Array) + '...';
     case T.BYTEARRAY: {
       const n = v[1] as number, b = v[2] as Uint8Array;
@@ -179,9 +185,10 @@ export function floatRepr(x: number): string {
   return `${sign}${m}e${exp < 0 ? '-' : '+'}${es}`;
 }
 
-const NOT_PRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]/u;
-
-/** Python's repr() of a str. */
+/**
+ * Python's repr() of a str whose non-ASCII characters are all printable (the agent sends
+ * Python's own repr for any other string, since that depends on its Unicode version).
+ */
 export function strRepr(s: string): string {
   const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
   let out = quote;
@@ -192,10 +199,7 @@ export function strRepr(s: string): string {
     else if (ch === '\n') out += '\\n';
     else if (ch === '\r') out += '\\r';
     else if (cp < 0x20 || cp === 0x7f) out += '\\x' + hex(cp, 2);
-    else if (cp < 0x7f || ch === ' ' || !NOT_PRINTABLE.test(ch)) out += ch;
-    else if (cp <= 0xff) out += '\\x' + hex(cp, 2);
-    else if (cp <= 0xffff) out += '\\u' + hex(cp, 4);
-    else out += '\\U' + hex(cp, 8);
+    else out += ch;
   }
   return out + quote;
 }

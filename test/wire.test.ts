@@ -1,0 +1,85 @@
+// The wire format from the TypeScript side: golden vectors written by the Python encoder,
+// Python's own repr() of random floats and strings, and a fuzzed decoder.
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeEvents, unpackr, WireError } from '../src/wire/protocol.js';
+import { floatRepr, toJson } from '../src/wire/values.js';
+import { ROOT, run } from './helpers.js';
+
+const vectors = (f: string) => JSON.parse(readFileSync(join(ROOT, 'agent/vectors', f), 'utf8'));
+
+describe('golden value vectors', () => {
+  it.each(vectors('values.json').map((v: any) => [v.expr, v]))('%s', (_expr, v: any) => {
+    const value = unpackr.unpack(Buffer.from(v.hex, 'hex'));
+    const json = toJson(value, (id) => v.names[id]);
+    const expected: any = { type: v.type, repr: v.repr };
+    if (v.truncated) expected.truncated = true;
+    if (/<redacted>/.test(v.repr) && v.type === 'redacted') expected.redacted = true;
+    expect(json).toEqual(expected);
+  });
+});
+
+it('golden event stream decodes, and every prefix decodes to a prefix of its events', () => {
+  const { hex, events } = vectors('events.json');
+  const buf = Buffer.from(hex, 'hex');
+  expect(decodeEvents(buf)).toEqual({ events, used: buf.length });
+  for (let n = 0; n <= buf.length; n++) {
+    const got = decodeEvents(buf.subarray(0, n));
+    expect(events.slice(0, got.events.length)).toEqual(got.events);
+  }
+});
+
+it('float repr matches Python on 20,000 random doubles', () => {
+  const py = run('python3', ['-c', `
+import random, struct, sys
+random.seed(7)
+for i in range(20000):
+    kind = i % 4
+    if kind == 0: x = struct.unpack('<d', random.getrandbits(64).to_bytes(8, 'little'))[0]
+    elif kind == 1: x = random.uniform(-1e6, 1e6)
+    elif kind == 2: x = random.random() * 10 ** random.randint(-30, 30)
+    else: x = float(random.randint(-10**17, 10**17))
+    sys.stdout.write(struct.pack('>d', x).hex() + ' ' + repr(x) + '\\n')
+`]);
+  expect(py.status).toBe(0);
+  for (const line of py.stdout.trim().split('\n')) {
+    const [hex, want] = line.split(' ');
+    expect(floatRepr(Buffer.from(hex, 'hex').readDoubleBE(0))).toBe(want);
+  }
+});
+
+it('strings encoded by the agent show exactly Python\'s repr, for random code points', () => {
+  const py = run('python3', ['-c', `
+import random, sys, json
+sys.path.insert(0, ${JSON.stringify(join(ROOT, 'agent'))})
+from rewind_agent.values import Serializer
+enc = Serializer(lambda s: 0, lambda n: False).encode
+random.seed(3)
+out = []
+for i in range(3000):
+    s = ''.join(chr(random.choice([random.randint(0, 0x7f), random.randint(0x80, 0x2fff), random.randint(0x3000, 0x10ffff)])) for _ in range(8))
+    out.append([enc(s).hex(), repr(s)])
+json.dump(out, sys.stdout)
+`]);
+  expect(py.status, py.stderr).toBe(0);
+  const pairs = JSON.parse(py.stdout) as [string, string][];
+  for (const [hex, want] of pairs) expect(toJson(unpackr.unpack(Buffer.from(hex, 'hex')), () => 'str').repr).toBe(want);
+});
+
+it('the decoder survives random and truncated input with its own error only', () => {
+  let seed = 42;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const { hex } = vectors('events.json');
+  const good = Buffer.from(hex, 'hex');
+  for (let i = 0; i < 3000; i++) {
+    const b = i % 2 ? Buffer.from(good) : Buffer.alloc(1 + Math.floor(rand() * 64));
+    for (let j = 0; j < (i % 2 ? 3 : b.length); j++) b[Math.floor(rand() * b.length)] = Math.floor(rand() * 256);
+    try {
+      decodeEvents(b.subarray(0, Math.floor(rand() * b.length) + 1));
+    } catch (e) {
+      expect(e).toBeInstanceOf(WireError);
+    }
+  }
+  expect(decodeEvents(good).events.length).toBe(vectors('events.json').events.length);
+});
