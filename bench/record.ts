@@ -1,0 +1,69 @@
+// Recording overhead, per Python version and workload: a plain run, the agent alone writing its
+// raw stream, and `rewind record` end to end; events/s and bytes/event on disk; the recorder's
+// ingest rate (`rewind import` of a raw stream). Prints a Markdown table for the README.
+//
+//   npm run bench:record                    # python3
+//   REWIND_PYTHONS=/path/python3.13 npm run bench:record
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const CLI = join(ROOT, 'dist/src/cli/main.js');
+const WORKLOADS = ['recursion', 'floats', 'objects', 'strdict', 'comprehensions', 'io_bound'];
+const CPU_BOUND = WORKLOADS.filter((w) => w !== 'io_bound');
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
+
+function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env, cwd: ROOT });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  return Number(process.hrtime.bigint() - t) / 1e9;
+}
+
+const best = (f: () => number, n = REPEAT) => Math.min(...Array.from({ length: n }, f));
+const geomean = (xs: number[]) => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
+const dirBytes = (d: string) => readdirSync(d).reduce((a, f) => a + statSync(join(d, f)).size, 0);
+
+function realExe(python: string): { exe: string; version: string } {
+  // pyenv-style shims add ~70 ms of shell per start: time the interpreter itself
+  const r = spawnSync(python, ['-c', 'import sys; print(sys.executable); print("%d.%d.%d" % sys.version_info[:3])'], { encoding: 'utf8' });
+  const [exe, version] = r.stdout.trim().split('\n');
+  return { exe, version };
+}
+
+const pythons = ['python3', ...(process.env.REWIND_PYTHONS ?? '').split(':').filter(Boolean)];
+const tmp = mkdtempSync(join(tmpdir(), 'rewind-bench-'));
+console.log(`# recording benchmark — ${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores, node ${process.version}\n`);
+for (const py of pythons) {
+  const { exe, version } = realExe(py);
+  const startup = best(() => timed(exe, ['-c', 'pass']), 5);
+  console.log(`## Python ${version} (${exe}), startup ${(startup * 1000).toFixed(0)} ms\n`);
+  console.log('| workload | plain s | agent s | agent × | record s | record × | events | events/s | bytes/event |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const agentRatios: number[] = [];
+  const recordRatios: number[] = [];
+  let rawForIngest = '';
+  let rawEvents = 0;
+  for (const w of WORKLOADS) {
+    const script = join(ROOT, 'bench/workloads', `${w}.py`);
+    const plain = best(() => timed(exe, [script]));
+    const raw = join(tmp, `${w}.raw`);
+    const agent = best(() => timed(exe, ['-m', 'rewind_agent', '-o', raw, script], { ...process.env, PYTHONPATH: join(ROOT, 'agent') }));
+    const rec = join(tmp, `${w}.rec`);
+    const record = best(() => { rmSync(rec, { recursive: true, force: true }); return timed(process.execPath, [CLI, 'record', '--python', exe, '-o', rec, script]); }, 1);
+    const info = JSON.parse(spawnSync(process.execPath, [CLI, 'info', '--json', rec], { encoding: 'utf8' }).stdout);
+    const events = info.counts.events as number;
+    const bytes = dirBytes(rec);
+    if (events > rawEvents) { rawEvents = events; rawForIngest = raw; }
+    if (CPU_BOUND.includes(w)) { agentRatios.push(agent / plain); recordRatios.push(record / plain); }
+    console.log(`| ${w} | ${plain.toFixed(3)} | ${agent.toFixed(2)} | ${(agent / plain).toFixed(1)} | ${record.toFixed(2)} | ${(record / plain).toFixed(1)} | ${events.toLocaleString('en-US')} | ${Math.round(events / record).toLocaleString('en-US')} | ${(bytes / events).toFixed(1)} |`);
+  }
+  console.log(`| **geometric mean, CPU-bound** | | | **${geomean(agentRatios).toFixed(1)}** | | **${geomean(recordRatios).toFixed(1)}** | | | |\n`);
+  const imp = join(tmp, 'ingest.rec');
+  const t = best(() => { rmSync(imp, { recursive: true, force: true }); return timed(process.execPath, [CLI, 'import', rawForIngest, '-o', imp]); }, 2);
+  console.log(`Recorder ingest (\`rewind import\` of the largest raw stream, ${rawEvents.toLocaleString('en-US')} events, incl. ~0.1 s node start): ${Math.round(rawEvents / t).toLocaleString('en-US')} events/s\n`);
+}
+rmSync(tmp, { recursive: true, force: true });
