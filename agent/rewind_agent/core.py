@@ -19,6 +19,10 @@ from .wire import (CALL, CODE, END, EXCEPTION, FILE, LINE, NAME, OUTPUT, RESUME,
                    THREAD, THREAD_END, UNWIND, YIELD, T_UNBOUND)
 
 _MISSING = object()
+_HEADS = [wire.array_header(n) for n in range(16)]
+_LINE_KIND = wire.uint(LINE)
+_SMALL = [wire.uint(n) for n in range(65536)]
+_f64 = wire._pack_f64
 _UNBOUND = wire.array([wire.uint(T_UNBOUND)])
 _copysign = math.copysign
 _get_ident = threading.get_ident
@@ -85,6 +89,7 @@ class Recorder:
         self._files = {}  # co_filename -> file id, or None when out of scope
         self._codes = {}  # code object -> CodeInfo, or None when out of scope
         self._names = {}  # str -> name id
+        self._keys = {}  # local's name -> (encoded name id, is secret)
         self._threads = {}  # thread ident -> thread id
         self._next_thread = 1
         self._thread_local = threading.local()
@@ -232,9 +237,19 @@ class Recorder:
             lines = st.info.lines
             if lines is None:
                 lines = st.info.lines = LineInfo(st.info.code)
-            full = self.last is not st or prev in lines.calls
-            ch = self._changes(frame, st, lines.stores.get(prev, ()), full)
-            data = wire.array([wire.uint(LINE), wire.uint(line)] + ch) if ch else wire.uint(line)
+            if self.last is not st:  # other traced code ran: it may have changed anything
+                ch = self._changes(frame, st, lines.stores.get(prev, ()), True)
+            elif prev in lines.calls and st.mut:  # untraced calls: what the line handed them
+                ch = self._changes(frame, st, lines.stores.get(prev, ()), False,
+                                   lines.loads.get(prev, ()))
+            else:
+                ch = self._changes(frame, st, lines.stores.get(prev, ()), False)
+            if ch:
+                n = len(ch) + 2
+                data = (_HEADS[n] if n < 16 else wire.array_header(n)) + _LINE_KIND + \
+                    wire.uint(line) + b"".join(ch)
+            else:
+                data = wire.uint(line)
         self.last = st
         self.emit(data)
 
@@ -303,20 +318,29 @@ class Recorder:
         return wire.array([wire.uint(self.name_id(type_name(type(exc)))), _message(exc)])
 
     # -- change detection -----------------------------------------------------------------------
+    def _key(self, name):
+        """(encoded name id, is secret) of a local's name; cached, it is on the hot path."""
+        k = self._keys.get(name)
+        if k is None:
+            k = self._keys[name] = (wire.uint(self.name_id(name)), self.secret(name))
+        return k
+
     def _remember(self, st, name, v):
         """Record v as the current value of `name`; return its encoding (redacted if secret)."""
         st.snap[name] = v
+        enc = self.encode(v)
         if type(v) in ATOMS:
             st.mut.discard(name)
             st.enc.pop(name, None)
-            return REDACTED if self.secret(name) else self.encode(v)
-        enc = self.encode(v)
-        st.mut.add(name)
-        st.enc[name] = enc
+        else:
+            st.mut.add(name)
+            st.enc[name] = enc
         return REDACTED if self.secret(name) else enc
 
-    def _changes(self, frame, st, stores, full):
-        """Names and encodings of the locals that changed since the frame's previous event."""
+    def _changes(self, frame, st, stores, full, loads=()):
+        """[name id, value, ...] of the locals that changed since the frame's previous event,
+        among `stores`, every mutable or cell local if `full`, and the mutable ones in `loads`.
+        This is the recorder's hot path: keep it flat."""
         loc = frame.f_locals
         if not st.info.function and type(loc) is not dict:
             # 3.13+: inside a comprehension inlined into a module or class body, f_locals shows
@@ -324,60 +348,81 @@ class Recorder:
             if st.info.code.co_name != "<module>":
                 return []
             loc = frame.f_globals
+        mut = st.mut
         if full:
             if st.info.function:
                 names = set(stores)
-                names.update(st.mut)
+                names.update(mut)
                 names.update(st.info.cells)
             else:  # module or class body: its namespace can change from anywhere
                 names = [n for n in loc if not (n.startswith("__") and n.endswith("__"))]
                 names.extend(n for n in st.snap if n not in loc)
+        elif loads:
+            names = list(stores)
+            names.extend(n for n in loads if n in mut and n not in stores)
         else:
             names = stores
         out = []
         snap = st.snap
+        encs = st.enc
+        keys = self._keys
+        encode = self.encode
+        mutated = None  # ids of objects changed in place, to find their aliases
         for name in names:
             v = loc.get(name, _MISSING)
             old = snap.get(name, _MISSING)
             if v is old:
-                if v is _MISSING or name not in st.mut:
+                if v is _MISSING or name not in mut:
                     continue
-                enc = self.encode(v)
-                if enc == st.enc[name]:
+                enc = encode(v)  # same object, maybe changed in place
+                if enc == encs[name]:
                     continue
-                st.enc[name] = enc
-                out.append(wire.uint(self.name_id(name)))
-                out.append(REDACTED if self.secret(name) else enc)
-                continue
-            if v is _MISSING:
+                encs[name] = enc
+                if mutated is None:
+                    mutated = set()
+                mutated.add(id(v))
+            elif v is _MISSING:
                 del snap[name]
-                st.mut.discard(name)
-                st.enc.pop(name, None)
-                out.append(wire.uint(self.name_id(name)))
-                out.append(_UNBOUND)
-                continue
-            t = type(v)
-            if t is type(old):
-                if t in _EQ_TYPES:
-                    if v == old:
-                        snap[name] = v
+                if name in mut:
+                    mut.discard(name)
+                    del encs[name]
+                enc = _UNBOUND
+            else:
+                t = type(v)
+                snap[name] = v
+                if t is float:
+                    if type(old) is float and v == old and (v or _copysign(1.0, v) ==
+                                                            _copysign(1.0, old)):
                         continue
-                elif t is float:
-                    if v == old and (v or _copysign(1.0, v) == _copysign(1.0, old)):
-                        snap[name] = v
+                    enc = _f64(0xD7, 1, v)
+                elif t is int:
+                    if type(old) is int and v == old:
                         continue
-                elif t not in ATOMS:
-                    enc = self.encode(v)
-                    if enc == st.enc.get(name):
-                        snap[name] = v
-                        continue
-                    snap[name] = v
-                    st.enc[name] = enc
-                    out.append(wire.uint(self.name_id(name)))
-                    out.append(REDACTED if self.secret(name) else enc)
+                    enc = _SMALL[v] if 0 <= v < 65536 else encode(v)
+                elif t in _EQ_TYPES and t is type(old) and v == old:
                     continue
-            out.append(wire.uint(self.name_id(name)))
-            out.append(self._remember(st, name, v))
+                else:
+                    enc = encode(v)
+                    if t not in ATOMS:
+                        if enc == encs.get(name):  # rebound to an equal value
+                            continue
+                        mut.add(name)
+                        encs[name] = enc
+                        k = keys.get(name) or self._key(name)
+                        out.append(k[0])
+                        out.append(REDACTED if k[1] else enc)
+                        continue
+                if name in mut:
+                    mut.discard(name)
+                    del encs[name]
+            k = keys.get(name) or self._key(name)
+            out.append(k[0])
+            out.append(REDACTED if k[1] else enc)
+        if mutated and not full:
+            # Other names of this frame that hold an object that changed in place.
+            aliases = [n for n in mut if n not in names and id(snap[n]) in mutated]
+            if aliases:
+                out.extend(self._changes(frame, st, aliases, False))
         return out
 
 

@@ -3,8 +3,10 @@
 Change detection uses it to do less per line event: a local can be rebound only by a store
 instruction of the line that just ran, and an object can be mutated in place only if that line
 ran an instruction that may call out (a call, a subscript or attribute store, an in-place
-operator...) or other traced code ran since this frame's previous event. Lines made only of
-loads, stores, arithmetic and jumps on builtins need no look at the frame's other locals.
+operator...) or other traced code ran since this frame's previous event. If no other traced
+code ran, the untraced code the line called (builtins, the standard library) was handed the
+objects the line loaded, so those are the ones to look at (and their aliases in the frame).
+Lines made only of loads, stores, arithmetic and jumps need no look at other locals.
 """
 
 import dis
@@ -14,6 +16,14 @@ _STORES = frozenset([
     "STORE_GLOBAL", "DELETE_GLOBAL", "STORE_FAST_LOAD_FAST", "STORE_FAST_STORE_FAST",
     "STORE_FAST_MAYBE_NULL", "LOAD_FAST_AND_CLEAR", "IMPORT_STAR",
 ])
+
+_LOADS = frozenset([
+    "LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_FAST_LOAD_FAST", "LOAD_FAST_BORROW",
+    "LOAD_FAST_BORROW_LOAD_FAST_BORROW", "LOAD_FAST_AND_CLEAR", "LOAD_DEREF", "LOAD_CLOSURE",
+    "LOAD_CLASSDEREF", "LOAD_FROM_DICT_OR_DEREF",
+])
+# In module and class bodies the frame's names are read by name.
+_NAME_LOADS = frozenset(["LOAD_NAME", "LOAD_GLOBAL", "LOAD_FROM_DICT_OR_GLOBALS"])
 
 # Instructions that cannot mutate an object the frame holds (for builtin operands; operators of
 # traced user types show up as other traced events, which trigger a full check anyway).
@@ -49,13 +59,15 @@ _INPLACE_BINARY_OP = "="  # BINARY_OP's argrepr for in-place forms ends with '='
 
 
 class LineInfo:
-    """Per-line facts of one code object: `stores[line]` (names a line can rebind or delete)
-    and `calls[line]` (True if the line may mutate objects in place)."""
+    """Per-line facts of one code object: `stores[line]` (names a line can rebind or delete),
+    `loads[line]` (local names it reads) and `calls[line]` (True if the line may mutate objects
+    in place)."""
 
-    __slots__ = ("stores", "calls")
+    __slots__ = ("stores", "loads", "calls")
 
     def __init__(self, code):
         self.stores = {}
+        self.loads = {}
         self.calls = {}
         function = bool(code.co_flags & 0x02)  # CO_NEWLOCALS; module and class bodies hide dunders
         line = code.co_firstlineno
@@ -72,12 +84,19 @@ class LineInfo:
                         continue
                     if isinstance(n, str) and n not in s:
                         s.append(n)
+            if op in _LOADS or (not function and op in _NAME_LOADS):
+                names = ins.argval if isinstance(ins.argval, tuple) else (ins.argval,)
+                s = self.loads.setdefault(line, [])
+                for n in names:
+                    if isinstance(n, str) and n not in s:
+                        s.append(n)
             if op == "BINARY_OP":
                 if ins.argrepr.endswith(_INPLACE_BINARY_OP):
                     self.calls[line] = True
             elif op not in _PURE and not op.startswith("INSTRUMENTED_"):
                 self.calls[line] = True
         self.stores = {k: tuple(v) for k, v in self.stores.items()}
+        self.loads = {k: tuple(v) for k, v in self.loads.items()}
 
 
 def _line_of(ins):

@@ -40,6 +40,7 @@ export class Ingest {
   private pendingExc = new Map<number, { rec: ExceptionRecord; frame: number }>(); // per thread
   counts = { events: 0, lines: 0, calls: 0, exceptions: 0, outputs: 0, frames: 0, threads: 0, files: 0 };
   private carry: Buffer | null = null;
+  private pendingOutput: { seq: number; stream: 1 | 2; text: string } | null = null;
   private started = Date.now() / 1000;
 
   constructor(private w: RecordingWriter) {}
@@ -209,9 +210,24 @@ export class Ingest {
   private output(stream: 1 | 2, text: string) {
     const t = this.thr();
     const f = t.stack[t.stack.length - 1];
-    this.w.putOutput({ seq: this.seq, stream, text });
+    // print() and tracebacks write in many small pieces: consecutive writes from the same
+    // place become one event.
+    const last = this.block[this.block.length - 1];
+    const o = this.pendingOutput;
+    if (o && last && last[0] === EK.OUTPUT && last[1] === t.thread && last[2] === (f?.fid ?? 0) && last[6] === stream && this.seq - 1 === o.seq) {
+      last[7] = (last[7] as string) + text;
+      o.text += text;
+      return;
+    }
+    this.flushOutput();
+    this.pendingOutput = { seq: this.seq, stream, text };
     this.counts.outputs++;
     this.push([EK.OUTPUT, t.thread, f?.fid ?? 0, f?.depth ?? 0, f?.code ?? 0, f?.line ?? 0, stream, text]);
+  }
+
+  private flushOutput() {
+    if (this.pendingOutput) this.w.putOutput(this.pendingOutput);
+    this.pendingOutput = null;
   }
 
   private flushBlock() {
@@ -244,6 +260,7 @@ export class Ingest {
 
   /** Writes everything still held and the metadata; `ending` says how the process ended. */
   async finish(ending: Ending, extra: { gitCommit: string | null }): Promise<Meta> {
+    this.flushOutput();
     if (this.block.length) this.flushBlock();
     const pending = [...this.pendingExc.values()];
     for (const p of pending) { p.rec.caught = false; this.w.putException(p.rec); }

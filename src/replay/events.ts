@@ -67,14 +67,14 @@ export class EventView {
     const names = (id: number) => this.rec.name(id);
     const where = j.frame === 0 ? '-' : `${shortPath(j.file)}:${j.line} ${j.function}`;
     let detail = '';
-    const kv = (list: unknown[]) => {
+    const kv = (list: unknown[], sep: string) => {
       const parts: string[] = [];
       for (let i = 0; i + 1 < list.length; i += 2) parts.push(`${names(list[i] as number)}=${reprOf(list[i + 1] as WireValue, names)}`);
-      return parts.join(' ');
+      return parts.join(sep);
     };
     switch (e[0]) {
-      case EK.LINE: detail = kv((e[6] as unknown[]) ?? []); break;
-      case EK.CALL: detail = `(${kv((e[6] as unknown[]) ?? []).replaceAll(' ', ', ')})`; break;
+      case EK.LINE: detail = kv((e[6] as unknown[]) ?? [], ' '); break;
+      case EK.CALL: detail = `(${kv((e[6] as unknown[]) ?? [], ', ')})`; break;
       case EK.RETURN: case EK.YIELD: detail = `-> ${j.value!.repr}`; break;
       case EK.EXCEPTION: detail = `${j.exception!.type}${j.exception!.message != null ? `: ${j.exception!.message}` : ''}${j.exception!.propagated ? ' (propagated)' : ''}`; break;
       case EK.OUTPUT: detail = `${j.stream} ${JSON.stringify(j.text)}`; break;
