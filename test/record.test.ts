@@ -116,3 +116,21 @@ describe.each(pythons())('the program does not notice, on $label', ({ exe }) => 
     expect(new Set(appends.map((e) => e.thread)).size).toBe(2);
   });
 });
+
+describe('if the recorder goes away', () => {
+  it('the program carries on untraced to its own end, and the raw stream is removed', async () => {
+    const { spawn } = await import('node:child_process');
+    const { existsSync } = await import('node:fs');
+    const { CLI } = await import('./helpers.js');
+    const dir = tmp();
+    const marker = join(dir, 'marker');
+    const rec = join(dir, 'rec');
+    const child = spawn(process.execPath, [CLI, 'record', '-o', rec, join(B, 'outlives_recorder.py'), marker], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 500));
+    child.kill('SIGKILL');
+    for (let i = 0; i < 300 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(readFileSync(marker, 'utf8')).toBe(`done ${(400000 * 399999) / 2}`);
+    expect(readdirSync(dir).filter((f) => f.includes('.raw-'))).toEqual([]);
+  });
+});

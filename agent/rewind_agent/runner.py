@@ -45,7 +45,7 @@ class UsageError(Exception):
 
 def parse_args(argv):
     """Returns (options dict, module or None, program argv)."""
-    opts = {"out": "trace.raw", "include": [], "exclude": [], "secret": [],
+    opts = {"out": "trace.raw", "include": [], "exclude": [], "secret": [], "parent": 0,
             "max_depth": 3, "max_items": 100, "max_string": 1000}
     i = 0
     while i < len(argv):
@@ -64,7 +64,8 @@ def parse_args(argv):
         key, eq, val = a.partition("=")
         name = {"-o": "out", "--out": "out", "--include": "include", "--exclude": "exclude",
                 "--max-depth": "max_depth", "--max-items": "max_items",
-                "--max-string": "max_string", "--secret": "secret"}.get(key)
+                "--max-string": "max_string", "--secret": "secret",
+                "--parent": "parent"}.get(key)
         if name is None:
             raise UsageError("unknown option %s" % key)
         if not eq:
@@ -74,10 +75,10 @@ def parse_args(argv):
             val = argv[i]
         if name in ("include", "exclude", "secret"):
             opts[name].append(val)
-        elif name.startswith("max_"):
+        elif name.startswith("max_") or name == "parent":
             try:
                 opts[name] = int(val)
-                if opts[name] < 1:
+                if opts[name] < (0 if name == "parent" else 1):
                     raise ValueError
             except ValueError:
                 raise UsageError("%s needs a positive number, not %r" % (key, val))
@@ -118,7 +119,10 @@ def main(argv=None):
                     max_string=opts["max_string"],
                     secrets=list(Config().secrets) + opts["secret"])
     rec = Recorder(writer, config, Scope(config.include, config.exclude))
-    _Session(rec, module, prog_argv).run()
+    session = _Session(rec, module, prog_argv)
+    if opts["parent"]:
+        writer.on_window = lambda: session.check_parent(opts["parent"])
+    session.run()
 
 
 _AGENT_DIR_PARENT = os.path.dirname(_AGENT_DIR)
@@ -220,6 +224,13 @@ class _Session:
 
     def _exit(self):
         raise SystemExit(self.status)
+
+    def check_parent(self, pid):
+        """Run by `rewind record`: if the recorder is gone, carry on untraced."""
+        if os.getppid() != pid:
+            self.rec.w.abandon()
+            # Unwinds out of the event being written; the back end's guard turns recording off.
+            raise RuntimeError("the recorder is gone")
 
     def _finish(self):
         """Last atexit handler: after non-daemon threads and the program's own handlers."""

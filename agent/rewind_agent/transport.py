@@ -19,14 +19,17 @@ import struct
 from . import wire
 
 HEADER = max(4096, mmap.ALLOCATIONGRANULARITY)
-WINDOW = 1 << 23  # 8 MiB, a multiple of any allocation granularity
+WINDOW = 1 << 20  # 1 MiB, a multiple of any allocation granularity; also how often the
+# agent checks that the recorder is still there
 FLAG_CLOSED = 1
 _u64 = struct.Struct("<Q")
 _u32 = struct.Struct("<I")
 
 
 class RawWriter:
-    def __init__(self, path):
+    def __init__(self, path, on_window=None):
+        self.path = path
+        self.on_window = on_window  # called each time a new window is mapped
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
         os.ftruncate(self._fd, HEADER)
         self._hdr = mmap.mmap(self._fd, HEADER, offset=0)
@@ -42,6 +45,8 @@ class RawWriter:
     def _open_window(self, base):
         if self._win is not None:
             self._win.close()
+            if self.on_window is not None:
+                self.on_window()
         os.ftruncate(self._fd, HEADER + base + WINDOW)
         self._win = mmap.mmap(self._fd, WINDOW, offset=HEADER + base)
         self._base = base
@@ -70,6 +75,18 @@ class RawWriter:
             self._win[self._off:self._off + n] = view[:n]
             self._off += n
             view = view[n:]
+
+    def abandon(self):
+        """Stop writing and delete the stream: nobody will read it."""
+        if not self.closed:
+            self.closed = True
+            self._win.close()
+            self._hdr.close()
+            os.close(self._fd)
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
 
     def close(self):
         """Mark the stream complete and cut the file to its content."""

@@ -106,7 +106,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     throw new UserError(`cannot create the recording at ${out} (${e.message}).`, 'REWIND_OUTPUT');
   });
   const boot = `import sys; sys.path.insert(0, ${JSON.stringify(AGENT_DIR)}); from rewind_agent.runner import main; main()`;
-  const args = ['-c', boot, '-o', raw, ...agentArgs(o), ...(o.module ? ['-m', o.module] : ['--']), ...o.argv];
+  const args = ['-c', boot, '-o', raw, '--parent', String(process.pid), ...agentArgs(o), ...(o.module ? ['-m', o.module] : ['--']), ...o.argv];
   const child = spawn(o.python, args, { stdio: 'inherit' });
   // The terminal's Ctrl-C reaches the program by itself; we stay to finish the recording.
   const ignore = () => {};
