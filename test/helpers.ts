@@ -12,7 +12,7 @@ export const PROGRAMS = join(ROOT, 'test/programs');
 export interface Run { status: number | null; signal: string | null; stdout: string; stderr: string }
 
 export function run(cmd: string, args: string[], opts: SpawnSyncOptions = {}): Run {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 120_000, ...opts });
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 120_000, maxBuffer: 1 << 28, ...opts });
   if (r.error) throw r.error;
   return { status: r.status, signal: r.signal, stdout: String(r.stdout), stderr: String(r.stderr) };
 }

@@ -23,8 +23,8 @@ class Particle:
         self.steps += 1
 
 
-particles = [Particle(i) for i in range(100)]
-for _ in range(2000):
+particles = [Particle(i) for i in range(20)]
+for _ in range(3000):
     for p in particles:
         p.step()
 print(sum(p.pos.x for p in particles), particles[0].steps)

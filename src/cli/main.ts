@@ -6,7 +6,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { relative } from 'node:path';
 import { record, importRaw } from '../recorder/record.js';
 import { Recording } from '../store/store.js';
-import { EventView } from '../replay/events.js';
+import { EventView, describeState } from '../replay/events.js';
 import { UserError } from '../errors.js';
 import { style } from './style.js';
 
@@ -141,6 +141,37 @@ Examples:
         if (buf.length > 1 << 16) { if (!process.stdout.write(buf)) await drain(); buf = ''; }
       }
       process.stdout.write(buf);
+    } finally {
+      await rec.close();
+    }
+  });
+
+program.command('state')
+  .summary('show the full state at one point of a recording')
+  .description('Show where the program was at event SEQ and the stack of every thread, with the locals\n' +
+    'of each live frame (rebuilt from the nearest snapshot: fast anywhere in a recording).')
+  .argument('<recording>', 'recording folder')
+  .requiredOption('--at <seq>', 'sequence number of the event', nonNegativeInt('--at'))
+  .option('--json', 'one JSON object')
+  .addHelpText('after', `
+Examples:
+  $ rewind state recordings/orders-20261121-101500 --at 172
+  $ rewind state --json --at 5000000 recordings/big | jq '.threads[0].stack[-1].locals'`)
+  .action(async (path: string, o) => {
+    const rec = await Recording.open(path);
+    try {
+      if (o.at >= rec.eventCount) throw new UserError(`--at ${o.at} is past the end: the recording has events 0 to ${rec.eventCount - 1}.`);
+      const view = new EventView(rec);
+      const state = await describeState(rec, view, o.at);
+      if (o.json) { process.stdout.write(JSON.stringify(state) + '\n'); return; }
+      process.stdout.write(await view.text(o.at, (await rec.event(o.at))!) + '\n');
+      for (const t of state.threads) {
+        process.stdout.write(`${style.bold(`Thread ${t.thread} (${t.name})`)}${t.stack.length ? '' : ': no recorded frames'}\n`);
+        t.stack.forEach((f, i) => {
+          process.stdout.write(`  #${i} ${f.file}:${f.line} ${f.function}${t.thread === state.thread && i === t.stack.length - 1 ? '   <- here' : ''}\n`);
+          for (const [k, v] of Object.entries(f.locals)) process.stdout.write(`       ${k} = ${v.repr}\n`);
+        });
+      }
     } finally {
       await rec.close();
     }

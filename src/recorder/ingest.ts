@@ -40,6 +40,7 @@ export class Ingest {
   private pendingExc = new Map<number, { rec: ExceptionRecord; frame: number }>(); // per thread
   counts = { events: 0, lines: 0, calls: 0, exceptions: 0, outputs: 0, frames: 0, threads: 0, files: 0 };
   private carry: Buffer | null = null;
+  private snapshotDue = false;
   private pendingOutput: { seq: number; stream: 1 | 2; text: string } | null = null;
   private started = Date.now() / 1000;
 
@@ -58,6 +59,11 @@ export class Ingest {
   get leftover(): boolean { return this.carry !== null && this.carry.length > 0; }
 
   private event(e: WireEvent) {
+    // The snapshot for a block is taken before anything of its first event is applied.
+    if (this.snapshotDue) {
+      this.w.putSnapshot(this.blockNo, this.snapshot());
+      this.snapshotDue = false;
+    }
     if (typeof e === 'number') return this.line(e, null);
     switch (e[0]) {
       case K.LINE: return this.line(e[1] as number, e.slice(2) as unknown[]);
@@ -104,9 +110,6 @@ export class Ingest {
   }
 
   private push(ev: StoredEvent) {
-    if (this.block.length === 0 && this.blockNo % SNAPSHOT_EVERY === 0 && this.blockNo > 0) {
-      this.w.putSnapshot(this.blockNo, this.snapshot());
-    }
     this.block.push(ev);
     const t = this.cur!;
     t.last = this.seq;
@@ -241,6 +244,7 @@ export class Ingest {
     this.codeIdx.clear();
     this.block = [];
     this.blockNo++;
+    this.snapshotDue = this.blockNo % SNAPSHOT_EVERY === 0;
   }
 
   private snapshot(): Snapshot {

@@ -3,6 +3,7 @@
 import type { WireValue } from '../wire/protocol.js';
 import { toJson, reprOf, type JsonValue } from '../wire/values.js';
 import { EK, KIND_NAMES, type Recording, type StoredEvent } from '../store/store.js';
+import { stateAt, type LiveFrame } from './state.js';
 
 export interface EventJson {
   seq: number;
@@ -86,4 +87,28 @@ export class EventView {
 function shortPath(p: string): string {
   const i = p.lastIndexOf('/');
   return i < 0 ? p : p.slice(i + 1);
+}
+
+export interface FrameJson { frame: number; depth: number; file: string; line: number; function: string; locals: Record<string, JsonValue> }
+export interface StateJson {
+  seq: number; thread: number; event: EventJson;
+  threads: { thread: number; name: string; stack: FrameJson[] }[];
+}
+
+/** The full state at `seq` as JSON: every thread's stack (outermost first) with locals. */
+export async function describeState(rec: Recording, view: EventView, seq: number): Promise<StateJson> {
+  const state = await stateAt(rec, seq);
+  const names = (id: number) => rec.name(id);
+  const frame = async (f: LiveFrame): Promise<FrameJson> => {
+    const c = rec.codes[f.code];
+    const locals: Record<string, JsonValue> = {};
+    for (const [k, v] of f.locals) locals[names(k)] = toJson(v, names);
+    return { frame: f.frame, depth: f.depth, file: await view.path(c?.file ?? -1), line: f.line, function: c?.qualname ?? '?', locals };
+  };
+  const threads = [];
+  for (const [tid, stack] of [...state.threads].sort((a, b) => a[0] - b[0])) {
+    const name = rec.threads.find((t) => t.thread === tid)?.name ?? `Thread-${tid}`;
+    threads.push({ thread: tid, name, stack: await Promise.all(stack.map(frame)) });
+  }
+  return { seq, thread: state.thread, event: await view.json(seq, (await rec.event(seq))!), threads };
 }

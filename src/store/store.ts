@@ -235,7 +235,7 @@ export class Recording {
 
   /** The snapshot at or before `block`. */
   async snapshotBefore(block: number): Promise<{ block: number; snapshot: Snapshot } | undefined> {
-    for await (const [k, v] of this.db.iterator({ ...range('P'), lte: key.snapshot(block), reverse: true, limit: 1 })) {
+    for await (const [k, v] of this.db.iterator({ gte: range('P').gte, lte: key.snapshot(block), reverse: true, limit: 1 })) {
       return { block: keyInts(k)[0], snapshot: unpack(v) as Snapshot };
     }
     return undefined;

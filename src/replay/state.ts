@@ -1,0 +1,77 @@
+// The full state at any point of a recording: every thread's stack, each frame with its line
+// and locals. Starts from the snapshot at or before the point and applies at most
+// SNAPSHOT_EVERY * BLOCK events, so the work is bounded whatever the recording's length.
+import type { WireValue } from '../wire/protocol.js';
+import { BLOCK, EK, SNAPSHOT_EVERY, type Recording, type SnapshotFrame, type StoredEvent } from '../store/store.js';
+import { T } from '../wire/protocol.js';
+
+export interface LiveFrame { frame: number; code: number; depth: number; line: number; locals: Map<number, WireValue> }
+export interface ProgramState {
+  seq: number;
+  thread: number; // the thread of the event at seq
+  threads: Map<number, LiveFrame[]>; // outermost frame first
+  suspended: Map<number, LiveFrame>;
+}
+
+const fromSnapshot = (f: SnapshotFrame): LiveFrame => {
+  const locals = new Map<number, WireValue>();
+  for (let i = 0; i + 1 < f.locals.length; i += 2) locals.set(f.locals[i] as number, f.locals[i + 1] as WireValue);
+  return { frame: f.frame, code: f.code, depth: f.depth, line: f.line, locals };
+};
+
+/** Applies one stored event to a state (the same rules the recorder used to build it). */
+export function apply(state: ProgramState, seq: number, e: StoredEvent) {
+  const [kind, thread, frame, depth, code, line] = e;
+  let stack = state.threads.get(thread);
+  if (!stack) state.threads.set(thread, (stack = []));
+  state.seq = seq;
+  state.thread = thread;
+  switch (kind) {
+    case EK.CALL: {
+      const f: LiveFrame = { frame, code, depth, line, locals: new Map() };
+      const args = (e[6] as unknown[]) ?? [];
+      for (let i = 0; i + 1 < args.length; i += 2) f.locals.set(args[i] as number, args[i + 1] as WireValue);
+      stack.push(f);
+      return;
+    }
+    case EK.RESUME: {
+      const f = state.suspended.get(frame) ?? { frame, code, depth, line, locals: new Map() };
+      state.suspended.delete(frame);
+      f.depth = depth;
+      stack.push(f);
+      return;
+    }
+    case EK.LINE: {
+      const f = stack[stack.length - 1];
+      if (!f) return;
+      f.line = line;
+      const changes = (e[6] as unknown[]) ?? [];
+      for (let i = 0; i + 1 < changes.length; i += 2) {
+        const v = changes[i + 1] as WireValue;
+        if (Array.isArray(v) && v[0] === T.UNBOUND) f.locals.delete(changes[i] as number);
+        else f.locals.set(changes[i] as number, v);
+      }
+      return;
+    }
+    case EK.RETURN: case EK.UNWIND: case EK.YIELD: {
+      const f = stack.pop();
+      if (f && kind === EK.YIELD) state.suspended.set(f.frame, f);
+      return;
+    }
+  }
+}
+
+/** The state just after the event `seq` (for a line event: as the line is about to run). */
+export async function stateAt(rec: Recording, seq: number): Promise<ProgramState> {
+  const block = Math.floor(seq / BLOCK);
+  const snap = await rec.snapshotBefore(block - (block % SNAPSHOT_EVERY));
+  const state: ProgramState = { seq: 0, thread: 1, threads: new Map(), suspended: new Map() };
+  let from = 0;
+  if (snap) {
+    from = snap.snapshot.seq;
+    for (const t of snap.snapshot.threads) state.threads.set(t.thread, t.stack.map(fromSnapshot));
+    for (const f of snap.snapshot.suspended) state.suspended.set(f.frame, fromSnapshot(f));
+  }
+  for await (const [s, e] of rec.events(from, seq)) apply(state, s, e);
+  return state;
+}
