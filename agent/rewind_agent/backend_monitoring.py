@@ -147,7 +147,7 @@ class MonitoringBackend:
             frame = _getframe(1)
             st = rec.frames.get(id(frame))
             if st is not None:
-                rec.on_line(frame, st, line)
+                rec.on_line(frame, st, line, (dest, src))
         except Exception:
             rec.fail(self)
 

@@ -63,7 +63,7 @@ class FrameState:
     """What the recorder remembers about one live (or suspended) frame."""
 
     __slots__ = ("id", "key", "info", "snap", "enc", "mut", "prev", "exc", "suspended", "raised",
-                 "fresh")
+                 "fresh", "region")
 
     def __init__(self, fid, key, info):
         self.id = fid
@@ -77,6 +77,7 @@ class FrameState:
         self.suspended = False
         self.raised = False  # settrace: an exception event came after the last line event
         self.fresh = True  # no line event yet
+        self.region = None  # (start, end) offsets if the last line event was a loop back-jump
 
 
 class Recorder:
@@ -225,25 +226,36 @@ class Recorder:
         self.last = st
         self.emit(wire.array([wire.uint(RESUME), wire.uint(st.id)]))
 
-    def on_line(self, frame, st, line):
+    def on_line(self, frame, st, line, region=None):
+        """A line is about to run. `region`: the (start, end) offsets of a loop body that
+        jumped back within this line, when the back end knows it."""
         st.fresh = False
         st.exc = 0
         self._unwinding = None
         prev = st.prev
+        prev_region = st.region
         st.prev = line
+        st.region = region
         if prev is None:
             data = wire.uint(line)
         else:
             lines = st.info.lines
             if lines is None:
                 lines = st.info.lines = LineInfo(st.info.code)
-            if self.last is not st:  # other traced code ran: it may have changed anything
-                ch = self._changes(frame, st, lines.stores.get(prev, ()), True)
-            elif prev in lines.calls and st.mut:  # untraced calls: what the line handed them
-                ch = self._changes(frame, st, lines.stores.get(prev, ()), False,
-                                   lines.loads.get(prev, ()))
+            if region is not None and prev_region is not None and prev_region[0] <= region[1]:
+                # Both events are back-jumps within this line: what ran since is the code from
+                # where the previous one landed to where this one jumped, not the whole line.
+                stores, loads, calls = lines.region(prev_region[0], region[1])
             else:
-                ch = self._changes(frame, st, lines.stores.get(prev, ()), False)
+                stores = lines.stores.get(prev, ())
+                loads = lines.loads.get(prev, ())
+                calls = prev in lines.calls
+            if self.last is not st:  # other traced code ran: it may have changed anything
+                ch = self._changes(frame, st, stores, True)
+            elif calls and st.mut:  # untraced calls: what the line handed them
+                ch = self._changes(frame, st, stores, False, loads)
+            else:
+                ch = self._changes(frame, st, stores, False)
             if ch:
                 n = len(ch) + 2
                 data = (_HEADS[n] if n < 16 else wire.array_header(n)) + _LINE_KIND + \

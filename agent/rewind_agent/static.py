@@ -63,16 +63,23 @@ class LineInfo:
     `loads[line]` (local names it reads) and `calls[line]` (True if the line may mutate objects
     in place)."""
 
-    __slots__ = ("stores", "loads", "calls")
+    __slots__ = ("stores", "loads", "calls", "code", "_regions")
 
-    def __init__(self, code):
+    def __init__(self, code, offsets=None):
+        self.code = code
+        self._regions = {}
         self.stores = {}
         self.loads = {}
         self.calls = {}
         function = bool(code.co_flags & 0x02)  # CO_NEWLOCALS; module and class bodies hide dunders
         line = code.co_firstlineno
         for ins in dis.get_instructions(code):
-            ln = _line_of(ins)
+            if offsets is not None:
+                if not offsets[0] <= ins.offset <= offsets[1]:
+                    continue
+                ln = 0  # a region is one pseudo-line
+            else:
+                ln = _line_of(ins)
             if ln is not None:
                 line = ln
             op = ins.opname
@@ -97,6 +104,26 @@ class LineInfo:
                 self.calls[line] = True
         self.stores = {k: tuple(v) for k, v in self.stores.items()}
         self.loads = {k: tuple(v) for k, v in self.loads.items()}
+
+
+    def region(self, start, end):
+        """(stores, loads, calls) of the instructions at offsets start..end: the body of a
+        loop that jumps back within one line (3.12+ inlined comprehensions)."""
+        key = (start, end)
+        r = self._regions.get(key)
+        if r is None:
+            one = _Facts(self.code, start, end)
+            line = next(iter(one.stores or one.loads or one.calls or {0: 0}))
+            r = self._regions[key] = (one.stores.get(line, ()), one.loads.get(line, ()),
+                                      bool(one.calls))
+        return r
+
+
+class _Facts(LineInfo):
+    """LineInfo of a slice of a code object's instructions, all counted as one line."""
+
+    def __init__(self, code, start, end):
+        LineInfo.__init__(self, code, (start, end))
 
 
 def _line_of(ins):
