@@ -23,6 +23,10 @@ _HEADS = [wire.array_header(n) for n in range(16)]
 _LINE_KIND = wire.uint(LINE)
 _SMALL = [wire.uint(n) for n in range(65536)]
 _f64 = wire._pack_f64
+_CALL_KIND = wire.uint(CALL)
+_RETURN_HEAD = wire.array_header(2) + wire.uint(RETURN)
+_YIELD_HEAD = wire.array_header(2) + wire.uint(YIELD)
+_UNWIND_EVENT = wire.array([wire.uint(UNWIND)])
 _UNBOUND = wire.array([wire.uint(T_UNBOUND)])
 _copysign = math.copysign
 _get_ident = threading.get_ident
@@ -48,7 +52,7 @@ class Config:
 class CodeInfo:
     """Per code object: its id in the stream and what its lines can change."""
 
-    __slots__ = ("id", "code", "lines", "function", "cells", "generator")
+    __slots__ = ("id", "id_enc", "code", "lines", "function", "cells", "generator", "args")
 
     def __init__(self, cid, code):
         self.id = cid
@@ -57,6 +61,11 @@ class CodeInfo:
         self.function = bool(code.co_flags & _FUNCTION_FLAG)
         self.cells = code.co_cellvars + code.co_freevars
         self.generator = bool(code.co_flags & _GEN_FLAGS)
+        self.id_enc = wire.uint(cid)
+        flags = code.co_flags
+        nargs = code.co_argcount + code.co_kwonlyargcount
+        nargs += bool(flags & 0x04) + bool(flags & 0x08)  # *args, **kwargs
+        self.args = code.co_varnames[:nargs] if self.function else ()  # names a CALL reports
 
 
 class FrameState:
@@ -205,20 +214,18 @@ class Recorder:
         st = FrameState(self._next_frame, id(frame), info)
         self._next_frame += 1
         self.frames[st.key] = st
-        code = info.code
-        nargs = code.co_argcount + code.co_kwonlyargcount
-        flags = code.co_flags
-        nargs += bool(flags & 0x04) + bool(flags & 0x08)  # *args, **kwargs
-        out = [wire.uint(CALL), wire.uint(st.id), wire.uint(info.id)]
-        if info.function:
+        fid = st.id
+        out = [_CALL_KIND, _SMALL[fid] if fid < 65536 else wire.uint(fid), info.id_enc]
+        if info.args:
             loc = frame.f_locals
-            for name in code.co_varnames[:nargs]:
+            for name in info.args:
                 v = loc.get(name, _MISSING)
                 if v is not _MISSING:
-                    out.append(wire.uint(self.name_id(name)))
+                    out.append((self._keys.get(name) or self._key(name))[0])
                     out.append(self._remember(st, name, v))
         self.last = st
-        self.emit(wire.array(out))
+        n = len(out)
+        self.emit((_HEADS[n] if n < 16 else wire.array_header(n)) + b"".join(out))
         return st
 
     def on_resume(self, st):
@@ -267,25 +274,28 @@ class Recorder:
 
     def on_return(self, st, value, frame=None):
         """A frame returns (value) or, for a generator, yields (`frame` given to tell)."""
-        out = [wire.uint(RETURN), self.encode(value)]
+        t = type(value)
+        enc = wire.NIL if value is None else _SMALL[value] if t is int and 0 <= value < 65536 \
+            else self.encode(value)
         if frame is not None and st.info.generator and _is_yield(frame):
-            out[0] = wire.uint(YIELD)
             st.suspended = True
-        self.end_frame(st, out)
+            self.end_frame(st, _YIELD_HEAD + enc)
+        else:
+            self.end_frame(st, _RETURN_HEAD + enc)
 
     def on_yield(self, st, value):
         st.suspended = True
-        self.end_frame(st, [wire.uint(YIELD), self.encode(value)])
+        self.end_frame(st, _YIELD_HEAD + self.encode(value))
 
     def on_unwind(self, st):
         self._unwinding = (_get_ident(), st.exc)
-        self.end_frame(st, [wire.uint(UNWIND)])
+        self.end_frame(st, _UNWIND_EVENT)
 
-    def end_frame(self, st, out):
+    def end_frame(self, st, data):
         if not st.suspended:
             self._forget(st)
         self.last = st
-        self.emit(wire.array(out))
+        self.emit(data)
 
     def _forget(self, st):
         if self.frames.get(st.key) is st:
