@@ -6,6 +6,7 @@ back ends produce the same stream. Nothing here may raise into the traced progra
 wrap their callbacks, and `fail()` turns recording off on an internal error.
 """
 
+import dis
 import math
 import os
 import re
@@ -18,6 +19,7 @@ from .values import ATOMS, REDACTED, Serializer, type_name
 from .wire import (CALL, CODE, END, EXCEPTION, FILE, LINE, NAME, OUTPUT, RESUME, RETURN,
                    THREAD, THREAD_END, UNWIND, YIELD, T_UNBOUND)
 
+_YIELD_VALUE = dis.opmap["YIELD_VALUE"]
 _MISSING = object()
 _HEADS = [wire.array_header(n) for n in range(16)]
 _LINE_KIND = wire.uint(LINE)
@@ -470,9 +472,6 @@ def _is_yield(frame):
     return 0 <= i < len(code.co_code) and code.co_code[i] == _YIELD_VALUE
 
 
-import dis as _dis  # noqa: E402  (only the opcode number is needed)
-
-_YIELD_VALUE = _dis.opmap["YIELD_VALUE"]
 
 
 def _message(exc):

@@ -77,7 +77,7 @@ class LineInfo:
             if offsets is not None:
                 if not offsets[0] <= ins.offset <= offsets[1]:
                     continue
-                ln = 0  # a region is one pseudo-line
+                ln = 0  # a slice of offsets is one pseudo-line, 0
             else:
                 ln = _line_of(ins)
             if ln is not None:
@@ -112,18 +112,10 @@ class LineInfo:
         key = (start, end)
         r = self._regions.get(key)
         if r is None:
-            one = _Facts(self.code, start, end)
-            line = next(iter(one.stores or one.loads or one.calls or {0: 0}))
-            r = self._regions[key] = (one.stores.get(line, ()), one.loads.get(line, ()),
+            one = LineInfo(self.code, key)  # the slice, counted as one line numbered 0
+            r = self._regions[key] = (one.stores.get(0, ()), one.loads.get(0, ()),
                                       bool(one.calls))
         return r
-
-
-class _Facts(LineInfo):
-    """LineInfo of a slice of a code object's instructions, all counted as one line."""
-
-    def __init__(self, code, start, end):
-        LineInfo.__init__(self, code, (start, end))
 
 
 def _line_of(ins):

@@ -120,10 +120,7 @@ class Serializer:
     def encode(self, v):
         try:
             return self._value(v, 0)
-        except Exception:
-            self._path.clear()
-            return self._error(v)
-        except RecursionError:  # pragma: no cover - deep C recursion guard
+        except Exception:  # RecursionError included
             self._path.clear()
             return self._error(v)
 

@@ -86,7 +86,7 @@ export function outputPath(o: { out?: string; force?: boolean; module?: string; 
   return out;
 }
 
-function gitCommit(dir: string): string | null {
+function gitCommitOf(dir: string): string | null {
   const r = spawnSync('git', ['-C', dir, 'rev-parse', 'HEAD'], { encoding: 'utf8', timeout: 2000 });
   return r.status === 0 ? r.stdout.trim() || null : null;
 }
@@ -100,11 +100,8 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   }
   checkPython(o.python);
   const out = outputPath(o);
-  const partial = `${out}.partial-${process.pid}`;
   const raw = `${out}.raw-${process.pid}`;
-  const writer = await RecordingWriter.create(partial).catch((e) => {
-    throw new UserError(`cannot create the recording at ${out} (${e.message}).`, 'REWIND_OUTPUT');
-  });
+  const partial = await PartialRecording.create(out);
   const boot = `import sys; sys.path.insert(0, ${JSON.stringify(AGENT_DIR)}); from rewind_agent.runner import main; main()`;
   const args = ['-c', boot, '-o', raw, '--parent', String(process.pid), ...agentArgs(o), ...(o.module ? ['-m', o.module] : ['--']), ...o.argv];
   const child = spawn(o.python, args, { stdio: 'inherit' });
@@ -118,26 +115,21 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     child.on('exit', (code, signal) => { exited = { code, signal }; res(); });
     child.on('error', () => { exited = { code: 127, signal: null }; res(); });
   });
-  const ingest = new Ingest(writer);
   try {
-    for await (const chunk of tailRaw(raw, () => exited !== null)) await ingest.feed(chunk);
+    for await (const chunk of tailRaw(raw, () => exited !== null)) await partial.ingest.feed(chunk);
     await exitedP;
     const ex = exited as unknown as { code: number | null; signal: NodeJS.Signals | null };
     const ending: Ending = {
       exitStatus: ex.signal ? null : ex.code,
       signal: ex.signal,
       // Only SIGKILL can stop the agent halfway through an event; other ends commit whole events.
-      truncated: ingest.end === null && ex.signal === 'SIGKILL',
+      truncated: partial.ingest.end === null && ex.signal === 'SIGKILL',
     };
-    const meta = await ingest.finish(ending, { gitCommit: o.module ? gitCommit(process.cwd()) : gitCommit(dirname(resolve(o.argv[0]))) });
-    await writer.close();
-    if (existsSync(out)) rmSync(out, { recursive: true, force: true });
-    renameSync(partial, out);
+    const meta = await partial.complete(ending, gitCommitOf(o.module ? process.cwd() : dirname(resolve(o.argv[0]))));
     const status = ex.signal ? 128 + (osConstants.signals[ex.signal] ?? 0) : (ex.code ?? 1);
     return { path: out, meta, status };
   } catch (e) {
-    await writer.close().catch(() => {});
-    rmSync(partial, { recursive: true, force: true });
+    await partial.abort();
     throw e;
   } finally {
     for (const [s, h] of handlers) process.off(s, h);
@@ -145,30 +137,53 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   }
 }
 
+/**
+ * A recording being built in a `.partial-PID` folder beside `out`. `complete` moves it into
+ * place; `abort` removes it and leaves `out` as it was.
+ */
+class PartialRecording {
+  private constructor(private out: string, private partial: string, private writer: RecordingWriter, readonly ingest: Ingest) {}
+
+  static async create(out: string): Promise<PartialRecording> {
+    const partial = `${out}.partial-${process.pid}`;
+    const writer = await RecordingWriter.create(partial).catch((e) => {
+      throw new UserError(`cannot create the recording at ${out} (${e.message}).`, 'REWIND_OUTPUT');
+    });
+    return new PartialRecording(out, partial, writer, new Ingest(writer));
+  }
+
+  async complete(ending: Ending, gitCommit: string | null): Promise<Meta> {
+    const meta = await this.ingest.finish(ending, { gitCommit });
+    await this.writer.close();
+    if (existsSync(this.out)) rmSync(this.out, { recursive: true, force: true });
+    renameSync(this.partial, this.out);
+    return meta;
+  }
+
+  async abort() {
+    await this.writer.close().catch(() => {});
+    rmSync(this.partial, { recursive: true, force: true });
+  }
+}
+
 /** Turns a raw stream written by the agent alone (python3 -m rewind_agent) into a recording. */
 export async function importRaw(rawPath: string, o: { out: string; force?: boolean }, progress?: (bytes: number) => void): Promise<RecordResult> {
   if (!existsSync(rawPath)) throw new UserError(`${rawPath} does not exist.`, 'REWIND_NOT_FOUND');
   const out = outputPath({ out: o.out, force: o.force, argv: [] });
-  const partial = `${out}.partial-${process.pid}`;
-  const writer = await RecordingWriter.create(partial);
-  const ingest = new Ingest(writer);
-  const state = { committed: 0, closed: false };
+  const partial = await PartialRecording.create(out);
   try {
+    const state = { committed: 0, closed: false };
     let bytes = 0;
     for await (const chunk of tailRaw(rawPath, () => true, state)) {
-      await ingest.feed(chunk);
+      await partial.ingest.feed(chunk);
       bytes += chunk.length;
       progress?.(bytes);
     }
-    const truncated = !state.closed || ingest.end === null;
-    const meta = await ingest.finish({ exitStatus: null, signal: null, truncated }, { gitCommit: null });
-    await writer.close();
-    if (existsSync(out)) rmSync(out, { recursive: true, force: true });
-    renameSync(partial, out);
+    const truncated = !state.closed || partial.ingest.end === null;
+    const meta = await partial.complete({ exitStatus: null, signal: null, truncated }, null);
     return { path: out, meta, status: 0 };
   } catch (e) {
-    await writer.close().catch(() => {});
-    rmSync(partial, { recursive: true, force: true });
+    await partial.abort();
     if (e instanceof UserError) throw e;
     throw new UserError(`${rawPath} is not a readable Rewind raw stream (${(e as Error).message}).`, 'REWIND_BAD_RAW');
   }

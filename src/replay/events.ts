@@ -1,7 +1,7 @@
 // Stored events as people and scripts see them: the JSON lines of `rewind dump --json` and
 // the one-line text form. Shared by every frontend.
 import type { WireValue } from '../wire/protocol.js';
-import { toJson, reprOf, type JsonValue } from '../wire/values.js';
+import { toJson, type JsonValue } from '../wire/values.js';
 import { EK, KIND_NAMES, type Recording, type StoredEvent } from '../store/store.js';
 import { stateAt, type LiveFrame } from './state.js';
 
@@ -65,17 +65,12 @@ export class EventView {
   /** `seq  T1  depth  file:line  function  details` */
   async text(seq: number, e: StoredEvent): Promise<string> {
     const j = await this.json(seq, e);
-    const names = (id: number) => this.rec.name(id);
     const where = j.frame === 0 ? '-' : `${shortPath(j.file)}:${j.line} ${j.function}`;
     let detail = '';
-    const kv = (list: unknown[], sep: string) => {
-      const parts: string[] = [];
-      for (let i = 0; i + 1 < list.length; i += 2) parts.push(`${names(list[i] as number)}=${reprOf(list[i + 1] as WireValue, names)}`);
-      return parts.join(sep);
-    };
+    const kv = (values: Record<string, JsonValue>, sep: string) => Object.entries(values).map(([k, v]) => `${k}=${v.repr}`).join(sep);
     switch (e[0]) {
-      case EK.LINE: detail = kv((e[6] as unknown[]) ?? [], ' '); break;
-      case EK.CALL: detail = `(${kv((e[6] as unknown[]) ?? [], ', ')})`; break;
+      case EK.LINE: detail = kv(j.changed!, ' '); break;
+      case EK.CALL: detail = `(${kv(j.args!, ', ')})`; break;
       case EK.RETURN: case EK.YIELD: detail = `-> ${j.value!.repr}`; break;
       case EK.EXCEPTION: detail = `${j.exception!.type}${j.exception!.message != null ? `: ${j.exception!.message}` : ''}${j.exception!.propagated ? ' (propagated)' : ''}`; break;
       case EK.OUTPUT: detail = `${j.stream} ${JSON.stringify(j.text)}`; break;
