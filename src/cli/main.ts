@@ -8,6 +8,7 @@ import { record, importRaw } from '../recorder/record.js';
 import { Recording } from '../store/store.js';
 import { EventView, describeState } from '../replay/events.js';
 import { UserError } from '../errors.js';
+import { addReplayCommands } from './replay.js';
 import { style } from './style.js';
 
 const program = new Command('rewind')
@@ -176,6 +177,8 @@ Examples:
       await rec.close();
     }
   });
+
+addReplayCommands(program);
 
 function drain() {
   return new Promise((r) => process.stdout.once('drain', r));

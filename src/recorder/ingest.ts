@@ -4,13 +4,15 @@
 import { K, T, decodeEvents, PyFloat, type WireEvent, type WireValue } from '../wire/protocol.js';
 import {
   BLOCK, EK, SNAPSHOT_EVERY, RecordingWriter,
-  type CodeRecord, type ExceptionRecord, type Meta, type Snapshot, type SnapshotFrame, type StoredEvent, type ThreadRecord,
+  type CodeRecord, type ExceptionRecord, type FrameRecord, type Meta, type Snapshot, type SnapshotFrame, type StoredEvent, type ThreadRecord,
 } from '../store/store.js';
 import { FORMAT_VERSION } from '../store/layout.js';
 
 interface LiveFrame {
   fid: number; code: number; tid: number; parent: number; depth: number; start: number; line: number;
   locals: Map<number, WireValue>;
+  entered: number; // seq of the call or resume that began the frame's current run
+  spans: [number, number | null][] | null; // its runs, once it has yielded
 }
 
 interface ThreadState extends ThreadRecord { stack: LiveFrame[] }
@@ -148,7 +150,7 @@ export class Ingest {
     const code = this.codes[codeId];
     const f: LiveFrame = {
       fid, code: codeId, tid: t.thread, parent: parent?.fid ?? 0, depth: t.stack.length + 1,
-      start: this.seq, line: code.firstLine, locals: new Map(),
+      start: this.seq, line: code.firstLine, locals: new Map(), entered: this.seq, spans: null,
     };
     for (let i = 0; i + 1 < args.length; i += 2) {
       f.locals.set(args[i] as number, args[i + 1] as WireValue);
@@ -168,6 +170,7 @@ export class Ingest {
     if (!f) return;
     f.depth = t.stack.length + 1;
     f.tid = t.thread;
+    f.entered = this.seq;
     t.stack.push(f);
     this.push([EK.RESUME, t.thread, fid, f.depth, f.code, f.line]);
   }
@@ -180,17 +183,21 @@ export class Ingest {
     if (value !== undefined) ev.push(value);
     const seq = this.seq;
     this.push(ev);
+    if (kind === EK.YIELD || f.spans) (f.spans ??= []).push([f.entered, seq]);
     if (kind !== EK.YIELD) {
       this.frames.delete(f.fid);
-      this.w.putFrame({
-        frame: f.fid, code: f.code, thread: f.tid, parent: f.parent, depth: f.depth, start: f.start,
-        end: seq, endKind: kind === EK.UNWIND ? 'unwind' : 'return',
-      });
+      this.w.putFrame(this.frameRecord(f, seq, kind === EK.UNWIND ? 'unwind' : 'return'));
     }
     const pending = this.pendingExc.get(t.thread);
     if (pending && pending.frame === f.fid && kind === EK.UNWIND) {
       pending.frame = t.stack[t.stack.length - 1]?.fid ?? 0; // the exception moves to the caller
     }
+  }
+
+  private frameRecord(f: LiveFrame, end: number | null, endKind: FrameRecord['endKind']): FrameRecord {
+    const r: FrameRecord = { frame: f.fid, code: f.code, thread: f.tid, parent: f.parent, depth: f.depth, start: f.start, end, endKind };
+    if (f.spans) r.spans = f.spans;
+    return r;
   }
 
   private exception(type: string, message: string | null, propagated: boolean) {
@@ -268,8 +275,11 @@ export class Ingest {
     if (this.block.length) this.flushBlock();
     const pending = [...this.pendingExc.values()];
     for (const p of pending) { p.rec.caught = false; this.w.putException(p.rec); }
+    const live = new Set<number>();
+    for (const t of this.threads.values()) for (const f of t.stack) live.add(f.fid);
     for (const f of this.frames.values()) {
-      this.w.putFrame({ frame: f.fid, code: f.code, thread: f.tid, parent: f.parent, depth: f.depth, start: f.start, end: null, endKind: null });
+      if (f.spans && live.has(f.fid)) f.spans.push([f.entered, null]);
+      this.w.putFrame(this.frameRecord(f, null, null));
     }
     this.w.putNames(this.names);
     this.w.putCodes(this.codes);

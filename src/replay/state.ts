@@ -72,6 +72,42 @@ export async function stateAt(rec: Recording, seq: number): Promise<ProgramState
     for (const t of snap.snapshot.threads) state.threads.set(t.thread, t.stack.map(fromSnapshot));
     for (const f of snap.snapshot.suspended) state.suspended.set(f.frame, fromSnapshot(f));
   }
-  for await (const [s, e] of rec.events(from, seq)) apply(state, s, e);
+  await applyRange(rec, state, from, seq);
   return state;
+}
+
+/** Applies events from..to (inclusive) to a state. */
+async function applyRange(rec: Recording, state: ProgramState, from: number, to: number) {
+  for (let b = Math.floor(from / BLOCK); b <= Math.floor(to / BLOCK); b++) {
+    const events = await rec.block(b);
+    const lo = Math.max(from - b * BLOCK, 0), hi = Math.min(to - b * BLOCK, events.length - 1);
+    for (let i = lo; i <= hi; i++) apply(state, b * BLOCK + i, events[i]);
+  }
+}
+
+/**
+ * States at a series of points, cheaply when they go forwards: the state is carried from one
+ * point to the next by applying the events between, and rebuilt from a snapshot only when
+ * the next point lies behind or further ahead than a snapshot interval.
+ */
+export class StateWalker {
+  private state: ProgramState | null = null;
+
+  constructor(private rec: Recording) {}
+
+  /** The state after event `seq`. Valid until the next call. */
+  async at(seq: number): Promise<ProgramState> {
+    const s = this.state;
+    if (s && seq >= s.seq && seq - s.seq <= SNAPSHOT_EVERY * BLOCK) {
+      if (seq > s.seq) await applyRange(this.rec, s, s.seq + 1, seq);
+      return s;
+    }
+    return (this.state = await stateAt(this.rec, seq));
+  }
+}
+
+/** The live (or suspended) frame `fid` in a state. */
+export function frameIn(state: ProgramState, fid: number): LiveFrame | undefined {
+  for (const stack of state.threads.values()) for (const f of stack) if (f.frame === fid) return f;
+  return state.suspended.get(fid);
 }

@@ -22,7 +22,7 @@
 // FORMAT_VERSION: bump it whenever a reader of the previous version would misread a
 // recording of the new one (a key, a record's fields, their meaning). Readers refuse newer
 // versions with a sentence, never a guess.
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2; // 2: frame records hold a generator's runs (spans)
 export const BLOCK = 256;
 export const SNAPSHOT_EVERY = 16; // blocks
 

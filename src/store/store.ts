@@ -30,6 +30,8 @@ export type StoredEvent = [number, number, number, number, number, number, ...un
 export interface FrameRecord {
   frame: number; code: number; thread: number; parent: number; depth: number;
   start: number; end: number | null; endKind: 'return' | 'unwind' | null;
+  /** A generator's or coroutine's runs, call/resume seq to yield/return seq (null: still running at the end). */
+  spans?: [number, number | null][];
 }
 export interface ExceptionRecord {
   seq: number; thread: number; frame: number; type: string; message: string | null;
@@ -144,6 +146,8 @@ export class Recording {
   threads: ThreadRecord[] = [];
   private files = new Map<number, FileRecord>();
   private blockCache = new Map<number, StoredEvent[]>();
+  private frameCache = new Map<number, FrameRecord>();
+  private paths: Map<number, string> | null = null;
 
   private constructor(readonly path: string, private db: DB, readonly meta: Meta) {}
 
@@ -165,7 +169,10 @@ export class Recording {
       if (!v || v.length !== 4) throw new UserError(`${path} is not a Rewind recording.`, 'REWIND_NOT_RECORDING');
       const version = v.readUInt32BE(0);
       if (version > FORMAT_VERSION) {
-        throw new UserError(`${path} was made by a newer Rewind (recording format ${version}); this Rewind reads format ${FORMAT_VERSION} and older. Upgrade Rewind to open it.`, 'REWIND_NEWER_FORMAT');
+        throw new UserError(`${path} was made by a newer Rewind (recording format ${version}); this Rewind reads format ${FORMAT_VERSION}. Upgrade Rewind to open it.`, 'REWIND_NEWER_FORMAT');
+      }
+      if (version < FORMAT_VERSION) {
+        throw new UserError(`${path} was made by an older Rewind (recording format ${version}); this Rewind reads format ${FORMAT_VERSION}. Record the program again.`, 'REWIND_OLDER_FORMAT');
       }
       const m = await db.get(key.meta());
       if (!m) throw new UserError(`${path} is incomplete: the recorder stopped before writing its metadata.`, 'REWIND_CORRUPT');
@@ -230,7 +237,24 @@ export class Recording {
   }
 
   async frame(fid: number): Promise<FrameRecord | undefined> {
-    return (await this.getPacked(key.frame(fid))) as FrameRecord | undefined;
+    let f = this.frameCache.get(fid);
+    if (!f) {
+      f = (await this.getPacked(key.frame(fid))) as FrameRecord | undefined;
+      if (!f) return undefined;
+      if (this.frameCache.size > 4096) this.frameCache.delete(this.frameCache.keys().next().value!);
+      this.frameCache.set(fid, f);
+    }
+    return f;
+  }
+
+  /** Every recorded file: id -> path (sources are read one at a time by file()). */
+  async filePaths(): Promise<Map<number, string>> {
+    if (!this.paths) {
+      const paths = new Map<number, string>();
+      for await (const [k, v] of this.db.iterator(range('S'))) paths.set(keyInts(k)[0], (unpack(v) as [string])[0]);
+      this.paths = paths;
+    }
+    return this.paths;
   }
 
   /** The snapshot at or before `block`. */
@@ -242,30 +266,35 @@ export class Recording {
   }
 
   /** Blocks in which `file:line` has line events, from `fromBlock` on (or backwards). */
-  async *lineBlocks(file: number, line: number, fromBlock = 0, reverse = false): AsyncGenerator<number> {
-    const r = range('L', file, line);
-    const bound = key.lineIndex(file, line, fromBlock);
+  lineBlocks(file: number, line: number, fromBlock = 0, reverse = false): AsyncGenerator<number> {
+    return this.indexBlocks('L', [file, line], fromBlock, reverse);
+  }
+
+  /** Blocks in which a local called `name` changed (or was bound as an argument). */
+  varBlocks(name: number, fromBlock = 0, reverse = false): AsyncGenerator<number> {
+    return this.indexBlocks('V', [name], fromBlock, reverse);
+  }
+
+  /** Blocks in which a frame of `code` started. */
+  codeBlocks(code: number, fromBlock = 0, reverse = false): AsyncGenerator<number> {
+    return this.indexBlocks('C', [code], fromBlock, reverse);
+  }
+
+  private async *indexBlocks(prefix: string, fixed: number[], fromBlock: number, reverse: boolean): AsyncGenerator<number> {
+    const r = range(prefix, ...fixed);
+    const bound = range(prefix, ...fixed, fromBlock).gte;
     const opts = reverse ? { gte: r.gte, lte: bound, reverse: true } : { gte: bound, lt: r.lt };
-    for await (const k of this.db.keys(opts)) yield keyInts(k)[2];
+    for await (const k of this.db.keys(opts)) yield keyInts(k)[fixed.length];
   }
 
-  /** Lines of `file` that hold recorded line events (for "no code on that line" errors). */
-  async linesWithEvents(file: number): Promise<number[]> {
-    const out = new Set<number>();
-    for await (const k of this.db.keys(range('L', file))) out.add(keyInts(k)[1]);
-    return [...out].sort((a, b) => a - b);
-  }
-
-  async *varBlocks(name: number, fromBlock = 0, reverse = false): AsyncGenerator<number> {
-    const r = range('V', name);
-    const bound = key.varIndex(name, fromBlock);
-    const opts = reverse ? { gte: r.gte, lte: bound, reverse: true } : { gte: bound, lt: r.lt };
-    for await (const k of this.db.keys(opts)) yield keyInts(k)[1];
-  }
-
-  async *codeBlocks(code: number, fromBlock = 0): AsyncGenerator<number> {
-    const r = range('C', code);
-    for await (const k of this.db.keys({ gte: key.codeIndex(code, fromBlock), lt: r.lt })) yield keyInts(k)[1];
+  /** Lines of `file` that hold recorded line events, with how often each ran. */
+  async lineCounts(file: number): Promise<Map<number, number>> {
+    const out = new Map<number, number>();
+    for await (const [k, v] of this.db.iterator(range('L', file))) {
+      const line = keyInts(k)[1];
+      out.set(line, (out.get(line) ?? 0) + (unpack(v) as number));
+    }
+    return out;
   }
 
   async *exceptions(): AsyncGenerator<ExceptionRecord> {

@@ -25,3 +25,12 @@ g.close()
 both = list(chain(range(2), squares(3)))
 s = sum(x for x in range(4))
 print(out, both, s)
+
+
+def pairs():
+    g = counter(6)
+    # zip resumes g from C code, and the lambda resumes it from a traced frame at g's own depth
+    return list(zip(g, map(lambda _: next(g), range(2))))
+
+
+print(pairs())

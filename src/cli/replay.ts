@@ -1,0 +1,145 @@
+// `rewind replay` (batch mode on a pipe, a prompt on a terminal) and the direct query
+// subcommands for scripts and CI logs: history, hits, log, exceptions.
+import type { Command } from 'commander';
+import { createInterface } from 'node:readline';
+import { Engine } from '../replay/engine.js';
+import { execute, exceptionText, helpText, historyText, hitText } from '../replay/commands.js';
+import { UserError } from '../errors.js';
+
+async function withEngine<T>(path: string, fn: (e: Engine) => Promise<T>): Promise<T> {
+  const e = await Engine.open(path);
+  try {
+    return await fn(e);
+  } finally {
+    await e.close();
+  }
+}
+
+/** Writes to stdout, waiting when the pipe is full (long query results stream). */
+function out(s: string): Promise<void> | void {
+  if (!process.stdout.write(s)) return new Promise((r) => process.stdout.once('drain', () => r()));
+}
+
+async function stream<T>(gen: AsyncGenerator<T>, line: (x: T) => string) {
+  for await (const x of gen) await out(line(x) + '\n');
+}
+
+/** Batch mode: one command per line of stdin, one result per command. */
+async function batch(e: Engine, json: boolean): Promise<number> {
+  let failed = 0;
+  const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  for await (const raw of rl) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    try {
+      const r = await execute(e, line);
+      await out((json ? JSON.stringify(r.result) : await r.text()) + '\n');
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+      failed++;
+      await out(json ? JSON.stringify({ error: err.message }) + '\n' : `error: ${err.message}\n`);
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+/** On a terminal: a prompt that takes the same commands (the full-screen UI is issue 4's). */
+async function prompt(e: Engine): Promise<void> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: '(rewind) ' });
+  const first = await execute(e, 'info');
+  process.stdout.write(`${await first.text()}\nType help for the commands, quit to leave.\n`);
+  rl.prompt();
+  let last = '';
+  for await (const raw of rl) {
+    const line = raw.trim() || last; // an empty line repeats the last command, as in pdb
+    if (line === 'quit' || line === 'q' || line === 'exit') break;
+    if (line) {
+      last = line;
+      try {
+        process.stdout.write((await (await execute(e, line)).text()) + '\n');
+      } catch (err) {
+        if (!(err instanceof UserError)) throw err;
+        process.stdout.write(`error: ${err.message}\n`);
+      }
+    }
+    rl.prompt();
+  }
+  rl.close();
+}
+
+export function addReplayCommands(program: Command) {
+  program.command('replay')
+    .summary('replay a recording: step forwards and backwards, breakpoints, watches')
+    .description('Open a recording at its first line. On a terminal, type commands at the prompt; from a pipe\n' +
+      '(batch mode), one command per line of stdin and one result per command.\n\nCommands:\n' + helpText())
+    .argument('<recording>', 'recording folder')
+    .option('--json', 'batch mode: exactly one JSON object per command')
+    .addHelpText('after', `
+Examples:
+  $ rewind replay recordings/orders-20261121-101500
+  $ printf 'goto exception\\nrstep\\nlocals\\n' | rewind replay recordings/orders-20261121-101500
+  $ printf 'break orders.py:31 if qty > 2\\ncontinue\\nprint qty * price\\n' | rewind replay --json REC`)
+    .action(async (path: string, o) => {
+      await withEngine(path, async (e) => {
+        if (process.stdin.isTTY && !o.json) await prompt(e);
+        else process.exitCode = await batch(e, Boolean(o.json));
+      });
+    });
+
+  program.command('history')
+    .summary('every change of a local variable')
+    .description('List every change of the locals called NAME, in time order: the event where the new value is\n' +
+      'first visible, the line that made the change, the old and the new value. In-place mutation counts.')
+    .argument('<recording>', 'recording folder')
+    .argument('<name>', 'local variable name')
+    .option('--function <name>', 'only frames of this function')
+    .option('--json', 'one JSON object per change')
+    .addHelpText('after', `
+Examples:
+  $ rewind history recordings/orders-20261121-101500 total
+  $ rewind history --json --function add_item REC items | jq .new.repr`)
+    .action(async (path: string, name: string, o) => {
+      await withEngine(path, (e) => stream(e.history(name, o.function), (h) => (o.json ? JSON.stringify(h) : historyText(h))));
+    });
+
+  program.command('hits')
+    .summary('every time a line ran, with its locals')
+    .argument('<recording>', 'recording folder')
+    .argument('<location>', 'FILE:LINE (FILE by base name or path suffix)')
+    .option('--if <expr>', 'only hits where this expression is true')
+    .option('--json', 'one JSON object per hit')
+    .addHelpText('after', `
+Examples:
+  $ rewind hits recordings/orders-20261121-101500 orders.py:31
+  $ rewind hits --json --if 'qty > 2' REC orders.py:31`)
+    .action(async (path: string, where: string, o) => {
+      await withEngine(path, (e) => stream(e.hits(where, o.if ?? null), (h) => (o.json ? JSON.stringify(h) : hitText(h))));
+    });
+
+  program.command('log')
+    .summary('a print statement added after the fact')
+    .description('Print TEMPLATE every time FILE:LINE ran, in time order, with each {expr} replaced by its value\n' +
+      'there ({{ and }} are literal braces).')
+    .argument('<recording>', 'recording folder')
+    .argument('<location>', 'FILE:LINE')
+    .argument('<template>', 'text with {expressions}')
+    .option('--json', 'one JSON object per line')
+    .addHelpText('after', `
+Examples:
+  $ rewind log recordings/orders-20261121-101500 orders.py:31 'qty={qty} subtotal={qty * price}'`)
+    .action(async (path: string, where: string, template: string, o) => {
+      await withEngine(path, (e) => stream(e.log(where, template), (l) => (o.json ? JSON.stringify(l) : l.text)));
+    });
+
+  program.command('exceptions')
+    .summary('every exception raised, where, and whether it was caught')
+    .argument('<recording>', 'recording folder')
+    .option('--json', 'one JSON object per exception')
+    .addHelpText('after', `
+Examples:
+  $ rewind exceptions recordings/orders-20261121-101500
+  $ rewind exceptions --json REC | jq 'select(.caught == false)'`)
+    .action(async (path: string, o) => {
+      await withEngine(path, (e) => stream(e.exceptions(), (x) => (o.json ? JSON.stringify(x) : exceptionText(x))));
+    });
+}

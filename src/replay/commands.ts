@@ -1,0 +1,298 @@
+// The replay command language (pdb names, with reverse twins), shared by the batch mode, the
+// terminal UI's command line and the direct subcommands. A command runs against the engine
+// and returns a JSON-able result; `text` renders that result for people. No printing here.
+import { UserError } from '../errors.js';
+import type { JsonValue } from '../wire/values.js';
+import type { Dir, Engine, Move, Position } from './engine.js';
+
+export type Result = Record<string, unknown>;
+
+interface Command {
+  names: string[];
+  usage: string;
+  summary: string;
+  run(e: Engine, arg: string): Promise<Result>;
+  text(r: Result, e: Engine): Promise<string> | string;
+}
+
+const base = (p: string) => p.slice(p.lastIndexOf('/') + 1);
+
+function motion(m: Move): Result {
+  const r: Result = { ...m.pos };
+  if (m.stop) r.stop = m.stop;
+  if (m.breakpoint !== undefined) r.breakpoint = m.breakpoint;
+  if (m.watch) { r.watch = m.watch.id; r.old = m.watch.old; r.new = m.watch.new; }
+  return r;
+}
+
+async function sourceLine(e: Engine, file: string, line: number): Promise<string> {
+  for (const [id, p] of await e.rec.filePaths()) {
+    if (p === file) return (await e.rec.file(id))?.source?.split('\n')[line - 1] ?? '';
+  }
+  return '';
+}
+
+async function motionText(r: Result, e: Engine): Promise<string> {
+  const p = r as unknown as Position & { stop?: string; breakpoint?: number; watch?: number; old?: JsonValue; new?: JsonValue };
+  const out: string[] = [];
+  if (p.stop) out.push(p.stop === 'end' ? '(at the end: nothing further forwards)' : '(at the start: nothing further backwards)');
+  if (p.breakpoint !== undefined) out.push(`Breakpoint ${p.breakpoint}`);
+  if (p.watch !== undefined) out.push(`Watch ${p.watch}: ${p.old!.repr} -> ${p.new!.repr}`);
+  out.push(`> ${base(p.file)}:${p.line} ${p.function}()   [event ${p.seq}, thread ${p.thread}]`);
+  out.push(`  ${String(p.line).padStart(4)}  ${(await sourceLine(e, p.file, p.line)).trimEnd()}`);
+  return out.join('\n');
+}
+
+const motionCommand = (names: string[], summary: string, go: (e: Engine, dir: Dir) => Promise<Move>, dir: Dir): Command => ({
+  names, usage: names[0], summary,
+  run: async (e) => motion(await go(e, dir)),
+  text: motionText,
+});
+
+function needArg(arg: string, usage: string): string {
+  if (!arg.trim()) throw new UserError(`usage: ${usage}`);
+  return arg.trim();
+}
+
+function breakId(arg: string, usage: string): number {
+  const n = Number(needArg(arg, usage));
+  if (!Number.isInteger(n)) throw new UserError(`'${arg.trim()}' is not a breakpoint number (usage: ${usage}).`);
+  return n;
+}
+
+/** "where if cond" -> [where, cond] */
+function splitIf(arg: string): [string, string | null] {
+  const m = /^(\S+)(?:\s+if\s+(.+))?$/.exec(arg.trim());
+  if (!m) throw new UserError(`expected LOCATION [if CONDITION], not '${arg.trim()}'.`);
+  return [m[1], m[2] ?? null];
+}
+
+function unquote(s: string): string {
+  const t = s.trim();
+  if (t.length >= 2 && (t[0] === '"' || t[0] === "'") && t.at(-1) === t[0]) return t.slice(1, -1);
+  return t;
+}
+
+async function collect<T>(gen: AsyncGenerator<T>, max = Infinity): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of gen) { out.push(x); if (out.length >= max) break; }
+  return out;
+}
+
+export function historyText(h: any): string {
+  const by = h.changedBy ? `line ${h.changedBy.line} (event ${h.changedBy.seq})` : 'the call';
+  return `event ${String(h.seq).padStart(7)}  ${h.function}()  ${h.name}: ${h.old ? h.old.repr : '<unset>'} -> ${h.new.repr}   by ${by}`;
+}
+
+export function hitText(h: any): string {
+  const locals = Object.entries(h.locals as Record<string, JsonValue>).map(([k, v]) => `${k}=${v.repr}`).join(' ');
+  return `event ${String(h.seq).padStart(7)}  T${h.thread}  ${h.function}():${h.line}  ${locals}`;
+}
+
+export function exceptionText(x: any): string {
+  const fate = x.caught === true ? 'caught' : x.caught === false ? 'not caught' : 'in flight at the end';
+  return `event ${String(x.seq).padStart(7)}  ${x.type}${x.message != null ? `: ${x.message}` : ''}   at ${base(x.file)}:${x.line} in ${x.function}() — ${fate}`;
+}
+
+function breakText(b: any): string {
+  const what = b.kind === 'watch' ? 'watch' : b.temporary ? 'tbreak' : 'break';
+  const ran = b.ran !== undefined ? `  (ran ${b.ran} time${b.ran === 1 ? '' : 's'})` : '';
+  return `${String(b.id).padStart(3)}  ${what.padEnd(6)} ${b.enabled ? 'on ' : 'off'}  ${b.location}${b.condition ? ` if ${b.condition}` : ''}${ran}`;
+}
+
+const COMMANDS: Command[] = [
+  motionCommand(['step', 's'], 'the next line event of this thread', (e, d) => e.step(d), 1),
+  motionCommand(['rstep', 'rs'], 'the previous line event of this thread', (e, d) => e.step(d), -1),
+  motionCommand(['next', 'n'], 'the next line of this frame (step over calls), or of its caller', (e, d) => e.next(d), 1),
+  motionCommand(['rnext', 'rn'], 'the previous line of this frame, or the line that called it', (e, d) => e.next(d), -1),
+  motionCommand(['finish', 'f', 'return', 'r'], 'run until this frame returns: the next line in a caller', (e, d) => e.finish(d), 1),
+  motionCommand(['rfinish', 'rf'], 'back to the line that called this frame', (e, d) => e.finish(d), -1),
+  motionCommand(['continue', 'c'], 'the next breakpoint hit or watched change (any thread)', (e, d) => e.cont(d), 1),
+  motionCommand(['rcontinue', 'rc'], 'the previous breakpoint hit, or the line that made the last watched change', (e, d) => e.cont(d), -1),
+  {
+    names: ['goto', 'g'], usage: 'goto SEQ | start | end | exception', summary: 'jump to an event, an end, or the exception',
+    run: async (e, arg) => {
+      const a = needArg(arg, 'goto SEQ | start | end | exception');
+      if (a === 'start') return motion(await e.gotoEdge(-1));
+      if (a === 'end') return motion(await e.gotoEdge(1));
+      if (a === 'exception') return motion(await e.gotoException());
+      if (!/^\d+$/.test(a)) throw new UserError(`goto needs an event number, start, end or exception, not '${a}'.`);
+      return motion(await e.goto(Number(a)));
+    },
+    text: motionText,
+  },
+  {
+    names: ['break', 'b'], usage: 'break FILE:LINE [if EXPR] | break FUNCTION [if EXPR]', summary: 'set a breakpoint after the fact',
+    run: async (e, arg) => {
+      const [where, cond] = splitIf(needArg(arg, 'break FILE:LINE [if EXPR]'));
+      return { breakpoint: e.describe(await e.addBreak(where, cond)) };
+    },
+    text: (r) => `Breakpoint ${breakText(r.breakpoint).trim()}`,
+  },
+  {
+    names: ['tbreak'], usage: 'tbreak FILE:LINE [if EXPR] | tbreak FUNCTION', summary: 'a breakpoint deleted at its first stop',
+    run: async (e, arg) => {
+      const [where, cond] = splitIf(needArg(arg, 'tbreak FILE:LINE [if EXPR]'));
+      return { breakpoint: e.describe(await e.addBreak(where, cond, true)) };
+    },
+    text: (r) => `Breakpoint ${breakText(r.breakpoint).trim()}`,
+  },
+  {
+    names: ['watch'], usage: 'watch EXPR', summary: 'stop where a local (or expression over locals) of this frame changes',
+    run: async (e, arg) => {
+      const { bp, value } = await e.addWatch(needArg(arg, 'watch EXPR'));
+      return { watch: e.describe(bp), value };
+    },
+    text: (r) => `Watch ${breakText(r.watch).trim()} = ${(r.value as JsonValue).repr}`,
+  },
+  {
+    names: ['delete', 'd'], usage: 'delete N', summary: 'delete a breakpoint or watch',
+    run: async (e, arg) => { const n = breakId(arg, 'delete N'); e.deleteBreak(n); return { deleted: n }; },
+    text: (r) => `Deleted ${r.deleted}`,
+  },
+  {
+    names: ['disable'], usage: 'disable N', summary: 'turn a breakpoint or watch off',
+    run: async (e, arg) => { const n = breakId(arg, 'disable N'); e.enableBreak(n, false); return { disabled: n }; },
+    text: (r) => `Disabled ${r.disabled}`,
+  },
+  {
+    names: ['enable'], usage: 'enable N', summary: 'turn a breakpoint or watch back on',
+    run: async (e, arg) => { const n = breakId(arg, 'enable N'); e.enableBreak(n, true); return { enabled: n }; },
+    text: (r) => `Enabled ${r.enabled}`,
+  },
+  {
+    names: ['breaks', 'breakpoints'], usage: 'breaks', summary: 'list breakpoints and watches',
+    run: async (e) => ({ breakpoints: e.breakpoints() }),
+    text: (r) => ((r.breakpoints as unknown[]).length ? (r.breakpoints as unknown[]).map(breakText).join('\n') : 'No breakpoints.'),
+  },
+  {
+    names: ['history'], usage: 'history NAME [in FUNCTION]', summary: 'every change of a local: where, by which line, old and new',
+    run: async (e, arg) => {
+      const m = /^(\w+)(?:\s+in\s+(\S+))?$/.exec(needArg(arg, 'history NAME [in FUNCTION]'));
+      if (!m) throw new UserError(`usage: history NAME [in FUNCTION]`);
+      return { history: await collect(e.history(m[1], m[2])) };
+    },
+    text: (r) => ((r.history as unknown[]).length ? (r.history as unknown[]).map(historyText).join('\n') : 'No changes.'),
+  },
+  {
+    names: ['hits'], usage: 'hits FILE:LINE [if EXPR]', summary: 'every time a line ran, with its locals',
+    run: async (e, arg) => {
+      const [where, cond] = splitIf(needArg(arg, 'hits FILE:LINE [if EXPR]'));
+      return { hits: await collect(e.hits(where, cond)) };
+    },
+    text: (r) => ((r.hits as unknown[]).length ? (r.hits as unknown[]).map(hitText).join('\n') : 'No hits.'),
+  },
+  {
+    names: ['log'], usage: 'log FILE:LINE "text {expr} ..."', summary: 'a print statement added after the fact',
+    run: async (e, arg) => {
+      const m = /^(\S+)\s+(.+)$/.exec(needArg(arg, 'log FILE:LINE "text {expr}"'));
+      if (!m) throw new UserError('usage: log FILE:LINE "text {expr}"');
+      return { log: await collect(e.log(m[1], unquote(m[2]))) };
+    },
+    text: (r) => (r.log as { text: string }[]).map((l) => l.text).join('\n'),
+  },
+  {
+    names: ['exceptions'], usage: 'exceptions', summary: 'every exception raised, where, and whether it was caught',
+    run: async (e) => ({ exceptions: await collect(e.exceptions()) }),
+    text: (r) => ((r.exceptions as unknown[]).length ? (r.exceptions as unknown[]).map(exceptionText).join('\n') : 'No exceptions.'),
+  },
+  {
+    names: ['output'], usage: 'output', summary: 'what the program printed, each piece with its event',
+    run: async (e) => ({ output: await collect(e.output()) }),
+    text: (r) => (r.output as { seq: number; stream: string; text: string }[])
+      .map((o) => `event ${String(o.seq).padStart(7)}  ${o.stream}  ${JSON.stringify(o.text)}`).join('\n') || 'No output.',
+  },
+  {
+    names: ['where', 'w', 'bt'], usage: 'where', summary: 'the stack of the current thread',
+    run: async (e) => {
+      const stack = await e.stack();
+      const sel = stack.length - 1 - e.selectedIndex;
+      return {
+        stack: stack.map((f, i) => ({
+          frame: f.frame, depth: f.depth, file: e.frameFile(f), line: f.line, function: e.frameFunction(f), ...(i === sel ? { selected: true } : {}),
+        })),
+      };
+    },
+    text: (r) => (r.stack as any[]).map((f, i) => `${f.selected ? '>' : ' '} #${i} ${base(f.file)}:${f.line} ${f.function}()`).join('\n'),
+  },
+  {
+    names: ['up', 'u'], usage: 'up', summary: 'select the caller of the selected frame',
+    run: async (e) => frameResult(e, await e.select(1)),
+    text: (r) => frameText(r),
+  },
+  {
+    names: ['down'], usage: 'down', summary: 'select the callee of the selected frame',
+    run: async (e) => frameResult(e, await e.select(-1)),
+    text: (r) => frameText(r),
+  },
+  {
+    names: ['locals'], usage: 'locals', summary: 'the locals of the selected frame',
+    run: async (e) => ({ locals: e.localsJson((await e.selectedFrame()).locals) }),
+    text: (r) => Object.entries(r.locals as Record<string, JsonValue>).map(([k, v]) => `${k} = ${v.repr}`).join('\n') || '(no locals)',
+  },
+  {
+    names: ['print', 'p'], usage: 'print EXPR', summary: 'evaluate an expression over the recorded locals',
+    run: async (e, arg) => ({ value: await e.print(needArg(arg, 'print EXPR')) }),
+    text: (r) => (r.value as JsonValue).repr,
+  },
+  {
+    names: ['list', 'l'], usage: 'list', summary: 'the source around the current line',
+    run: async (e) => {
+      const f = await e.selectedFrame();
+      return { ...(await e.source(f, f.line)) };
+    },
+    text: (r, e) => {
+      const bps = e.breakLines(r.file as string);
+      return (r.lines as { line: number; text: string }[]).map((l) =>
+        `${String(l.line).padStart(5)} ${bps.has(l.line) ? 'B' : ' '}${l.line === r.line ? '->' : '  '} ${l.text}`).join('\n');
+    },
+  },
+  {
+    names: ['info'], usage: 'info', summary: 'the recording and where the cursor is',
+    run: async (e) => {
+      const m = e.rec.meta;
+      return {
+        recording: e.rec.path, argv: m.argv, python: m.python, events: m.counts.events, exitStatus: m.exitStatus,
+        uncaught: m.uncaught, truncated: m.truncated, position: e.position(),
+      };
+    },
+    text: (r) => {
+      const p = r.position as Position;
+      const u = r.uncaught as { type: string; message: string | null } | null;
+      return [
+        `recording  ${r.recording}`, `program    ${(r.argv as string[]).join(' ')}`, `python     ${r.python}`,
+        `events     ${r.events}${r.truncated ? ' (truncated)' : ''}`, `exit       ${r.exitStatus}${u ? ` (uncaught ${u.type}${u.message != null ? `: ${u.message}` : ''})` : ''}`,
+        `at         event ${p.seq}, ${base(p.file)}:${p.line} ${p.function}(), thread ${p.thread}`,
+      ].join('\n');
+    },
+  },
+  {
+    names: ['help', 'h', '?'], usage: 'help', summary: 'this list',
+    run: async () => ({ help: COMMANDS.map((c) => ({ usage: c.usage, aliases: c.names.slice(1), summary: c.summary })) }),
+    text: () => helpText(),
+  },
+];
+
+function frameResult(e: Engine, f: Awaited<ReturnType<Engine['selectedFrame']>>): Result {
+  return { frame: f.frame, depth: f.depth, file: e.frameFile(f), line: f.line, function: e.frameFunction(f) };
+}
+
+function frameText(r: Result): string {
+  return `> ${base(r.file as string)}:${r.line} ${r.function}()   [frame ${r.frame}, depth ${r.depth}]`;
+}
+
+const BY_NAME = new Map(COMMANDS.flatMap((c) => c.names.map((n) => [n, c] as const)));
+
+export function helpText(): string {
+  return COMMANDS.map((c) => `  ${c.usage.padEnd(34)} ${c.summary}${c.names.length > 1 ? ` (also: ${c.names.slice(1).join(', ')})` : ''}`).join('\n');
+}
+
+/** Runs one command line. Errors meant for people come back as UserError. */
+export async function execute(e: Engine, line: string): Promise<{ result: Result; text: () => Promise<string> }> {
+  const m = /^\s*(\S+)\s*(.*)$/.exec(line);
+  if (!m) throw new UserError('empty command.');
+  const cmd = BY_NAME.get(m[1]);
+  if (!cmd) throw new UserError(`unknown command '${m[1]}' (type help for the list).`);
+  const result = await cmd.run(e, m[2]);
+  return { result, text: async () => cmd.text(result, e) };
+}

@@ -1,0 +1,701 @@
+// The replay engine: a cursor over a recording's line events that moves forwards and
+// backwards, breakpoints and watchpoints set after the fact, and the queries around them.
+// No printing and no UI: every frontend (batch CLI, terminal UI, IDE adapter) drives this.
+//
+// Nothing here scans a recording from its start: motions walk from the cursor and jump over
+// calls (timeline.ts), breakpoints and watches read the line and variable indexes, and state
+// comes from the nearest snapshot (state.ts).
+import { BLOCK, EK, SNAPSHOT_EVERY, Recording, type StoredEvent } from '../store/store.js';
+import { T, type WireValue } from '../wire/protocol.js';
+import { toJson, type JsonValue } from '../wire/values.js';
+import { UserError } from '../errors.js';
+import { Timeline, type Dir } from './timeline.js';
+import { StateWalker, frameIn, stateAt, type LiveFrame, type ProgramState } from './state.js';
+import { ExprError, evaluate, namesIn, parse, sameValue, test, type Node, type Scope } from './expr.js';
+
+export type { Dir };
+
+export interface Position { seq: number; thread: number; frame: number; depth: number; file: string; line: number; function: string }
+
+export interface Move {
+  pos: Position;
+  stop?: 'start' | 'end'; // the motion reached an end of the recording (or of the thread) without finding its target
+  breakpoint?: number; // the breakpoint that stopped a continue
+  watch?: { id: number; expr: string; old: JsonValue; new: JsonValue };
+}
+
+interface Condition { src: string; node: Node }
+interface BreakBase { id: number; enabled: boolean; temporary: boolean; cond: Condition | null }
+export type Breakpoint =
+  | (BreakBase & { kind: 'line'; file: number; path: string; line: number; ran: number })
+  | (BreakBase & { kind: 'function'; name: string; codes: number[] })
+  | (BreakBase & { kind: 'watch'; expr: string; node: Node; names: number[]; frame: number; function: string });
+
+export interface BreakpointJson {
+  id: number; kind: 'line' | 'function' | 'watch'; enabled: boolean; temporary: boolean;
+  location: string; condition?: string; ran?: number; frame?: number;
+}
+
+export interface HistoryEntry {
+  seq: number; thread: number; frame: number; function: string; name: string;
+  changedBy: { seq: number; line: number } | null;
+  old: JsonValue | null; new: JsonValue;
+}
+
+export interface Hit { seq: number; thread: number; frame: number; line: number; function: string; locals: Record<string, JsonValue> }
+
+/** A value that could not be computed (for watches: "no value" is a state too). */
+interface NoValue { error: string }
+type Outcome = WireValue | NoValue;
+const isNoValue = (v: Outcome): v is NoValue => v !== null && typeof v === 'object' && 'error' in v && !Array.isArray(v);
+
+export class Engine {
+  readonly tl: Timeline;
+  private walker: StateWalker;
+  private nameIds = new Map<string, number>();
+  private paths = new Map<number, string>();
+  private bps = new Map<number, Breakpoint>();
+  private nextId = 1;
+  private cursor = 0;
+  private cursorEvent!: StoredEvent;
+  /** The selected frame, counted from the innermost (0); motions reset it. */
+  private selected = 0;
+
+  private constructor(readonly rec: Recording) {
+    this.tl = new Timeline(rec);
+    this.walker = new StateWalker(rec);
+    rec.names.forEach((n, i) => { if (!this.nameIds.has(n)) this.nameIds.set(n, i); });
+  }
+
+  static async open(path: string): Promise<Engine> {
+    const rec = await Recording.open(path);
+    try {
+      const e = new Engine(rec);
+      e.paths = await rec.filePaths();
+      const first = await e.tl.walk({ from: -1, dir: 1 }, () => true);
+      if (first === null) throw new UserError(`${path} holds no line events: there is nothing to replay.`, 'REWIND_EMPTY');
+      await e.moveTo(first);
+      return e;
+    } catch (err) {
+      await rec.close();
+      throw err;
+    }
+  }
+
+  close() { return this.rec.close(); }
+
+  get seq(): number { return this.cursor; }
+
+  // ---- where the cursor is ----
+
+  path(file: number): string { return this.paths.get(file) ?? `<file ${file}>`; }
+
+  position(seq = this.cursor, e: StoredEvent = this.cursorEvent): Position {
+    const c = this.rec.codes[e[4]];
+    return { seq, thread: e[1], frame: e[2], depth: e[3], file: this.path(c?.file ?? -1), line: e[5], function: c?.qualname ?? '?' };
+  }
+
+  private async moveTo(seq: number) {
+    this.cursor = seq;
+    this.cursorEvent = (await this.tl.event(seq))!;
+    this.selected = 0;
+  }
+
+  private async arrive(seq: number | null, dir: Dir, thread?: number): Promise<Move> {
+    if (seq !== null) {
+      await this.moveTo(seq);
+      return { pos: this.position() };
+    }
+    // Nothing found: go to the last line event in that direction (of the thread, for steps).
+    const edge = await this.tl.walk({ from: dir > 0 ? this.tl.last + 1 : -1, dir: dir > 0 ? -1 : 1, thread }, () => true);
+    if (edge !== null) await this.moveTo(edge);
+    return { pos: this.position(), stop: dir > 0 ? 'end' : 'start' };
+  }
+
+  // ---- motions ----
+
+  /** step / rstep: the next (previous) line event of this thread. */
+  async step(dir: Dir): Promise<Move> {
+    const thread = this.cursorEvent[1];
+    return this.arrive(await this.tl.walk({ from: this.cursor, dir, thread }, () => true), dir, thread);
+  }
+
+  /** next / rnext: the next line of this frame or of a caller (calls are stepped over). */
+  async next(dir: Dir): Promise<Move> {
+    const [, thread, frame, depth] = this.cursorEvent;
+    const seq = await this.tl.walk(
+      { from: this.cursor, dir, thread, skipDepth: depth, anchor: frame },
+      (_, e) => e[2] === frame || e[3] < depth,
+    );
+    return this.arrive(seq, dir, thread);
+  }
+
+  /** finish / rfinish: the next line in a caller; backwards, the line that made the call. */
+  async finish(dir: Dir): Promise<Move> {
+    const [, thread, frame, depth] = this.cursorEvent;
+    const [start, end] = await this.tl.runAround(frame, this.cursor);
+    const seq = await this.tl.walk(
+      { from: dir > 0 ? end : start, dir, thread, skipDepth: depth },
+      (_, e) => e[3] < depth,
+    );
+    return this.arrive(seq, dir, thread);
+  }
+
+  /** continue / rcontinue: the nearest breakpoint hit or watched change, on any thread. */
+  async cont(dir: Dir): Promise<Move> {
+    let best: { seq: number; bp: Breakpoint; watch?: Move['watch'] } | null = null;
+    for (const bp of this.bps.values()) {
+      if (!bp.enabled) continue;
+      const limit = best?.seq;
+      let found: { seq: number; watch?: Move['watch'] } | null;
+      if (bp.kind === 'watch') found = await this.watchHit(bp, dir, limit);
+      else {
+        const seq = await this.breakHit(bp, dir, limit);
+        found = seq === null ? null : { seq };
+      }
+      if (found && (!best || (dir > 0 ? found.seq < best.seq : found.seq > best.seq) || (found.seq === best.seq && bp.id < best.bp.id))) {
+        best = { seq: found.seq, bp, watch: found.watch };
+      }
+    }
+    if (!best) return this.arrive(null, dir);
+    await this.moveTo(best.seq);
+    const move: Move = { pos: this.position() };
+    if (best.watch) move.watch = best.watch;
+    else move.breakpoint = best.bp.id;
+    if (best.bp.temporary) this.bps.delete(best.bp.id);
+    return move;
+  }
+
+  /** goto SEQ: the line event at SEQ, or the line that was running when event SEQ happened. */
+  async goto(seq: number): Promise<Move> {
+    if (!Number.isInteger(seq) || seq < 0 || seq > this.tl.last) {
+      throw new UserError(`there is no event ${seq}: the recording has events 0 to ${this.tl.last}.`);
+    }
+    const e = (await this.tl.event(seq))!;
+    if (e[0] === EK.LINE) { await this.moveTo(seq); return { pos: this.position() }; }
+    const line = (await this.tl.walk({ from: seq + 1, dir: -1, thread: e[1] }, () => true))
+      ?? (await this.tl.walk({ from: seq, dir: 1, thread: e[1] }, () => true));
+    if (line === null) throw new UserError(`event ${seq} is on a thread that ran no recorded line.`);
+    await this.moveTo(line);
+    return { pos: this.position() };
+  }
+
+  async gotoEdge(dir: Dir): Promise<Move> {
+    const seq = await this.tl.walk({ from: dir > 0 ? this.tl.last + 1 : -1, dir: dir > 0 ? -1 : 1 }, () => true);
+    await this.moveTo(seq!);
+    return { pos: this.position() };
+  }
+
+  /** goto exception: where the uncaught exception was raised, else the last exception raised. */
+  async gotoException(): Promise<Move> {
+    let chosen = null;
+    for await (const x of this.rec.exceptions()) if (!chosen || x.caught === false || chosen.caught !== false) chosen = x;
+    if (!chosen) throw new UserError('no exception was raised in this recording.');
+    const seq = await this.tl.walk(
+      { from: chosen.seq + 1, dir: -1, thread: chosen.thread, anchor: chosen.frame, skipDepth: 1 },
+      (_, e) => e[2] === chosen.frame,
+    );
+    return this.goto(seq ?? chosen.seq);
+  }
+
+  // ---- state at the cursor ----
+
+  async state(): Promise<ProgramState> {
+    return this.walker.at(this.cursor);
+  }
+
+  /** The cursor thread's stack, outermost first. */
+  async stack(): Promise<LiveFrame[]> {
+    return (await this.state()).threads.get(this.cursorEvent[1]) ?? [];
+  }
+
+  async selectedFrame(): Promise<LiveFrame> {
+    const stack = await this.stack();
+    return stack[stack.length - 1 - Math.min(this.selected, stack.length - 1)];
+  }
+
+  /** up / down: select the caller (+1) or the callee (-1) of the selected frame. */
+  async select(delta: number): Promise<LiveFrame> {
+    const n = (await this.stack()).length;
+    const to = this.selected + delta;
+    if (to < 0) throw new UserError('already at the innermost frame.');
+    if (to >= n) throw new UserError('already at the outermost recorded frame.');
+    this.selected = to;
+    return this.selectedFrame();
+  }
+
+  get selectedIndex(): number { return this.selected; }
+
+  frameFunction(f: LiveFrame): string { return this.rec.codes[f.code]?.qualname ?? '?'; }
+  frameFile(f: LiveFrame): string { return this.path(this.rec.codes[f.code]?.file ?? -1); }
+
+  localsJson(locals: Map<number, WireValue>): Record<string, JsonValue> {
+    const out: Record<string, JsonValue> = {};
+    for (const [k, v] of locals) out[this.rec.name(k)] = this.json(v);
+    return out;
+  }
+
+  json(v: WireValue): JsonValue { return toJson(v, (id) => this.rec.name(id)); }
+
+  scope(locals: Map<number, WireValue>, where: string): Scope {
+    return {
+      lookup: (name) => { const id = this.nameIds.get(name); return id === undefined ? undefined : locals.get(id); },
+      names: (id) => this.rec.name(id),
+      nameId: (name) => this.nameIds.get(name),
+      where,
+    };
+  }
+
+  private frameScope(f: LiveFrame, seq: number): Scope {
+    return this.scope(f.locals, `${this.frameFunction(f)}() at event ${seq}`);
+  }
+
+  /** print EXPR in the selected frame. */
+  async print(expr: string): Promise<JsonValue> {
+    const node = parse(expr);
+    const f = await this.selectedFrame();
+    return this.json(evaluate(node, this.frameScope(f, this.cursor)));
+  }
+
+  // ---- breakpoints and watches ----
+
+  breakpoints(): BreakpointJson[] { return [...this.bps.values()].map((b) => this.describe(b)); }
+
+  describe(b: Breakpoint): BreakpointJson {
+    const out: BreakpointJson = { id: b.id, kind: b.kind, enabled: b.enabled, temporary: b.temporary, location: '' };
+    if (b.kind === 'line') { out.location = `${b.path}:${b.line}`; out.ran = b.ran; }
+    if (b.kind === 'function') out.location = b.name;
+    if (b.kind === 'watch') { out.location = `${b.expr} in ${b.function}()`; out.frame = b.frame; }
+    if (b.cond) out.condition = b.cond.src;
+    return out;
+  }
+
+  /** break FILE:LINE | FUNCTION [if COND]; `temporary` for tbreak. */
+  async addBreak(where: string, cond: string | null, temporary = false): Promise<Breakpoint> {
+    const c = cond ? { src: cond, node: parse(cond) } : null;
+    const base = { id: this.nextId, enabled: true, temporary, cond: c };
+    let bp: Breakpoint;
+    const m = /^(.*):(\d+)$/.exec(where);
+    if (m) {
+      const { file, line, ran } = await this.resolveLine(m[1], Number(m[2]));
+      bp = { ...base, kind: 'line', file, path: this.path(file), line, ran };
+    } else {
+      bp = { ...base, kind: 'function', name: where, codes: this.resolveFunction(where) };
+    }
+    this.nextId++;
+    this.bps.set(bp.id, bp);
+    return bp;
+  }
+
+  /** watch EXPR: a local of the selected frame, or an expression over its locals. */
+  async addWatch(expr: string): Promise<{ bp: Breakpoint; value: JsonValue }> {
+    const node = parse(expr);
+    const f = await this.selectedFrame();
+    const names = [...namesIn(node)].map((n) => this.nameIds.get(n)).filter((n): n is number => n !== undefined);
+    if (!names.length) throw new UserError(`${expr} reads no local that was ever recorded, so it can never change.`);
+    const bp: Breakpoint = {
+      id: this.nextId++, enabled: true, temporary: false, cond: null,
+      kind: 'watch', expr, node, names, frame: f.frame, function: this.frameFunction(f),
+    };
+    this.bps.set(bp.id, bp);
+    return { bp, value: this.outcomeJson(this.outcome(bp, f.locals)) };
+  }
+
+  private bp(id: number): Breakpoint {
+    const b = this.bps.get(id);
+    if (!b) throw new UserError(`there is no breakpoint ${id}${this.bps.size ? ` (breakpoints: ${[...this.bps.keys()].join(', ')})` : ''}.`);
+    return b;
+  }
+
+  deleteBreak(id: number) { this.bp(id); this.bps.delete(id); }
+  enableBreak(id: number, on: boolean) { this.bp(id).enabled = on; }
+
+  /** FILE by path suffix or base name; a line that holds no code names the nearest that do. */
+  async resolveFile(spec: string): Promise<number> {
+    const matches = [...this.paths].filter(([, p]) => p === spec || p.endsWith('/' + spec.replace(/^\.\//, '')));
+    if (matches.length === 1) return matches[0][0];
+    if (!matches.length) {
+      const known = [...this.paths.values()].map((p) => p.slice(p.lastIndexOf('/') + 1));
+      throw new UserError(`no recorded file matches '${spec}' (recorded: ${known.slice(0, 8).join(', ')}${known.length > 8 ? ', …' : ''}).`);
+    }
+    throw new UserError(`'${spec}' matches ${matches.length} recorded files (${matches.map(([, p]) => p).join(', ')}); give more of the path.`);
+  }
+
+  private async resolveLine(spec: string, line: number): Promise<{ file: number; line: number; ran: number }> {
+    const file = await this.resolveFile(spec);
+    const counts = await this.rec.lineCounts(file);
+    const ran = counts.get(line);
+    if (ran !== undefined) return { file, line, ran };
+    const source = (await this.rec.file(file))?.source;
+    const text = source?.split('\n')[line - 1];
+    const isCode = text !== undefined && text.trim() !== '' && !text.trim().startsWith('#');
+    if (isCode) return { file, line, ran: 0 }; // code that never ran: the breakpoint is valid and never hits
+    const lines = [...counts.keys()].sort((a, b) => a - b);
+    const before = lines.filter((l) => l < line).pop();
+    const after = lines.find((l) => l > line);
+    const near = [before, after].filter((l) => l !== undefined);
+    const name = this.path(file).slice(this.path(file).lastIndexOf('/') + 1);
+    const why = text === undefined ? `has no line ${line}` : `line ${line} holds no code`;
+    throw new UserError(`${name} ${why}; ${near.length ? `the nearest lines that ran are ${near.join(' and ')}` : 'none of its lines ran'}.`);
+  }
+
+  resolveFunction(name: string): number[] {
+    const codes = this.rec.codes.flatMap((c, i) => (c && (c.qualname === name || c.name === name) ? [i] : []));
+    if (!codes.length) throw new UserError(`no function called '${name}' was recorded.`);
+    return codes;
+  }
+
+  /** The condition of a breakpoint at a line event, in that event's frame. */
+  private async holds(cond: Condition, seq: number, e: StoredEvent): Promise<boolean> {
+    const f = frameIn(await this.walker.at(seq), e[2]);
+    if (!f) return false;
+    try {
+      return test(cond.node, this.frameScope(f, seq));
+    } catch (err) {
+      if (err instanceof ExprError) return false; // a condition that cannot be computed there does not hold
+      throw err;
+    }
+  }
+
+  /** The nearest hit of a line or function breakpoint in direction `dir`, not past `limit`. */
+  private async breakHit(bp: Breakpoint, dir: Dir, limit?: number): Promise<number | null> {
+    const from = Math.floor(this.cursor / BLOCK);
+    const beyond = (seq: number) => limit !== undefined && (dir > 0 ? seq > limit : seq < limit);
+    const after = (seq: number) => (dir > 0 ? seq > this.cursor : seq < this.cursor);
+    const candidates = async function* (this: Engine): AsyncGenerator<[number, StoredEvent]> {
+      if (bp.kind === 'line') {
+        for await (const b of this.rec.lineBlocks(bp.file, bp.line, from, dir < 0)) {
+          yield* this.inBlock(b, dir, (e) => e[0] === EK.LINE && e[5] === bp.line && this.rec.codes[e[4]]?.file === bp.file);
+        }
+      } else if (bp.kind === 'function') {
+        // A function breakpoint hits at the first line of each of its frames.
+        const start = dir > 0 ? Math.max(0, from - 1) : from;
+        for await (const b of mergeBlocks(bp.codes.map((c) => this.rec.codeBlocks(c, start, dir < 0)), dir)) {
+          for await (const [seq, e] of this.inBlock(b, dir, (e) => e[0] === EK.CALL && bp.codes.includes(e[4]))) {
+            const first = await this.tl.walk({ from: seq, dir: 1, thread: e[1], anchor: e[2], skipDepth: e[3] + 1 }, (_, l) => l[2] === e[2]);
+            if (first !== null) yield [first, (await this.tl.event(first))!];
+          }
+        }
+      }
+    };
+    if (dir > 0 || !bp.cond) {
+      for await (const [seq, e] of candidates.call(this)) {
+        if (!after(seq)) continue;
+        if (beyond(seq)) { if (bp.kind === 'line') return null; continue; }
+        if (!bp.cond || (await this.holds(bp.cond, seq, e))) return seq;
+      }
+      return null;
+    }
+    // Backwards with a condition: evaluate a snapshot interval's hits in time order (the state
+    // walks forwards cheaply), and take the last that holds.
+    const region = (seq: number) => Math.floor(seq / (BLOCK * SNAPSHOT_EVERY));
+    let group: [number, StoredEvent][] = [];
+    for await (const [seq, e] of candidates.call(this)) {
+      if (!after(seq)) continue;
+      if (beyond(seq)) break;
+      if (group.length && region(seq) !== region(group[0][0])) {
+        const hit = await this.lastHolding(bp.cond, group);
+        if (hit !== null) return hit;
+        group = [];
+      }
+      group.push([seq, e]);
+    }
+    return this.lastHolding(bp.cond, group);
+  }
+
+  /** Of hits gathered backwards within one snapshot interval, the latest whose condition holds. */
+  private async lastHolding(cond: Condition, group: [number, StoredEvent][]): Promise<number | null> {
+    let hit: number | null = null;
+    for (const [seq, e] of [...group].reverse()) if (await this.holds(cond, seq, e)) hit = seq;
+    return hit;
+  }
+
+  private async *inBlock(b: number, dir: Dir, pick: (e: StoredEvent) => boolean): AsyncGenerator<[number, StoredEvent]> {
+    const events = await this.rec.block(b);
+    for (let i = dir > 0 ? 0 : events.length - 1; i >= 0 && i < events.length; i += dir) {
+      if (pick(events[i])) yield [b * BLOCK + i, events[i]];
+    }
+  }
+
+  // -- watches --
+
+  private outcome(bp: Breakpoint & { kind: 'watch' }, locals: Map<number, WireValue>): Outcome {
+    try {
+      return evaluate(bp.node, this.scope(locals, `${bp.function}()`));
+    } catch (err) {
+      if (err instanceof ExprError) return { error: err.message };
+      throw err;
+    }
+  }
+
+  outcomeJson(v: Outcome): JsonValue {
+    return isNoValue(v) ? { type: 'unbound', repr: `<${v.error.replace(/\.$/, '')}>` } : this.json(v);
+  }
+
+  private same(a: Outcome, b: Outcome): boolean {
+    if (isNoValue(a) || isNoValue(b)) return isNoValue(a) && isNoValue(b);
+    return sameValue(a, b);
+  }
+
+  /** The locals of the watched frame just after event `seq` (empty before the frame exists). */
+  private async watchedLocals(bp: Breakpoint & { kind: 'watch' }, seq: number): Promise<Map<number, WireValue>> {
+    const f = frameIn(await stateAt(this.rec, seq), bp.frame);
+    return new Map(f?.locals ?? []);
+  }
+
+  /**
+   * Line events of the watched frame that change a name the watch reads, in time order,
+   * within (after, upto]; the blocks come from the variable index.
+   */
+  private async *watchChanges(bp: Breakpoint & { kind: 'watch' }, after: number, upto: number): AsyncGenerator<[number, unknown[]]> {
+    const first = Math.floor(after / BLOCK), lastBlock = Math.floor(upto / BLOCK);
+    for await (const b of mergeBlocks(bp.names.map((n) => this.rec.varBlocks(n, first)), 1)) {
+      if (b > lastBlock) return;
+      const events = await this.rec.block(b);
+      for (let i = 0; i < events.length; i++) {
+        const seq = b * BLOCK + i, e = events[i];
+        if (seq <= after || seq > upto || e[0] !== EK.LINE || e[2] !== bp.frame || !e[6]) continue;
+        const changes = e[6] as unknown[];
+        for (let j = 0; j < changes.length; j += 2) if (bp.names.includes(changes[j] as number)) { yield [seq, changes]; break; }
+      }
+    }
+  }
+
+  private applyChanges(locals: Map<number, WireValue>, changes: unknown[]) {
+    for (let j = 0; j + 1 < changes.length; j += 2) {
+      const v = changes[j + 1] as WireValue;
+      if (Array.isArray(v) && v[0] === T.UNBOUND) locals.delete(changes[j] as number);
+      else locals.set(changes[j] as number, v);
+    }
+  }
+
+  /**
+   * Forwards: the first line event after the cursor where the watched value is new.
+   * Backwards: the line that made the last change visible at or before the cursor.
+   */
+  private async watchHit(bp: Breakpoint & { kind: 'watch' }, dir: Dir, limit?: number): Promise<{ seq: number; watch: Move['watch'] } | null> {
+    const fr = await this.rec.frame(bp.frame);
+    if (!fr) return null;
+    const end = fr.end ?? this.tl.last;
+    const report = (seq: number, old: Outcome, now: Outcome) => ({
+      seq, watch: { id: bp.id, expr: bp.expr, old: this.outcomeJson(old), new: this.outcomeJson(now) },
+    });
+    if (dir > 0) {
+      const from = Math.max(this.cursor, fr.start);
+      if (from >= end) return null;
+      const locals = await this.watchedLocals(bp, from);
+      let old = this.outcome(bp, locals);
+      for await (const [seq, changes] of this.watchChanges(bp, from, Math.min(end, limit ?? Infinity))) {
+        this.applyChanges(locals, changes);
+        const now = this.outcome(bp, locals);
+        if (!this.same(old, now)) return report(seq, old, now);
+        old = now;
+      }
+      return null;
+    }
+    // Backwards, a snapshot interval at a time: replay its changes forwards, keep the last.
+    const span = BLOCK * SNAPSHOT_EVERY;
+    let upto = Math.min(this.cursor, end);
+    while (upto > fr.start) {
+      const lo = Math.max(fr.start, Math.floor(upto / span) * span - 1);
+      const locals = await this.watchedLocals(bp, lo);
+      let old = this.outcome(bp, locals);
+      let last: { seq: number; old: Outcome; now: Outcome } | null = null;
+      for await (const [seq, changes] of this.watchChanges(bp, lo, upto)) {
+        this.applyChanges(locals, changes);
+        const now = this.outcome(bp, locals);
+        if (!this.same(old, now)) last = { seq, old, now };
+        old = now;
+      }
+      if (last) {
+        const by = await this.madeBy(last.seq, bp.frame);
+        if (limit !== undefined && (by ?? last.seq) < limit) return null;
+        return report(by ?? last.seq, last.old, last.now);
+      }
+      if (limit !== undefined && lo < limit) return null;
+      upto = lo;
+    }
+    return null;
+  }
+
+  /** The line event of `frame` before `seq`: the line whose running made the change visible at seq. */
+  async madeBy(seq: number, frame: number): Promise<number | null> {
+    const e = await this.tl.event(seq);
+    if (!e) return null;
+    return this.tl.walk({ from: seq, dir: -1, thread: e[1], anchor: frame, skipDepth: e[3] }, (_, l) => l[2] === frame);
+  }
+
+  // ---- queries ----
+
+  /** history NAME [in FUNCTION]: every change of a local called NAME, in time order. */
+  async *history(name: string, fn?: string): AsyncGenerator<HistoryEntry> {
+    const id = this.nameIds.get(name);
+    if (id === undefined) throw new UserError(`no local called '${name}' was recorded.`);
+    const codes = fn ? new Set(this.resolveFunction(fn)) : null;
+    const last = new Map<number, WireValue>(); // frame -> value
+    for await (const b of this.rec.varBlocks(id)) {
+      const events = await this.rec.block(b);
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i];
+        const kind = e[0];
+        if ((kind !== EK.LINE && kind !== EK.CALL) || !e[6]) continue;
+        if (codes && !codes.has(e[4])) continue;
+        const pairs = e[6] as unknown[];
+        let j = 0;
+        while (j < pairs.length && pairs[j] !== id) j += 2;
+        if (j >= pairs.length) continue;
+        const seq = b * BLOCK + i;
+        const now = pairs[j + 1] as WireValue;
+        const old = last.get(e[2]);
+        last.set(e[2], now);
+        // A line's changes were made by the frame's previous line; an argument by the call site.
+        const by = kind === EK.LINE
+          ? await this.madeBy(seq, e[2])
+          : await this.tl.walk({ from: seq, dir: -1, thread: e[1], skipDepth: e[3] }, (_, l) => l[3] < e[3]);
+        const byEvent = by === null ? undefined : await this.tl.event(by);
+        yield {
+          seq, thread: e[1], frame: e[2], function: this.rec.codes[e[4]]?.qualname ?? '?', name,
+          changedBy: byEvent ? { seq: by!, line: byEvent[5] } : null,
+          old: old === undefined ? null : this.json(old),
+          new: this.json(now),
+        };
+      }
+    }
+  }
+
+  /** hits FILE:LINE [if COND]: every time the line ran, with its frame's locals. */
+  async *hits(where: string, cond: string | null): AsyncGenerator<Hit> {
+    const m = /^(.*):(\d+)$/.exec(where);
+    if (!m) throw new UserError(`'${where}' is not FILE:LINE.`);
+    const { file, line } = await this.resolveLine(m[1], Number(m[2]));
+    const node = cond ? parse(cond) : null;
+    const walker = new StateWalker(this.rec);
+    for await (const b of this.rec.lineBlocks(file, line)) {
+      const events = await this.rec.block(b);
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i];
+        if (e[0] !== EK.LINE || e[5] !== line || this.rec.codes[e[4]]?.file !== file) continue;
+        const seq = b * BLOCK + i;
+        const f = frameIn(await walker.at(seq), e[2]);
+        if (!f) continue;
+        if (node) {
+          try {
+            if (!test(node, this.frameScope(f, seq))) continue;
+          } catch (err) {
+            if (err instanceof ExprError) continue;
+            throw err;
+          }
+        }
+        yield { seq, thread: e[1], frame: e[2], line, function: this.frameFunction(f), locals: this.localsJson(f.locals) };
+      }
+    }
+  }
+
+  /** log FILE:LINE TEMPLATE: the template, with {expr} filled in, at every hit. */
+  async *log(where: string, template: string): AsyncGenerator<{ seq: number; thread: number; frame: number; text: string }> {
+    const parts = parseTemplate(template);
+    const m = /^(.*):(\d+)$/.exec(where);
+    if (!m) throw new UserError(`'${where}' is not FILE:LINE.`);
+    const { file, line } = await this.resolveLine(m[1], Number(m[2]));
+    const walker = new StateWalker(this.rec);
+    for await (const b of this.rec.lineBlocks(file, line)) {
+      const events = await this.rec.block(b);
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i];
+        if (e[0] !== EK.LINE || e[5] !== line || this.rec.codes[e[4]]?.file !== file) continue;
+        const seq = b * BLOCK + i;
+        const f = frameIn(await walker.at(seq), e[2]);
+        if (!f) continue;
+        const scope = this.frameScope(f, seq);
+        const text = parts.map((p) => {
+          if (typeof p === 'string') return p;
+          try {
+            return evaluateStr(p, scope);
+          } catch (err) {
+            if (err instanceof ExprError) return `<${err.message.replace(/\.$/, '')}>`;
+            throw err;
+          }
+        }).join('');
+        yield { seq, thread: e[1], frame: e[2], text };
+      }
+    }
+  }
+
+  async *exceptions(): AsyncGenerator<{ seq: number; thread: number; frame: number; type: string; message: string | null; caught: boolean | null; file: string; line: number; function: string }> {
+    for await (const x of this.rec.exceptions()) {
+      const e = await this.tl.event(x.seq);
+      const pos = this.position(x.seq, e!);
+      yield { seq: x.seq, thread: x.thread, frame: x.frame, type: x.type, message: x.message, caught: x.caught, file: pos.file, line: pos.line, function: pos.function };
+    }
+  }
+
+  async *output(): AsyncGenerator<{ seq: number; stream: 'stdout' | 'stderr'; text: string }> {
+    for await (const o of this.rec.outputs()) yield { seq: o.seq, stream: o.stream === 2 ? 'stderr' : 'stdout', text: o.text };
+  }
+
+  /** Source lines around the selected frame's line (or around `center`). */
+  async source(f: LiveFrame, center: number, around = 5): Promise<{ file: string; line: number; lines: { line: number; text: string }[] }> {
+    const c = this.rec.codes[f.code];
+    const src = c ? (await this.rec.file(c.file))?.source : null;
+    const file = this.frameFile(f);
+    if (src == null) throw new UserError(`the source of ${file} was not recorded.`);
+    const all = src.split('\n');
+    const lo = Math.max(1, center - around), hi = Math.min(all.length, center + around);
+    const lines = [];
+    for (let l = lo; l <= hi; l++) lines.push({ line: l, text: all[l - 1] });
+    return { file, line: f.line, lines };
+  }
+
+  /** Lines of a file that hold enabled line breakpoints (for listings). */
+  breakLines(file: string): Set<number> {
+    const out = new Set<number>();
+    for (const b of this.bps.values()) if (b.kind === 'line' && b.enabled && b.path === file) out.add(b.line);
+    return out;
+  }
+}
+
+/** Merges ascending (dir 1) or descending (dir -1) streams of block numbers, without repeats. */
+async function* mergeBlocks(gens: AsyncGenerator<number>[], dir: Dir): AsyncGenerator<number> {
+  try {
+    const heads = await Promise.all(gens.map((g) => g.next()));
+    let prev: number | undefined;
+    for (;;) {
+      let best = -1;
+      heads.forEach((h, i) => { if (!h.done && (best < 0 || (h.value - (heads[best].value as number)) * dir < 0)) best = i; });
+      if (best < 0) return;
+      const v = heads[best].value as number;
+      if (v !== prev) yield v;
+      prev = v;
+      heads[best] = await gens[best].next();
+    }
+  } finally {
+    await Promise.all(gens.map((g) => g.return(undefined)));
+  }
+}
+
+type TemplatePart = string | Node;
+
+/** "total={total} items={len(items)}" -> text and parsed expressions; {{ and }} are braces. */
+export function parseTemplate(t: string): TemplatePart[] {
+  const out: TemplatePart[] = [];
+  let text = '';
+  for (let i = 0; i < t.length; i++) {
+    const ch = t[i];
+    if ((ch === '{' || ch === '}') && t[i + 1] === ch) { text += ch; i++; continue; }
+    if (ch === '}') throw new UserError(`a '}' in the log text has no '{' (write '}}' for a brace).`);
+    if (ch !== '{') { text += ch; continue; }
+    const close = t.indexOf('}', i);
+    if (close < 0) throw new UserError(`a '{' in the log text is not closed.`);
+    if (text) out.push(text);
+    text = '';
+    out.push(parse(t.slice(i + 1, close)));
+    i = close;
+  }
+  if (text) out.push(text);
+  return out;
+}
+
+function evaluateStr(n: Node, scope: Scope): string {
+  const v = evaluate({ k: 'call', fn: 'str', args: [n] }, scope);
+  return typeof v === 'string' ? v : String(v);
+}

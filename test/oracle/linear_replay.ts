@@ -1,0 +1,160 @@
+// A deliberately simple replayer for the property test: every event of `rewind dump --json`
+// in memory, every command a linear scan from the cursor. Slow and obviously right; the
+// indexed engine must agree with it.
+
+export interface Ev {
+  seq: number; kind: string; thread: number; frame: number; depth: number; file: string; line: number; function: string;
+  changed?: Record<string, { type: string; repr: string }>;
+  args?: Record<string, { type: string; repr: string }>;
+}
+
+type Bp =
+  | { id: number; kind: 'line'; file: string; line: number; cond: Cond | null; enabled: boolean }
+  | { id: number; kind: 'function'; name: string; cond: Cond | null; enabled: boolean }
+  | { id: number; kind: 'watch'; name: string; frame: number; enabled: boolean };
+
+/** Conditions the property test uses: NAME OP INTEGER. */
+export interface Cond { name: string; op: '>' | '==' | '<'; value: number }
+
+export class LinearReplay {
+  cursor: number;
+  private bps: Bp[] = [];
+  private nextId = 1;
+  private frameStart = new Map<number, number>();
+  private frameEnd = new Map<number, number>();
+
+  constructor(readonly events: Ev[]) {
+    for (const e of events) {
+      if (e.kind === 'call') this.frameStart.set(e.frame, e.seq);
+      if (e.kind === 'return' || e.kind === 'unwind') this.frameEnd.set(e.frame, e.seq);
+    }
+    this.cursor = events.find((e) => e.kind === 'line')!.seq;
+  }
+
+  /** The local `name` of `frame` after event seq, as "type:repr": the latest binding, scanning back. */
+  private value(frame: number, name: string, seq: number): string {
+    for (let s = seq; s >= 0; s--) {
+      const e = this.events[s];
+      if (e.frame !== frame) continue;
+      const v = e.kind === 'line' ? e.changed?.[name] : e.kind === 'call' ? e.args?.[name] : undefined;
+      if (v) return v.type === 'unbound' ? '<none>' : `${v.type}:${v.repr}`;
+      if (e.kind === 'call') return '<none>';
+    }
+    return '<none>';
+  }
+
+  private get cur(): Ev { return this.events[this.cursor]; }
+
+  private scan(dir: 1 | -1, from: number, ok: (e: Ev) => boolean): number | null {
+    for (let s = from + dir; s >= 0 && s < this.events.length; s += dir) {
+      const e = this.events[s];
+      if (e.kind === 'line' && ok(e)) return s;
+    }
+    return null;
+  }
+
+  private arrive(seq: number | null, dir: 1 | -1, thread?: number): { seq: number; stop?: string } {
+    if (seq !== null) { this.cursor = seq; return { seq }; }
+    const edge = this.scan(dir > 0 ? -1 : 1, dir > 0 ? this.events.length : -1, (e) => thread === undefined || e.thread === thread);
+    if (edge !== null) this.cursor = edge;
+    return { seq: this.cursor, stop: dir > 0 ? 'end' : 'start' };
+  }
+
+  step(dir: 1 | -1) {
+    const t = this.cur.thread;
+    return this.arrive(this.scan(dir, this.cursor, (e) => e.thread === t), dir, t);
+  }
+
+  next(dir: 1 | -1) {
+    const { thread, frame, depth } = this.cur;
+    return this.arrive(this.scan(dir, this.cursor, (e) => e.thread === thread && (e.frame === frame || e.depth < depth)), dir, thread);
+  }
+
+  finish(dir: 1 | -1) {
+    const { thread, depth } = this.cur;
+    return this.arrive(this.scan(dir, this.cursor, (e) => e.thread === thread && e.depth < depth), dir, thread);
+  }
+
+  goto(seq: number) {
+    const e = this.events[seq];
+    if (e.kind === 'line') { this.cursor = seq; return { seq }; }
+    const before = this.scan(-1, seq + 1, (l) => l.thread === e.thread);
+    this.cursor = before ?? this.scan(1, seq, (l) => l.thread === e.thread)!;
+    return { seq: this.cursor };
+  }
+
+  breakLine(file: string, line: number, cond: Cond | null) {
+    this.bps.push({ id: this.nextId++, kind: 'line', file, line, cond, enabled: true });
+  }
+
+  breakFunction(name: string, cond: Cond | null) {
+    this.bps.push({ id: this.nextId++, kind: 'function', name, cond, enabled: true });
+  }
+
+  watch(name: string) {
+    this.bps.push({ id: this.nextId++, kind: 'watch', name, frame: this.cur.frame, enabled: true });
+  }
+
+  delete(id: number) { this.bps = this.bps.filter((b) => b.id !== id); }
+  ids(): number[] { return this.bps.map((b) => b.id); }
+
+  private holds(c: Cond | null, e: Ev): boolean {
+    if (!c) return true;
+    const v = this.value(e.frame, c.name, e.seq);
+    const type = v.slice(0, v.indexOf(':')), repr = v.slice(v.indexOf(':') + 1);
+    if (!['int', 'float', 'bool'].includes(type)) return false;
+    const x = type === 'bool' ? (repr === 'True' ? 1 : 0) : Number(repr);
+    return c.op === '>' ? x > c.value : c.op === '<' ? x < c.value : x === c.value;
+  }
+
+  private isFirstLine(e: Ev): boolean {
+    const prev = this.scan(-1, e.seq, (l) => l.frame === e.frame);
+    return prev === null || prev < (this.frameStart.get(e.frame) ?? -1);
+  }
+
+  /** A watch's value "at" seq: inside the frame's life, clamped to its start. */
+  private watchValue(b: Bp & { kind: 'watch' }, seq: number): string {
+    return this.value(b.frame, b.name, Math.max(seq, this.frameStart.get(b.frame)!));
+  }
+
+  cont(dir: 1 | -1) {
+    let best: number | null = null;
+    for (const b of this.bps) {
+      if (!b.enabled) continue;
+      let hit: number | null = null;
+      if (b.kind === 'watch') hit = dir > 0 ? this.watchForward(b) : this.watchBackward(b);
+      else {
+        hit = this.scan(dir, this.cursor, (e) =>
+          (b.kind === 'line' ? e.file === b.file && e.line === b.line : e.function.split('.').pop() === b.name && this.isFirstLine(e)) && this.holds(b.cond, e));
+      }
+      if (hit !== null && (best === null || (dir > 0 ? hit < best : hit > best))) best = hit;
+    }
+    return this.arrive(best, dir);
+  }
+
+  private watchForward(b: Bp & { kind: 'watch' }): number | null {
+    const end = this.frameEnd.get(b.frame) ?? this.events.length - 1;
+    let old = this.watchValue(b, this.cursor);
+    for (let s = Math.max(this.cursor, this.frameStart.get(b.frame)!) + 1; s <= end; s++) {
+      const e = this.events[s];
+      if (e.kind !== 'line' || e.frame !== b.frame) continue;
+      const now = this.value(b.frame, b.name, s);
+      if (now !== old) return s;
+      old = now;
+    }
+    return null;
+  }
+
+  private watchBackward(b: Bp & { kind: 'watch' }): number | null {
+    const start = this.frameStart.get(b.frame)!;
+    const end = this.frameEnd.get(b.frame) ?? this.events.length - 1;
+    for (let s = Math.min(this.cursor, end); s > start; s--) {
+      const e = this.events[s];
+      if (e.kind !== 'line' || e.frame !== b.frame) continue;
+      if (this.value(b.frame, b.name, s) !== this.value(b.frame, b.name, s - 1)) {
+        return this.scan(-1, s, (l) => l.frame === b.frame) ?? s;
+      }
+    }
+    return null;
+  }
+}
