@@ -125,7 +125,7 @@ export class Ingest {
     const f = t.stack[t.stack.length - 1];
     if (!f) return; // a line outside any recorded frame cannot happen; ignore defensively
     const pending = this.pendingExc.get(t.thread);
-    if (pending && pending.frame === f.fid) { pending.rec.caught = true; this.pendingExc.delete(t.thread); }
+    if (pending && pending.frame === f.fid) this.settle(t.thread, pending.rec, true);
     f.line = line;
     const code = this.codes[f.code];
     const lk = code.file * 4194304 + line;
@@ -194,6 +194,13 @@ export class Ingest {
     }
   }
 
+  /** An exception's fate is known: a line ran in the frame it reached (caught), or another replaced it. */
+  private settle(thread: number, rec: ExceptionRecord, caught: boolean) {
+    rec.caught = caught;
+    this.w.putException(rec);
+    this.pendingExc.delete(thread);
+  }
+
   private frameRecord(f: LiveFrame, end: number | null, endKind: FrameRecord['endKind']): FrameRecord {
     const r: FrameRecord = { frame: f.fid, code: f.code, thread: f.tid, parent: f.parent, depth: f.depth, start: f.start, end, endKind };
     if (f.spans) r.spans = f.spans;
@@ -208,7 +215,7 @@ export class Ingest {
     if (propagated && pending) {
       pending.frame = f.fid;
     } else {
-      if (pending) pending.rec.caught = false;
+      if (pending) this.settle(t.thread, pending.rec, false);
       const rec: ExceptionRecord = { seq: this.seq, thread: t.thread, frame: f.fid, type, message, propagated, caught: null };
       this.pendingExc.set(t.thread, { rec, frame: f.fid });
       this.w.putException(rec);

@@ -533,8 +533,10 @@ export class Engine {
     if (id === undefined) throw new UserError(`no local called '${name}' was recorded.`);
     const codes = fn ? new Set(this.resolveFunction(fn)) : null;
     const last = new Map<number, WireValue>(); // frame -> value
-    for await (const b of this.rec.varBlocks(id)) {
-      const events = await this.rec.block(b);
+    let before: [number, StoredEvent[]] = [-1, []]; // the block read before, where the previous line usually is
+    for await (const [b, events] of this.rec.blocksOf(this.rec.varBlocks(id))) {
+      const prior = before[0] === b - 1 ? before[1] : [];
+      before = [b, events];
       for (let i = 0; i < events.length; i++) {
         const e = events[i];
         const kind = e[0];
@@ -549,10 +551,22 @@ export class Engine {
         const old = last.get(e[2]);
         last.set(e[2], now);
         // A line's changes were made by the frame's previous line; an argument by the call site.
-        const by = kind === EK.LINE
-          ? await this.madeBy(seq, e[2])
-          : await this.tl.walk({ from: seq, dir: -1, thread: e[1], skipDepth: e[3] }, (_, l) => l[3] < e[3]);
-        const byEvent = by === null ? undefined : await this.tl.event(by);
+        const made = kind === EK.LINE
+          ? (l: StoredEvent) => l[2] === e[2]
+          : (l: StoredEvent) => l[3] < e[3];
+        // Almost always in the same block: look there first, then walk (skipping calls).
+        let by: number | null = null;
+        let byEvent: StoredEvent | undefined;
+        for (let k = i - 1; k >= -prior.length; k--) {
+          const l = k >= 0 ? events[k] : prior[prior.length + k];
+          if (l[0] === EK.LINE && l[1] === e[1] && made(l)) { by = b * BLOCK + k; byEvent = l; break; }
+        }
+        if (by === null) {
+          by = kind === EK.LINE
+            ? await this.madeBy(seq, e[2])
+            : await this.tl.walk({ from: seq, dir: -1, thread: e[1], skipDepth: e[3] }, (_, l) => made(l));
+          if (by !== null) byEvent = await this.tl.event(by);
+        }
         yield {
           seq, thread: e[1], frame: e[2], function: this.rec.codes[e[4]]?.qualname ?? '?', name,
           changedBy: byEvent ? { seq: by!, line: byEvent[5] } : null,
