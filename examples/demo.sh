@@ -1,10 +1,20 @@
 #!/bin/sh
-# Record the bundled example (it crashes on purpose), then look at the recording.
+# Record the bundled example (it crashes on purpose), then replay it: start at the crash and
+# walk back to where the bad value came from.
 set -u
 rewind="node dist/src/cli/main.js"
 $rewind record --force -o recordings/example examples/orders.py
 echo
 $rewind info recordings/example
 echo
-echo "The last events before the crash:"
-$rewind dump recordings/example | tail -n 24
+echo "--- replay: at the crash, what is zero, who set it, and back to that line ---"
+$rewind replay recordings/example <<'COMMANDS'
+goto exception
+where
+print units * (1 - order.discount)
+print order.discount
+history order in apply_promotions
+break orders.py:26
+rcontinue
+print code
+COMMANDS

@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROGRAMS, ROOT, dump, rewind, tmp } from './helpers.js';
+import { PROGRAMS, ROOT, dump, pythons, rewind, tmp } from './helpers.js';
 import { LinearReplay, type Cond, type Ev } from './oracle/linear_replay.js';
 
 const { Engine } = await import(join(ROOT, 'dist/src/replay/engine.js'));
@@ -18,12 +18,14 @@ function rng(seed: number) {
   return () => (seed = (seed * 48271) % 2147483647) / 2147483647;
 }
 
-describe.each(programs)('%s', (script) => {
+const cases = pythons().flatMap(({ exe, label }) => programs.map((script) => ({ exe, label, script, name: `${script.split('/').pop()} on ${label}` })));
+
+describe.each(cases)('$name', ({ exe, script }) => {
   let rec: string;
   let events: Ev[];
   beforeAll(() => {
     rec = join(tmp(), 'rec');
-    const r = rewind(['record', '-o', rec, script]);
+    const r = rewind(['record', '--python', exe, '-o', rec, script]);
     expect([0, 1]).toContain(r.status);
     events = dump(rec);
   });

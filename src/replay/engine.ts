@@ -323,14 +323,13 @@ export class Engine {
 
   private async resolveLine(spec: string, line: number): Promise<{ file: number; line: number; ran: number }> {
     const file = await this.resolveFile(spec);
-    const counts = await this.rec.lineCounts(file);
-    const ran = counts.get(line);
-    if (ran !== undefined) return { file, line, ran };
+    const ran = await this.rec.lineRuns(file, line);
+    if (ran > 0) return { file, line, ran };
     const source = (await this.rec.file(file))?.source;
     const text = source?.split('\n')[line - 1];
     const isCode = text !== undefined && text.trim() !== '' && !text.trim().startsWith('#');
     if (isCode) return { file, line, ran: 0 }; // code that never ran: the breakpoint is valid and never hits
-    const lines = [...counts.keys()].sort((a, b) => a - b);
+    const lines = [...(await this.rec.lineCounts(file)).keys()].sort((a, b) => a - b);
     const before = lines.filter((l) => l < line).pop();
     const after = lines.find((l) => l > line);
     const near = [before, after].filter((l) => l !== undefined);

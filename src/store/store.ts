@@ -320,6 +320,13 @@ export class Recording {
     for await (const k of this.db.keys(opts)) yield keyInts(k)[fixed.length];
   }
 
+  /** How often `file:line` ran (reads only that line's index entries). */
+  async lineRuns(file: number, line: number): Promise<number> {
+    let n = 0;
+    for await (const v of this.db.values(range('L', file, line))) n += unpack(v) as number;
+    return n;
+  }
+
   /** Lines of `file` that hold recorded line events, with how often each ran. */
   async lineCounts(file: number): Promise<Map<number, number>> {
     const out = new Map<number, number>();
