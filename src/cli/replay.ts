@@ -20,8 +20,14 @@ function out(s: string): Promise<void> | void {
   if (!process.stdout.write(s)) return new Promise((r) => process.stdout.once('drain', () => r()));
 }
 
+/** Prints each item as a line, in 64 KB writes (a history can be millions of lines). */
 async function stream<T>(gen: AsyncGenerator<T>, line: (x: T) => string) {
-  for await (const x of gen) await out(line(x) + '\n');
+  let buf = '';
+  for await (const x of gen) {
+    buf += line(x) + '\n';
+    if (buf.length > 1 << 16) { await out(buf); buf = ''; }
+  }
+  await out(buf);
 }
 
 /** Batch mode: one command per line of stdin, one result per command. */

@@ -348,12 +348,8 @@ export class Engine {
   private async holds(cond: Condition, seq: number, e: StoredEvent): Promise<boolean> {
     const f = frameIn(await this.walker.at(seq), e[2]);
     if (!f) return false;
-    try {
-      return test(cond.node, this.frameScope(f, seq));
-    } catch (err) {
-      if (err instanceof ExprError) return false; // a condition that cannot be computed there does not hold
-      throw err;
-    }
+    // A condition that cannot be computed there does not hold.
+    return orElse(() => test(cond.node, this.frameScope(f, seq)), () => false);
   }
 
   /** The nearest hit of a line or function breakpoint in direction `dir`, not past `limit`. */
@@ -419,12 +415,7 @@ export class Engine {
   // -- watches --
 
   private outcome(bp: Breakpoint & { kind: 'watch' }, locals: Map<number, WireValue>): Outcome {
-    try {
-      return evaluate(bp.node, this.scope(locals, `${bp.function}()`));
-    } catch (err) {
-      if (err instanceof ExprError) return { error: err.message };
-      throw err;
-    }
+    return orElse<Outcome>(() => evaluate(bp.node, this.scope(locals, `${bp.function}()`)), (err) => ({ error: err.message }));
   }
 
   outcomeJson(v: Outcome): JsonValue {
@@ -531,7 +522,7 @@ export class Engine {
     const id = this.nameIds.get(name);
     if (id === undefined) throw new UserError(`no local called '${name}' was recorded.`);
     const codes = fn ? new Set(this.resolveFunction(fn)) : null;
-    const last = new Map<number, WireValue>(); // frame -> value
+    const last = new Map<number, JsonValue>(); // frame -> its value, as shown
     let before: [number, StoredEvent[]] = [-1, []]; // the block read before, where the previous line usually is
     for await (const [b, events] of this.rec.blocksOf(this.rec.varBlocks(id))) {
       const prior = before[0] === b - 1 ? before[1] : [];
@@ -548,7 +539,8 @@ export class Engine {
         const seq = b * BLOCK + i;
         const now = pairs[j + 1] as WireValue;
         const old = last.get(e[2]);
-        last.set(e[2], now);
+        const shown = this.json(now);
+        last.set(e[2], shown);
         // A line's changes were made by the frame's previous line; an argument by the call site.
         const made = kind === EK.LINE
           ? (l: StoredEvent) => l[2] === e[2]
@@ -569,68 +561,48 @@ export class Engine {
         yield {
           seq, thread: e[1], frame: e[2], function: this.rec.codes[e[4]]?.qualname ?? '?', name,
           changedBy: byEvent ? { seq: by!, line: byEvent[5] } : null,
-          old: old === undefined ? null : this.json(old),
-          new: this.json(now),
+          old: old ?? null,
+          new: shown,
         };
+      }
+    }
+  }
+
+  /** Every time FILE:LINE ran, in time order, with the state of its frame there. */
+  private async *lineHits(where: string): AsyncGenerator<{ seq: number; e: StoredEvent; f: LiveFrame }> {
+    const m = /^(.*):(\d+)$/.exec(where);
+    if (!m) throw new UserError(`'${where}' is not FILE:LINE.`);
+    const { file, line } = await this.resolveLine(m[1], Number(m[2]));
+    const walker = new StateWalker(this.rec);
+    for await (const b of this.rec.lineBlocks(file, line)) {
+      const events = await this.rec.block(b);
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i];
+        if (e[0] !== EK.LINE || e[5] !== line || this.rec.codes[e[4]]?.file !== file) continue;
+        const seq = b * BLOCK + i;
+        const f = frameIn(await walker.at(seq), e[2]);
+        if (f) yield { seq, e, f };
       }
     }
   }
 
   /** hits FILE:LINE [if COND]: every time the line ran, with its frame's locals. */
   async *hits(where: string, cond: string | null): AsyncGenerator<Hit> {
-    const m = /^(.*):(\d+)$/.exec(where);
-    if (!m) throw new UserError(`'${where}' is not FILE:LINE.`);
-    const { file, line } = await this.resolveLine(m[1], Number(m[2]));
     const node = cond ? parse(cond) : null;
-    const walker = new StateWalker(this.rec);
-    for await (const b of this.rec.lineBlocks(file, line)) {
-      const events = await this.rec.block(b);
-      for (let i = 0; i < events.length; i++) {
-        const e = events[i];
-        if (e[0] !== EK.LINE || e[5] !== line || this.rec.codes[e[4]]?.file !== file) continue;
-        const seq = b * BLOCK + i;
-        const f = frameIn(await walker.at(seq), e[2]);
-        if (!f) continue;
-        if (node) {
-          try {
-            if (!test(node, this.frameScope(f, seq))) continue;
-          } catch (err) {
-            if (err instanceof ExprError) continue;
-            throw err;
-          }
-        }
-        yield { seq, thread: e[1], frame: e[2], line, function: this.frameFunction(f), locals: this.localsJson(f.locals) };
-      }
+    for await (const { seq, e, f } of this.lineHits(where)) {
+      if (node && !orElse(() => test(node, this.frameScope(f, seq)), () => false)) continue;
+      yield { seq, thread: e[1], frame: e[2], line: e[5], function: this.frameFunction(f), locals: this.localsJson(f.locals) };
     }
   }
 
   /** log FILE:LINE TEMPLATE: the template, with {expr} filled in, at every hit. */
   async *log(where: string, template: string): AsyncGenerator<{ seq: number; thread: number; frame: number; text: string }> {
     const parts = parseTemplate(template);
-    const m = /^(.*):(\d+)$/.exec(where);
-    if (!m) throw new UserError(`'${where}' is not FILE:LINE.`);
-    const { file, line } = await this.resolveLine(m[1], Number(m[2]));
-    const walker = new StateWalker(this.rec);
-    for await (const b of this.rec.lineBlocks(file, line)) {
-      const events = await this.rec.block(b);
-      for (let i = 0; i < events.length; i++) {
-        const e = events[i];
-        if (e[0] !== EK.LINE || e[5] !== line || this.rec.codes[e[4]]?.file !== file) continue;
-        const seq = b * BLOCK + i;
-        const f = frameIn(await walker.at(seq), e[2]);
-        if (!f) continue;
-        const scope = this.frameScope(f, seq);
-        const text = parts.map((p) => {
-          if (typeof p === 'string') return p;
-          try {
-            return evaluateStr(p, scope);
-          } catch (err) {
-            if (err instanceof ExprError) return `<${err.message.replace(/\.$/, '')}>`;
-            throw err;
-          }
-        }).join('');
-        yield { seq, thread: e[1], frame: e[2], text };
-      }
+    for await (const { seq, e, f } of this.lineHits(where)) {
+      const scope = this.frameScope(f, seq);
+      const text = parts.map((p) => (typeof p === 'string' ? p
+        : orElse(() => evaluateStr(p, scope), (err) => `<${err.message.replace(/\.$/, '')}>`))).join('');
+      yield { seq, thread: e[1], frame: e[2], text };
     }
   }
 
@@ -683,6 +655,16 @@ async function* mergeBlocks(gens: AsyncGenerator<number>[], dir: Dir): AsyncGene
     }
   } finally {
     await Promise.all(gens.map((g) => g.return(undefined)));
+  }
+}
+
+/** The value of `fn`, or of `fallback` when an expression cannot be computed. */
+function orElse<T>(fn: () => T, fallback: (err: ExprError) => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ExprError) return fallback(err);
+    throw err;
   }
 }
 
