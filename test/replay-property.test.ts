@@ -134,6 +134,5 @@ describe.each(cases)('$name', ({ exe, script }) => {
     }
     // The sequences must exercise what they claim to: stops at breakpoints, not only at the ends.
     expect(stats.breakpointStops + stats.watchStops, JSON.stringify(stats)).toBeGreaterThan(0);
-    console.log(`${script.split('/').pop()}: ${JSON.stringify(stats)}`);
   });
 });
