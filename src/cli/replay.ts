@@ -76,11 +76,14 @@ async function prompt(e: Engine): Promise<void> {
 export function addReplayCommands(program: Command) {
   program.command('replay')
     .summary('replay a recording: step forwards and backwards, breakpoints, watches')
-    .description('Open a recording at its first line. On a terminal, type commands at the prompt; from a pipe\n' +
-      '(batch mode), one command per line of stdin and one result per command.\n\nCommands:\n' + helpText())
+    .description('Open a recording at its first line. On a terminal, type commands at the prompt;\n' +
+      'from a pipe (batch mode), one command per line of stdin, one result per command.')
     .argument('<recording>', 'recording folder')
     .option('--json', 'batch mode: exactly one JSON object per command')
     .addHelpText('after', `
+Commands:
+${helpText()}
+
 Examples:
   $ rewind replay recordings/orders-20261121-101500
   $ printf 'goto exception\\nrstep\\nlocals\\n' | rewind replay recordings/orders-20261121-101500
