@@ -280,8 +280,7 @@ export class Ingest {
   async finish(ending: Ending, extra: { gitCommit: string | null }): Promise<Meta> {
     this.flushOutput();
     if (this.block.length) this.flushBlock();
-    const pending = [...this.pendingExc.values()];
-    for (const p of pending) { p.rec.caught = false; this.w.putException(p.rec); }
+    for (const [thread, p] of [...this.pendingExc]) this.settle(thread, p.rec, false);
     const live = new Set<number>();
     for (const t of this.threads.values()) for (const f of t.stack) live.add(f.fid);
     for (const f of this.frames.values()) {

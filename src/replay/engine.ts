@@ -6,11 +6,11 @@
 // calls (timeline.ts), breakpoints and watches read the line and variable indexes, and state
 // comes from the nearest snapshot (state.ts).
 import { BLOCK, EK, SNAPSHOT_EVERY, Recording, type StoredEvent } from '../store/store.js';
-import { T, type WireValue } from '../wire/protocol.js';
+import type { WireValue } from '../wire/protocol.js';
 import { toJson, type JsonValue } from '../wire/values.js';
 import { UserError } from '../errors.js';
 import { Timeline, type Dir } from './timeline.js';
-import { StateWalker, frameIn, stateAt, type LiveFrame, type ProgramState } from './state.js';
+import { StateWalker, applyChanges, frameIn, stateAt, type LiveFrame, type ProgramState } from './state.js';
 import { ExprError, evaluate, namesIn, parse, sameValue, test, type Node, type Scope } from './expr.js';
 
 export type { Dir };
@@ -451,14 +451,6 @@ export class Engine {
     }
   }
 
-  private applyChanges(locals: Map<number, WireValue>, changes: unknown[]) {
-    for (let j = 0; j + 1 < changes.length; j += 2) {
-      const v = changes[j + 1] as WireValue;
-      if (Array.isArray(v) && v[0] === T.UNBOUND) locals.delete(changes[j] as number);
-      else locals.set(changes[j] as number, v);
-    }
-  }
-
   /**
    * Forwards: the first line event after the cursor where the watched value is new.
    * Backwards: the line that made the last change visible at or before the cursor.
@@ -476,7 +468,7 @@ export class Engine {
       const locals = await this.watchedLocals(bp, from);
       let old = this.outcome(bp, locals);
       for await (const [seq, changes] of this.watchChanges(bp, from, Math.min(end, limit ?? Infinity))) {
-        this.applyChanges(locals, changes);
+        applyChanges(locals, changes);
         const now = this.outcome(bp, locals);
         if (!this.same(old, now)) return report(seq, old, now);
         old = now;
@@ -492,7 +484,7 @@ export class Engine {
       let old = this.outcome(bp, locals);
       let last: { seq: number; old: Outcome; now: Outcome } | null = null;
       for await (const [seq, changes] of this.watchChanges(bp, lo, upto)) {
-        this.applyChanges(locals, changes);
+        applyChanges(locals, changes);
         const now = this.outcome(bp, locals);
         if (!this.same(old, now)) last = { seq, old, now };
         old = now;

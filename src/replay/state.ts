@@ -19,6 +19,15 @@ const fromSnapshot = (f: SnapshotFrame): LiveFrame => {
   return { frame: f.frame, code: f.code, depth: f.depth, line: f.line, locals };
 };
 
+/** Applies a line event's changes ([name, value, ...]) to a frame's locals; UNBOUND deletes. */
+export function applyChanges(locals: Map<number, WireValue>, changes: unknown[]) {
+  for (let i = 0; i + 1 < changes.length; i += 2) {
+    const v = changes[i + 1] as WireValue;
+    if (Array.isArray(v) && v[0] === T.UNBOUND) locals.delete(changes[i] as number);
+    else locals.set(changes[i] as number, v);
+  }
+}
+
 /** Applies one stored event to a state (the same rules the recorder used to build it). */
 export function apply(state: ProgramState, seq: number, e: StoredEvent) {
   const [kind, thread, frame, depth, code, line] = e;
@@ -45,12 +54,7 @@ export function apply(state: ProgramState, seq: number, e: StoredEvent) {
       const f = stack[stack.length - 1];
       if (!f) return;
       f.line = line;
-      const changes = (e[6] as unknown[]) ?? [];
-      for (let i = 0; i + 1 < changes.length; i += 2) {
-        const v = changes[i + 1] as WireValue;
-        if (Array.isArray(v) && v[0] === T.UNBOUND) f.locals.delete(changes[i] as number);
-        else f.locals.set(changes[i] as number, v);
-      }
+      if (e[6]) applyChanges(f.locals, e[6] as unknown[]);
       return;
     }
     case EK.RETURN: case EK.UNWIND: case EK.YIELD: {
