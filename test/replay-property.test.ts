@@ -50,6 +50,21 @@ describe.each(cases)('$name', ({ exe, script }) => {
     }
   });
 
+  it('history of every local agrees', async () => {
+    const engine = await Engine.open(rec);
+    const oracle = new LinearReplay(events);
+    try {
+      const names = [...new Set(events.flatMap((e) => [...Object.keys(e.changed ?? {}), ...Object.keys(e.args ?? {})]))];
+      for (const name of names) {
+        const got = [];
+        for await (const piece of engine.history(name)) for (const h of piece) got.push({ seq: h.seq, frame: h.frame, changedBy: h.changedBy?.seq ?? null, old: h.old?.repr ?? null, new: h.new.repr });
+        expect(got, `history ${name}`).toEqual(oracle.history(name));
+      }
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('engine and linear replayer agree on random command sequences', async () => {
     const rand = rng(script.length * 7919 + 17);
     const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];

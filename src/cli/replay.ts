@@ -21,10 +21,11 @@ function out(s: string): Promise<void> | void {
 }
 
 /** Prints each item as a line, in 64 KB writes (a history can be millions of lines). */
-async function stream<T>(gen: AsyncGenerator<T>, line: (x: T) => string) {
+async function stream<T>(gen: AsyncIterable<T | T[]>, line: (x: T) => string) {
   let buf = '';
   for await (const x of gen) {
-    buf += line(x) + '\n';
+    // Pieces (history yields one per block read) or single items.
+    for (const y of Array.isArray(x) ? x : [x]) buf += line(y) + '\n';
     if (buf.length > 1 << 16) { await out(buf); buf = ''; }
   }
   await out(buf);

@@ -170,7 +170,7 @@ const COMMANDS: Command[] = [
     run: async (e, arg) => {
       const m = /^(\w+)(?:\s+in\s+(\S+))?$/.exec(needArg(arg, 'history NAME [in FUNCTION]'));
       if (!m) throw new UserError(`usage: history NAME [in FUNCTION]`);
-      return { history: await collect(e.history(m[1], m[2])) };
+      return { history: (await collect(e.history(m[1], m[2]))).flat() };
     },
     text: (r) => ((r.history as unknown[]).length ? (r.history as unknown[]).map(historyText).join('\n') : 'No changes.'),
   },

@@ -6,6 +6,7 @@
 // calls (timeline.ts), breakpoints and watches read the line and variable indexes, and state
 // comes from the nearest snapshot (state.ts).
 import { BLOCK, EK, SNAPSHOT_EVERY, Recording, type StoredEvent } from '../store/store.js';
+import { BlockView } from '../store/blockview.js';
 import type { WireValue } from '../wire/protocol.js';
 import { toJson, type JsonValue } from '../wire/values.js';
 import { UserError } from '../errors.js';
@@ -509,54 +510,54 @@ export class Engine {
 
   // ---- queries ----
 
-  /** history NAME [in FUNCTION]: every change of a local called NAME, in time order. */
-  async *history(name: string, fn?: string): AsyncGenerator<HistoryEntry> {
+  /**
+   * history NAME [in FUNCTION]: every change of a local called NAME, in time order, in pieces
+   * (the changes found in each block read), so that a million changes cost a few thousand
+   * awaits rather than a million.
+   */
+  async *history(name: string, fn?: string): AsyncGenerator<HistoryEntry[]> {
     const id = this.nameIds.get(name);
     if (id === undefined) throw new UserError(`no local called '${name}' was recorded.`);
     const codes = fn ? new Set(this.resolveFunction(fn)) : null;
     const last = new Map<number, JsonValue>(); // frame -> its value, as shown
-    let before: [number, StoredEvent[]] = [-1, []]; // the block read before, where the previous line usually is
-    for await (const [b, events] of this.rec.blocksOf(this.rec.varBlocks(id))) {
-      const prior = before[0] === b - 1 ? before[1] : [];
-      before = [b, events];
-      for (let i = 0; i < events.length; i++) {
-        const e = events[i];
-        const kind = e[0];
-        if ((kind !== EK.LINE && kind !== EK.CALL) || !e[6]) continue;
-        if (codes && !codes.has(e[4])) continue;
-        const pairs = e[6] as unknown[];
-        let j = 0;
-        while (j < pairs.length && pairs[j] !== id) j += 2;
-        if (j >= pairs.length) continue;
-        const seq = b * BLOCK + i;
-        const now = pairs[j + 1] as WireValue;
-        const old = last.get(e[2]);
+    let view = new BlockView();
+    let prior = new BlockView(); // the block before, where the previous line usually is
+    let priorBlock = -1;
+    for await (const [b, raw] of this.rec.rawBlocks(this.rec.varBlocks(id))) {
+      view.load(raw);
+      const back = priorBlock === b - 1 ? prior.length : 0;
+      const piece: HistoryEntry[] = [];
+      for (let i = 0; i < view.length; i++) {
+        const kind = view.kind[i];
+        if ((kind !== EK.LINE && kind !== EK.CALL) || (codes && !codes.has(view.code[i]))) continue;
+        const now = view.pairValue(i, id) as WireValue | undefined;
+        if (now === undefined) continue;
+        const seq = b * BLOCK + i, thread = view.thread[i], frame = view.frame[i], depth = view.depth[i];
         const shown = this.json(now);
-        last.set(e[2], shown);
-        // A line's changes were made by the frame's previous line; an argument by the call site.
-        const made = kind === EK.LINE
-          ? (l: StoredEvent) => l[2] === e[2]
-          : (l: StoredEvent) => l[3] < e[3];
-        // Almost always in the same block: look there first, then walk (skipping calls).
-        let by: number | null = null;
-        let byEvent: StoredEvent | undefined;
-        for (let k = i - 1; k >= -prior.length; k--) {
-          const l = k >= 0 ? events[k] : prior[prior.length + k];
-          if (l[0] === EK.LINE && l[1] === e[1] && made(l)) { by = b * BLOCK + k; byEvent = l; break; }
+        const old = last.get(frame) ?? null;
+        last.set(frame, shown);
+        // A line's change was made by its frame's previous line; an argument's by the call
+        // site. Almost always in this block or the one before: look there, else walk.
+        let changedBy: HistoryEntry['changedBy'] = null;
+        for (let k = i - 1; k >= -back; k--) {
+          const v = k >= 0 ? view : prior, at = k >= 0 ? k : prior.length + k;
+          if (v.kind[at] === EK.LINE && v.thread[at] === thread && (kind === EK.LINE ? v.frame[at] === frame : v.depth[at] < depth)) {
+            changedBy = { seq: b * BLOCK + k, line: v.line[at] };
+            break;
+          }
         }
-        if (by === null) {
-          by = kind === EK.LINE
-            ? await this.madeBy(seq, e[2])
-            : await this.tl.walk({ from: seq, dir: -1, thread: e[1], skipDepth: e[3] }, (_, l) => made(l));
-          if (by !== null) byEvent = await this.tl.event(by);
+        if (!changedBy) {
+          const by = kind === EK.LINE
+            ? await this.madeBy(seq, frame)
+            : await this.tl.walk({ from: seq, dir: -1, thread, skipDepth: depth }, (_, l) => l[3] < depth);
+          const e = by === null ? undefined : await this.tl.event(by);
+          if (e) changedBy = { seq: by!, line: e[5] };
         }
-        yield {
-          seq, thread: e[1], frame: e[2], function: this.rec.codes[e[4]]?.qualname ?? '?', name,
-          changedBy: byEvent ? { seq: by!, line: byEvent[5] } : null,
-          old: old ?? null,
-          new: shown,
-        };
+        piece.push({ seq, thread, frame, function: this.rec.codes[view.code[i]]?.qualname ?? '?', name, changedBy, old, new: shown });
       }
+      [prior, view] = [view, prior];
+      priorBlock = b;
+      if (piece.length) yield piece;
     }
   }
 

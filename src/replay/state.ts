@@ -67,23 +67,26 @@ export function apply(state: ProgramState, seq: number, e: StoredEvent) {
 
 /** The state just after the event `seq` (for a line event: as the line is about to run). */
 export async function stateAt(rec: Recording, seq: number): Promise<ProgramState> {
-  const block = Math.floor(seq / BLOCK);
-  const snap = await rec.snapshotBefore(block - (block % SNAPSHOT_EVERY));
+  const { snapshot, first, blocks } = await rec.interval(Math.floor(seq / BLOCK));
   const state: ProgramState = { seq: 0, thread: 1, threads: new Map(), suspended: new Map() };
-  let from = 0;
-  if (snap) {
-    from = snap.snapshot.seq;
-    for (const t of snap.snapshot.threads) state.threads.set(t.thread, t.stack.map(fromSnapshot));
-    for (const f of snap.snapshot.suspended) state.suspended.set(f.frame, fromSnapshot(f));
+  if (snapshot) {
+    for (const t of snapshot.threads) state.threads.set(t.thread, t.stack.map(fromSnapshot));
+    for (const f of snapshot.suspended) state.suspended.set(f.frame, fromSnapshot(f));
   }
-  await applyRange(rec, state, from, seq);
+  applyBlocks(state, first, blocks, snapshot?.seq ?? 0, seq);
   return state;
 }
 
 /** Applies events from..to (inclusive) to a state. */
 async function applyRange(rec: Recording, state: ProgramState, from: number, to: number) {
-  for (let b = Math.floor(from / BLOCK); b <= Math.floor(to / BLOCK); b++) {
-    const events = await rec.block(b);
+  const first = Math.floor(from / BLOCK);
+  applyBlocks(state, first, await rec.blockRange(first, Math.floor(to / BLOCK)), from, to);
+}
+
+/** Applies the events from..to (inclusive) of `blocks`, which start with block `first`. */
+function applyBlocks(state: ProgramState, first: number, blocks: StoredEvent[][], from: number, to: number) {
+  for (let b = first; b < first + blocks.length; b++) {
+    const events = blocks[b - first];
     const lo = Math.max(from - b * BLOCK, 0), hi = Math.min(to - b * BLOCK, events.length - 1);
     for (let i = lo; i <= hi; i++) apply(state, b * BLOCK + i, events[i]);
   }

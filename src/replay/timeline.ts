@@ -89,9 +89,28 @@ export class Timeline {
         const starts = kind === EK.CALL || kind === EK.RESUME;
         if (e[3] >= skipDepth && status !== 'suspended' && starts === dir > 0) { jump = e; break; }
       }
-      if (jump) seq = dir > 0 ? (await this.runEnd(jump[2], seq)) + 1 : (await this.runStart(jump[2], seq)) - 1;
-      else if (events.length < BLOCK && dir > 0) return null;
+      if (jump) {
+        // Most runs are short and end in this block: look there before reading the frame record.
+        const edge = runEdgeIn(events, seq - b * BLOCK, dir);
+        if (edge >= 0) seq = b * BLOCK + edge + dir;
+        else seq = dir > 0 ? (await this.runEnd(jump[2], seq)) + 1 : (await this.runStart(jump[2], seq)) - 1;
+      } else if (events.length < BLOCK && dir > 0) return null;
     }
     return null;
   }
+}
+
+/**
+ * The index, in `events`, of the other end of the run that starts (dir 1) or ends (dir -1) at
+ * index `at`: the first event of that frame that ends (begins) a run. -1 if not in `events`.
+ */
+function runEdgeIn(events: StoredEvent[], at: number, dir: Dir): number {
+  const frame = events[at][2];
+  for (let k = at + dir; k >= 0 && k < events.length; k += dir) {
+    const e = events[k];
+    if (e[2] !== frame) continue;
+    const kind = e[0];
+    if (dir > 0 ? kind === EK.RETURN || kind === EK.UNWIND || kind === EK.YIELD : kind === EK.CALL || kind === EK.RESUME) return k;
+  }
+  return -1;
 }

@@ -220,30 +220,80 @@ export class Recording {
     return events;
   }
 
+  /** Blocks lo..hi (inclusive), the ones not cached read together; stops at the recording's end. */
+  async blockRange(lo: number, hi: number): Promise<StoredEvent[][]> {
+    const missing: number[] = [];
+    for (let b = lo; b <= hi; b++) if (!this.blockCache.has(b)) missing.push(b);
+    const read = missing.length ? await this.db.getMany(missing.map(key.block)) : [];
+    return this.decodeRange(lo, hi, missing, read);
+  }
+
   /**
-   * The blocks named by `blocks` (ascending), read with one LevelDB iterator: a scan over an
-   * index reads nearby blocks in big sequential batches, and seeks over long gaps, instead of
-   * one random read per block.
+   * What rebuilding the state inside `block` takes, in one LevelDB read: the snapshot at the
+   * start of its snapshot interval and the blocks from there to `block`.
    */
-  async *blocksOf(blocks: AsyncIterable<number>): AsyncGenerator<[number, StoredEvent[]]> {
-    const all = range('B');
-    const it = this.db.iterator({ gte: all.gte, lt: all.lt, highWaterMarkBytes: 1 << 20 } as any);
+  async interval(block: number): Promise<{ snapshot: Snapshot | undefined; first: number; blocks: StoredEvent[][] }> {
+    const first = block - (block % SNAPSHOT_EVERY);
+    const missing: number[] = [];
+    for (let b = first; b <= block; b++) if (!this.blockCache.has(b)) missing.push(b);
+    const [snap, ...read] = await this.db.getMany([key.snapshot(first), ...missing.map(key.block)]);
+    if (snap) return { snapshot: unpack(snap) as Snapshot, first, blocks: this.decodeRange(first, block, missing, read) };
+    // No snapshot where the recorder puts them (the recording's first blocks): the one before, if any.
+    const older = await this.snapshotBefore(first);
+    const from = older?.block ?? 0;
+    return { snapshot: older?.snapshot, first: from, blocks: await this.blockRange(from, block) };
+  }
+
+  /** Blocks lo..hi from the cache, or decoded from `read` (the values of `missing`, in order). */
+  private decodeRange(lo: number, hi: number, missing: number[], read: (Buffer | undefined)[]): StoredEvent[][] {
+    const out: StoredEvent[][] = [];
+    for (let b = lo, m = 0; b <= hi; b++) {
+      // Not cached: a goto decodes up to a snapshot interval of blocks, most never looked at again.
+      const events = this.blockCache.get(b) ?? (b === missing[m] && read[m++] ? unpack(read[m - 1]!) as StoredEvent[] : undefined);
+      if (!events) break;
+      out.push(events);
+    }
+    return out;
+  }
+
+  /**
+   * The blocks named by `blocks` (ascending), undecoded (see BlockView), read with one LevelDB
+   * iterator: a scan over an index reads nearby blocks in big sequential batches, and seeks
+   * over long gaps, instead of one random read per block. The next batch is read while the
+   * caller works on this one.
+   */
+  async *rawBlocks(blocks: AsyncIterable<number>): AsyncGenerator<[number, Buffer]> {
+    const READ_AHEAD = 64; // blocks per batch: about 150 KB compressed
+    const it = this.db.iterator(range('B'));
+    let batch: [Buffer, Buffer][] = [];
+    let i = 0;
+    let ahead: Promise<[Buffer, Buffer][]> | undefined;
     let at = -1; // the last block read
-    let held: [Buffer, Buffer] | undefined; // read past the block asked for: kept for the next ask
+    const refill = async () => {
+      batch = await (ahead ?? it.nextv(READ_AHEAD));
+      i = 0;
+      ahead = batch.length ? it.nextv(READ_AHEAD) : undefined;
+      return batch.length > 0;
+    };
     try {
       for await (const b of blocks) {
-        if (b > at + 16 || at < 0) { it.seek(key.block(b)); held = undefined; }
+        if (at < 0 || b > at + 16) {
+          await ahead; // an iterator seeks only when no read is under way
+          ahead = undefined;
+          it.seek(key.block(b));
+          batch = [];
+        }
         for (;;) {
-          const entry = held ?? await it.next();
-          held = undefined;
-          if (!entry) return;
-          at = keyInts(entry[0])[0];
-          // Not cached: keeping scanned blocks alive would push them into the old generation.
-          if (at === b) { yield [b, this.blockCache.get(b) ?? (unpack(entry[1]) as StoredEvent[])]; break; }
-          if (at > b) { held = entry; break; }
+          if (i >= batch.length && !(await refill())) return;
+          const [k, v] = batch[i];
+          at = keyInts(k)[0];
+          if (at > b) break;
+          i++;
+          if (at === b) { yield [b, v]; break; }
         }
       }
     } finally {
+      await ahead?.catch(() => undefined);
       await it.close();
     }
   }

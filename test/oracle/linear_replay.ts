@@ -43,6 +43,27 @@ export class LinearReplay {
     return '<none>';
   }
 
+  /**
+   * Every binding of a local called `name`: the event where it shows, the line that made it
+   * (the frame's previous line; for an argument, the caller's line), the old and new repr.
+   */
+  history(name: string): { seq: number; frame: number; changedBy: number | null; old: string | null; new: string }[] {
+    const out = [];
+    const last = new Map<number, string>();
+    for (const e of this.events) {
+      const v = e.kind === 'line' ? e.changed?.[name] : e.kind === 'call' ? e.args?.[name] : undefined;
+      if (!v) continue;
+      let by: number | null = null;
+      for (let s = e.seq - 1; s >= 0 && by === null; s--) {
+        const l = this.events[s];
+        if (l.kind === 'line' && l.thread === e.thread && (e.kind === 'line' ? l.frame === e.frame : l.depth < e.depth)) by = s;
+      }
+      out.push({ seq: e.seq, frame: e.frame, changedBy: by, old: last.get(e.frame) ?? null, new: v.repr });
+      last.set(e.frame, v.repr);
+    }
+    return out;
+  }
+
   private get cur(): Ev { return this.events[this.cursor]; }
 
   private scan(dir: 1 | -1, from: number, ok: (e: Ev) => boolean): number | null {
