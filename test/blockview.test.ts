@@ -1,0 +1,39 @@
+// BlockView reads stored blocks in place; it must agree with msgpackr's decoding of the same
+// bytes for every msgpack shape a stored value can take.
+import { expect, it } from 'vitest';
+import { packr } from '../src/store/store.js';
+import { BlockView } from '../src/store/blockview.js';
+import { PyFloat } from '../src/wire/protocol.js';
+
+const values: unknown[] = [
+  0, 127, 128, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 40, -1, -32, -33, -200, -40000, -(2 ** 31), -(2 ** 40),
+  null, true, false, new PyFloat(1.5), new PyFloat(-0), 'x', 'é'.repeat(40), 'y'.repeat(300), 'z'.repeat(70000),
+  Buffer.from([1, 2, 3]), Buffer.alloc(300), [], [1, [2, [3, 'four']]], Array.from({ length: 20 }, (_, i) => i),
+  Array.from({ length: 70000 }, () => 1), { a: 1, b: [2] }, Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, i])),
+];
+
+it('reads headers and paired values as msgpackr decodes them', () => {
+  // Events of every shape: lines with and without changes, calls, returns with any value.
+  const events: unknown[][] = [];
+  values.forEach((v, i) => {
+    events.push([8, 1, 100 + i, 2, 3, 10 + i, [7, v, 9, i]]);
+    events.push([9, 2, 70000 + i, 300, 65536, 40000, v]);
+    events.push([8, 1, i, 1, 0, 5]);
+  });
+  const bytes = packr.pack(events);
+  const decoded = packr.unpack(bytes) as unknown[][];
+  const view = new BlockView().load(bytes);
+  expect(view.length).toBe(events.length);
+  decoded.forEach((e, i) => {
+    expect([view.kind[i], view.thread[i], view.frame[i], view.depth[i], view.code[i], view.line[i]]).toEqual(e.slice(0, 6));
+    if (e[0] !== 8) return; // pairs are a line's changes (or a call's arguments)
+    const pairs = e[6] ? (e[6] as unknown[]) : null;
+    expect(view.pairValue(i, 7)).toEqual(pairs ? pairs[1] : undefined);
+    expect(view.pairValue(i, 9)).toEqual(pairs ? pairs[3] : undefined);
+    expect(view.pairValue(i, 8)).toBeUndefined();
+  });
+});
+
+it('refuses bytes that are not a stored block', () => {
+  expect(() => new BlockView().load(packr.pack({ not: 'a block' }))).toThrow(/not a stored block/);
+});
