@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline';
 import { Engine } from '../replay/engine.js';
+import { runTui } from '../tui/screen.js';
 import { execute, exceptionText, helpText, historyText, hitText } from '../replay/commands.js';
 import { UserError } from '../errors.js';
 
@@ -50,7 +51,7 @@ async function batch(e: Engine, json: boolean): Promise<number> {
   return failed ? 1 : 0;
 }
 
-/** On a terminal: a prompt that takes the same commands (the full-screen UI is issue 4's). */
+/** --plain on a terminal: a pdb-like prompt that takes the batch mode's commands. */
 async function prompt(e: Engine): Promise<void> {
   const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: '(rewind) ' });
   const first = await execute(e, 'info');
@@ -77,11 +78,16 @@ async function prompt(e: Engine): Promise<void> {
 export function addReplayCommands(program: Command) {
   program.command('replay')
     .summary('replay a recording: step forwards and backwards, breakpoints, watches')
-    .description('Open a recording at its first line. On a terminal, type commands at the prompt;\n' +
-      'from a pipe (batch mode), one command per line of stdin, one result per command.')
+    .description('Open a recording at its first line. On a terminal, a full-screen debugger (? shows its keys);\n' +
+      'with --plain, a pdb-like prompt; from a pipe (batch mode), one command per line of stdin,\n' +
+      'one result per command.')
     .argument('<recording>', 'recording folder')
     .option('--json', 'batch mode: exactly one JSON object per command')
+    .option('--plain', 'on a terminal: a command prompt instead of the full-screen debugger')
     .addHelpText('after', `
+Keys of the full-screen debugger: n s f c step over / into / out / continue, and N S F C the same
+backwards; e the exception, g go to an event, b breakpoint, w watch, h history, : a command, ? help.
+
 Commands:
 ${helpText()}
 
@@ -91,7 +97,9 @@ Examples:
   $ printf 'break orders.py:31 if qty > 2\\ncontinue\\nprint qty * price\\n' | rewind replay --json REC`)
     .action(async (path: string, o) => {
       await withEngine(path, async (e) => {
-        if (process.stdin.isTTY && !o.json) await prompt(e);
+        const terminal = process.stdin.isTTY && process.stdout.isTTY && !o.json;
+        if (terminal && !o.plain) await runTui(e);
+        else if (terminal) await prompt(e);
         else process.exitCode = await batch(e, Boolean(o.json));
       });
     });

@@ -330,7 +330,7 @@ export class Engine {
     const text = source?.split('\n')[line - 1];
     const isCode = text !== undefined && text.trim() !== '' && !text.trim().startsWith('#');
     if (isCode) return { file, line, ran: 0 }; // code that never ran: the breakpoint is valid and never hits
-    const lines = [...(await this.rec.lineCounts(file)).keys()].sort((a, b) => a - b);
+    const lines = await this.rec.linesRan(file);
     const before = lines.filter((l) => l < line).pop();
     const after = lines.find((l) => l > line);
     const near = [before, after].filter((l) => l !== undefined);
@@ -360,14 +360,12 @@ export class Engine {
     const after = (seq: number) => (dir > 0 ? seq > this.cursor : seq < this.cursor);
     const candidates = async function* (this: Engine): AsyncGenerator<[number, StoredEvent]> {
       if (bp.kind === 'line') {
-        for await (const b of this.rec.lineBlocks(bp.file, bp.line, from, dir < 0)) {
-          yield* this.inBlock(b, dir, (e) => e[0] === EK.LINE && e[5] === bp.line && this.rec.codes[e[4]]?.file === bp.file);
-        }
+        for await (const b of this.rec.lineBlocks(bp.file, bp.line, from, dir < 0)) yield* this.inBlock(b, dir, this.pick(bp));
       } else if (bp.kind === 'function') {
         // A function breakpoint hits at the first line of each of its frames.
         const start = dir > 0 ? Math.max(0, from - 1) : from;
         for await (const b of mergeBlocks(bp.codes.map((c) => this.rec.codeBlocks(c, start, dir < 0)), dir)) {
-          for await (const [seq, e] of this.inBlock(b, dir, (e) => e[0] === EK.CALL && bp.codes.includes(e[4]))) {
+          for await (const [seq, e] of this.inBlock(b, dir, this.pick(bp))) {
             const first = await this.tl.walk({ from: seq, dir: 1, thread: e[1], anchor: e[2], skipDepth: e[3] + 1 }, (_, l) => l[2] === e[2]);
             if (first !== null) yield [first, (await this.tl.event(first))!];
           }
@@ -406,6 +404,21 @@ export class Engine {
     return hit;
   }
 
+  /**
+   * The events where a breakpoint may stop, its condition aside: a line breakpoint's line
+   * events, a function breakpoint's calls, a watch's lines that change a name it reads.
+   */
+  private pick(bp: Breakpoint): (e: StoredEvent) => boolean {
+    if (bp.kind === 'line') return (e) => e[0] === EK.LINE && e[5] === bp.line && this.rec.codes[e[4]]?.file === bp.file;
+    if (bp.kind === 'function') return (e) => e[0] === EK.CALL && bp.codes.includes(e[4]);
+    return (e) => {
+      if (e[0] !== EK.LINE || e[2] !== bp.frame || !e[6]) return false;
+      const changes = e[6] as unknown[];
+      for (let j = 0; j < changes.length; j += 2) if (bp.names.includes(changes[j] as number)) return true;
+      return false;
+    };
+  }
+
   private async *inBlock(b: number, dir: Dir, pick: (e: StoredEvent) => boolean): AsyncGenerator<[number, StoredEvent]> {
     const events = await this.rec.block(b);
     for (let i = dir > 0 ? 0 : events.length - 1; i >= 0 && i < events.length; i += dir) {
@@ -440,15 +453,10 @@ export class Engine {
    */
   private async *watchChanges(bp: Breakpoint & { kind: 'watch' }, after: number, upto: number): AsyncGenerator<[number, unknown[]]> {
     const first = Math.floor(after / BLOCK), lastBlock = Math.floor(upto / BLOCK);
+    const pick = this.pick(bp);
     for await (const b of mergeBlocks(bp.names.map((n) => this.rec.varBlocks(n, first)), 1)) {
       if (b > lastBlock) return;
-      const events = await this.rec.block(b);
-      for (let i = 0; i < events.length; i++) {
-        const seq = b * BLOCK + i, e = events[i];
-        if (seq <= after || seq > upto || e[0] !== EK.LINE || e[2] !== bp.frame || !e[6]) continue;
-        const changes = e[6] as unknown[];
-        for (let j = 0; j < changes.length; j += 2) if (bp.names.includes(changes[j] as number)) { yield [seq, changes]; break; }
-      }
+      for await (const [seq, e] of this.inBlock(b, 1, pick)) if (seq > after && seq <= upto) yield [seq, e[6] as unknown[]];
     }
   }
 
@@ -609,6 +617,55 @@ export class Engine {
 
   async *output(): AsyncGenerator<{ seq: number; stream: 'stdout' | 'stderr'; text: string }> {
     for await (const o of this.rec.outputs()) yield { seq: o.seq, stream: o.stream === 2 ? 'stderr' : 'stdout', text: o.text };
+  }
+
+  /** The last `n` lines the program printed up to the cursor (stdout and stderr together). */
+  async recentOutput(n: number): Promise<string[]> {
+    // print() writes its text and its newline separately: 2n pieces hold n lines.
+    const pieces = await this.rec.outputsBefore(this.cursor, 2 * n + 1);
+    const lines = pieces.map((o) => o.text).join('').split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    return lines.slice(-n);
+  }
+
+  /**
+   * For a timeline of `width` cells over the whole recording: the cells holding exceptions,
+   * lines of enabled breakpoints that ran, and changes of watched names (conditions not
+   * evaluated: a mark says "may stop here"). Read from the indexes with one seek per marked
+   * cell, so it costs the same on any recording; on a recording of fewer blocks than cells,
+   * from the marked blocks' events, so the marks stand where the events are.
+   */
+  async marks(width: number): Promise<{ exceptions: Set<number>; breaks: Set<number>; watches: Set<number> }> {
+    const total = this.tl.last + 1;
+    const blocks = Math.ceil(total / BLOCK);
+    const perCell = Math.max(1, Math.floor(blocks / width));
+    const cell = (seq: number) => Math.min(width - 1, Math.floor((seq / total) * width));
+    const out = { exceptions: new Set<number>(), breaks: new Set<number>(), watches: new Set<number>() };
+    for await (const seq of this.rec.exceptionSeqs(Math.max(1, Math.floor(total / width)))) out.exceptions.add(cell(seq));
+    for (const bp of this.bps.values()) {
+      if (!bp.enabled) continue;
+      let from = 0, to = Infinity;
+      if (bp.kind === 'watch') {
+        const f = await this.rec.frame(bp.frame);
+        from = Math.floor((f?.start ?? 0) / BLOCK);
+        to = Math.floor((f?.end ?? this.tl.last) / BLOCK);
+      }
+      const gens = bp.kind === 'line' ? [this.rec.lineBlocks(bp.file, bp.line, 0, false, perCell)]
+        : bp.kind === 'function' ? bp.codes.map((c) => this.rec.codeBlocks(c, 0, false, perCell))
+        : bp.names.map((n) => this.rec.varBlocks(n, from, false, perCell));
+      const into = bp.kind === 'watch' ? out.watches : out.breaks;
+      for await (const b of mergeBlocks(gens, 1)) {
+        if (b > to) break;
+        if (blocks > width) into.add(cell(b * BLOCK));
+        else for await (const [seq] of this.inBlock(b, 1, this.pick(bp))) into.add(cell(seq));
+      }
+    }
+    return out;
+  }
+
+  /** Lines of the file of `f` that ran at least once. */
+  linesRan(f: LiveFrame): Promise<number[]> {
+    return this.rec.linesRan(this.rec.codes[f.code]?.file ?? -1);
   }
 
   /** Source lines around the selected frame's line (or around `center`). */

@@ -348,26 +348,52 @@ export class Recording {
     return undefined;
   }
 
-  /** Blocks in which `file:line` has line events, from `fromBlock` on (or backwards). */
-  lineBlocks(file: number, line: number, fromBlock = 0, reverse = false): AsyncGenerator<number> {
-    return this.indexBlocks('L', [file, line], fromBlock, reverse);
+  /**
+   * Blocks in which `file:line` has line events, from `fromBlock` on (or backwards). With
+   * `spread`, at most one block per `spread` blocks (for a timeline: one seek per mark).
+   */
+  lineBlocks(file: number, line: number, fromBlock = 0, reverse = false, spread = 1): AsyncGenerator<number> {
+    return this.indexKeys('L', [file, line], fromBlock, reverse, spread);
   }
 
   /** Blocks in which a local called `name` changed (or was bound as an argument). */
-  varBlocks(name: number, fromBlock = 0, reverse = false): AsyncGenerator<number> {
-    return this.indexBlocks('V', [name], fromBlock, reverse);
+  varBlocks(name: number, fromBlock = 0, reverse = false, spread = 1): AsyncGenerator<number> {
+    return this.indexKeys('V', [name], fromBlock, reverse, spread);
   }
 
   /** Blocks in which a frame of `code` started. */
-  codeBlocks(code: number, fromBlock = 0, reverse = false): AsyncGenerator<number> {
-    return this.indexBlocks('C', [code], fromBlock, reverse);
+  codeBlocks(code: number, fromBlock = 0, reverse = false, spread = 1): AsyncGenerator<number> {
+    return this.indexKeys('C', [code], fromBlock, reverse, spread);
   }
 
-  private async *indexBlocks(prefix: string, fixed: number[], fromBlock: number, reverse: boolean): AsyncGenerator<number> {
+  /** Sequence numbers of the exceptions raised, at most one per `spread` events. */
+  exceptionSeqs(spread = 1): AsyncGenerator<number> {
+    return this.indexKeys('X', [], 0, false, spread);
+  }
+
+  /**
+   * The integers after `fixed` in the keys of `prefix` + `fixed`, from `from` on (or
+   * backwards); with `spread`, the first of each run of `spread` values, seeking past the rest.
+   */
+  private async *indexKeys(prefix: string, fixed: number[], from: number, reverse: boolean, spread: number): AsyncGenerator<number> {
     const r = range(prefix, ...fixed);
-    const bound = range(prefix, ...fixed, fromBlock).gte;
-    const opts = reverse ? { gte: r.gte, lte: bound, reverse: true } : { gte: bound, lt: r.lt };
-    for await (const k of this.db.keys(opts)) yield keyInts(k)[fixed.length];
+    const bound = range(prefix, ...fixed, from).gte;
+    const it = this.db.keys(reverse ? { gte: r.gte, lte: bound, reverse: true } : { gte: bound, lt: r.lt });
+    try {
+      for (;;) {
+        const k = await it.next();
+        if (k === undefined) return;
+        const v = keyInts(k)[fixed.length];
+        yield v;
+        if (spread > 1) {
+          const next = reverse ? v - (v % spread) - 1 : v - (v % spread) + spread;
+          if (next < 0 || next > 0xffffffff) return;
+          it.seek(range(prefix, ...fixed, next).gte);
+        }
+      }
+    } finally {
+      await it.close();
+    }
   }
 
   /** How often `file:line` ran (reads only that line's index entries). */
@@ -377,14 +403,27 @@ export class Recording {
     return n;
   }
 
-  /** Lines of `file` that hold recorded line events, with how often each ran. */
-  async lineCounts(file: number): Promise<Map<number, number>> {
-    const out = new Map<number, number>();
-    for await (const [k, v] of this.db.iterator(range('L', file))) {
-      const line = keyInts(k)[1];
-      out.set(line, (out.get(line) ?? 0) + (unpack(v) as number));
+  /** Lines of `file` that ran, ascending: one seek per line, however often each ran. */
+  async linesRan(file: number): Promise<number[]> {
+    const out: number[] = [];
+    const it = this.db.keys(range('L', file));
+    try {
+      for (let k = await it.next(); k !== undefined; k = await it.next()) {
+        const line = keyInts(k)[1];
+        out.push(line);
+        it.seek(range('L', file, line + 1).gte);
+      }
+    } finally {
+      await it.close();
     }
     return out;
+  }
+
+  /** The last `n` pieces of output written at or before event `seq`, in time order. */
+  async outputsBefore(seq: number, n: number): Promise<OutputRecord[]> {
+    const out: OutputRecord[] = [];
+    for await (const v of this.db.values({ gte: range('O').gte, lte: key.output(seq), reverse: true, limit: n })) out.push(unpack(v) as OutputRecord);
+    return out.reverse();
   }
 
   async *exceptions(): AsyncGenerator<ExceptionRecord> {

@@ -224,3 +224,27 @@ export function bytesRepr(b: Uint8Array): string {
 function hex(n: number, width: number): string {
   return n.toString(16).padStart(width, '0');
 }
+
+/**
+ * The parts of a value a tree view can open: items of sequences and sets, entries of dicts,
+ * attributes of objects (a subclass's builtin value first), each with a label. `more` counts
+ * what the agent cut. null for values with no parts (and for containers cut by depth).
+ */
+export function childrenOf(v: WireValue, names: NameOf): { parts: [string, WireValue][]; more: number } | null {
+  if (!Array.isArray(v)) return null;
+  const tag = v[0] as number;
+  if (tag === T.OBJECT || tag === T.SUBCLASS) {
+    const base = tag === T.SUBCLASS ? 1 : 0;
+    const parts: [string, WireValue][] = base ? [['(value)', v[3]]] : [];
+    for (let i = 3 + base; i + 1 < v.length; i += 2) parts.push([names(v[i] as number), v[i + 1]]);
+    return { parts, more: Math.max(0, (v[2] as number) - (parts.length - base)) };
+  }
+  if (tag === T.LIST || tag === T.TUPLE || tag === T.SET || tag === T.FROZENSET || tag === T.DICT) {
+    const items = v.slice(2);
+    const parts: [string, WireValue][] = tag === T.DICT
+      ? Array.from({ length: items.length >> 1 }, (_, i) => [`[${reprOf(items[2 * i], names)}]`, items[2 * i + 1]])
+      : items.map((item, i) => [tag === T.LIST || tag === T.TUPLE ? `[${i}]` : '·', item]);
+    return { parts, more: Math.max(0, (v[1] as number) - parts.length) };
+  }
+  return null;
+}
