@@ -4,28 +4,11 @@
 //
 //   npm run bench:replay          # records bench/workloads/replay_big.py once, into bench/.cache
 //   REWIND_BENCH_REC=/path/rec npm run bench:replay   # use an existing recording of that program
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Engine } from '../src/replay/engine.js';
+import { SCRIPT, ROOT, recording } from './replay-recording.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = join(ROOT, 'dist/src/cli/main.js');
-const SCRIPT = join(ROOT, 'bench/workloads/replay_big.py');
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 1000); // a p99 needs enough samples to mean something
-
-function recording(): string {
-  const rec = process.env.REWIND_BENCH_REC ?? join(ROOT, 'bench/.cache/replay-10m');
-  if (!existsSync(rec)) {
-    mkdirSync(dirname(rec), { recursive: true });
-    console.error(`recording ${SCRIPT} into ${rec} (once; a minute or two)…`);
-    const r = spawnSync(process.execPath, [CLI, 'record', '-o', rec, SCRIPT], { stdio: ['ignore', 'ignore', 'inherit'] });
-    if (r.status !== 0) throw new Error('recording the benchmark program failed');
-  }
-  return rec;
-}
 
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];

@@ -35,6 +35,7 @@ export class Ingest {
   private block: StoredEvent[] = [];
   private blockNo = 0;
   private lineIdx = new Map<number, number>(); // (file << 22 | line) -> count in block
+  private lineRuns = new Map<number, number>(); // (file << 22 | line) -> count in all
   private varIdx = new Map<number, number>();
   private codeIdx = new Map<number, number>();
   private hello: Record<string, unknown> = {};
@@ -250,7 +251,10 @@ export class Ingest {
   private flushBlock() {
     const b = this.blockNo;
     this.w.putBlock(b, this.block);
-    for (const [lk, n] of this.lineIdx) this.w.putLineIndex(Math.floor(lk / 4194304), lk % 4194304, b, n);
+    for (const [lk, n] of this.lineIdx) {
+      this.w.putLineIndex(Math.floor(lk / 4194304), lk % 4194304, b, n);
+      this.lineRuns.set(lk, (this.lineRuns.get(lk) ?? 0) + n);
+    }
     for (const [name, n] of this.varIdx) this.w.putVarIndex(name, b, n);
     for (const [code, n] of this.codeIdx) this.w.putCodeIndex(code, b, n);
     this.lineIdx.clear();
@@ -287,6 +291,7 @@ export class Ingest {
       if (f.spans && live.has(f.fid)) f.spans.push([f.entered, null]);
       this.w.putFrame(this.frameRecord(f, null, null));
     }
+    for (const [lk, n] of this.lineRuns) this.w.putLineRuns(Math.floor(lk / 4194304), lk % 4194304, n);
     this.w.putNames(this.names);
     this.w.putCodes(this.codes);
     this.w.putThreads([...this.threads.values()].map(({ stack, ...t }) => t));

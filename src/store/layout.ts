@@ -11,6 +11,8 @@
 //   'L' file line block       index: `file:line` has line events in `block` (value: count)
 //   'V' name block            index: a local called `name` changed in `block` (value: count)
 //   'C' code block            index: a frame of `code` started in `block` (value: count)
+//   'R' file line             how often `file:line` ran in all (written at the end; absent in
+//                             recordings made before it existed: readers then sum 'L')
 //   'F' frame                 FrameRecord
 //   'X' seq                   ExceptionRecord
 //   'O' seq                   OutputRecord
@@ -34,6 +36,7 @@ export const key = {
   lineIndex: (file: number, line: number, b: number) => k('L', file, line, b),
   varIndex: (name: number, b: number) => k('V', name, b),
   codeIndex: (code: number, b: number) => k('C', code, b),
+  lineRuns: (file: number, line: number) => k('R', file, line),
   frame: (fid: number) => k('F', fid),
   exception: (seq: number) => k('X', seq),
   output: (seq: number) => k('O', seq),

@@ -112,6 +112,7 @@ export class RecordingWriter {
   putLineIndex(file: number, line: number, block: number, count: number) { this.put(key.lineIndex(file, line, block), count); }
   putVarIndex(name: number, block: number, count: number) { this.put(key.varIndex(name, block), count); }
   putCodeIndex(code: number, block: number, count: number) { this.put(key.codeIndex(code, block), count); }
+  putLineRuns(file: number, line: number, count: number) { this.put(key.lineRuns(file, line), count); }
   putFrame(f: FrameRecord) { this.put(key.frame(f.frame), f); }
   putException(x: ExceptionRecord) { this.put(key.exception(x.seq), x); }
   putOutput(o: OutputRecord) { this.put(key.output(o.seq), o); }
@@ -396,8 +397,10 @@ export class Recording {
     }
   }
 
-  /** How often `file:line` ran (reads only that line's index entries). */
+  /** How often `file:line` ran: one read (in older recordings, the sum of its index entries). */
   async lineRuns(file: number, line: number): Promise<number> {
+    const total = await this.getPacked(key.lineRuns(file, line));
+    if (typeof total === 'number') return total;
     let n = 0;
     for await (const v of this.db.values(range('L', file, line))) n += unpack(v) as number;
     return n;

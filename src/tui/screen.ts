@@ -109,8 +109,8 @@ export async function runTui(e: Engine): Promise<void> {
     message.setContent(v.message.startsWith('error:') ? `{red-fg}${fit(v.message, W)}{/red-fg}` : fit(v.message, W));
     const s = v.status;
     const where = ` ${s.where}  ${s.function}()  seq ${s.seq}/${s.total}  thread ${s.thread} `;
-    const hint = W - where.length > 36 ? 'n s f c ▶  N S F C ◀  ? help  q quit ' : '? help  q quit ';
-    status.setContent(fit(where + ' '.repeat(Math.max(1, W - where.length - hint.length)) + hint, W));
+    const hint = ['n s f c ▶  N S F C ◀  ? help  q quit ', '? help  q quit ', '? help ', ''].find((h) => where.length + h.length <= W) ?? '';
+    status.setContent(fit(where + ' '.repeat(Math.max(0, W - where.length - hint.length)) + hint, W));
   };
 
   let closed = false;

@@ -246,7 +246,11 @@ export class Session {
     const got = this.ran.get(file);
     if (Array.isArray(got)) return new Set(got);
     if (!got) {
-      this.ran.set(file, this.e.linesRan(f).then((lines) => { this.ran.set(file, lines); this.onReady(); return lines; }));
+      // Background work: a failure (the recording closed as the UI quits) only leaves the dots out.
+      this.ran.set(file, this.e.linesRan(f).then(
+        (lines) => { this.ran.set(file, lines); this.onReady(); return lines; },
+        () => [],
+      ));
     }
     return null;
   }
@@ -256,7 +260,7 @@ export class Session {
     if (this.marks?.key !== key) {
       const m = { key, value: null as Omit<Timeline, 'width' | 'cursor'> | null };
       this.marks = m;
-      void this.e.marks(width).then((value) => { m.value = value; if (this.marks === m) this.onReady(); });
+      this.e.marks(width).then((value) => { m.value = value; if (this.marks === m) this.onReady(); }, () => undefined);
     }
     return this.marks.value ?? { exceptions: new Set(), breaks: new Set(), watches: new Set() };
   }
