@@ -65,6 +65,17 @@ describe.each(cases)('$name', ({ exe, script }) => {
     }
   });
 
+  it('every breakpoint says how often its line ran', async () => {
+    const engine = await Engine.open(rec);
+    try {
+      const counts = new Map<string, number>();
+      for (const e of events) if (e.kind === 'line') counts.set(`${e.file}:${e.line}`, (counts.get(`${e.file}:${e.line}`) ?? 0) + 1);
+      for (const [where, n] of counts) expect(engine.describe(await engine.addBreak(where, null)).ran, where).toBe(n);
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('engine and linear replayer agree on random command sequences', async () => {
     const rand = rng(script.length * 7919 + 17);
     const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
