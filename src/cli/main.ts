@@ -2,14 +2,16 @@
 // The `rewind` command: parses arguments (commander), calls the recorder, the store or the
 // engine, and prints. A UserError becomes one line on stderr and its exit code.
 import { Command } from 'commander';
-import { readdirSync, statSync } from 'node:fs';
-import { relative } from 'node:path';
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 import { record, importRaw } from '../recorder/record.js';
 import { Recording } from '../store/store.js';
 import { EventView, describeState } from '../replay/events.js';
 import { UserError } from '../errors.js';
 import { addReplayCommands } from './replay.js';
+import { addShareCommands, folderSize, packWithProgress } from './share.js';
 import { style } from './style.js';
+import { formatBytes } from '../units.js';
 
 const program = new Command('rewind')
   .description('Record a Python program, then replay it forwards and backwards.')
@@ -51,6 +53,8 @@ program.command('record')
   .option('--max-items <n>', 'items recorded per container', positiveInt('--max-items'))
   .option('--max-string <n>', 'characters recorded per string', positiveInt('--max-string'))
   .option('-f, --force', 'replace the output if it exists')
+  .option('--keep <when>', 'always, or failure: keep the recording only if the program failed', 'always')
+  .option('--pack', 'write one .rwd file (see rewind pack) instead of a folder')
   .passThroughOptions()
   .addHelpText('after', `
 By default everything is recorded except the standard library, site-packages and Rewind's own
@@ -61,19 +65,41 @@ Examples:
   $ rewind record examples/orders.py
   $ rewind record -o /tmp/run1 -- tool.py --verbose input.txt
   $ rewind record -m unittest tests.test_orders
+  $ rewind record --keep failure --pack -o ci/run.rwd -m unittest discover   # CI: keep failures only
   $ rewind record --python python3.13 --exclude '*/vendor/*' app.py`)
   .action(async (prog: string[], o) => {
     if (!o.module && prog.length === 0) throw new UserError('no program to record: give a script (rewind record prog.py) or a module (rewind record -m mod).');
+    if (o.keep !== 'always' && o.keep !== 'failure') throw new UserError(`--keep takes always or failure, not '${o.keep}'.`);
+    let rwd: string | null = null;
+    if (o.pack) {
+      rwd = resolve(o.out ?? '');
+      if (!o.out || !rwd.endsWith('.rwd')) rwd = null; // a default name: the folder's, plus .rwd
+      if (rwd && existsSync(rwd) && !o.force) throw new UserError(`${o.out} already exists; pass --force to replace it.`, 'REWIND_EXISTS');
+    }
     const r = await record({
-      python: o.python, out: o.out, force: o.force, module: o.module, argv: prog,
+      python: o.python, out: rwd ? rwd.replace(/\.rwd$/, '') + `.folder-${process.pid}` : o.out, force: o.force, module: o.module, argv: prog,
       include: o.include, exclude: o.exclude, secrets: o.secret,
       maxDepth: o.maxDepth, maxItems: o.maxItems, maxString: o.maxString,
     });
     const m = r.meta;
-    const how = m.signal ? `killed by ${m.signal}` : `exit status ${m.exitStatus}`;
-    const size = dirSize(r.path);
-    process.stderr.write(style.dim(`rewind: recorded ${m.counts.events.toLocaleString('en-US')} events (${fmtBytes(size)}) to ${displayPath(r.path)} — ${how}${m.truncated ? ', truncated' : ''}\n`));
     process.exitCode = r.status;
+    const how = m.signal ? `killed by ${m.signal}` : `exit status ${m.exitStatus}${m.uncaught ? `, uncaught ${m.uncaught.type}` : ''}`;
+    const failed = m.signal !== null || m.exitStatus !== 0 || m.uncaught !== null;
+    if (o.keep === 'failure' && !failed) {
+      rmSync(r.path, { recursive: true, force: true });
+      process.stderr.write(style.dim(`rewind: the program succeeded (${how}): no recording kept (--keep failure)\n`));
+      return;
+    }
+    const events = `${m.counts.events.toLocaleString('en-US')} events`;
+    if (o.pack) {
+      const out = rwd ?? `${r.path}.rwd`;
+      if (existsSync(out)) rmSync(out, { force: true });
+      await packWithProgress(r.path, out);
+      rmSync(r.path, { recursive: true, force: true });
+      process.stderr.write(style.dim(`rewind: recorded ${events} into ${displayPath(out)} (${formatBytes(statSync(out).size)}) — ${how}${m.truncated ? ', truncated' : ''}\n`));
+      return;
+    }
+    process.stderr.write(style.dim(`rewind: recorded ${events} (${formatBytes(folderSize(r.path))}) to ${displayPath(r.path)} — ${how}${m.truncated ? ', truncated' : ''}\n`));
   });
 
 program.command('import')
@@ -89,7 +115,7 @@ Examples:
   $ rewind import trace.raw -o recordings/prog`)
   .action(async (raw: string, o) => {
     const tty = process.stderr.isTTY;
-    const r = await importRaw(raw, o, tty ? (b) => process.stderr.write(`\rimporting… ${fmtBytes(b)}`) : undefined);
+    const r = await importRaw(raw, o, tty ? (b) => process.stderr.write(`\rimporting… ${formatBytes(b)}`) : undefined);
     if (tty) process.stderr.write('\r\x1b[K');
     process.stderr.write(`rewind: imported ${r.meta.counts.events.toLocaleString('en-US')} events to ${displayPath(r.path)}${r.meta.truncated ? ' (the stream was cut short: truncated)' : ''}\n`);
   });
@@ -97,7 +123,7 @@ Examples:
 program.command('info')
   .summary('show what a recording holds')
   .description('Show a recording\'s metadata: program, Python, exit status, counts.')
-  .argument('<recording>', 'recording folder')
+  .argument('<recording>', 'recording folder or .rwd file')
   .option('--json', 'print the metadata as one JSON object')
   .addHelpText('after', `
 Examples:
@@ -119,7 +145,7 @@ Examples:
 program.command('dump')
   .summary('print a recording\'s raw events')
   .description('Print the events of a recording in order, one per line.')
-  .argument('<recording>', 'recording folder')
+  .argument('<recording>', 'recording folder or .rwd file')
   .option('--from <seq>', 'first sequence number', nonNegativeInt('--from'))
   .option('--to <seq>', 'last sequence number', nonNegativeInt('--to'))
   .option('--json', 'one JSON object per event')
@@ -151,7 +177,7 @@ program.command('state')
   .summary('show the full state at one point of a recording')
   .description('Show where the program was at event SEQ and the stack of every thread, with the locals\n' +
     'of each live frame (rebuilt from the nearest snapshot: fast anywhere in a recording).')
-  .argument('<recording>', 'recording folder')
+  .argument('<recording>', 'recording folder or .rwd file')
   .requiredOption('--at <seq>', 'sequence number of the event', nonNegativeInt('--at'))
   .option('--json', 'one JSON object')
   .addHelpText('after', `
@@ -179,6 +205,7 @@ Examples:
   });
 
 addReplayCommands(program);
+addShareCommands(program);
 
 function drain() {
   return new Promise((r) => process.stdout.once('drain', r));
@@ -207,21 +234,6 @@ function infoText(path: string, rec: Recording): string {
   rows.push(['files', String(c.files)]);
   rows.push(['format', String(m.format)]);
   return rows.map(([k, v]) => `${style.bold(k.padEnd(10))} ${v}\n`).join('');
-}
-
-function dirSize(path: string): number {
-  let total = 0;
-  try {
-    for (const f of readdirSync(path)) total += statSync(`${path}/${f}`).size;
-  } catch { /* size is informative only */ }
-  return total;
-}
-
-function fmtBytes(b: number): string {
-  if (b < 1024) return `${b} B`;
-  if (b < 1 << 20) return `${(b / 1024).toFixed(1)} KB`;
-  if (b < 1 << 30) return `${(b / (1 << 20)).toFixed(1)} MB`;
-  return `${(b / (1 << 30)).toFixed(2)} GB`;
 }
 
 function displayPath(p: string): string {

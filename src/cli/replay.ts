@@ -81,7 +81,7 @@ export function addReplayCommands(program: Command) {
     .description('Open a recording at its first line. On a terminal, a full-screen debugger (? shows its keys);\n' +
       'with --plain, a pdb-like prompt; from a pipe (batch mode), one command per line of stdin,\n' +
       'one result per command.')
-    .argument('<recording>', 'recording folder')
+    .argument('<recording>', 'recording folder or .rwd file')
     .option('--json', 'batch mode: exactly one JSON object per command')
     .option('--plain', 'on a terminal: a command prompt instead of the full-screen debugger')
     .addHelpText('after', `
@@ -108,7 +108,7 @@ Examples:
     .summary('every change of a local variable')
     .description('List every change of the locals called NAME, in time order: the event where the new value is\n' +
       'first visible, the line that made the change, the old and the new value. In-place mutation counts.')
-    .argument('<recording>', 'recording folder')
+    .argument('<recording>', 'recording folder or .rwd file')
     .argument('<name>', 'local variable name')
     .option('--function <name>', 'only frames of this function')
     .option('--json', 'one JSON object per change')
@@ -122,7 +122,7 @@ Examples:
 
   program.command('hits')
     .summary('every time a line ran, with its locals')
-    .argument('<recording>', 'recording folder')
+    .argument('<recording>', 'recording folder or .rwd file')
     .argument('<location>', 'FILE:LINE (FILE by base name or path suffix)')
     .option('--if <expr>', 'only hits where this expression is true')
     .option('--json', 'one JSON object per hit')
@@ -138,7 +138,7 @@ Examples:
     .summary('a print statement added after the fact')
     .description('Print TEMPLATE every time FILE:LINE ran, in time order, with each {expr} replaced by its value\n' +
       'there ({{ and }} are literal braces).')
-    .argument('<recording>', 'recording folder')
+    .argument('<recording>', 'recording folder or .rwd file')
     .argument('<location>', 'FILE:LINE')
     .argument('<template>', 'text with {expressions}')
     .option('--json', 'one JSON object per line')
@@ -151,7 +151,7 @@ Examples:
 
   program.command('exceptions')
     .summary('every exception raised, where, and whether it was caught')
-    .argument('<recording>', 'recording folder')
+    .argument('<recording>', 'recording folder or .rwd file')
     .option('--json', 'one JSON object per exception')
     .addHelpText('after', `
 Examples:

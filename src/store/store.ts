@@ -1,7 +1,10 @@
 // Opening, writing and reading recordings. Frontends and the recorder use these classes and
 // never see a key (layout.ts owns those).
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isGzip } from './archive.js';
+import { unpackRecording } from './rwd.js';
 import { Level } from 'level';
 import { Packr } from 'msgpackr';
 import '../wire/protocol.js'; // registers the float extension with msgpackr
@@ -150,14 +153,24 @@ export class Recording {
   private frameCache = new Map<number, FrameRecord>();
   private paths: Map<number, string> | null = null;
 
+  /** A folder this recording was unpacked into from a .rwd file, removed on close. */
+  private unpacked: string | null = null;
+
   private constructor(readonly path: string, private db: DB, readonly meta: Meta) {}
 
+  /** Opens a recording folder, or a .rwd file (unpacked into a temporary folder until close). */
   static async open(path: string): Promise<Recording> {
     if (!existsSync(path)) throw new UserError(`${path} does not exist.`, 'REWIND_NOT_FOUND');
+    if (statSync(path).isFile()) return Recording.openPacked(path);
     if (!statSync(path).isDirectory() || !existsSync(join(path, 'CURRENT'))) {
       throw new UserError(`${path} is not a Rewind recording.`, 'REWIND_NOT_RECORDING');
     }
-    const db = openDb(path, false);
+    return Recording.openFolder(path, path);
+  }
+
+  /** Opens the LevelDB folder `dir`; `path` is how people know the recording (in messages). */
+  private static async openFolder(dir: string, path: string): Promise<Recording> {
+    const db = openDb(dir, false);
     try {
       await db.open({ passive: false } as any);
     } catch (e: any) {
@@ -189,12 +202,29 @@ export class Recording {
     }
   }
 
+  private static async openPacked(file: string): Promise<Recording> {
+    if (!isGzip(file)) throw new UserError(`${file} is not a Rewind recording (neither a recording folder nor a .rwd file).`, 'REWIND_NOT_RECORDING');
+    const tmp = mkdtempSync(join(tmpdir(), 'rewind-open-'));
+    try {
+      await unpackRecording(file, join(tmp, 'recording'));
+      const rec = await Recording.openFolder(join(tmp, 'recording'), file);
+      rec.unpacked = tmp;
+      return rec;
+    } catch (e) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
   private async getPacked(k: Buffer): Promise<unknown> {
     const v = await this.db.get(k);
     return v === undefined ? undefined : unpack(v);
   }
 
-  close() { return this.db.close(); }
+  async close() {
+    await this.db.close();
+    if (this.unpacked) rmSync(this.unpacked, { recursive: true, force: true });
+  }
 
   get eventCount(): number { return this.meta.counts.events; }
 

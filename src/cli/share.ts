@@ -1,0 +1,262 @@
+// Commands for keeping and sharing recordings: pack / unpack (.rwd files), ls, rm, gc.
+import type { Command } from 'commander';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { Recording, type Meta } from '../store/store.js';
+import { DEFAULT_LIMITS } from '../store/archive.js';
+import { packRecording, readManifest, unpackRecording } from '../store/rwd.js';
+import { UserError } from '../errors.js';
+import { formatBytes, parseAge, parseSize } from '../units.js';
+import { style } from './style.js';
+
+/** On a terminal, "\rpacking… 45%"; elsewhere nothing (CI logs stay clean). */
+function progressLine(verb: string): { update: (text: string) => void; done: () => void } {
+  const tty = Boolean(process.stderr.isTTY);
+  let last = 0;
+  return {
+    update: (text) => {
+      if (!tty || Date.now() - last < 100) return;
+      last = Date.now();
+      process.stderr.write(`\r${verb}… ${text}\x1b[K`);
+    },
+    done: () => { if (tty) process.stderr.write('\r\x1b[K'); },
+  };
+}
+
+export function folderSize(path: string): number {
+  let total = 0;
+  for (const f of readdirSync(path, { withFileTypes: true })) {
+    const p = join(path, f.name);
+    total += f.isDirectory() ? folderSize(p) : statSync(p).size;
+  }
+  return total;
+}
+
+/** Packs `rec` into `out` with progress on a terminal; the one line said after is the caller's. */
+export async function packWithProgress(rec: string, out: string): Promise<void> {
+  const p = progressLine('packing');
+  try {
+    await packRecording(rec, out, (done, total) => p.update(`${Math.floor((100 * done) / Math.max(1, total))}% of ${formatBytes(total)}`));
+  } finally {
+    p.done();
+  }
+}
+
+/** What `ls`, `rm` and `gc` know of one entry of a recordings folder. */
+interface Listed {
+  path: string;
+  kind: 'folder' | 'rwd' | 'partial';
+  meta: Meta | null;
+  size: number;
+  note?: string; // why there is no metadata
+  time: number; // seconds since the epoch: when it was recorded (or last touched)
+}
+
+const PARTIAL = /\.(partial|raw)-(\d+)$/;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Looks at one path: a recording folder, a .rwd, a leftover of a recorder, or null (not ours). */
+async function look(path: string): Promise<Listed | null> {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st) return null;
+  const partial = PARTIAL.exec(path);
+  if (partial) {
+    const pid = Number(partial[2]);
+    const size = st.isDirectory() ? folderSize(path) : st.size;
+    return { path, kind: 'partial', meta: null, size, time: st.mtimeMs / 1000, note: alive(pid) ? `being recorded (pid ${pid})` : `left by a recorder that stopped (pid ${pid})` };
+  }
+  if (st.isDirectory() && existsSync(join(path, 'CURRENT'))) {
+    try {
+      const r = await Recording.open(path);
+      await r.close();
+      return { path, kind: 'folder', meta: r.meta, size: folderSize(path), time: r.meta.start };
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      return { path, kind: 'folder', meta: null, size: folderSize(path), time: st.mtimeMs / 1000, note: e.message };
+    }
+  }
+  if (st.isFile() && path.endsWith('.rwd')) {
+    try {
+      const m = await readManifest(path);
+      return { path, kind: 'rwd', meta: m.meta, size: st.size, time: m.meta.start };
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      return { path, kind: 'rwd', meta: null, size: st.size, time: st.mtimeMs / 1000, note: e.message };
+    }
+  }
+  return null;
+}
+
+async function listFolder(dir: string): Promise<Listed[]> {
+  if (!existsSync(dir)) throw new UserError(`${dir} does not exist.`, 'REWIND_NOT_FOUND');
+  if (!statSync(dir).isDirectory()) throw new UserError(`${dir} is not a folder.`, 'REWIND_NOT_FOUND');
+  const out: Listed[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const l = await look(join(dir, name));
+    if (l) out.push(l);
+  }
+  return out.sort((a, b) => a.time - b.time);
+}
+
+function ending(m: Meta): string {
+  if (m.signal) return m.signal;
+  if (m.uncaught) return `${m.exitStatus} ${m.uncaught.type}`;
+  return String(m.exitStatus ?? '?');
+}
+
+const when = (t: number) => new Date(t * 1000).toISOString().slice(0, 16).replace('T', ' ');
+
+function listedJson(l: Listed) {
+  const m = l.meta;
+  return {
+    path: l.path, kind: l.kind, size: l.size, time: new Date(l.time * 1000).toISOString(),
+    ...(m ? { argv: m.argv, exitStatus: m.exitStatus, signal: m.signal, uncaught: m.uncaught, events: m.counts.events, truncated: m.truncated } : {}),
+    ...(l.note ? { note: l.note } : {}),
+  };
+}
+
+function remove(l: Listed) {
+  rmSync(l.path, { recursive: true, force: true });
+}
+
+export function addShareCommands(program: Command) {
+  program.command('pack')
+    .summary('pack a recording into one .rwd file to share')
+    .description('Pack a recording folder into one file (a gzip-compressed tar with a manifest first) that any\n' +
+      'Rewind opens directly, on any machine: the sources travel inside it.')
+    .argument('<recording>', 'recording folder or .rwd file')
+    .option('-o, --out <file>', 'where to write it (default: the folder\'s name + .rwd)')
+    .option('-f, --force', 'replace the output if it exists')
+    .addHelpText('after', `
+Examples:
+  $ rewind pack recordings/orders-20261121-101500
+  $ rewind pack -o /tmp/flaky.rwd recordings/test-run
+  $ rewind replay /tmp/flaky.rwd`)
+    .action(async (rec: string, o) => {
+      if (existsSync(rec) && statSync(rec).isFile()) throw new UserError(`${rec} is a file: only a recording folder can be packed (it may be packed already).`);
+      const out = resolve(o.out ?? `${rec.replace(/\/+$/, '')}.rwd`);
+      if (existsSync(out)) {
+        if (!o.force) throw new UserError(`${o.out ?? out} already exists; pass --force to replace it.`, 'REWIND_EXISTS');
+        rmSync(out, { recursive: true, force: true });
+      }
+      await packWithProgress(rec, out);
+      process.stderr.write(style.dim(`rewind: packed ${rec} into ${out} (${formatBytes(statSync(out).size)}, from ${formatBytes(folderSize(rec))})\n`));
+    });
+
+  program.command('unpack')
+    .summary('unpack a .rwd file into a recording folder')
+    .description('Unpack a .rwd file into a recording folder. Archives that would write outside the folder\n' +
+      '(absolute paths, .. entries, links) or expand beyond --max-size are refused.')
+    .argument('<file>', '.rwd file')
+    .option('-o, --out <dir>', 'the folder to create (default: the file\'s name without .rwd)')
+    .option('--max-size <size>', `refuse archives larger than this once unpacked (default ${formatBytes(DEFAULT_LIMITS.maxBytes)})`)
+    .addHelpText('after', `
+Examples:
+  $ rewind unpack flaky.rwd
+  $ rewind unpack -o /tmp/run flaky.rwd --max-size 2GB`)
+    .action(async (file: string, o) => {
+      const maxBytes = o.maxSize ? parseSize(o.maxSize, '--max-size') : DEFAULT_LIMITS.maxBytes;
+      if (!existsSync(file)) throw new UserError(`${file} does not exist.`, 'REWIND_NOT_FOUND');
+      if (!statSync(file).isFile()) throw new UserError(`${file} is not a .rwd file.`, 'REWIND_NOT_RECORDING');
+      const out = resolve(o.out ?? basename(file).replace(/\.rwd$/, '') + (file.endsWith('.rwd') ? '' : '.unpacked'));
+      if (existsSync(out)) throw new UserError(`${o.out ?? out} already exists; choose another folder with -o.`, 'REWIND_EXISTS');
+      const p = progressLine('unpacking');
+      try {
+        await unpackRecording(file, out, { ...DEFAULT_LIMITS, maxBytes }, (b) => p.update(formatBytes(b)));
+      } finally {
+        p.done();
+      }
+      try {
+        await (await Recording.open(out)).close(); // what came out must open
+      } catch (e) {
+        rmSync(out, { recursive: true, force: true });
+        throw e;
+      }
+      process.stderr.write(style.dim(`rewind: unpacked ${file} into ${out}\n`));
+    });
+
+  program.command('ls')
+    .summary('list the recordings in a folder')
+    .description('List the recordings (folders and .rwd files) in a folder, oldest first: when, exit status,\n' +
+      'events, size and command. Leftovers of a recorder that stopped are listed too (rewind gc removes them).')
+    .argument('[dir]', 'folder to look in', 'recordings')
+    .option('--json', 'one JSON object per recording')
+    .addHelpText('after', `
+Examples:
+  $ rewind ls
+  $ rewind ls --json /tmp/ci-recordings | jq -r 'select(.exitStatus != 0) | .path'`)
+    .action(async (dir: string, o) => {
+      const all = await listFolder(dir);
+      if (o.json) { process.stdout.write(all.map((l) => JSON.stringify(listedJson(l)) + '\n').join('')); return; }
+      if (!all.length) { process.stdout.write(`No recordings in ${dir}.\n`); return; }
+      const rows = all.map((l) => [
+        basename(l.path), when(l.time), l.meta ? ending(l.meta) : '-', l.meta ? l.meta.counts.events.toLocaleString('en-US') : '-',
+        formatBytes(l.size), l.meta ? l.meta.argv.join(' ') : `(${l.note})`,
+      ]);
+      const head = ['RECORDING', 'WHEN (UTC)', 'EXIT', 'EVENTS', 'SIZE', 'COMMAND'];
+      const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+      const line = (r: string[]) => r.map((c, i) => (i === 3 || i === 4 ? c.padStart(widths[i]) : i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
+      process.stdout.write(style.bold(line(head)) + '\n' + rows.map((r) => line(r) + '\n').join(''));
+    });
+
+  program.command('rm')
+    .summary('delete recordings')
+    .description('Delete recordings (folders or .rwd files). Anything that is not a recording is left alone.')
+    .argument('<recording...>', 'recordings to delete')
+    .addHelpText('after', `
+Examples:
+  $ rewind rm recordings/orders-20261121-101500
+  $ rewind rm recordings/*.rwd`)
+    .action(async (paths: string[]) => {
+      let refused = 0;
+      for (const p of paths) {
+        const l = await look(p);
+        if (!l) {
+          process.stderr.write(style.err(`rewind: ${p} is not a recording; left alone.`) + '\n');
+          refused++;
+          continue;
+        }
+        if (l.kind === 'partial' && l.note?.startsWith('being recorded')) {
+          process.stderr.write(style.err(`rewind: ${p} is ${l.note}; left alone.`) + '\n');
+          refused++;
+          continue;
+        }
+        remove(l);
+        process.stderr.write(style.dim(`rewind: deleted ${p} (${formatBytes(l.size)})\n`));
+      }
+      if (refused) process.exitCode = 1;
+    });
+
+  program.command('gc')
+    .summary('delete old recordings and leftovers')
+    .description('Delete the recordings in a folder recorded longer ago than --older-than, and what recorders\n' +
+      'that stopped halfway left behind.')
+    .argument('[dir]', 'folder to clean', 'recordings')
+    .requiredOption('--older-than <age>', 'age such as 7d, 12h, 30m')
+    .option('-n, --dry-run', 'say what would be deleted, delete nothing')
+    .addHelpText('after', `
+Examples:
+  $ rewind gc --older-than 7d
+  $ rewind gc --dry-run --older-than 12h /tmp/ci-recordings`)
+    .action(async (dir: string, o) => {
+      const cutoff = Date.now() / 1000 - parseAge(o.olderThan, '--older-than');
+      let n = 0, bytes = 0;
+      for (const l of await listFolder(dir)) {
+        const stale = l.kind === 'partial' ? !l.note?.startsWith('being recorded') : l.time < cutoff;
+        if (!stale) continue;
+        if (!o.dryRun) remove(l);
+        n++;
+        bytes += l.size;
+        process.stderr.write(style.dim(`rewind: ${o.dryRun ? 'would delete' : 'deleted'} ${l.path} (${when(l.time)}, ${formatBytes(l.size)})\n`));
+      }
+      process.stderr.write(`rewind: ${o.dryRun ? 'would delete' : 'deleted'} ${n} recording${n === 1 ? '' : 's'}, ${formatBytes(bytes)}\n`);
+    });
+}
