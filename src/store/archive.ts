@@ -84,6 +84,7 @@ const TYPES: Record<string, string> = { '1': 'a hard link', '2': 'a symbolic lin
  */
 export async function readArchive(file: string, dir: string | null, limits: Limits = DEFAULT_LIMITS, progress: (bytes: number) => void = () => {}): Promise<string> {
   const what = `${file}`;
+  if (!isGzip(file)) throw new UserError(`${what} is not a Rewind recording (neither a recording folder nor a .rwd file).`, 'REWIND_NOT_RECORDING');
   const refuse = (why: string) => new UserError(`${what} is refused: it holds ${why}.`, 'REWIND_UNSAFE_ARCHIVE');
   let buf: Buffer = Buffer.alloc(0);
   let manifest: string | null = null;
@@ -143,24 +144,29 @@ export async function readArchive(file: string, dir: string | null, limits: Limi
     }
   };
 
+  let refused: unknown = null; // our own error: the pipeline may report it as an abort
   try {
     await pipeline(createReadStream(file), createGunzip(), async function (source: AsyncIterable<Buffer>) {
       for await (const chunk of source) {
         if (ended) continue; // what follows the end-of-archive blocks is padding
         buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
         progress(expanded);
-        consume();
+        try {
+          consume();
+        } catch (e) {
+          refused = e;
+          throw e;
+        }
       }
     });
-  } catch (e) {
+  } catch (thrown) {
     if (current?.fd != null) closeSync(current.fd);
-    if (e instanceof UserError) throw e;
-    const err = e as NodeJS.ErrnoException;
+    if ((refused ?? thrown) instanceof UserError) throw refused ?? thrown;
+    const err = thrown as NodeJS.ErrnoException;
     if (err.code === 'Z_DATA_ERROR' || err.code === 'Z_BUF_ERROR' || /incorrect header check|unexpected end/i.test(err.message)) {
-      if (!isGzip(file)) throw new UserError(`${what} is not a Rewind recording (not a .rwd file).`, 'REWIND_NOT_RECORDING');
       throw new UserError(`${what} is corrupt or truncated (${err.message.replace(/\.$/, '')}).`, 'REWIND_CORRUPT');
     }
-    throw e;
+    throw thrown;
   }
   if (dir === null && manifest !== null) return manifest;
   if (!ended || current) throw new UserError(`${what} is truncated (the archive ends in the middle).`, 'REWIND_CORRUPT');

@@ -3,7 +3,6 @@
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isGzip } from './archive.js';
 import { unpackRecording } from './rwd.js';
 import { Level } from 'level';
 import { Packr } from 'msgpackr';
@@ -162,14 +161,13 @@ export class Recording {
   static async open(path: string): Promise<Recording> {
     if (!existsSync(path)) throw new UserError(`${path} does not exist.`, 'REWIND_NOT_FOUND');
     if (statSync(path).isFile()) return Recording.openPacked(path);
-    if (!statSync(path).isDirectory() || !existsSync(join(path, 'CURRENT'))) {
-      throw new UserError(`${path} is not a Rewind recording.`, 'REWIND_NOT_RECORDING');
-    }
+    if (!statSync(path).isDirectory()) throw new UserError(`${path} is not a Rewind recording.`, 'REWIND_NOT_RECORDING');
     return Recording.openFolder(path, path);
   }
 
   /** Opens the LevelDB folder `dir`; `path` is how people know the recording (in messages). */
   private static async openFolder(dir: string, path: string): Promise<Recording> {
+    if (!existsSync(join(dir, 'CURRENT'))) throw new UserError(`${path} is not a Rewind recording.`, 'REWIND_NOT_RECORDING');
     const db = openDb(dir, false);
     try {
       await db.open({ passive: false } as any);
@@ -203,7 +201,6 @@ export class Recording {
   }
 
   private static async openPacked(file: string): Promise<Recording> {
-    if (!isGzip(file)) throw new UserError(`${file} is not a Rewind recording (neither a recording folder nor a .rwd file).`, 'REWIND_NOT_RECORDING');
     const tmp = mkdtempSync(join(tmpdir(), 'rewind-open-'));
     try {
       await unpackRecording(file, join(tmp, 'recording'));
