@@ -18,3 +18,6 @@ break orders.py:26
 rcontinue
 print code
 COMMANDS
+echo
+echo "--- on a terminal, open it in the full-screen debugger (e: the exception, N S F C: backwards, ?: help):"
+echo "    node dist/src/cli/main.js replay recordings/example"
