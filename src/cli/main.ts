@@ -228,6 +228,7 @@ function infoText(path: string, rec: Recording): string {
   ];
   if (m.uncaught) rows.push(['uncaught', `${m.uncaught.type}${m.uncaught.message != null ? ': ' + m.uncaught.message : ''}`]);
   if (m.gitCommit) rows.push(['git', m.gitCommit]);
+  if (m.redacted) rows.push(['redacted', Object.entries(m.redacted.counts).map(([w, k]) => `${w} ×${k}`).join(', ') || `nothing matched (${[...m.redacted.names, ...m.redacted.valuePatterns].join(', ')})`]);
   const c = m.counts;
   rows.push(['events', `${n(c.events)} (${n(c.lines)} lines, ${n(c.calls)} calls, ${n(c.exceptions)} exceptions, ${n(c.outputs)} outputs)`]);
   rows.push(['threads', rec.threads.map((t) => `${t.thread}:${t.name}`).join(', ') || '-']);

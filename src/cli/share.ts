@@ -1,10 +1,12 @@
 // Commands for keeping and sharing recordings: pack / unpack (.rwd files), ls, rm, gc.
 import type { Command } from 'commander';
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { Recording, type Meta } from '../store/store.js';
+import { Recording, type Meta, type Redaction } from '../store/store.js';
 import { DEFAULT_LIMITS } from '../store/archive.js';
-import { packRecording, readManifest, unpackRecording } from '../store/rwd.js';
+import { packRecording, readManifest, unpackRecording, type Manifest } from '../store/rwd.js';
+import { redactRecording } from '../store/redact.js';
 import { UserError } from '../errors.js';
 import { formatBytes, parseAge, parseSize } from '../units.js';
 import { style } from './style.js';
@@ -33,10 +35,10 @@ export function folderSize(path: string): number {
 }
 
 /** Packs `rec` into `out` with progress on a terminal; the one line said after is the caller's. */
-export async function packWithProgress(rec: string, out: string): Promise<void> {
+export async function packWithProgress(rec: string, out: string, extra: Partial<Manifest> = {}): Promise<void> {
   const p = progressLine('packing');
   try {
-    await packRecording(rec, out, (done, total) => p.update(`${Math.floor((100 * done) / Math.max(1, total))}% of ${formatBytes(total)}`));
+    await packRecording(rec, out, (done, total) => p.update(`${Math.floor((100 * done) / Math.max(1, total))}% of ${formatBytes(total)}`), extra);
   } finally {
     p.done();
   }
@@ -123,6 +125,14 @@ function listedJson(l: Listed) {
   };
 }
 
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+/** "launch_code ×3, values matching /XYZZY-\d+/ ×2" — counts only, never values. */
+function redactionText(r: Redaction): string {
+  const parts = Object.entries(r.counts).map(([what, n]) => `${what} ×${n}`);
+  return parts.length ? parts.join(', ') : 'nothing matched';
+}
+
 function remove(l: Listed) {
   rmSync(l.path, { recursive: true, force: true });
 }
@@ -135,9 +145,12 @@ export function addShareCommands(program: Command) {
     .argument('<recording>', 'recording folder or .rwd file')
     .option('-o, --out <file>', 'where to write it (default: the folder\'s name + .rwd)')
     .option('-f, --force', 'replace the output if it exists')
+    .option('--name <pattern>', 'redact on the way out: names containing pattern (repeatable; see rewind redact)', collect, [])
+    .option('--value-regex <re>', 'redact on the way out: values matching re (repeatable)', collect, [])
     .addHelpText('after', `
 Examples:
   $ rewind pack recordings/orders-20261121-101500
+  $ rewind pack --name launch_code --value-regex 'XYZZY-[0-9]+' recordings/run   # the folder stays untouched
   $ rewind pack -o /tmp/flaky.rwd recordings/test-run
   $ rewind replay /tmp/flaky.rwd`)
     .action(async (rec: string, o) => {
@@ -147,8 +160,41 @@ Examples:
         if (!o.force) throw new UserError(`${o.out ?? out} already exists; pass --force to replace it.`, 'REWIND_EXISTS');
         rmSync(out, { recursive: true, force: true });
       }
-      await packWithProgress(rec, out);
-      process.stderr.write(style.dim(`rewind: packed ${rec} into ${out} (${formatBytes(statSync(out).size)}, from ${formatBytes(folderSize(rec))})\n`));
+      let redacted = '';
+      if (o.name.length || o.valueRegex.length) {
+        // Redact a copy, pack the copy: the recording itself stays as it was.
+        const tmp = mkdtempSync(join(tmpdir(), 'rewind-redact-'));
+        try {
+          const r = await redactRecording(rec, join(tmp, 'rec'), { names: o.name, values: o.valueRegex });
+          await packWithProgress(join(tmp, 'rec'), out, { redacted: r });
+          redacted = `; redacted: ${redactionText(r)}`;
+        } finally {
+          rmSync(tmp, { recursive: true, force: true });
+        }
+      } else await packWithProgress(rec, out);
+      process.stderr.write(style.dim(`rewind: packed ${rec} into ${out} (${formatBytes(statSync(out).size)}, from ${formatBytes(folderSize(rec))})${redacted}\n`));
+    });
+
+  program.command('redact')
+    .summary('replace secrets in a recording')
+    .description('Rewrite a recording with secrets replaced by a redaction marker: the values of variables,\n' +
+      'attributes and dict keys whose names contain a --name pattern (case aside), and every string\n' +
+      'that matches a --value-regex — in values, output, exception messages, embedded sources and\n' +
+      'the command line. The recording keeps a manifest of what was redacted (names and counts,\n' +
+      'never the values); rewind info shows it.')
+    .argument('<recording>', 'recording folder')
+    .option('--name <pattern>', 'a name pattern (repeatable)', collect, [])
+    .option('--value-regex <re>', 'a regular expression for secret values (repeatable)', collect, [])
+    .option('-o, --out <dir>', 'write a redacted copy here instead of rewriting the recording')
+    .addHelpText('after', `
+Examples:
+  $ rewind redact recordings/run --name launch_code --name customer_email
+  $ rewind redact -o /tmp/shareable --value-regex 'sk-[A-Za-z0-9]{20,}' recordings/run
+  $ rewind pack --name ssn recordings/run      # redacts on the way out; the recording stays as it is`)
+    .action(async (rec: string, o) => {
+      if (existsSync(rec) && statSync(rec).isFile()) throw new UserError(`${rec} is a packed file: redact the recording folder (rewind unpack it first), or pack with --name/--value-regex.`);
+      const r = await redactRecording(rec, o.out ? resolve(o.out) : null, { names: o.name, values: o.valueRegex });
+      process.stderr.write(style.dim(`rewind: redacted ${o.out ?? rec}: ${redactionText(r)}\n`));
     });
 
   program.command('unpack')

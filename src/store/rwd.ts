@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
 import { DATA, DEFAULT_LIMITS, MANIFEST, readArchive, writeArchive, type Limits } from './archive.js';
-import { FORMAT_VERSION, Recording, type Meta } from './store.js';
+import { FORMAT_VERSION, Recording, type Meta, type Redaction } from './store.js';
 
 export const ARCHIVE_KIND = 'rewind-recording';
 export const ARCHIVE_VERSION = 1;
@@ -18,7 +18,7 @@ export interface Manifest {
   from: string; // the folder it was packed from
   meta: Meta;
   files: { name: string; size: number }[];
-  redacted?: { names: string[]; valuePatterns: string[]; counts: Record<string, number> };
+  redacted?: Redaction;
 }
 
 /** LevelDB's own bookkeeping that a copy must not carry (the lock, its logs). */

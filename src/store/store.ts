@@ -72,7 +72,11 @@ export interface Meta {
   gitCommit: string | null;
   counts: { events: number; lines: number; calls: number; exceptions: number; outputs: number; frames: number; threads: number; files: number };
   agentVersion: number;
+  /** What `rewind redact` replaced: names (and value patterns) with counts, never the values. */
+  redacted?: Redaction;
 }
+
+export interface Redaction { names: string[]; valuePatterns: string[]; counts: Record<string, number> }
 
 export const packr = new Packr({ useRecords: false, moreTypes: false, int64AsType: 'auto' } as any);
 const pack = (v: unknown) => packr.pack(v);
@@ -124,6 +128,12 @@ export class RecordingWriter {
   putThreads(threads: ThreadRecord[]) { this.put(key.threads(), threads); }
   putMeta(meta: Meta) {
     this.b().put(key.meta(), Buffer.from(JSON.stringify(meta)));
+    this.pending++;
+  }
+
+  /** A record copied as it is (redact.ts rewrites a recording entry by entry). */
+  putRaw(k: Buffer, v: Buffer) {
+    this.b().put(k, v);
     this.pending++;
   }
 
@@ -454,6 +464,11 @@ export class Recording {
     const out: OutputRecord[] = [];
     for await (const v of this.db.values({ gte: range('O').gte, lte: key.output(seq), reverse: true, limit: n })) out.push(unpack(v) as OutputRecord);
     return out.reverse();
+  }
+
+  /** Every entry, in key order, as stored (redact.ts rewrites a recording from these). */
+  async *entries(): AsyncGenerator<[Buffer, Buffer]> {
+    for await (const entry of this.db.iterator()) yield entry;
   }
 
   async *exceptions(): AsyncGenerator<ExceptionRecord> {
