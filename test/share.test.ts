@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { PROGRAMS, markers, rewind, tmp } from './helpers.js';
+import { PROGRAMS, ROOT, markers, rewind, tmp } from './helpers.js';
 
 const SHOP = join(PROGRAMS, 'behaviour/shop.py');
 const M = markers(SHOP);
@@ -262,5 +262,100 @@ describe('test runners', () => {
     const [, at, got] = replay.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(at).toMatchObject({ line: 9, function: 'Prices.test_total' });
     expect(got.value.repr).toBe('3.3000000000000003');
+  });
+});
+
+describe('redact', () => {
+  const SECRET = 'XYZZY-4242';
+  const PROGRAM = [
+    'class Rocket:',
+    '    def __init__(self, code):',
+    '        self.launch_code = code',
+    '        self.name = "apollo"',
+    '',
+    `launch_code = "${SECRET}"`,
+    'r = Rocket(launch_code)',
+    'config = {"launch_code": launch_code, "pad": 39}',
+    `note = "the code is ${SECRET}, keep it safe"`,
+    'print("launching with", launch_code)',
+    `raise RuntimeError("bad code ${SECRET}")`,
+    '',
+  ].join('\n');
+  const RULE = ['--name', 'launch_code', '--value-regex', 'XYZZY-[0-9]+'];
+
+  /** Every file of a recording folder, raw, and every entry LevelDB holds, decompressed. */
+  async function traces(dir: string): Promise<string[]> {
+    const found: string[] = [];
+    for (const f of readdirSync(dir)) if (readFileSync(join(dir, f)).includes(SECRET)) found.push(`file ${f}`);
+    const { Recording } = await import(join(ROOT, 'dist/src/store/store.js'));
+    const rec = await Recording.open(dir);
+    for await (const [k, v] of rec.entries()) if ((v as Buffer).includes(SECRET)) found.push(`entry ${String.fromCharCode(k[0])}`);
+    await rec.close();
+    return found;
+  }
+
+  function recordIt(): string {
+    const d = tmp();
+    writeFileSync(join(d, 'rocket.py'), PROGRAM);
+    expect(rewind(['record', '-o', join(d, 'rec'), join(d, 'rocket.py')]).status).toBe(1);
+    return join(d, 'rec');
+  }
+
+  it('rewrites a recording in place: values, attributes, dict entries, output, messages, sources', async () => {
+    const rec = recordIt();
+    expect((await traces(rec)).length).toBeGreaterThan(0); // the secret is there to begin with
+    const r = rewind(['redact', rec, ...RULE]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/redacted .*: launch_code ×\d+, values matching \/XYZZY-\[0-9\]\+\/ ×\d+/);
+    expect(await traces(rec)).toEqual([]);
+    const out = rewind(['replay', '--json', rec], { input: 'goto exception\nlocals\noutput\n' }).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(out[1].locals.launch_code).toMatchObject({ type: 'redacted', repr: '<redacted>' });
+    expect(out[1].locals.r.repr).toBe("Rocket(launch_code=<redacted>, name='apollo')");
+    expect(out[1].locals.config.repr).toBe("{'launch_code': <redacted>, 'pad': 39}");
+    expect(out[1].locals.note.repr).toBe('<redacted>');
+    expect(out[2].output.map((o: any) => o.text).join('')).toContain('launching with <redacted>');
+    const info = rewind(['info', '--json', rec]).stdout;
+    expect(JSON.parse(info).redacted).toMatchObject({ names: ['launch_code'], valuePatterns: ['XYZZY-[0-9]+'], counts: { launch_code: expect.any(Number) } });
+    expect(info).not.toContain(SECRET);
+  });
+
+  it('writes a redacted copy with -o and leaves the original alone', async () => {
+    const rec = recordIt();
+    const copy = join(rec, '..', 'copy');
+    expect(rewind(['redact', rec, '-o', copy, ...RULE]).status).toBe(0);
+    expect(await traces(copy)).toEqual([]);
+    expect((await traces(rec)).length).toBeGreaterThan(0);
+  });
+
+  it('pack --name/--value-regex leaves no trace of the secret anywhere in the packed bytes', async () => {
+    const rec = recordIt();
+    const rwd = join(rec, '..', 'shared.rwd');
+    const r = rewind(['pack', rec, '-o', rwd, ...RULE]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain('redacted: launch_code ×');
+    const bytes = readFileSync(rwd);
+    expect(bytes.includes(SECRET)).toBe(false);
+    expect(gunzipSync(bytes).includes(SECRET)).toBe(false);
+    const out = join(rec, '..', 'out');
+    expect(rewind(['unpack', rwd, '-o', out]).status).toBe(0);
+    expect(await traces(out)).toEqual([]);
+    expect((await traces(rec)).length).toBeGreaterThan(0); // the recording itself is untouched
+  });
+
+  it('refuses bad requests in one sentence and leaves the recording as it was', async () => {
+    const rec = recordIt();
+    const cases: [string[], string][] = [
+      [['redact', rec], 'rewind: nothing to redact: give --name PATTERN and/or --value-regex RE.'],
+      [['redact', rec, '--value-regex', '(unclosed'], "rewind: --value-regex '(unclosed' is not a regular expression (Invalid regular expression: /(unclosed/g: Unterminated group)."],
+      [['redact', rec, '-o', rec, '--name', 'x'], `rewind: ${rec} already exists; choose another -o.`],
+    ];
+    for (const [args, message] of cases) {
+      const r = rewind(args);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr.trim()).toBe(message);
+    }
+    expect(rewind(['info', rec]).status).toBe(0);
+    expect((await traces(rec)).length).toBeGreaterThan(0);
+    expect(readdirSync(join(rec, '..')).sort()).toEqual(['rec', 'rocket.py']);
   });
 });
