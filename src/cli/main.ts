@@ -10,7 +10,8 @@ import { EventView, describeState } from '../replay/events.js';
 import { UserError } from '../errors.js';
 import { addReplayCommands } from './replay.js';
 import { addShareCommands, folderSize, packWithProgress } from './share.js';
-import { style } from './style.js';
+import { progressLine, style } from './style.js';
+import { collect, nonNegativeInt, positiveInt } from './options.js';
 import { formatBytes } from '../units.js';
 
 const program = new Command('rewind')
@@ -24,18 +25,6 @@ Examples:
   $ rewind record examples/orders.py            record a script into recordings/
   $ rewind info recordings/orders-20261121-101500
   $ rewind dump recordings/orders-20261121-101500 --from 100 --to 120`);
-
-const positiveInt = (flag: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UserError(`${flag} needs a positive whole number, not '${v}'.`);
-  return n;
-};
-const nonNegativeInt = (flag: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UserError(`${flag} needs a sequence number (0 or more), not '${v}'.`);
-  return n;
-};
-const collect = (v: string, prev: string[]) => [...prev, v];
 
 program.command('record')
   .summary('run a Python program and record it')
@@ -114,9 +103,8 @@ Examples:
   $ PYTHONPATH=/path/to/rewind/agent python3 -m rewind_agent -o trace.raw prog.py
   $ rewind import trace.raw -o recordings/prog`)
   .action(async (raw: string, o) => {
-    const tty = process.stderr.isTTY;
-    const r = await importRaw(raw, o, tty ? (b) => process.stderr.write(`\rimporting… ${formatBytes(b)}`) : undefined);
-    if (tty) process.stderr.write('\r\x1b[K');
+    const p = progressLine('importing');
+    const r = await importRaw(raw, o, (b) => p.update(formatBytes(b))).finally(p.done);
     process.stderr.write(`rewind: imported ${r.meta.counts.events.toLocaleString('en-US')} events to ${displayPath(r.path)}${r.meta.truncated ? ' (the stream was cut short: truncated)' : ''}\n`);
   });
 

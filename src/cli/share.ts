@@ -9,21 +9,8 @@ import { packRecording, readManifest, unpackRecording, type Manifest } from '../
 import { redactRecording } from '../store/redact.js';
 import { UserError } from '../errors.js';
 import { formatBytes, parseAge, parseSize } from '../units.js';
-import { style } from './style.js';
-
-/** On a terminal, "\rpacking… 45%"; elsewhere nothing (CI logs stay clean). */
-function progressLine(verb: string): { update: (text: string) => void; done: () => void } {
-  const tty = Boolean(process.stderr.isTTY);
-  let last = 0;
-  return {
-    update: (text) => {
-      if (!tty || Date.now() - last < 100) return;
-      last = Date.now();
-      process.stderr.write(`\r${verb}… ${text}\x1b[K`);
-    },
-    done: () => { if (tty) process.stderr.write('\r\x1b[K'); },
-  };
-}
+import { progressLine, style } from './style.js';
+import { collect } from './options.js';
 
 export function folderSize(path: string): number {
   let total = 0;
@@ -124,8 +111,6 @@ function listedJson(l: Listed) {
     ...(l.note ? { note: l.note } : {}),
   };
 }
-
-const collect = (v: string, prev: string[]) => [...prev, v];
 
 /** "launch_code ×3, values matching /XYZZY-\d+/ ×2" — counts only, never values. */
 function redactionText(r: Redaction): string {

@@ -7,3 +7,17 @@ export const style = {
   dim: wrap('2', process.stderr),
   err: wrap('31', process.stderr),
 };
+
+/** On a terminal, "\rpacking… 45%"; elsewhere nothing (CI logs stay clean). */
+export function progressLine(verb: string): { update: (text: string) => void; done: () => void } {
+  const tty = Boolean(process.stderr.isTTY);
+  let last = 0;
+  return {
+    update: (text) => {
+      if (!tty || Date.now() - last < 100) return;
+      last = Date.now();
+      process.stderr.write(`\r${verb}… ${text}\x1b[K`);
+    },
+    done: () => { if (tty) process.stderr.write('\r\x1b[K'); },
+  };
+}

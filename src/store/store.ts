@@ -260,8 +260,7 @@ export class Recording {
 
   /** Blocks lo..hi (inclusive), the ones not cached read together; stops at the recording's end. */
   async blockRange(lo: number, hi: number): Promise<StoredEvent[][]> {
-    const missing: number[] = [];
-    for (let b = lo; b <= hi; b++) if (!this.blockCache.has(b)) missing.push(b);
+    const missing = this.uncached(lo, hi);
     const read = missing.length ? await this.db.getMany(missing.map(key.block)) : [];
     return this.decodeRange(lo, hi, missing, read);
   }
@@ -272,14 +271,20 @@ export class Recording {
    */
   async interval(block: number): Promise<{ snapshot: Snapshot | undefined; first: number; blocks: StoredEvent[][] }> {
     const first = block - (block % SNAPSHOT_EVERY);
-    const missing: number[] = [];
-    for (let b = first; b <= block; b++) if (!this.blockCache.has(b)) missing.push(b);
+    const missing = this.uncached(first, block);
     const [snap, ...read] = await this.db.getMany([key.snapshot(first), ...missing.map(key.block)]);
     if (snap) return { snapshot: unpack(snap) as Snapshot, first, blocks: this.decodeRange(first, block, missing, read) };
     // No snapshot where the recorder puts them (the recording's first blocks): the one before, if any.
     const older = await this.snapshotBefore(first);
     const from = older?.block ?? 0;
     return { snapshot: older?.snapshot, first: from, blocks: await this.blockRange(from, block) };
+  }
+
+  /** Blocks of lo..hi that are not in the block cache. */
+  private uncached(lo: number, hi: number): number[] {
+    const out: number[] = [];
+    for (let b = lo; b <= hi; b++) if (!this.blockCache.has(b)) out.push(b);
+    return out;
   }
 
   /** Blocks lo..hi from the cache, or decoded from `read` (the values of `missing`, in order). */

@@ -52,7 +52,8 @@ export class Session {
   private seen = new Map<number, Map<string, string>>();
   private changed = new Set<string>();
   private shownAt = ''; // "seq:frame" the changes were worked out for
-  private ran = new Map<number, number[] | Promise<number[]>>(); // code file -> lines that ran
+  private ran = new Map<number, Set<number> | Promise<unknown>>(); // code file -> lines that ran
+  private lines = new Map<number, string[] | null>(); // code file -> its source lines
   private marks: { key: string; value: Omit<Timeline, 'width' | 'cursor'> | null } | null = null;
   private lastRows: TreeRow[] = [];
   /** Called when something computed in the background (timeline marks, ran lines) is ready. */
@@ -220,10 +221,14 @@ export class Session {
     };
   }
 
+  /** The lines of the frame's file, split once per file (every key redraws the source). */
   private async sourceText(f: LiveFrame): Promise<string[] | null> {
-    const code = this.e.rec.codes[f.code];
-    const src = code ? (await this.e.rec.file(code.file))?.source : null;
-    return src == null ? null : src.split('\n');
+    const file = this.e.rec.codes[f.code]?.file ?? -1;
+    if (!this.lines.has(file)) {
+      const src = (await this.e.rec.file(file))?.source;
+      this.lines.set(file, src == null ? null : src.split('\n'));
+    }
+    return this.lines.get(file)!;
   }
 
   private async sourceRows(f: LiveFrame, file: string, rows: number): Promise<SourceRow[]> {
@@ -244,12 +249,12 @@ export class Session {
   private linesRan(f: LiveFrame): Set<number> | null {
     const file = this.e.rec.codes[f.code]?.file ?? -1;
     const got = this.ran.get(file);
-    if (Array.isArray(got)) return new Set(got);
+    if (got instanceof Set) return got;
     if (!got) {
       // Background work: a failure (the recording closed as the UI quits) only leaves the dots out.
       this.ran.set(file, this.e.linesRan(f).then(
-        (lines) => { this.ran.set(file, lines); this.onReady(); return lines; },
-        () => [],
+        (lines) => { this.ran.set(file, new Set(lines)); this.onReady(); },
+        () => this.ran.set(file, new Set()),
       ));
     }
     return null;
