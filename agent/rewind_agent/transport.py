@@ -7,14 +7,18 @@ waits for a reader. Layout (see PROTOCOL.md, "Framing"):
     offset 0   MAGIC (12 bytes)
     offset 12  u32 little-endian flags (1 = the agent closed the stream)
     offset 16  u64 little-endian committed length: stream bytes that are complete events
+    offset 24  u64 little-endian consumed length: written by the recorder, what it has read
     offset HEADER  the stream: concatenated msgpack events
 
 The committed length is written after each event, so a reader never sees half an event.
+Disk use stays bounded on long runs: each time a window is mapped, the stream bytes the
+recorder has consumed are given back to the file system (a hole punched in the file).
 """
 
 import mmap
 import os
 import struct
+import sys
 
 from . import wire
 
@@ -41,16 +45,24 @@ class RawWriter:
         self._open_window(0)
         self._commit = _u64.pack_into
         self.closed = False
+        self._freed = 0  # stream bytes given back so far
 
     def _open_window(self, base):
         if self._win is not None:
             self._win.close()
+            self._free_consumed(base)
             if self.on_window is not None:
                 self.on_window()
         os.ftruncate(self._fd, HEADER + base + WINDOW)
         self._win = mmap.mmap(self._fd, WINDOW, offset=HEADER + base)
         self._base = base
         self._off = 0
+
+    def _free_consumed(self, base):
+        # Only whole pages the recorder has read and no mapping still covers.
+        upto = min(_u64.unpack_from(self._hdr, 24)[0], base) // PAGE * PAGE
+        if upto > self._freed and _punch_hole(self._fd, HEADER + self._freed, upto - self._freed):
+            self._freed = upto
 
     def write(self, data):
         """Append one whole event and commit it."""
@@ -98,3 +110,31 @@ class RawWriter:
         self._hdr.close()
         os.ftruncate(self._fd, HEADER + self.total)
         os.close(self._fd)
+
+
+PAGE = mmap.PAGESIZE
+
+
+def _hole_puncher():
+    """fallocate(PUNCH_HOLE) through ctypes where Linux has it; elsewhere nothing is freed."""
+    if not sys.platform.startswith("linux"):
+        return lambda fd, offset, length: False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        fallocate = getattr(libc, "fallocate64", None) or libc.fallocate  # 64-bit offsets everywhere
+        fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+        fallocate.restype = ctypes.c_int
+    except (ImportError, OSError, AttributeError):
+        return lambda fd, offset, length: False
+    FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE = 1, 2
+
+    def punch(fd, offset, length):
+        return fallocate(fd, FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, offset, length) == 0
+
+    return punch
+
+
+# Chosen once, before the program runs: importing ctypes later would happen inside a callback.
+_punch_hole = _hole_puncher()

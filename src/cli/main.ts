@@ -12,7 +12,7 @@ import { addReplayCommands } from './replay.js';
 import { addShareCommands, folderSize, packWithProgress } from './share.js';
 import { progressLine, style } from './style.js';
 import { collect, nonNegativeInt, positiveInt } from './options.js';
-import { formatBytes } from '../units.js';
+import { formatBytes, parseSize } from '../units.js';
 
 const program = new Command('rewind')
   .description('Record a Python program, then replay it forwards and backwards.')
@@ -44,17 +44,24 @@ program.command('record')
   .option('-f, --force', 'replace the output if it exists')
   .option('--keep <when>', 'always, or failure: keep the recording only if the program failed', 'always')
   .option('--pack', 'write one .rwd file (see rewind pack) instead of a folder')
+  .option('--max-events <n>', 'flight recorder: keep only about the last n events', positiveInt('--max-events'))
+  .option('--max-size <size>', 'flight recorder: keep only about the last SIZE of recording (e.g. 200MB)', (v: string) => parseSize(v, '--max-size'))
   .passThroughOptions()
   .addHelpText('after', `
 By default everything is recorded except the standard library, site-packages and Rewind's own
 agent. Values of variables named like password, secret, token, api_key... are redacted before
 they leave the program.
 
+A flight recorder (--max-events, --max-size) keeps only the most recent part of a long run, in
+whole snapshot intervals of 4,096 events, and keeps the disk it uses bounded while the program
+runs; \`rewind info\` says what was dropped.
+
 Examples:
   $ rewind record examples/orders.py
   $ rewind record -o /tmp/run1 -- tool.py --verbose input.txt
   $ rewind record -m unittest tests.test_orders
   $ rewind record --keep failure --pack -o ci/run.rwd -m unittest discover   # CI: keep failures only
+  $ rewind record --max-size 200MB -- server.py            # keep the last ~200 MB of a long run
   $ rewind record --python python3.13 --exclude '*/vendor/*' app.py`)
   .action(async (prog: string[], o) => {
     if (!o.module && prog.length === 0) throw new UserError('no program to record: give a script (rewind record prog.py) or a module (rewind record -m mod).');
@@ -69,6 +76,7 @@ Examples:
       python: o.python, out: rwd ? rwd.replace(/\.rwd$/, '') + `.folder-${process.pid}` : o.out, force: o.force, module: o.module, argv: prog,
       include: o.include, exclude: o.exclude, secrets: o.secret,
       maxDepth: o.maxDepth, maxItems: o.maxItems, maxString: o.maxString,
+      limits: { maxEvents: o.maxEvents, maxBytes: o.maxSize },
     });
     const m = r.meta;
     process.exitCode = r.status;
@@ -145,9 +153,9 @@ Examples:
     const rec = await Recording.open(path);
     try {
       const last = rec.eventCount - 1;
-      const from = o.from ?? 0;
+      const from = Math.max(o.from ?? 0, rec.firstSeq);
       const to = Math.min(o.to ?? last, last);
-      if (from > last && rec.eventCount > 0) throw new UserError(`--from ${from} is past the end: the recording has events 0 to ${last}.`);
+      if (from > last && rec.eventCount > 0) throw new UserError(`--from ${from} is past the end: the recording has ${rec.span}.`);
       if (o.to !== undefined && o.to < from) throw new UserError(`--to ${o.to} comes before --from ${from}.`);
       const view = new EventView(rec);
       let buf = '';
@@ -175,7 +183,8 @@ Examples:
   .action(async (path: string, o) => {
     const rec = await Recording.open(path);
     try {
-      if (o.at >= rec.eventCount) throw new UserError(`--at ${o.at} is past the end: the recording has events 0 to ${rec.eventCount - 1}.`);
+      if (o.at >= rec.eventCount) throw new UserError(`--at ${o.at} is past the end: the recording has ${rec.span}.`);
+      if (o.at < rec.firstSeq) throw new UserError(`--at ${o.at} was dropped by the flight recorder: the recording has ${rec.span}.`);
       const view = new EventView(rec);
       const state = await describeState(rec, view, o.at);
       if (o.json) { process.stdout.write(JSON.stringify(state) + '\n'); return; }
@@ -219,6 +228,12 @@ function infoText(path: string, rec: Recording): string {
   if (m.redacted) rows.push(['redacted', Object.entries(m.redacted.counts).map(([w, k]) => `${w} ×${k}`).join(', ') || `nothing matched (${[...m.redacted.names, ...m.redacted.valuePatterns].join(', ')})`]);
   const c = m.counts;
   rows.push(['events', `${n(c.events)} (${n(c.lines)} lines, ${n(c.calls)} calls, ${n(c.exceptions)} exceptions, ${n(c.outputs)} outputs)`]);
+  if (m.window) {
+    const limit = [m.window.maxEvents && `--max-events ${n(m.window.maxEvents)}`, m.window.maxBytes && `--max-size ${formatBytes(m.window.maxBytes)}`].filter(Boolean).join(' ');
+    rows.push(['window', m.window.firstSeq
+      ? `flight recorder (${limit}): kept ${rec.span}, dropped the first ${n(m.window.firstSeq)} (counts above are of the whole run)`
+      : `flight recorder (${limit}): nothing dropped`]);
+  }
   rows.push(['threads', rec.threads.map((t) => `${t.thread}:${t.name}`).join(', ') || '-']);
   rows.push(['files', String(c.files)]);
   rows.push(['format', String(m.format)]);
@@ -231,6 +246,11 @@ function displayPath(p: string): string {
 }
 
 async function main() {
+  // `rewind dump REC | head`: the reader has gone, so stop quietly, as cat or grep do.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   try {
     await program.parseAsync(process.argv);
   } catch (e) {

@@ -24,6 +24,28 @@ export interface Ending {
   truncated: boolean;
 }
 
+/**
+ * The flight recorder's limits: keep only the most recent part of a long run. Whole snapshot
+ * intervals (SNAPSHOT_EVERY blocks) are dropped from the front, so the first event kept
+ * always has a snapshot and any point of what is kept is rebuilt as in a full recording.
+ */
+export interface Limits {
+  maxEvents?: number; // keep at least this many of the last events, and not many more
+  maxBytes?: number; // keep about this many bytes of records (before LevelDB's compression)
+}
+
+/** One snapshot interval as the flight recorder sees it: what to delete if it is dropped. */
+interface Interval {
+  block: number; // its first block
+  seq: number; // its first event
+  bytes: number; // what its records took
+  lineIndex: number[]; // (file << 22 | line), block pairs
+  varIndex: number[]; // name, block pairs
+  codeIndex: number[]; // code, block pairs
+  lineRuns: Map<number, number>; // what it added to each line's total
+  frames: number[]; // frames that ended in it
+}
+
 export class Ingest {
   names: string[] = [];
   codes: CodeRecord[] = [];
@@ -46,8 +68,17 @@ export class Ingest {
   private snapshotDue = false;
   private pendingOutput: { seq: number; stream: 1 | 2; text: string } | null = null;
   private started = Date.now() / 1000;
+  /** The first event kept (not 0 once the flight recorder has dropped the oldest part). */
+  firstSeq = 0;
+  private intervals: Interval[] = []; // kept, oldest first; the last one is being written
+  private bytesAtInterval = 0;
+  private droppedBytes = 0; // since the last compaction
 
-  constructor(private w: RecordingWriter) {}
+  constructor(private w: RecordingWriter, private limits: Limits = {}) {
+    if (this.windowed) this.intervals.push(newInterval(0, 0));
+  }
+
+  private get windowed(): boolean { return this.limits.maxEvents !== undefined || this.limits.maxBytes !== undefined; }
 
   /** Feeds a chunk of the raw stream; a partial event at the end is kept for the next chunk. */
   async feed(chunk: Buffer) {
@@ -66,6 +97,7 @@ export class Ingest {
     if (this.snapshotDue) {
       this.w.putSnapshot(this.blockNo, this.snapshot());
       this.snapshotDue = false;
+      if (this.windowed) this.nextInterval();
     }
     if (typeof e === 'number') return this.line(e, null);
     switch (e[0]) {
@@ -188,6 +220,7 @@ export class Ingest {
     if (kind !== EK.YIELD) {
       this.frames.delete(f.fid);
       this.w.putFrame(this.frameRecord(f, seq, kind === EK.UNWIND ? 'unwind' : 'return'));
+      if (this.windowed) this.intervals[this.intervals.length - 1].frames.push(f.fid);
     }
     const pending = this.pendingExc.get(t.thread);
     if (pending && pending.frame === f.fid && kind === EK.UNWIND) {
@@ -198,7 +231,7 @@ export class Ingest {
   /** An exception's fate is known: a line ran in the frame it reached (caught), or another replaced it. */
   private settle(thread: number, rec: ExceptionRecord, caught: boolean) {
     rec.caught = caught;
-    this.w.putException(rec);
+    if (rec.seq >= this.firstSeq) this.w.putException(rec);
     this.pendingExc.delete(thread);
   }
 
@@ -244,7 +277,7 @@ export class Ingest {
   }
 
   private flushOutput() {
-    if (this.pendingOutput) this.w.putOutput(this.pendingOutput);
+    if (this.pendingOutput && this.pendingOutput.seq >= this.firstSeq) this.w.putOutput(this.pendingOutput);
     this.pendingOutput = null;
   }
 
@@ -257,12 +290,61 @@ export class Ingest {
     }
     for (const [name, n] of this.varIdx) this.w.putVarIndex(name, b, n);
     for (const [code, n] of this.codeIdx) this.w.putCodeIndex(code, b, n);
+    if (this.windowed) {
+      const iv = this.intervals[this.intervals.length - 1];
+      for (const [lk, n] of this.lineIdx) {
+        iv.lineIndex.push(lk, b);
+        iv.lineRuns.set(lk, (iv.lineRuns.get(lk) ?? 0) + n);
+      }
+      for (const name of this.varIdx.keys()) iv.varIndex.push(name, b);
+      for (const code of this.codeIdx.keys()) iv.codeIndex.push(code, b);
+    }
     this.lineIdx.clear();
     this.varIdx.clear();
     this.codeIdx.clear();
     this.block = [];
     this.blockNo++;
     this.snapshotDue = this.blockNo % SNAPSHOT_EVERY === 0;
+  }
+
+  /** A snapshot interval begins: close the last one, then drop the oldest while over the limits. */
+  private nextInterval() {
+    const ivs = this.intervals;
+    ivs[ivs.length - 1].bytes = this.w.bytes - this.bytesAtInterval;
+    this.bytesAtInterval = this.w.bytes;
+    ivs.push(newInterval(this.blockNo, this.seq));
+    const { maxEvents, maxBytes } = this.limits;
+    let bytes = 0;
+    for (const iv of ivs) bytes += iv.bytes;
+    // Always keep the last whole interval: a failure needs some history before it.
+    while (ivs.length > 2) {
+      const [old, next] = ivs;
+      const overEvents = maxEvents !== undefined && this.seq - next.seq >= maxEvents;
+      const overBytes = maxBytes !== undefined && bytes > maxBytes;
+      if (!overEvents && !overBytes) break;
+      this.drop(old, next);
+      bytes -= old.bytes;
+      this.droppedBytes += old.bytes;
+      ivs.shift();
+    }
+    // Free the disk of what was dropped once it amounts to a good part of what is kept.
+    if (this.droppedBytes > Math.max(bytes / 2, 1 << 20)) {
+      this.w.compactDropped(ivs[0].block);
+      this.droppedBytes = 0;
+    }
+  }
+
+  private drop(old: Interval, next: Interval) {
+    for (const [lk, n] of old.lineRuns) {
+      const left = this.lineRuns.get(lk)! - n;
+      if (left > 0) this.lineRuns.set(lk, left); else this.lineRuns.delete(lk);
+    }
+    this.w.dropInterval({
+      blocks: [old.block, next.block], seqs: [old.seq, next.seq],
+      lineIndex: pairs(old.lineIndex).map(([lk, b]) => [Math.floor(lk / 4194304), lk % 4194304, b]),
+      varIndex: pairs(old.varIndex), codeIndex: pairs(old.codeIndex), frames: old.frames,
+    });
+    this.firstSeq = next.seq;
   }
 
   private snapshot(): Snapshot {
@@ -317,8 +399,19 @@ export class Ingest {
       counts: this.counts,
       agentVersion: 1,
     };
+    if (this.windowed) meta.window = { ...this.limits, firstSeq: this.firstSeq };
     this.w.putMeta(meta);
     await this.w.flush(true);
     return meta;
   }
+}
+
+function newInterval(block: number, seq: number): Interval {
+  return { block, seq, bytes: 0, lineIndex: [], varIndex: [], codeIndex: [], lineRuns: new Map(), frames: [] };
+}
+
+function pairs(flat: number[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i], flat[i + 1]]);
+  return out;
 }

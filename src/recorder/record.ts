@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { constants as osConstants } from 'node:os';
 import { RecordingWriter, type Meta } from '../store/store.js';
 import { UserError } from '../errors.js';
-import { Ingest, type Ending } from './ingest.js';
+import { Ingest, type Ending, type Limits } from './ingest.js';
 import { tailRaw } from './tail.js';
 
 export const AGENT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../agent');
@@ -28,6 +28,7 @@ export interface RecordOptions extends AgentOptions {
   force?: boolean;
   module?: string;
   argv: string[]; // script and its args, or the module's args
+  limits?: Limits; // flight recorder
 }
 
 export interface RecordResult { path: string; meta: Meta; status: number }
@@ -101,7 +102,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   checkPython(o.python);
   const out = outputPath(o);
   const raw = `${out}.raw-${process.pid}`;
-  const partial = await PartialRecording.create(out);
+  const partial = await PartialRecording.create(out, o.limits);
   const boot = `import sys; sys.path.insert(0, ${JSON.stringify(AGENT_DIR)}); from rewind_agent.runner import main; main()`;
   const args = ['-c', boot, '-o', raw, '--parent', String(process.pid), ...agentArgs(o), ...(o.module ? ['-m', o.module] : ['--']), ...o.argv];
   const child = spawn(o.python, args, { stdio: 'inherit' });
@@ -116,7 +117,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     child.on('error', () => { exited = { code: 127, signal: null }; res(); });
   });
   try {
-    for await (const chunk of tailRaw(raw, () => exited !== null)) await partial.ingest.feed(chunk);
+    for await (const chunk of tailRaw(raw, () => exited !== null, undefined, true)) await partial.ingest.feed(chunk);
     await exitedP;
     const ex = exited as unknown as { code: number | null; signal: NodeJS.Signals | null };
     const ending: Ending = {
@@ -144,12 +145,12 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
 class PartialRecording {
   private constructor(private out: string, private partial: string, private writer: RecordingWriter, readonly ingest: Ingest) {}
 
-  static async create(out: string): Promise<PartialRecording> {
+  static async create(out: string, limits?: Limits): Promise<PartialRecording> {
     const partial = `${out}.partial-${process.pid}`;
     const writer = await RecordingWriter.create(partial).catch((e) => {
       throw new UserError(`cannot create the recording at ${out} (${e.message}).`, 'REWIND_OUTPUT');
     });
-    return new PartialRecording(out, partial, writer, new Ingest(writer));
+    return new PartialRecording(out, partial, writer, new Ingest(writer, withoutUnset(limits)));
   }
 
   async complete(ending: Ending, gitCommit: string | null): Promise<Meta> {
@@ -187,4 +188,9 @@ export async function importRaw(rawPath: string, o: { out: string; force?: boole
     if (e instanceof UserError) throw e;
     throw new UserError(`${rawPath} is not a readable Rewind raw stream (${(e as Error).message}).`, 'REWIND_BAD_RAW');
   }
+}
+
+/** The limits that were given (options left out arrive as undefined). */
+function withoutUnset(limits: Limits = {}): Limits {
+  return Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined));
 }

@@ -4,19 +4,22 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { RAW_HEADER, WireError, readRawHeader } from '../wire/protocol.js';
 
 const MAX_CHUNK = 8 << 20;
+const CONSUMED_AT = 24; // header offset of the consumed length (PROTOCOL.md, Framing)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface TailState { committed: number; closed: boolean }
 
 /**
  * Yields chunks of the stream as they are committed. `finished()` says the writer is gone;
- * after it turns true one more pass reads what is left, then the generator ends.
+ * after it turns true one more pass reads what is left, then the generator ends. With
+ * `release` (the recorder's own stream) it tells the agent what it has read, so the agent can
+ * free that part of the file; a stream someone hands us (import) is only read.
  */
-export async function* tailRaw(path: string, finished: () => boolean, state: TailState = { committed: 0, closed: false }): AsyncGenerator<Buffer> {
+export async function* tailRaw(path: string, finished: () => boolean, state: TailState = { committed: 0, closed: false }, release = false): AsyncGenerator<Buffer> {
   let fh: FileHandle | null = null;
   while (!fh) {
     try {
-      fh = await open(path, 'r');
+      fh = await open(path, release ? 'r+' : 'r');
     } catch {
       if (finished()) return;
       await sleep(5);
@@ -24,6 +27,7 @@ export async function* tailRaw(path: string, finished: () => boolean, state: Tai
   }
   try {
     const head = Buffer.alloc(24);
+    const consumedBytes = Buffer.alloc(8);
     let consumed = 0;
     let idle = 1;
     for (;;) {
@@ -42,6 +46,10 @@ export async function* tailRaw(path: string, finished: () => boolean, state: Tai
         const { bytesRead: got } = await fh.read(buf, 0, n, RAW_HEADER + consumed);
         consumed += got;
         idle = 1;
+        if (release) {
+          consumedBytes.writeBigUInt64LE(BigInt(consumed));
+          await fh.write(consumedBytes, 0, 8, CONSUMED_AT);
+        }
         yield got === n ? buf : buf.subarray(0, got);
         continue;
       }

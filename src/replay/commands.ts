@@ -32,10 +32,16 @@ async function sourceLine(e: Engine, file: string, line: number): Promise<string
   return '';
 }
 
+/** Why a motion stopped short, in words (both frontends). */
+export function stopText(stop: 'start' | 'end', e: Engine): string {
+  if (stop === 'end') return 'at the end: nothing further forwards';
+  return e.tl.first > 0 ? 'at the first event kept: the flight recorder dropped the earlier ones' : 'at the start: nothing further backwards';
+}
+
 async function motionText(r: Result, e: Engine): Promise<string> {
   const p = r as unknown as Position & { stop?: string; breakpoint?: number; watch?: number; old?: JsonValue; new?: JsonValue };
   const out: string[] = [];
-  if (p.stop) out.push(p.stop === 'end' ? '(at the end: nothing further forwards)' : '(at the start: nothing further backwards)');
+  if (p.stop) out.push(`(${stopText(p.stop as 'start' | 'end', e)})`);
   if (p.breakpoint !== undefined) out.push(`Breakpoint ${p.breakpoint}`);
   if (p.watch !== undefined) out.push(`Watch ${p.watch}: ${p.old!.repr} -> ${p.new!.repr}`);
   out.push(`> ${base(p.file)}:${p.line} ${p.function}()   [event ${p.seq}, thread ${p.thread}]`);

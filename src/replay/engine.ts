@@ -73,7 +73,7 @@ export class Engine {
     try {
       const e = new Engine(rec);
       e.paths = await rec.filePaths();
-      const first = await e.tl.walk({ from: -1, dir: 1 }, () => true);
+      const first = await e.tl.walk({ from: e.tl.first - 1, dir: 1 }, () => true);
       if (first === null) throw new UserError(`${path} holds no line events: there is nothing to replay.`, 'REWIND_EMPTY');
       await e.moveTo(first);
       return e;
@@ -108,7 +108,7 @@ export class Engine {
       return { pos: this.position() };
     }
     // Nothing found: go to the last line event in that direction (of the thread, for steps).
-    const edge = await this.tl.walk({ from: dir > 0 ? this.tl.last + 1 : -1, dir: dir > 0 ? -1 : 1, thread }, () => true);
+    const edge = await this.tl.walk({ from: dir > 0 ? this.tl.last + 1 : this.tl.first - 1, dir: dir > 0 ? -1 : 1, thread }, () => true);
     if (edge !== null) await this.moveTo(edge);
     return { pos: this.position(), stop: dir > 0 ? 'end' : 'start' };
   }
@@ -169,8 +169,9 @@ export class Engine {
 
   /** goto SEQ: the line event at SEQ, or the line that was running when event SEQ happened. */
   async goto(seq: number): Promise<Move> {
-    if (!Number.isInteger(seq) || seq < 0 || seq > this.tl.last) {
-      throw new UserError(`there is no event ${seq}: the recording has events 0 to ${this.tl.last}.`);
+    if (!Number.isInteger(seq) || seq < this.tl.first || seq > this.tl.last) {
+      const dropped = seq >= 0 && seq < this.tl.first ? ' (the flight recorder dropped the earlier ones)' : '';
+      throw new UserError(`there is no event ${seq}: the recording has ${this.rec.span}${dropped}.`);
     }
     const e = (await this.tl.event(seq))!;
     if (e[0] === EK.LINE) { await this.moveTo(seq); return { pos: this.position() }; }
@@ -182,7 +183,7 @@ export class Engine {
   }
 
   async gotoEdge(dir: Dir): Promise<Move> {
-    const seq = await this.tl.walk({ from: dir > 0 ? this.tl.last + 1 : -1, dir: dir > 0 ? -1 : 1 }, () => true);
+    const seq = await this.tl.walk({ from: dir > 0 ? this.tl.last + 1 : this.tl.first - 1, dir: dir > 0 ? -1 : 1 }, () => true);
     await this.moveTo(seq!);
     return { pos: this.position() };
   }
@@ -527,7 +528,7 @@ export class Engine {
     const id = this.nameIds.get(name);
     if (id === undefined) throw new UserError(`no local called '${name}' was recorded.`);
     const codes = fn ? new Set(this.resolveFunction(fn)) : null;
-    const last = new Map<number, JsonValue>(); // frame -> its value, as shown
+    const last = await this.valuesAtStart(id); // frame -> its value, as shown
     let view = new BlockView();
     let prior = new BlockView(); // the block before, where the previous line usually is
     let priorBlock = -1;
@@ -567,6 +568,17 @@ export class Engine {
       priorBlock = b;
       if (piece.length) yield piece;
     }
+  }
+
+  /** Frame -> value of local `id` where the recording starts (mid-run, in a flight recording). */
+  private async valuesAtStart(id: number): Promise<Map<number, JsonValue>> {
+    const out = new Map<number, JsonValue>();
+    if (this.tl.first === 0) return out;
+    const snap = (await this.rec.snapshotBefore(Math.floor(this.tl.first / BLOCK)))?.snapshot;
+    for (const f of [...(snap?.threads.flatMap((t) => t.stack) ?? []), ...(snap?.suspended ?? [])]) {
+      for (let i = 0; i + 1 < f.locals.length; i += 2) if (f.locals[i] === id) out.set(f.frame, this.json(f.locals[i + 1] as WireValue));
+    }
+    return out;
   }
 
   /** Every time FILE:LINE ran, in time order, with the state of its frame there. */
@@ -636,10 +648,11 @@ export class Engine {
    * from the marked blocks' events, so the marks stand where the events are.
    */
   async marks(width: number): Promise<{ exceptions: Set<number>; breaks: Set<number>; watches: Set<number> }> {
-    const total = this.tl.last + 1;
+    const first = this.tl.first;
+    const total = this.tl.last + 1 - first;
     const blocks = Math.ceil(total / BLOCK);
     const perCell = Math.max(1, Math.floor(blocks / width));
-    const cell = (seq: number) => Math.min(width - 1, Math.floor((seq / total) * width));
+    const cell = (seq: number) => Math.min(width - 1, Math.max(0, Math.floor(((seq - first) / total) * width)));
     const out = { exceptions: new Set<number>(), breaks: new Set<number>(), watches: new Set<number>() };
     for await (const seq of this.rec.exceptionSeqs(Math.max(1, Math.floor(total / width)))) out.exceptions.add(cell(seq));
     for (const bp of this.bps.values()) {

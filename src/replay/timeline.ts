@@ -22,14 +22,16 @@ export interface Walk {
 }
 
 export class Timeline {
+  readonly first: number;
   readonly last: number;
 
   constructor(readonly rec: Recording) {
+    this.first = rec.firstSeq;
     this.last = rec.eventCount - 1;
   }
 
   async event(seq: number): Promise<StoredEvent | undefined> {
-    return seq < 0 || seq > this.last ? undefined : this.rec.event(seq);
+    return seq < this.first || seq > this.last ? undefined : this.rec.event(seq);
   }
 
   /** The seq of the event that ended the run of `fid` begun at `start` (this.last if it never ended). */
@@ -66,7 +68,7 @@ export class Timeline {
     const skipDepth = thread === undefined ? Infinity : w.skipDepth ?? Infinity;
     let status: Status = w.anchorStatus ?? 'live';
     let seq = w.from + dir;
-    while (seq >= 0 && seq <= this.last) {
+    while (seq >= this.first && seq <= this.last) {
       const b = Math.floor(seq / BLOCK);
       const events = await this.rec.block(b);
       if (!events.length) return null;

@@ -74,6 +74,21 @@ export interface Meta {
   agentVersion: number;
   /** What `rewind redact` replaced: names (and value patterns) with counts, never the values. */
   redacted?: Redaction;
+  /**
+   * A flight recording (record --max-events / --max-size): only events firstSeq..counts.events-1
+   * are kept; the counts are of the whole run.
+   */
+  window?: { maxEvents?: number; maxBytes?: number; firstSeq: number };
+}
+
+/** The oldest snapshot interval of a flight recording, to be deleted (ingest.ts says what). */
+export interface DroppedInterval {
+  blocks: [number, number]; // first, end (exclusive)
+  seqs: [number, number];
+  lineIndex: [number, number, number][]; // file, line, block
+  varIndex: [number, number][]; // name, block
+  codeIndex: [number, number][]; // code, block
+  frames: number[];
 }
 
 export interface Redaction { names: string[]; valuePatterns: string[]; counts: Record<string, number> }
@@ -92,6 +107,11 @@ function openDb(path: string, create: boolean): DB {
 export class RecordingWriter {
   private batch: ReturnType<DB['batch']> | null = null;
   private pending = 0;
+  /** Bytes of records written so far (the flight recorder's measure). */
+  bytes = 0;
+  private clears: { gte: Buffer; lt: Buffer }[] = [];
+  private dropped = false;
+  private compactTo: number | null = null; // first block kept, when a compaction is asked for
 
   private constructor(readonly path: string, private db: DB) {}
 
@@ -109,9 +129,34 @@ export class RecordingWriter {
   }
 
   private put(k: Buffer, v: unknown) {
-    this.b().put(k, pack(v));
+    const bytes = pack(v);
+    this.b().put(k, bytes);
+    this.bytes += k.length + bytes.length;
     this.pending++;
   }
+
+  dropInterval(d: DroppedInterval) {
+    const b = this.b();
+    for (let block = d.blocks[0]; block < d.blocks[1]; block++) {
+      b.del(key.block(block));
+      b.del(key.snapshot(block));
+    }
+    for (const [file, line, block] of d.lineIndex) b.del(key.lineIndex(file, line, block));
+    for (const [name, block] of d.varIndex) b.del(key.varIndex(name, block));
+    for (const [code, block] of d.codeIndex) b.del(key.codeIndex(code, block));
+    for (const fid of d.frames) b.del(key.frame(fid));
+    this.pending += d.blocks[1] - d.blocks[0];
+    // Exceptions and output are keyed by seq: a range each, cleared after the batch that wrote them.
+    this.clears.push({ gte: key.exception(d.seqs[0]), lt: key.exception(d.seqs[1]) }, { gte: key.output(d.seqs[0]), lt: key.output(d.seqs[1]) });
+    this.dropped = true;
+  }
+
+  /**
+   * Asks LevelDB to free what was dropped before block `firstKept` (it frees deleted records
+   * only when it compacts them). Done at the next flush; only the blocks' and snapshots' key
+   * ranges, which hold nearly all the bytes and are cheap to compact.
+   */
+  compactDropped(firstKept: number) { this.compactTo = firstKept; }
 
   putBlock(block: number, events: StoredEvent[]) { this.put(key.block(block), events); }
   putSnapshot(block: number, s: Snapshot) { this.put(key.snapshot(block), s); }
@@ -144,11 +189,25 @@ export class RecordingWriter {
     this.batch = null;
     this.pending = 0;
     await b.write();
+    for (const r of this.clears.splice(0)) await this.db.clear(r);
+    if (this.compactTo !== null) {
+      const to = this.compactTo;
+      this.compactTo = null;
+      await this.compact(key.block(0), key.block(to));
+      await this.compact(key.snapshot(0), key.snapshot(to));
+    }
   }
 
   async close() {
     await this.flush(true);
+    // Deleted records stay on disk until LevelDB compacts them: a flight recording is
+    // compacted once at the end so that what is shared holds only what was kept.
+    if (this.dropped) await this.compact(Buffer.from([0]), Buffer.from([0xff]));
     await this.db.close();
+  }
+
+  private compact(from: Buffer, to: Buffer): Promise<void> {
+    return (this.db as unknown as { compactRange(a: Buffer, b: Buffer): Promise<void> }).compactRange(from, to);
   }
 }
 
@@ -234,6 +293,12 @@ export class Recording {
   }
 
   get eventCount(): number { return this.meta.counts.events; }
+
+  /** The first event kept: 0, or later in a flight recording (earlier events were dropped). */
+  get firstSeq(): number { return this.meta.window?.firstSeq ?? 0; }
+
+  /** "events 0 to 1,234" (for messages that say what a recording holds). */
+  get span(): string { return `events ${this.firstSeq} to ${this.eventCount - 1}`; }
 
   name(id: number): string { return this.names[id] ?? `?${id}`; }
 

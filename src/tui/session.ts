@@ -3,7 +3,7 @@
 // so the benchmark can time every key on a big recording without a screen.
 import { UserError } from '../errors.js';
 import type { Dir, Engine, HistoryEntry, Move } from '../replay/engine.js';
-import { execute } from '../replay/commands.js';
+import { execute, stopText } from '../replay/commands.js';
 import { childrenOf, reprOf, typeOf } from '../wire/values.js';
 import type { WireValue } from '../wire/protocol.js';
 import type { LiveFrame } from '../replay/state.js';
@@ -66,7 +66,7 @@ export class Session {
   async motion(kind: 'step' | 'next' | 'finish' | 'cont', dir: Dir): Promise<void> {
     const m: Move = kind === 'cont' ? await this.e.cont(dir) : await this.e[kind](dir);
     this.moved();
-    this.message = describeMove(m);
+    this.message = describeMove(m, this.e);
   }
 
   async gotoSeq(seq: number): Promise<void> {
@@ -312,10 +312,10 @@ export class Session {
   }
 }
 
-function describeMove(m: Move): string {
+function describeMove(m: Move, e: Engine): string {
   if (m.watch) return `Watch ${m.watch.id}: ${m.watch.expr}: ${m.watch.old.repr} -> ${m.watch.new.repr}`;
   if (m.breakpoint !== undefined) return `Breakpoint ${m.breakpoint}`;
-  if (m.stop) return m.stop === 'end' ? 'at the end: nothing further forwards' : 'at the start: nothing further backwards';
+  if (m.stop) return stopText(m.stop, e);
   return '';
 }
 

@@ -1,4 +1,8 @@
-"""Long enough (tens of thousands of events) to span several state snapshots."""
+"""Long enough (tens of thousands of events) to span several state snapshots.
+
+The number of rounds (default 600) can be given as the first argument.
+"""
+import sys
 
 
 def gen(n):
@@ -22,7 +26,7 @@ def work(k, acc):
 acc = {}
 total = 0
 pending = gen(1000)
-for k in range(600):
+for k in range(int(sys.argv[1]) if len(sys.argv) > 1 else 600):
     total += work(k, acc)
     if k % 50 == 0:
         next(pending)  # a generator suspended across snapshots
