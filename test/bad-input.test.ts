@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync, truncateSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Level } from 'level';
-import { PROGRAMS, rewind, run, tmp } from './helpers.js';
+import { CLI, PROGRAMS, rewind, run, tmp } from './helpers.js';
 
 const B = join(PROGRAMS, 'behaviour');
 let dir: string;
@@ -86,6 +86,14 @@ describe('rewind record', () => {
 });
 
 describe('opening recordings', () => {
+  it('stops quietly when the reader of its output goes away (dump | head)', () => {
+    const long = join(dir, 'long');
+    expect(rewind(['record', '-o', long, join(B, 'long_run.py')]).status).toBe(0); // more than a pipe holds
+    const r = run('sh', ['-c', `"${process.execPath}" "${CLI}" dump "${long}" | head -1`]);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toBe('');
+  });
+
   it('refuses a path that does not exist', () => {
     expectOneSentence(rewind(['info', join(dir, 'nothing-here')]), /does not exist/);
   });

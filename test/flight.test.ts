@@ -3,9 +3,10 @@
 // what it dropped, and keeps its disk use bounded while the program runs.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { CLI, PROGRAMS, dump, rewind, tmp } from './helpers.js';
+import { diskUse, peakDiskUse } from '../bench/disk.js';
 
 const PROG = join(PROGRAMS, 'behaviour/long_run.py');
 const INTERVAL = 16 * 256; // events per snapshot interval: what the flight recorder drops at a time
@@ -97,28 +98,13 @@ describe('a flight recording', () => {
   });
 });
 
-/** Bytes on disk (allocated blocks, so the raw stream's holes count as free) of the files at `prefix*`. */
-function diskUse(prefix: string): number {
-  const dir = dirname(prefix);
-  let total = 0;
-  const walk = (p: string) => {
-    const s = statSync(p, { throwIfNoEntry: false });
-    if (!s) return;
-    if (s.isDirectory()) for (const n of readdirSync(p)) walk(join(p, n));
-    else total += s.blocks * 512;
-  };
-  for (const n of readdirSync(dir)) if (join(dir, n).startsWith(prefix)) walk(join(dir, n));
-  return total;
-}
-
 it('keeps disk use bounded while a long run is recorded with --max-size', async () => {
   const dir = tmp();
   const out = join(dir, 'flight');
   const child = spawn(process.execPath, [CLI, 'record', '-o', out, '--max-size', '1MB', PROG, '40000'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let peak = 0;
-  const timer = setInterval(() => { try { peak = Math.max(peak, diskUse(out)); } catch { /* a file went away mid-walk */ } }, 100);
+  const sampler = peakDiskUse(out);
   const status = await new Promise<number | null>((res) => child.on('exit', res));
-  clearInterval(timer);
+  const peak = sampler.stop();
   expect(status).toBe(0);
   const [meta] = json(['info', '--json', out]);
   expect(meta.window.firstSeq).toBeGreaterThan(0);

@@ -28,7 +28,7 @@ Examples:
 
 program.command('record')
   .summary('run a Python program and record it')
-  .description('Run a Python script (or -m module) under the recorder. The program keeps its stdin, stdout,\n' +
+  .description('Run a Python script (or -m module) under the recorder. The program keeps its stdin, stdout, ' +
     'stderr and exit status; a one-line summary goes to stderr when it ends.')
   .usage('[options] [--] script.py [args...]  |  [options] -m module [args...]')
   .argument('[program...]', 'script and its arguments (or, with -m, the module\'s arguments)')
@@ -45,7 +45,7 @@ program.command('record')
   .option('--keep <when>', 'always, or failure: keep the recording only if the program failed', 'always')
   .option('--pack', 'write one .rwd file (see rewind pack) instead of a folder')
   .option('--max-events <n>', 'flight recorder: keep only about the last n events', positiveInt('--max-events'))
-  .option('--max-size <size>', 'flight recorder: keep only about the last SIZE of recording (e.g. 200MB)', (v: string) => parseSize(v, '--max-size'))
+  .option('--max-size <size>', 'flight recorder: keep only about the last SIZE of records, measured before compression (e.g. 200MB)', (v: string) => parseSize(v, '--max-size'))
   .passThroughOptions()
   .addHelpText('after', `
 By default everything is recorded except the standard library, site-packages and Rewind's own
@@ -88,20 +88,21 @@ Examples:
       return;
     }
     const events = `${m.counts.events.toLocaleString('en-US')} events`;
+    const kept = m.window?.firstSeq ? ` — flight recorder: kept the last ${(m.counts.events - m.window.firstSeq).toLocaleString('en-US')}` : '';
     if (o.pack) {
       const out = rwd ?? `${r.path}.rwd`;
       if (existsSync(out)) rmSync(out, { force: true });
       await packWithProgress(r.path, out);
       rmSync(r.path, { recursive: true, force: true });
-      process.stderr.write(style.dim(`rewind: recorded ${events} into ${displayPath(out)} (${formatBytes(statSync(out).size)}) — ${how}${m.truncated ? ', truncated' : ''}\n`));
+      process.stderr.write(style.dim(`rewind: recorded ${events} into ${displayPath(out)} (${formatBytes(statSync(out).size)}) — ${how}${m.truncated ? ', truncated' : ''}${kept}\n`));
       return;
     }
-    process.stderr.write(style.dim(`rewind: recorded ${events} (${formatBytes(folderSize(r.path))}) to ${displayPath(r.path)} — ${how}${m.truncated ? ', truncated' : ''}\n`));
+    process.stderr.write(style.dim(`rewind: recorded ${events} (${formatBytes(folderSize(r.path))}) to ${displayPath(r.path)} — ${how}${m.truncated ? ', truncated' : ''}${kept}\n`));
   });
 
 program.command('import')
   .summary('turn a raw stream from the standalone agent into a recording')
-  .description('Turn a raw stream written by the agent alone (python3 -m rewind_agent -o trace.raw prog.py)\n' +
+  .description('Turn a raw stream written by the agent alone (python3 -m rewind_agent -o trace.raw prog.py) ' +
     'into a recording.')
   .argument('<raw>', 'raw stream file')
   .requiredOption('-o, --out <path>', 'where to write the recording')
@@ -171,7 +172,7 @@ Examples:
 
 program.command('state')
   .summary('show the full state at one point of a recording')
-  .description('Show where the program was at event SEQ and the stack of every thread, with the locals\n' +
+  .description('Show where the program was at event SEQ and the stack of every thread, with the locals ' +
     'of each live frame (rebuilt from the nearest snapshot: fast anywhere in a recording).')
   .argument('<recording>', 'recording folder or .rwd file')
   .requiredOption('--at <seq>', 'sequence number of the event', nonNegativeInt('--at'))

@@ -78,8 +78,8 @@ async function prompt(e: Engine): Promise<void> {
 export function addReplayCommands(program: Command) {
   program.command('replay')
     .summary('replay a recording: step forwards and backwards, breakpoints, watches')
-    .description('Open a recording at its first line. On a terminal, a full-screen debugger (? shows its keys);\n' +
-      'with --plain, a pdb-like prompt; from a pipe (batch mode), one command per line of stdin,\n' +
+    .description('Open a recording at its first line. On a terminal, a full-screen debugger (? shows its keys); ' +
+      'with --plain, a pdb-like prompt; from a pipe (batch mode), one command per line of stdin, ' +
       'one result per command.')
     .argument('<recording>', 'recording folder or .rwd file')
     .option('--json', 'batch mode: exactly one JSON object per command')
@@ -106,7 +106,7 @@ Examples:
 
   program.command('history')
     .summary('every change of a local variable')
-    .description('List every change of the locals called NAME, in time order: the event where the new value is\n' +
+    .description('List every change of the locals called NAME, in time order: the event where the new value is ' +
       'first visible, the line that made the change, the old and the new value. In-place mutation counts.')
     .argument('<recording>', 'recording folder or .rwd file')
     .argument('<name>', 'local variable name')
@@ -136,7 +136,7 @@ Examples:
 
   program.command('log')
     .summary('a print statement added after the fact')
-    .description('Print TEMPLATE every time FILE:LINE ran, in time order, with each {expr} replaced by its value\n' +
+    .description('Print TEMPLATE every time FILE:LINE ran, in time order, with each {expr} replaced by its value ' +
       'there ({{ and }} are literal braces).')
     .argument('<recording>', 'recording folder or .rwd file')
     .argument('<location>', 'FILE:LINE')

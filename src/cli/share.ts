@@ -125,7 +125,7 @@ function remove(l: Listed) {
 export function addShareCommands(program: Command) {
   program.command('pack')
     .summary('pack a recording into one .rwd file to share')
-    .description('Pack a recording folder into one file (a gzip-compressed tar with a manifest first) that any\n' +
+    .description('Pack a recording folder into one file (a gzip-compressed tar with a manifest first) that any ' +
       'Rewind opens directly, on any machine: the sources travel inside it.')
     .argument('<recording>', 'recording folder or .rwd file')
     .option('-o, --out <file>', 'where to write it (default: the folder\'s name + .rwd)')
@@ -162,10 +162,10 @@ Examples:
 
   program.command('redact')
     .summary('replace secrets in a recording')
-    .description('Rewrite a recording with secrets replaced by a redaction marker: the values of variables,\n' +
-      'attributes and dict keys whose names contain a --name pattern (case aside), and every string\n' +
-      'that matches a --value-regex — in values, output, exception messages, embedded sources and\n' +
-      'the command line. The recording keeps a manifest of what was redacted (names and counts,\n' +
+    .description('Rewrite a recording with secrets replaced by a redaction marker: the values of variables, ' +
+      'attributes and dict keys whose names contain a --name pattern (case aside), and every string ' +
+      'that matches a --value-regex — in values, output, exception messages, embedded sources and ' +
+      'the command line. The recording keeps a manifest of what was redacted (names and counts, ' +
       'never the values); rewind info shows it.')
     .argument('<recording>', 'recording folder')
     .option('--name <pattern>', 'a name pattern (repeatable)', collect, [])
@@ -184,7 +184,7 @@ Examples:
 
   program.command('unpack')
     .summary('unpack a .rwd file into a recording folder')
-    .description('Unpack a .rwd file into a recording folder. Archives that would write outside the folder\n' +
+    .description('Unpack a .rwd file into a recording folder. Archives that would write outside the folder ' +
       '(absolute paths, .. entries, links) or expand beyond --max-size are refused.')
     .argument('<file>', '.rwd file')
     .option('-o, --out <dir>', 'the folder to create (default: the file\'s name without .rwd)')
@@ -216,7 +216,7 @@ Examples:
 
   program.command('ls')
     .summary('list the recordings in a folder')
-    .description('List the recordings (folders and .rwd files) in a folder, oldest first: when, exit status,\n' +
+    .description('List the recordings (folders and .rwd files) in a folder, oldest first: when, exit status, ' +
       'events, size and command. Leftovers of a recorder that stopped are listed too (rewind gc removes them).')
     .argument('[dir]', 'folder to look in', 'recordings')
     .option('--json', 'one JSON object per recording')
@@ -268,7 +268,7 @@ Examples:
 
   program.command('gc')
     .summary('delete old recordings and leftovers')
-    .description('Delete the recordings in a folder recorded longer ago than --older-than, and what recorders\n' +
+    .description('Delete the recordings in a folder recorded longer ago than --older-than, and what recorders ' +
       'that stopped halfway left behind.')
     .argument('[dir]', 'folder to clean', 'recordings')
     .requiredOption('--older-than <age>', 'age such as 7d, 12h, 30m')

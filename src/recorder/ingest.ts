@@ -329,7 +329,7 @@ export class Ingest {
     }
     // Free the disk of what was dropped once it amounts to a good part of what is kept.
     if (this.droppedBytes > Math.max(bytes / 2, 1 << 20)) {
-      this.w.compactDropped(ivs[0].block);
+      this.w.compactDropped();
       this.droppedBytes = 0;
     }
   }

@@ -110,8 +110,9 @@ export class RecordingWriter {
   /** Bytes of records written so far (the flight recorder's measure). */
   bytes = 0;
   private clears: { gte: Buffer; lt: Buffer }[] = [];
-  private dropped = false;
-  private compactTo: number | null = null; // first block kept, when a compaction is asked for
+  /** What the flight recorder has dropped so far: blocks and seqs before these, frames up to `frame`. */
+  private dropped: { block: number; seq: number; frame: number } | null = null;
+  private compactDue = false;
 
   private constructor(readonly path: string, private db: DB) {}
 
@@ -148,15 +149,16 @@ export class RecordingWriter {
     this.pending += d.blocks[1] - d.blocks[0];
     // Exceptions and output are keyed by seq: a range each, cleared after the batch that wrote them.
     this.clears.push({ gte: key.exception(d.seqs[0]), lt: key.exception(d.seqs[1]) }, { gte: key.output(d.seqs[0]), lt: key.output(d.seqs[1]) });
-    this.dropped = true;
+    const frame = Math.max(this.dropped?.frame ?? 0, ...d.frames);
+    this.dropped = { block: d.blocks[1], seq: d.seqs[1], frame };
   }
 
   /**
-   * Asks LevelDB to free what was dropped before block `firstKept` (it frees deleted records
-   * only when it compacts them). Done at the next flush; only the blocks' and snapshots' key
-   * ranges, which hold nearly all the bytes and are cheap to compact.
+   * Asks LevelDB to free what was dropped (it frees deleted records only when it compacts
+   * them), at the next flush. Only the key ranges that hold dropped records and grow with the
+   * run: blocks, snapshots, frames, exceptions and output (the indexes stay small).
    */
-  compactDropped(firstKept: number) { this.compactTo = firstKept; }
+  compactDropped() { this.compactDue = this.dropped !== null; }
 
   putBlock(block: number, events: StoredEvent[]) { this.put(key.block(block), events); }
   putSnapshot(block: number, s: Snapshot) { this.put(key.snapshot(block), s); }
@@ -190,11 +192,11 @@ export class RecordingWriter {
     this.pending = 0;
     await b.write();
     for (const r of this.clears.splice(0)) await this.db.clear(r);
-    if (this.compactTo !== null) {
-      const to = this.compactTo;
-      this.compactTo = null;
-      await this.compact(key.block(0), key.block(to));
-      await this.compact(key.snapshot(0), key.snapshot(to));
+    if (this.compactDue && this.dropped) {
+      this.compactDue = false;
+      const { block, seq, frame } = this.dropped;
+      for (const [from, to] of [[key.block(0), key.block(block)], [key.snapshot(0), key.snapshot(block)], [key.frame(0), key.frame(frame + 1)],
+        [key.exception(0), key.exception(seq)], [key.output(0), key.output(seq)]]) await this.compact(from, to);
     }
   }
 
