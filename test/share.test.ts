@@ -342,6 +342,28 @@ describe('redact', () => {
     expect((await traces(rec)).length).toBeGreaterThan(0); // the recording itself is untouched
   });
 
+  it('records environment variables by name only, unless --env allows their values; redact removes allowed ones', async () => {
+    const d = tmp();
+    writeFileSync(join(d, 'prog.py'), 'x = 1\n');
+    const env = { ...process.env, ROCKET_KEY: SECRET, ROCKET_PAD: '39B', LAUNCH_CODE: SECRET };
+    const rec = join(d, 'rec');
+    expect(rewind(['record', '-o', rec, join(d, 'prog.py')], { env }).status).toBe(0);
+    const meta = JSON.parse(rewind(['info', '--json', rec]).stdout);
+    expect(meta.env).toMatchObject({ ROCKET_KEY: null, ROCKET_PAD: null, LAUNCH_CODE: null });
+    expect(await traces(rec)).toEqual([]);
+    expect(rewind(['info', rec]).stdout).toMatch(/^env +\d+ variables, names only$/m);
+
+    const allowed = join(d, 'allowed');
+    expect(rewind(['record', '-o', allowed, '--env', 'ROCKET_*', '--env', 'LAUNCH_CODE', join(d, 'prog.py')], { env }).status).toBe(0);
+    expect(JSON.parse(rewind(['info', '--json', allowed]).stdout).env).toMatchObject({ ROCKET_KEY: SECRET, ROCKET_PAD: '39B', LAUNCH_CODE: SECRET });
+    expect(rewind(['info', allowed]).stdout).toMatch(/^env +\d+ variables, values of LAUNCH_CODE, ROCKET_KEY, ROCKET_PAD$/m);
+    expect(rewind(['redact', allowed, '--name', 'launch_code', '--value-regex', 'XYZZY-[0-9]+']).status).toBe(0);
+    const after = JSON.parse(rewind(['info', '--json', allowed]).stdout);
+    expect(after.env).toMatchObject({ ROCKET_KEY: '<redacted>', ROCKET_PAD: '39B', LAUNCH_CODE: '<redacted>' });
+    expect(after.redacted.counts, JSON.stringify(after.redacted)).toMatchObject({ 'env LAUNCH_CODE': 1 });
+    expect(await traces(allowed)).toEqual([]);
+  });
+
   it('refuses bad requests in one sentence and leaves the recording as it was', async () => {
     const rec = recordIt();
     const cases: [string[], string][] = [

@@ -8,6 +8,7 @@ file descriptors, their buffering and isatty() stay the program's.
 
 import atexit
 import builtins
+import fnmatch
 import io
 import os
 import platform
@@ -36,6 +37,8 @@ options:
   --max-items N         items per container (default 100)
   --max-string N        characters per string (default 1000)
   --secret PATTERN      also redact variables whose name contains PATTERN
+  --env GLOB            record the values of environment variables matching GLOB
+                        (otherwise only their names are recorded)
 """
 
 
@@ -45,7 +48,7 @@ class UsageError(Exception):
 
 def parse_args(argv):
     """Returns (options dict, module or None, program argv)."""
-    opts = {"out": "trace.raw", "include": [], "exclude": [], "secret": [], "parent": 0,
+    opts = {"out": "trace.raw", "include": [], "exclude": [], "secret": [], "env": [], "parent": 0,
             "max_depth": 3, "max_items": 100, "max_string": 1000}
     i = 0
     while i < len(argv):
@@ -64,7 +67,7 @@ def parse_args(argv):
         key, eq, val = a.partition("=")
         name = {"-o": "out", "--out": "out", "--include": "include", "--exclude": "exclude",
                 "--max-depth": "max_depth", "--max-items": "max_items",
-                "--max-string": "max_string", "--secret": "secret",
+                "--max-string": "max_string", "--secret": "secret", "--env": "env",
                 "--parent": "parent"}.get(key)
         if name is None:
             raise UsageError("unknown option %s" % key)
@@ -73,7 +76,7 @@ def parse_args(argv):
             if i >= len(argv):
                 raise UsageError("%s needs a value" % key)
             val = argv[i]
-        if name in ("include", "exclude", "secret"):
+        if name in ("include", "exclude", "secret", "env"):
             opts[name].append(val)
         elif name.startswith("max_") or name == "parent":
             try:
@@ -119,13 +122,22 @@ def main(argv=None):
                     max_string=opts["max_string"],
                     secrets=list(Config().secrets) + opts["secret"])
     rec = Recorder(writer, config, Scope(config.include, config.exclude))
-    session = _Session(rec, module, prog_argv)
+    session = _Session(rec, module, prog_argv, opts["env"])
     if opts["parent"]:
         writer.on_window = lambda: session.check_parent(opts["parent"])
     session.run()
 
 
 _AGENT_DIR_PARENT = os.path.dirname(_AGENT_DIR)
+
+
+def environment(allowed):
+    """Every environment variable's name; its value only where an --env glob allows it, since
+    values are often secrets (tokens, passwords in URLs)."""
+    def text(s):  # names and values may hold undecodable bytes (surrogate escapes)
+        return s.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return {text(name): text(value) if any(fnmatch.fnmatchcase(name, g) for g in allowed) else None
+            for name, value in sorted(os.environ.items())}
 
 
 def choose_backend(rec):
@@ -138,10 +150,11 @@ def choose_backend(rec):
 
 
 class _Session:
-    def __init__(self, rec, module, argv):
+    def __init__(self, rec, module, argv, env_allowed=()):
         self.rec = rec
         self.module = module
         self.argv = argv
+        self.env_allowed = env_allowed
         self.status = 0
         self.uncaught = None
         self.sigint = False
@@ -159,6 +172,7 @@ class _Session:
             "start": time.time(),
             "backend": self.backend.name,
             "module": self.module,
+            "env": environment(self.env_allowed),
         })]))
         # Registered before anything of the program's, so it runs after all of theirs.
         atexit.register(self._finish)

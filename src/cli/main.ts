@@ -38,6 +38,7 @@ program.command('record')
   .option('--include <glob>', 'also record files matching glob (repeatable)', collect, [])
   .option('--exclude <glob>', 'do not record files matching glob (repeatable)', collect, [])
   .option('--secret <pattern>', 'also redact variables whose name contains pattern (repeatable)', collect, [])
+  .option('--env <glob>', 'record the values of environment variables matching glob (repeatable; otherwise names only)', collect, [])
   .option('--max-depth <n>', 'nesting depth of recorded values', positiveInt('--max-depth'))
   .option('--max-items <n>', 'items recorded per container', positiveInt('--max-items'))
   .option('--max-string <n>', 'characters recorded per string', positiveInt('--max-string'))
@@ -50,7 +51,8 @@ program.command('record')
   .addHelpText('after', `
 By default everything is recorded except the standard library, site-packages and Rewind's own
 agent. Values of variables named like password, secret, token, api_key... are redacted before
-they leave the program.
+they leave the program. Environment variables are recorded by name; their values only where
+--env allows them.
 
 A flight recorder (--max-events, --max-size) keeps only the most recent part of a long run, in
 whole snapshot intervals of 4,096 events, and keeps the disk it uses bounded while the program
@@ -74,7 +76,7 @@ Examples:
     }
     const r = await record({
       python: o.python, out: rwd ? rwd.replace(/\.rwd$/, '') + `.folder-${process.pid}` : o.out, force: o.force, module: o.module, argv: prog,
-      include: o.include, exclude: o.exclude, secrets: o.secret,
+      include: o.include, exclude: o.exclude, secrets: o.secret, env: o.env,
       maxDepth: o.maxDepth, maxItems: o.maxItems, maxString: o.maxString,
       limits: { maxEvents: o.maxEvents, maxBytes: o.maxSize },
     });
@@ -234,6 +236,10 @@ function infoText(path: string, rec: Recording): string {
     rows.push(['window', m.window.firstSeq
       ? `flight recorder (${limit}): kept ${rec.span}, dropped the first ${n(m.window.firstSeq)} (counts above are of the whole run)`
       : `flight recorder (${limit}): nothing dropped`]);
+  }
+  if (m.env) {
+    const shown = Object.keys(m.env).filter((k) => m.env![k] !== null);
+    rows.push(['env', `${n(Object.keys(m.env).length)} variables${shown.length ? `, values of ${shown.join(', ')}` : ', names only'}`]);
   }
   rows.push(['threads', rec.threads.map((t) => `${t.thread}:${t.name}`).join(', ') || '-']);
   rows.push(['files', String(c.files)]);

@@ -400,6 +400,7 @@ export class Ingest {
       agentVersion: 1,
     };
     if (this.windowed) meta.window = { ...this.limits, firstSeq: this.firstSeq };
+    if (h.env && typeof h.env === 'object') meta.env = h.env as Record<string, string | null>;
     this.w.putMeta(meta);
     await this.w.flush(true);
     return meta;

@@ -20,6 +20,7 @@ export interface AgentOptions {
   maxItems?: number;
   maxString?: number;
   secrets?: string[];
+  env?: string[]; // globs of environment variables whose values are recorded
 }
 
 export interface RecordOptions extends AgentOptions {
@@ -56,6 +57,7 @@ export function agentArgs(o: AgentOptions): string[] {
   for (const g of o.include ?? []) a.push('--include', g);
   for (const g of o.exclude ?? []) a.push('--exclude', g);
   for (const s of o.secrets ?? []) a.push('--secret', s);
+  for (const g of o.env ?? []) a.push('--env', g);
   if (o.maxDepth) a.push('--max-depth', String(o.maxDepth));
   if (o.maxItems) a.push('--max-items', String(o.maxItems));
   if (o.maxString) a.push('--max-string', String(o.maxString));

@@ -61,6 +61,13 @@ class Redactor {
     return out;
   }
 
+  /** An environment variable's value: gone if its name matches, else with value patterns replaced. */
+  envValue(name: string, value: string | null): string | null {
+    if (value === null || !this.nameMatches(name)) return this.text(value);
+    this.count(`env ${name}`);
+    return MARK;
+  }
+
   /** [name id, value, ...] pairs: a matching name's value is replaced, the rest redacted within. */
   pairs(pairs: unknown[]): unknown[] {
     const out = [...pairs];
@@ -157,14 +164,16 @@ export async function redactRecording(src: string, out: string | null, rule: Red
       await w.flush();
     }
     if (!meta) throw new UserError(`${src} has no metadata; it cannot be redacted.`, 'REWIND_CORRUPT');
+    const env = meta.env && Object.fromEntries(Object.entries(meta.env).map(([k, v]) => [k, r.envValue(k, v)]));
+    const uncaught = meta.uncaught ? { ...meta.uncaught, message: r.text(meta.uncaught.message) } : null;
+    const argv = meta.argv.map((a) => r.text(a));
     const redaction: Redaction = {
       names: [...new Set([...(meta.redacted?.names ?? []), ...rule.names])],
       valuePatterns: [...new Set([...(meta.redacted?.valuePatterns ?? []), ...rule.values])],
       counts: { ...(meta.redacted?.counts ?? {}) },
     };
     for (const [what, n] of r.counts) redaction.counts[what] = (redaction.counts[what] ?? 0) + n;
-    const uncaught = meta.uncaught ? { ...meta.uncaught, message: r.text(meta.uncaught.message) } : null;
-    w.putMeta({ ...meta, argv: meta.argv.map((a) => r.text(a)), uncaught, redacted: redaction });
+    w.putMeta({ ...meta, argv, uncaught, env, redacted: redaction });
     await w.close();
     w = null;
     await rec.close();

@@ -79,6 +79,8 @@ export interface Meta {
    * are kept; the counts are of the whole run.
    */
   window?: { maxEvents?: number; maxBytes?: number; firstSeq: number };
+  /** Environment variables: every name, with its value only where `record --env` allowed it. */
+  env?: Record<string, string | null>;
 }
 
 /** The oldest snapshot interval of a flight recording, to be deleted (ingest.ts says what). */

@@ -197,6 +197,20 @@ class Secrets(unittest.TestCase):
         self.assertEqual(out[5][4], [wire.T_REDACTED])
 
 
+class Environment(unittest.TestCase):
+    def test_names_always_values_only_where_allowed_and_undecodable_bytes_survive(self):
+        from unittest import mock
+        from rewind_agent.runner import environment
+        env = {"HOME": "/home/ada", "API_TOKEN": "t0k", "ODD": "caf\udce9"}
+        with mock.patch.dict(os.environ, env, clear=True):
+            self.assertEqual(environment([]), {"API_TOKEN": None, "HOME": None, "ODD": None})
+            got = environment(["HO*", "ODD"])
+        self.assertEqual(got["HOME"], "/home/ada")
+        self.assertEqual(got["ODD"], "caf\ufffd")
+        self.assertIsNone(got["API_TOKEN"])
+        wire.plain(got)  # encodable as it is
+
+
 class ScopeRules(unittest.TestCase):
     def test_default_scope(self):
         sc = Scope()
