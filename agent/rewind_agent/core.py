@@ -219,12 +219,26 @@ class Recorder:
         fid = st.id
         out = [_CALL_KIND, _SMALL[fid] if fid < 65536 else wire.uint(fid), info.id_enc]
         if info.args:
+            # Each argument's value becomes the frame's first known value (flat: a hot path).
             loc = frame.f_locals
+            snap = st.snap
+            keys = self._keys
             for name in info.args:
                 v = loc.get(name, _MISSING)
-                if v is not _MISSING:
-                    out.append((self._keys.get(name) or self._key(name))[0])
-                    out.append(self._remember(st, name, v))
+                if v is _MISSING:
+                    continue
+                snap[name] = v
+                t = type(v)
+                if t is int and 0 <= v < 65536:
+                    enc = _SMALL[v]
+                else:
+                    enc = self.encode(v)
+                    if t not in ATOMS:
+                        st.mut.add(name)
+                        st.enc[name] = enc
+                k = keys.get(name) or self._key(name)
+                out.append(k[0])
+                out.append(REDACTED if k[1] else enc)
         self.last = st
         n = len(out)
         self.emit((_HEADS[n] if n < 16 else wire.array_header(n)) + b"".join(out))
@@ -246,7 +260,7 @@ class Recorder:
         st.prev = line
         st.region = region
         if prev is None:
-            data = wire.uint(line)
+            data = _SMALL[line] if line < 65536 else wire.uint(line)
         else:
             lines = st.info.lines
             if lines is None:
@@ -263,14 +277,16 @@ class Recorder:
                 ch = self._changes(frame, st, stores, True)
             elif calls and st.mut:  # untraced calls: what the line handed them
                 ch = self._changes(frame, st, stores, False, loads)
-            else:
+            elif stores:
                 ch = self._changes(frame, st, stores, False)
+            else:  # nothing can have changed: not even a look at f_locals (it costs on 3.11)
+                ch = None
             if ch:
                 n = len(ch) + 2
                 data = (_HEADS[n] if n < 16 else wire.array_header(n)) + _LINE_KIND + \
-                    wire.uint(line) + b"".join(ch)
+                    (_SMALL[line] if line < 65536 else wire.uint(line)) + b"".join(ch)
             else:
-                data = wire.uint(line)
+                data = _SMALL[line] if line < 65536 else wire.uint(line)
         self.last = st
         self.emit(data)
 
@@ -348,18 +364,6 @@ class Recorder:
         if k is None:
             k = self._keys[name] = (wire.uint(self.name_id(name)), self.secret(name))
         return k
-
-    def _remember(self, st, name, v):
-        """Record v as the current value of `name`; return its encoding (redacted if secret)."""
-        st.snap[name] = v
-        enc = self.encode(v)
-        if type(v) in ATOMS:
-            st.mut.discard(name)
-            st.enc.pop(name, None)
-        else:
-            st.mut.add(name)
-            st.enc[name] = enc
-        return REDACTED if self.secret(name) else enc
 
     def _changes(self, frame, st, stores, full, loads=()):
         """[name id, value, ...] of the locals that changed since the frame's previous event,
