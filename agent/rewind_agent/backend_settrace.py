@@ -8,6 +8,7 @@ resumes); for in-scope code it returns a per-frame local function that gets 'lin
 import dis
 import sys
 import threading
+from types import MethodType as _bind
 
 _IMPLICIT_STOP = frozenset(dis.opmap[n] for n in ("SEND", "FOR_ITER", "YIELD_FROM",
                                                    "END_ASYNC_FOR", "GET_ANEXT")
@@ -20,6 +21,7 @@ class SettraceBackend:
 
     def __init__(self, rec):
         self.rec = rec
+        self._local = self._tracer()
 
     def start(self):
         threading.settrace(self._global)
@@ -43,17 +45,20 @@ class SettraceBackend:
                 st = rec.frames.get(id(frame))
                 if st is not None and st.suspended and st.info is info:
                     rec.on_resume(st)
-                    return self._local(st)
-            return self._local(rec.on_call(frame, info))
+                    return _bind(self._local, st)
+            return _bind(self._local, rec.on_call(frame, info))
         except Exception:
             rec.fail(self)
             return None
 
-    def _local(self, st):
+    def _tracer(self):
+        """The local trace function, one for all frames: a frame gets it bound to its state
+        (cheaper than a closure per call). It returns None, which keeps the frame's trace
+        function as it is; once recording is off, settrace(None) stops every frame's."""
         rec = self.rec
         on_line = rec.on_line
 
-        def local(frame, event, arg):
+        def local(st, frame, event, arg):
             try:
                 if event == "line":
                     st.raised = False
@@ -67,12 +72,10 @@ class SettraceBackend:
                     exc = arg[1]
                     if isinstance(exc, _STOPS) and \
                             frame.f_code.co_code[frame.f_lasti] in _IMPLICIT_STOP:
-                        return local  # the end of an await / yield from, not a raise
+                        return None  # the end of an await / yield from, not a raise
                     st.raised = True
                     rec.on_exception(st, exc)
             except Exception:
                 rec.fail(self)
-                return None
-            return local if rec.enabled else None
 
         return local
