@@ -65,7 +65,7 @@ class MonitoringBackend:
             info = rec.code_info(code)
             if info is None:
                 return mon.DISABLE
-            st = rec.frames.get(id(_getframe(1)))
+            st = self._state(_getframe(1), code)
             if st is not None:
                 rec.on_resume(st)
         except Exception:
@@ -73,12 +73,25 @@ class MonitoringBackend:
 
     _throw = lambda self, code, offset, exc: self._resume(code, offset)
 
+    def _state(self, frame, code):
+        """The state of a frame we record, by its id(). A generator freed while suspended gives
+        no event on 3.12, so its state stays behind, and its id() may come back with a frame
+        of other code: such a stale state is dropped."""
+        st = self.rec.frames.get(id(frame))
+        if st is not None and st.info.code is not code:
+            self.rec.frames.pop(id(frame), None)
+            return None
+        return st
+
     def _first_line(self, frame):
         """Before any other event of a frame that has had no line event, report the line it is
         on, as settrace would have at its start. Returns the frame's state."""
-        st = self.rec.frames.get(id(frame))
-        if st is not None and st.fresh:
-            self.rec.on_line(frame, st, frame.f_lineno)
+        st = self._state(frame, frame.f_code)
+        if st is not None:
+            if st.suspended:
+                self.rec.on_resume(st)  # 3.12 runs gen.close() in the frame without PY_THROW
+            if st.fresh:
+                self.rec.on_line(frame, st, frame.f_lineno)
         return st
 
     def _return(self, code, offset, value):
@@ -121,8 +134,10 @@ class MonitoringBackend:
         rec = self.rec
         try:
             frame = _getframe(1)
-            st = rec.frames.get(id(frame))
+            st = self._state(frame, code)
             if st is not None:
+                if st.suspended:
+                    rec.on_resume(st)  # see _first_line
                 rec.on_line(frame, st, line)
             elif rec.code_info(code) is None:
                 return mon.DISABLE
@@ -145,7 +160,7 @@ class MonitoringBackend:
             if line is None or line != lines.get(src):
                 return mon.DISABLE
             frame = _getframe(1)
-            st = rec.frames.get(id(frame))
+            st = self._state(frame, code)
             if st is not None:
                 rec.on_line(frame, st, line, (dest, src))
         except Exception:

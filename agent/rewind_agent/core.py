@@ -12,6 +12,7 @@ import os
 import re
 import sys
 import threading
+from types import CodeType as _CodeType
 
 from . import wire
 from .static import LineInfo
@@ -35,6 +36,8 @@ _get_ident = threading.get_ident
 _EQ_TYPES = frozenset([int, str, bytes, bool, type(None)])
 _GEN_FLAGS = 0x20 | 0x80 | 0x200  # CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR
 _FUNCTION_FLAG = 0x02  # CO_NEWLOCALS: a function body, as opposed to a module or class body
+
+_COMPREHENSIONS = frozenset(("<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>"))
 
 SECRET_PATTERNS = ("password", "passwd", "secret", "token", "api_key", "apikey",
                    "authorization", "credential", "private_key")
@@ -100,6 +103,7 @@ class Recorder:
         self.enabled = True
         self._files = {}  # co_filename -> file id, or None when out of scope
         self._codes = {}  # code object -> CodeInfo, or None when out of scope
+        self._qualnames = {}  # before 3.11: code object -> qualname, for nested code not seen yet
         self._names = {}  # str -> name id
         self._keys = {}  # local's name -> (encoded name id, is secret)
         self._threads = {}  # thread ident -> thread id
@@ -150,10 +154,28 @@ class Recorder:
             info = CodeInfo(cid, code)
             self._raw(wire.array([
                 wire.uint(CODE), wire.uint(cid), wire.uint(fid), wire.text(code.co_name),
-                wire.text(getattr(code, "co_qualname", code.co_name)),
+                wire.text(self._qualname(code)),
                 wire.uint(code.co_firstlineno)]))
         self._codes[code] = info
         return info
+
+    def _qualname(self, code):
+        """co_qualname; before 3.11 (no co_qualname), the name the compiler gives a nested code
+        object, worked out from its parent's constants when the parent was first seen."""
+        q = getattr(code, "co_qualname", None)
+        if q is not None:
+            return q
+        q = self._qualnames.pop(code, code.co_name)
+        # As the compiler does: a function's inner names go under "<locals>", a class's or a
+        # comprehension's straight under its own name.
+        local = code.co_flags & _FUNCTION_FLAG and code.co_name not in _COMPREHENSIONS
+        inner = q + (".<locals>." if local else ".")
+        if code.co_name == "<module>":
+            inner = ""
+        for c in code.co_consts:
+            if isinstance(c, _CodeType):
+                self._qualnames[c] = inner + c.co_name
+        return q
 
     def _file_id(self, filename):
         if filename in self._files:
