@@ -15,6 +15,7 @@ const MAX = 50_000;
 
 let full: string, win: string;
 let all: any[];
+let first: number; // the first event the flight recording kept
 
 beforeAll(() => {
   const dir = tmp();
@@ -25,6 +26,7 @@ beforeAll(() => {
     expect(r.status, r.stderr).toBe(0);
   }
   all = dump(full);
+  first = json(['info', '--json', win])[0].window.firstSeq;
 });
 
 const json = (args: string[]) => {
@@ -36,7 +38,6 @@ const json = (args: string[]) => {
 describe('a flight recording', () => {
   it('keeps whole intervals, at least --max-events and less than one interval more, and says so', () => {
     const [meta] = json(['info', '--json', win]);
-    const first = meta.window.firstSeq;
     expect(meta.window.maxEvents).toBe(MAX);
     expect(first % INTERVAL).toBe(0);
     expect(first).toBeGreaterThan(0);
@@ -49,14 +50,12 @@ describe('a flight recording', () => {
   });
 
   it('holds exactly the events of a full recording from its first kept event on', () => {
-    const first = json(['info', '--json', win])[0].window.firstSeq;
     const got = dump(win);
     expect(got[0].seq).toBe(first);
     expect(got).toEqual(all.slice(first));
   });
 
   it('rebuilds the same state as the full recording anywhere it kept', () => {
-    const first = json(['info', '--json', win])[0].window.firstSeq;
     const last = all.length - 1;
     for (const at of [first, first + 1, first + INTERVAL - 1, first + INTERVAL, Math.floor((first + last) / 2), last]) {
       const [a] = json(['state', '--json', '--at', String(at), win]);
@@ -66,7 +65,6 @@ describe('a flight recording', () => {
   });
 
   it('answers queries with what the full recording says about the kept part', () => {
-    const first = json(['info', '--json', win])[0].window.firstSeq;
     const kept = (xs: { seq: number }[]) => xs.filter((x) => x.seq >= first);
     for (const q of [['history', '--json', '%', 'items'], ['exceptions', '--json', '%']]) {
       const w = json(q.map((a) => (a === '%' ? win : a)));
@@ -77,7 +75,6 @@ describe('a flight recording', () => {
   });
 
   it('replays backwards to its first kept line and says why it stops there', () => {
-    const first = json(['info', '--json', win])[0].window.firstSeq;
     const r = rewind(['replay', '--json', win], { input: 'goto 0\ngoto ' + (first + 3) + '\nrstep\nrstep\nrstep\nrstep\nrstep\n' });
     expect(r.status, r.stderr).not.toBe(0);
     const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l));

@@ -168,10 +168,12 @@ class Recorder:
         q = self._qualnames.pop(code, code.co_name)
         # As the compiler does: a function's inner names go under "<locals>", a class's or a
         # comprehension's straight under its own name.
-        local = code.co_flags & _FUNCTION_FLAG and code.co_name not in _COMPREHENSIONS
-        inner = q + (".<locals>." if local else ".")
         if code.co_name == "<module>":
             inner = ""
+        elif code.co_flags & _FUNCTION_FLAG and code.co_name not in _COMPREHENSIONS:
+            inner = q + ".<locals>."
+        else:
+            inner = q + "."
         for c in code.co_consts:
             if isinstance(c, _CodeType):
                 self._qualnames[c] = inner + c.co_name
@@ -281,9 +283,8 @@ class Recorder:
         prev_region = st.region
         st.prev = line
         st.region = region
-        if prev is None:
-            data = _SMALL[line] if line < 65536 else wire.uint(line)
-        else:
+        data = _SMALL[line] if line < 65536 else wire.uint(line)  # a bare LINE event
+        if prev is not None:
             lines = st.info.lines
             if lines is None:
                 lines = st.info.lines = LineInfo(st.info.code)
@@ -305,10 +306,8 @@ class Recorder:
                 ch = None
             if ch:
                 n = len(ch) + 2
-                data = (_HEADS[n] if n < 16 else wire.array_header(n)) + _LINE_KIND + \
-                    (_SMALL[line] if line < 65536 else wire.uint(line)) + b"".join(ch)
-            else:
-                data = _SMALL[line] if line < 65536 else wire.uint(line)
+                data = (_HEADS[n] if n < 16 else wire.array_header(n)) + _LINE_KIND + data + \
+                    b"".join(ch)
         self.last = st
         self.emit(data)
 

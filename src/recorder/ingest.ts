@@ -78,7 +78,7 @@ export class Ingest {
     if (this.windowed) this.intervals.push(newInterval(0, 0));
   }
 
-  private get windowed(): boolean { return this.limits.maxEvents !== undefined || this.limits.maxBytes !== undefined; }
+  private get windowed(): boolean { return this.limits.maxEvents != null || this.limits.maxBytes != null; } // options left out arrive as undefined
 
   /** Feeds a chunk of the raw stream; a partial event at the end is kept for the next chunk. */
   async feed(chunk: Buffer) {
@@ -319,8 +319,8 @@ export class Ingest {
     // Always keep the last whole interval: a failure needs some history before it.
     while (ivs.length > 2) {
       const [old, next] = ivs;
-      const overEvents = maxEvents !== undefined && this.seq - next.seq >= maxEvents;
-      const overBytes = maxBytes !== undefined && bytes > maxBytes;
+      const overEvents = maxEvents != null && this.seq - next.seq >= maxEvents;
+      const overBytes = maxBytes != null && bytes > maxBytes;
       if (!overEvents && !overBytes) break;
       this.drop(old, next);
       bytes -= old.bytes;

@@ -152,7 +152,7 @@ class PartialRecording {
     const writer = await RecordingWriter.create(partial).catch((e) => {
       throw new UserError(`cannot create the recording at ${out} (${e.message}).`, 'REWIND_OUTPUT');
     });
-    return new PartialRecording(out, partial, writer, new Ingest(writer, withoutUnset(limits)));
+    return new PartialRecording(out, partial, writer, new Ingest(writer, limits));
   }
 
   async complete(ending: Ending, gitCommit: string | null): Promise<Meta> {
@@ -190,9 +190,4 @@ export async function importRaw(rawPath: string, o: { out: string; force?: boole
     if (e instanceof UserError) throw e;
     throw new UserError(`${rawPath} is not a readable Rewind raw stream (${(e as Error).message}).`, 'REWIND_BAD_RAW');
   }
-}
-
-/** The limits that were given (options left out arrive as undefined). */
-function withoutUnset(limits: Limits = {}): Limits {
-  return Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined));
 }
