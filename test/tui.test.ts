@@ -52,6 +52,13 @@ class Terminal {
   /** Waits for the message row to satisfy `ok`. */
   saying(ok: (message: string) => boolean, what: string): Promise<string> { return this.until((s) => ok(messageOf(s)), what); }
 
+  /** Closes a pop-up with Escape and waits until it is gone: a terminal cannot tell Escape
+   *  followed at once by another key from Alt+key, so the next key must wait. */
+  closePopup(): Promise<string> {
+    this.keys('Escape');
+    return this.until((s) => !s.includes('— Esc closes'), 'the pop-up closed');
+  }
+
   close(): void { spawnSync('tmux', ['-L', this.socket, 'kill-server']); }
 }
 
@@ -158,12 +165,13 @@ describe.skipIf(!hasTmux)('rewind replay on a terminal', () => {
     await t.saying((m) => m === '30', 'the printed value');
     t.keys(':', 'where', 'Enter');
     await t.until((s) => s.includes('where — Esc closes') && s.includes('#1 shop.py:'), 'the stack in a pop-up');
-    t.keys('Escape');
+    await t.closePopup();
     t.keys(':', 'nonsense', 'Enter');
     await t.saying((m) => m.startsWith("error: unknown command 'nonsense'"), 'the error');
     t.keys('?');
     await t.until((s) => s.includes('help — Esc closes') && s.includes('n / N'), 'the help');
-    t.keys('Escape', 'g', '5', 'Enter');
+    await t.closePopup();
+    t.keys('g', '5', 'Enter');
     await t.until((x) => /seq [45]\//.test(statusOf(x)), 'the jump');
     t.keys('q');
     await t.until((s) => s.includes('EXITED 0'), 'a clean exit');
