@@ -5,7 +5,8 @@ recorded scope answers DISABLE, which switches that event off at that location f
 LINE does not fire when a backward jump lands on the same line, and may not fire for the
 first line of a one-line function (lambda, generator expression); settrace reports a line in
 both cases. JUMP fills in the first, `_first_line` the second, so both back ends give the
-same stream.
+same stream. With the C accelerator, LINE, JUMP, PY_START and PY_RETURN go to its C ports of
+the methods below; the rarer events stay here.
 """
 
 import sys
@@ -31,10 +32,16 @@ class MonitoringBackend:
         mon.use_tool_id(tool, "rewind")
         self.tool = tool
         E = mon.events
-        for event, fn in ((E.PY_START, self._start), (E.PY_RESUME, self._resume),
-                          (E.PY_THROW, self._throw), (E.PY_RETURN, self._return),
+        rec = self.rec
+        fast = hasattr(rec, "_c_monitor")
+        if fast:
+            rec._c_monitor(self, self._lines)
+        for event, fn in ((E.PY_START, rec._m_start if fast else self._start),
+                          (E.PY_RESUME, self._resume), (E.PY_THROW, self._throw),
+                          (E.PY_RETURN, rec._m_return if fast else self._return),
                           (E.PY_YIELD, self._yield), (E.PY_UNWIND, self._unwind),
-                          (E.LINE, self._line), (E.JUMP, self._jump), (E.RAISE, self._raise)):
+                          (E.LINE, rec._m_line if fast else self._line),
+                          (E.JUMP, rec._m_jump if fast else self._jump), (E.RAISE, self._raise)):
             mon.register_callback(tool, event, fn)
         mon.set_events(tool, E.PY_START | E.PY_RESUME | E.PY_THROW | E.PY_RETURN | E.PY_YIELD
                        | E.PY_UNWIND | E.LINE | E.JUMP | E.RAISE)
@@ -155,7 +162,7 @@ class MonitoringBackend:
             if lines is None:
                 if rec.code_info(code) is None:
                     return mon.DISABLE
-                lines = self._lines[code] = _offset_lines(code)
+                lines = self._offset_lines_of(code)
             line = lines.get(dest)
             if line is None or line != lines.get(src):
                 return mon.DISABLE
@@ -165,6 +172,11 @@ class MonitoringBackend:
                 rec.on_line(frame, st, line, (dest, src))
         except Exception:
             rec.fail(self)
+
+
+    def _offset_lines_of(self, code):
+        lines = self._lines[code] = _offset_lines(code)
+        return lines
 
 
 def _offset_lines(code):

@@ -3,6 +3,8 @@
 settrace calls a global function at every frame start ('call', also when a generator
 resumes); for in-scope code it returns a per-frame local function that gets 'line',
 'return' and 'exception'. Out-of-scope frames return None and cost nothing more.
+With the C accelerator, a C trace function (PyEval_SetTrace) does the same without a Python
+call per event; it hands exceptions to `_exception` here.
 """
 
 import dis
@@ -22,13 +24,21 @@ class SettraceBackend:
     def __init__(self, rec):
         self.rec = rec
         self._local = self._tracer()
+        self._c = hasattr(rec, "_c_settrace")
 
     def start(self):
-        threading.settrace(self._global)
-        sys.settrace(self._global)
+        if self._c:
+            threading.settrace(self.rec._c_thread_trace)
+            self.rec._c_settrace(self, self._exception)
+        else:
+            threading.settrace(self._global)
+            sys.settrace(self._global)
 
     def stop(self):
-        sys.settrace(None)
+        if self._c:
+            self.rec._c_settrace(None, None)
+        else:
+            sys.settrace(None)
         threading.settrace(None)
 
     def _global(self, frame, event, arg):
@@ -69,13 +79,16 @@ class SettraceBackend:
                     else:
                         rec.on_return(st, arg, frame)
                 elif event == "exception":
-                    exc = arg[1]
-                    if isinstance(exc, _STOPS) and \
-                            frame.f_code.co_code[frame.f_lasti] in _IMPLICIT_STOP:
-                        return None  # the end of an await / yield from, not a raise
-                    st.raised = True
-                    rec.on_exception(st, exc)
+                    exception(frame, st, arg)
             except Exception:
                 rec.fail(self)
 
+        exception = self._exception
         return local
+
+    def _exception(self, frame, st, arg):
+        exc = arg[1]
+        if isinstance(exc, _STOPS) and frame.f_code.co_code[frame.f_lasti] in _IMPLICIT_STOP:
+            return  # the end of an await / yield from, not a raise
+        st.raised = True
+        self.rec.on_exception(st, exc)

@@ -95,6 +95,8 @@ class FrameState:
 
 
 class Recorder:
+    _CodeInfo = CodeInfo  # the accelerated recorder's has a C layout
+
     def __init__(self, writer, config, scope):
         self.w = writer
         self.config = config
@@ -151,7 +153,7 @@ class Recorder:
         info = None
         if fid is not None:
             cid = len(self._codes)
-            info = CodeInfo(cid, code)
+            info = self._CodeInfo(cid, code)
             self._raw(wire.array([
                 wire.uint(CODE), wire.uint(cid), wire.uint(fid), wire.text(code.co_name),
                 wire.text(self._qualname(code)),
@@ -208,7 +210,14 @@ class Recorder:
                 self._switch(ident)
             self.w.write(data)
 
+    def _emit_switching(self, data):
+        """emit() when another thread had the last event: the accelerator's slow path."""
+        Recorder.emit(self, data)
+
     def _switch(self, ident):
+        # Set first: the accelerator writes without the lock while the last event's thread is
+        # the current one, so no other thread may see itself as current once THREAD is out.
+        self._cur_thread = ident
         tid = self._threads.get(ident)
         # A thread ident can be reused once its thread is gone: a thread without our sentinel
         # in its thread-local storage is a new thread.
@@ -223,7 +232,6 @@ class Recorder:
             self._thread_local.sentinel = _ThreadSentinel(self, tid, ident)
         else:
             self.w.write(wire.array([wire.uint(THREAD), wire.uint(tid)]))
-        self._cur_thread = ident
 
     def thread_ended(self, tid, ident):
         with self.lock:
@@ -473,6 +481,28 @@ class Recorder:
             if aliases:
                 out.extend(self._changes(frame, st, aliases, False))
         return out
+
+
+def recorder_class(accel):
+    """Recorder, or with the C accelerator (the module from accel.py) a Recorder whose hot
+    paths (emit, on_call, on_line, on_return and the back ends' callbacks) are its C ports."""
+    if accel is None:
+        return Recorder
+
+    class FastCodeInfo(accel.Info):
+        __slots__ = ()
+        __init__ = CodeInfo.__init__
+
+    class FastRecorder(accel.Core, Recorder):
+        _CodeInfo = FastCodeInfo
+
+        def __init__(self, writer, config, scope):
+            Recorder.__init__(self, writer, config, scope)
+            mon = getattr(sys, "monitoring", None)
+            self._accel_setup(getattr(writer, "sink", None), ATOMS, REDACTED, LineInfo,
+                              _is_yield, config.max_string, mon.DISABLE if mon else None)
+
+    return FastRecorder
 
 
 class _ThreadSentinel:

@@ -16,8 +16,8 @@ import signal
 import sys
 import time
 
-from . import wire
-from .core import Config, Recorder
+from . import accel, wire
+from .core import Config, recorder_class
 from .scope import Scope
 from .transport import RawWriter
 
@@ -38,6 +38,8 @@ options:
   --max-string N        characters per string (default 1000)
   --secret PATTERN      also redact variables whose name contains PATTERN
   --env GLOB            record the values of environment variables matching GLOB
+  --accelerator MODE    auto (default): the C accelerator where it builds, else pure
+                        Python; on: fail if it cannot be built; off: pure Python
                         (otherwise only their names are recorded)
 """
 
@@ -49,7 +51,7 @@ class UsageError(Exception):
 def parse_args(argv):
     """Returns (options dict, module or None, program argv)."""
     opts = {"out": "trace.raw", "include": [], "exclude": [], "secret": [], "env": [], "parent": 0,
-            "max_depth": 3, "max_items": 100, "max_string": 1000}
+            "max_depth": 3, "max_items": 100, "max_string": 1000, "accelerator": "auto"}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -68,7 +70,7 @@ def parse_args(argv):
         name = {"-o": "out", "--out": "out", "--include": "include", "--exclude": "exclude",
                 "--max-depth": "max_depth", "--max-items": "max_items",
                 "--max-string": "max_string", "--secret": "secret", "--env": "env",
-                "--parent": "parent"}.get(key)
+                "--parent": "parent", "--accelerator": "accelerator"}.get(key)
         if name is None:
             raise UsageError("unknown option %s" % key)
         if not eq:
@@ -85,6 +87,8 @@ def parse_args(argv):
                     raise ValueError
             except ValueError:
                 raise UsageError("%s needs a positive number, not %r" % (key, val))
+        elif name == "accelerator" and val not in accel.MODES:
+            raise UsageError("--accelerator takes auto, on or off, not %r" % val)
         else:
             opts[name] = val
         i += 1
@@ -113,7 +117,12 @@ def main(argv=None):
                              % (sys.executable, os.path.abspath(script)))
             sys.exit(2)
     try:
-        writer = RawWriter(opts["out"])
+        fast, accelerator = accel.choose(opts["accelerator"])
+    except accel.Unavailable as e:
+        sys.stderr.write("rewind_agent: the C accelerator cannot be used: %s.\n" % e)
+        sys.exit(2)
+    try:
+        writer = RawWriter(opts["out"], accel=fast)
     except OSError as e:
         sys.stderr.write("rewind_agent: cannot write %s: %s\n" % (opts["out"], e.strerror))
         sys.exit(2)
@@ -121,8 +130,8 @@ def main(argv=None):
                     max_depth=opts["max_depth"], max_items=opts["max_items"],
                     max_string=opts["max_string"],
                     secrets=list(Config().secrets) + opts["secret"])
-    rec = Recorder(writer, config, Scope(config.include, config.exclude))
-    session = _Session(rec, module, prog_argv, opts["env"])
+    rec = recorder_class(fast)(writer, config, Scope(config.include, config.exclude))
+    session = _Session(rec, module, prog_argv, opts["env"], accelerator)
     if opts["parent"]:
         writer.on_window = lambda: session.check_parent(opts["parent"])
     session.run()
@@ -150,8 +159,9 @@ def choose_backend(rec):
 
 
 class _Session:
-    def __init__(self, rec, module, argv, env_allowed=()):
+    def __init__(self, rec, module, argv, env_allowed=(), accelerator="off"):
         self.rec = rec
+        self.accelerator = accelerator
         self.module = module
         self.argv = argv
         self.env_allowed = env_allowed
@@ -171,6 +181,7 @@ class _Session:
             "pid": os.getpid(),
             "start": time.time(),
             "backend": self.backend.name,
+            "accelerator": self.accelerator,
             "module": self.module,
             "env": environment(self.env_allowed),
         })]))
@@ -297,12 +308,14 @@ def _capture_output(rec):
             continue
         try:
             old.flush()
-            tee = _Tee(old.buffer, encoding=old.encoding, errors=old.errors,
+            # The recorder rides on a subclass, not on the instance: a recorded value that
+            # reaches sys.stderr (a Thread keeps it) shows the stream, not the agent.
+            tee_type = type("_Tee", (_Tee,), {"__slots__": (), "_rewind_rec": rec,
+                                              "_rewind_stream": stream})
+            tee = tee_type(old.buffer, encoding=old.encoding, errors=old.errors,
                        newline=None if os.name == "nt" else "\n",
                        line_buffering=old.line_buffering, write_through=old.write_through)
             tee.mode = getattr(old, "mode", "w")
-            tee._rewind_rec = rec
-            tee._rewind_stream = stream
         except Exception:
             continue
         setattr(sys, attr, tee)

@@ -31,7 +31,7 @@ _u32 = struct.Struct("<I")
 
 
 class RawWriter:
-    def __init__(self, path, on_window=None):
+    def __init__(self, path, on_window=None, accel=None):
         self.path = path
         self.on_window = on_window  # called each time a new window is mapped
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -46,6 +46,10 @@ class RawWriter:
         self._commit = _u64.pack_into
         self.closed = False
         self._freed = 0  # stream bytes given back so far
+        # With the C accelerator, its Sink copies into the windows this class maps.
+        self.sink = accel.Sink(self) if accel is not None else None
+        if self.sink is not None:
+            self.write = self.sink.write
 
     def _open_window(self, base):
         if self._win is not None:
@@ -88,10 +92,16 @@ class RawWriter:
             self._off += n
             view = view[n:]
 
+    def _release_sink(self):
+        if self.sink is not None:
+            self.total = self.sink.total
+            self.sink.release()
+
     def abandon(self):
         """Stop writing and delete the stream: nobody will read it."""
         if not self.closed:
             self.closed = True
+            self._release_sink()
             self._win.close()
             self._hdr.close()
             os.close(self._fd)
@@ -105,6 +115,7 @@ class RawWriter:
         if self.closed:
             return
         self.closed = True
+        self._release_sink()
         _u32.pack_into(self._hdr, 12, FLAG_CLOSED)
         self._win.close()
         self._hdr.close()

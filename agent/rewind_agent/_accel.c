@@ -1,0 +1,1323 @@
+/* The agent's C accelerator: the hot paths of core.py and transport.py, in C.
+ *
+ * The pure-Python agent is the reference; this module must produce the same bytes. It holds
+ * no logic of its own: each function here is a port of the Python method named beside it, and
+ * anything rare (tables, exceptions, threads, generators resuming, containers and objects as
+ * values) is handed back to that Python code. accel.py compiles this file on first use with
+ * the running interpreter's headers; core.recorder_class() and the back ends plug it in.
+ *
+ * Only the public C API is used, so one source builds on every CPython from 3.11 on.
+ * The GIL is held throughout; every entry point turns its own errors into rec.fail(backend),
+ * never into an exception in the traced program. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+#include <frameobject.h>
+#include <pythread.h>
+#include <string.h>
+#include <math.h>
+#include <sched.h>
+
+#if PY_VERSION_HEX < 0x030B0000
+#error "the accelerator needs CPython 3.11 or newer (PyFrame_GetLocals)"
+#endif
+
+/* wire.py: event kinds and value tags used here */
+enum { K_CALL = 7, K_LINE = 8, K_RETURN = 9, K_YIELD = 11, T_STR = 6, T_BYTES = 7, T_UNBOUND = 15 };
+
+/* ---- a growable byte buffer and msgpack writers (wire.py) ---------------------------------- */
+
+typedef struct { char *p; Py_ssize_t n, cap; char small[512]; } Buf;
+
+static void buf_init(Buf *b) { b->p = b->small; b->n = 0; b->cap = sizeof b->small; }
+static void buf_free(Buf *b) { if (b->p != b->small) PyMem_Free(b->p); }
+
+static int buf_room(Buf *b, Py_ssize_t need) {
+    if (b->n + need <= b->cap) return 0;
+    Py_ssize_t cap = b->cap * 2;
+    while (cap < b->n + need) cap *= 2;
+    char *p = PyMem_Malloc(cap);
+    if (!p) { PyErr_NoMemory(); return -1; }
+    memcpy(p, b->p, b->n);
+    if (b->p != b->small) PyMem_Free(b->p);
+    b->p = p; b->cap = cap;
+    return 0;
+}
+
+static int put(Buf *b, const void *data, Py_ssize_t n) {
+    if (buf_room(b, n)) return -1;
+    memcpy(b->p + b->n, data, n);
+    b->n += n;
+    return 0;
+}
+
+static int put_bytes(Buf *b, PyObject *bytes) {
+    return put(b, PyBytes_AS_STRING(bytes), PyBytes_GET_SIZE(bytes));
+}
+
+static int put_be(Buf *b, unsigned char head, unsigned long long v, int size) {
+    unsigned char out[9];
+    out[0] = head;
+    for (int i = 0; i < size; i++) out[1 + i] = (unsigned char)(v >> (8 * (size - 1 - i)));
+    return put(b, out, 1 + size);
+}
+
+static int put_uint(Buf *b, unsigned long long n) {
+    if (n < 128) { unsigned char c = (unsigned char)n; return put(b, &c, 1); }
+    if (n < 256) return put_be(b, 0xCC, n, 1);
+    if (n < 65536) return put_be(b, 0xCD, n, 2);
+    if (n <= 0xFFFFFFFFULL) return put_be(b, 0xCE, n, 4);
+    return put_be(b, 0xCF, n, 8);
+}
+
+static int put_int(Buf *b, long long n) {
+    if (n >= 0) return put_uint(b, (unsigned long long)n);
+    if (n >= -32) { unsigned char c = (unsigned char)(n & 0xFF); return put(b, &c, 1); }
+    if (n >= -128) return put_be(b, 0xD0, (unsigned long long)n & 0xFF, 1);
+    if (n >= -32768) return put_be(b, 0xD1, (unsigned long long)n & 0xFFFF, 2);
+    if (n >= -2147483648LL) return put_be(b, 0xD2, (unsigned long long)n & 0xFFFFFFFFULL, 4);
+    return put_be(b, 0xD3, (unsigned long long)n, 8);
+}
+
+static int put_array_header(Buf *b, Py_ssize_t n) {
+    if (n < 16) { unsigned char c = (unsigned char)(0x90 | n); return put(b, &c, 1); }
+    if (n < 65536) return put_be(b, 0xDC, (unsigned long long)n, 2);
+    return put_be(b, 0xDD, (unsigned long long)n, 4);
+}
+
+static int put_str_header(Buf *b, Py_ssize_t n) {
+    if (n < 32) { unsigned char c = (unsigned char)(0xA0 | n); return put(b, &c, 1); }
+    if (n < 256) return put_be(b, 0xD9, (unsigned long long)n, 1);
+    if (n < 65536) return put_be(b, 0xDA, (unsigned long long)n, 2);
+    return put_be(b, 0xDB, (unsigned long long)n, 4);
+}
+
+static int put_bin_header(Buf *b, Py_ssize_t n) {
+    if (n < 256) return put_be(b, 0xC4, (unsigned long long)n, 1);
+    if (n < 65536) return put_be(b, 0xC5, (unsigned long long)n, 2);
+    return put_be(b, 0xC6, (unsigned long long)n, 4);
+}
+
+static int put_double(Buf *b, double x) {
+    unsigned long long bits;
+    memcpy(&bits, &x, 8);
+    unsigned char head[2] = {0xD7, 1};  /* fixext 8, EXT_FLOAT */
+    if (put(b, head, 2)) return -1;
+    unsigned char out[8];
+    for (int i = 0; i < 8; i++) out[i] = (unsigned char)(bits >> (8 * (7 - i)));
+    return put(b, out, 8);
+}
+
+/* ---- the raw stream sink (transport.RawWriter.write) ----------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *writer;           /* the RawWriter: it maps windows, this copies into them */
+    Py_buffer hdr, win;
+    int have_hdr, have_win;
+    Py_ssize_t off;             /* write offset in the window */
+    unsigned long long base;    /* stream offset of the window */
+    unsigned long long total;   /* committed stream bytes */
+    int switching;              /* a thread is mapping the next window (in Python code) */
+} Sink;
+
+static int sink_attach_window(Sink *s) {
+    PyObject *win = PyObject_GetAttrString(s->writer, "_win");
+    if (!win) return -1;
+    int r = PyObject_GetBuffer(win, &s->win, PyBUF_WRITABLE);
+    Py_DECREF(win);
+    if (r == 0) s->have_win = 1;
+    return r;
+}
+
+static void sink_release(Sink *s) {
+    if (s->have_win) { PyBuffer_Release(&s->win); s->have_win = 0; }
+    if (s->have_hdr) { PyBuffer_Release(&s->hdr); s->have_hdr = 0; }
+}
+
+static int sink_write(Sink *s, const char *data, Py_ssize_t n) {
+    while (s->switching) {
+        /* RawWriter._open_window can let other threads run: they wait for the new window */
+        Py_BEGIN_ALLOW_THREADS
+        sched_yield();
+        Py_END_ALLOW_THREADS
+    }
+    if (!s->have_hdr || !s->have_win) {
+        PyErr_SetString(PyExc_ValueError, "the raw stream is closed");
+        return -1;
+    }
+    const Py_ssize_t len = n;
+    while (n > 0) {
+        Py_ssize_t room = s->win.len - s->off;
+        if (room == 0) {
+            /* RawWriter._open_window closes the old mapping: let go of it first. */
+            unsigned long long next = s->base + (unsigned long long)s->win.len;
+            PyBuffer_Release(&s->win);
+            s->have_win = 0;
+            s->switching = 1;
+            PyObject *r = PyObject_CallMethod(s->writer, "_open_window", "K", next);
+            s->switching = 0;
+            if (!r) return -1;
+            Py_DECREF(r);
+            if (!s->have_hdr) { PyErr_SetString(PyExc_ValueError, "the raw stream is closed"); return -1; }
+            if (sink_attach_window(s)) return -1;
+            s->base = next;
+            s->off = 0;
+            room = s->win.len;
+        }
+        Py_ssize_t k = n < room ? n : room;
+        memcpy((char *)s->win.buf + s->off, data, k);
+        s->off += k;
+        data += k;
+        n -= k;
+    }
+    s->total += (unsigned long long)len;
+    unsigned char *c = (unsigned char *)s->hdr.buf + 16;  /* committed length, u64 LE */
+    for (int i = 0; i < 8; i++) c[i] = (unsigned char)(s->total >> (8 * i));
+    return 0;
+}
+
+static int Sink_init(Sink *s, PyObject *args, PyObject *kw) {
+    PyObject *writer;
+    if (!PyArg_ParseTuple(args, "O", &writer)) return -1;
+    sink_release(s);
+    Py_INCREF(writer);
+    Py_XSETREF(s->writer, writer);
+    PyObject *hdr = PyObject_GetAttrString(writer, "_hdr");
+    if (!hdr) return -1;
+    int r = PyObject_GetBuffer(hdr, &s->hdr, PyBUF_WRITABLE);
+    Py_DECREF(hdr);
+    if (r) return -1;
+    s->have_hdr = 1;
+    if (s->hdr.len < 24) { PyErr_SetString(PyExc_ValueError, "header too small"); return -1; }
+    if (sink_attach_window(s)) return -1;
+    PyObject *o;
+    if (!(o = PyObject_GetAttrString(writer, "_off"))) return -1;
+    s->off = PyLong_AsSsize_t(o); Py_DECREF(o);
+    if (!(o = PyObject_GetAttrString(writer, "_base"))) return -1;
+    s->base = PyLong_AsUnsignedLongLong(o); Py_DECREF(o);
+    if (!(o = PyObject_GetAttrString(writer, "total"))) return -1;
+    s->total = PyLong_AsUnsignedLongLong(o); Py_DECREF(o);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+static void Sink_dealloc(Sink *s) {
+    PyObject_GC_UnTrack(s);
+    sink_release(s);
+    Py_CLEAR(s->writer);
+    Py_TYPE(s)->tp_free((PyObject *)s);
+}
+
+static int Sink_traverse(Sink *s, visitproc visit, void *arg) { Py_VISIT(s->writer); return 0; }
+static int Sink_clear(Sink *s) { sink_release(s); Py_CLEAR(s->writer); return 0; }
+
+static PyObject *Sink_write(Sink *s, PyObject *data) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)) return NULL;
+    int r = sink_write(s, view.buf, view.len);
+    PyBuffer_Release(&view);
+    if (r) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *Sink_release_m(Sink *s, PyObject *unused) { sink_release(s); Py_RETURN_NONE; }
+
+static PyMethodDef Sink_methods[] = {
+    {"write", (PyCFunction)Sink_write, METH_O, "Append one whole event and commit it."},
+    {"release", (PyCFunction)Sink_release_m, METH_NOARGS, "Let go of the mappings before they close."},
+    {NULL}
+};
+
+static PyMemberDef Sink_members[] = {
+    {"total", T_ULONGLONG, offsetof(Sink, total), READONLY, "committed stream bytes"},
+    {NULL}
+};
+
+static PyTypeObject SinkType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "_rewind_accel.Sink",
+    .tp_basicsize = sizeof(Sink),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "Copies events into a RawWriter's mapped windows.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Sink_init,
+    .tp_dealloc = (destructor)Sink_dealloc,
+    .tp_traverse = (traverseproc)Sink_traverse,
+    .tp_clear = (inquiry)Sink_clear,
+    .tp_methods = Sink_methods,
+    .tp_members = Sink_members,
+};
+
+/* ---- CodeInfo and FrameState with C layouts (core.py) ---------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *id, *id_enc, *code, *lines, *cells, *args;
+    char function, generator;
+    PyObject *l_lines, *l_stores, *l_loads, *l_calls;  /* lines' dicts, read once */
+} Info;
+
+static int Info_traverse(Info *o, visitproc visit, void *arg) {
+    Py_VISIT(o->id); Py_VISIT(o->id_enc); Py_VISIT(o->code); Py_VISIT(o->lines);
+    Py_VISIT(o->cells); Py_VISIT(o->args); Py_VISIT(o->l_lines); Py_VISIT(o->l_stores);
+    Py_VISIT(o->l_loads); Py_VISIT(o->l_calls);
+    return 0;
+}
+
+static int Info_clear(Info *o) {
+    Py_CLEAR(o->id); Py_CLEAR(o->id_enc); Py_CLEAR(o->code); Py_CLEAR(o->lines);
+    Py_CLEAR(o->cells); Py_CLEAR(o->args); Py_CLEAR(o->l_lines); Py_CLEAR(o->l_stores);
+    Py_CLEAR(o->l_loads); Py_CLEAR(o->l_calls);
+    return 0;
+}
+
+static void Info_dealloc(Info *o) {
+    PyObject_GC_UnTrack(o);
+    Info_clear(o);
+    Py_TYPE(o)->tp_free((PyObject *)o);
+}
+
+static PyMemberDef Info_members[] = {
+    {"id", T_OBJECT, offsetof(Info, id), 0, NULL},
+    {"id_enc", T_OBJECT, offsetof(Info, id_enc), 0, NULL},
+    {"code", T_OBJECT, offsetof(Info, code), 0, NULL},
+    {"lines", T_OBJECT, offsetof(Info, lines), 0, NULL},
+    {"cells", T_OBJECT, offsetof(Info, cells), 0, NULL},
+    {"args", T_OBJECT, offsetof(Info, args), 0, NULL},
+    {"function", T_BOOL, offsetof(Info, function), 0, NULL},
+    {"generator", T_BOOL, offsetof(Info, generator), 0, NULL},
+    {NULL}
+};
+
+static PyTypeObject InfoType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "_rewind_accel.Info",
+    .tp_basicsize = sizeof(Info),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE,
+    .tp_doc = "core.CodeInfo's fields in a C layout (core.py gives it CodeInfo's __init__).",
+    .tp_new = PyType_GenericNew,
+    .tp_dealloc = (destructor)Info_dealloc,
+    .tp_traverse = (traverseproc)Info_traverse,
+    .tp_clear = (inquiry)Info_clear,
+    .tp_members = Info_members,
+};
+
+typedef struct {
+    PyObject_HEAD
+    long long id;
+    PyObject *key, *info, *snap, *enc, *mut, *exc, *region;
+    long prev;  /* -1: no line event yet */
+    char suspended, raised, fresh;
+} State;
+
+static int State_traverse(State *o, visitproc visit, void *arg) {
+    Py_VISIT(o->key); Py_VISIT(o->info); Py_VISIT(o->snap); Py_VISIT(o->enc);
+    Py_VISIT(o->mut); Py_VISIT(o->exc); Py_VISIT(o->region);
+    return 0;
+}
+
+static int State_clear(State *o) {
+    Py_CLEAR(o->key); Py_CLEAR(o->info); Py_CLEAR(o->snap); Py_CLEAR(o->enc);
+    Py_CLEAR(o->mut); Py_CLEAR(o->exc); Py_CLEAR(o->region);
+    return 0;
+}
+
+static void State_dealloc(State *o) {
+    PyObject_GC_UnTrack(o);
+    Py_TRASHCAN_BEGIN(o, State_dealloc)
+    State_clear(o);
+    Py_TYPE(o)->tp_free((PyObject *)o);
+    Py_TRASHCAN_END
+}
+
+static PyObject *State_get_prev(State *o, void *c) {
+    if (o->prev < 0) Py_RETURN_NONE;
+    return PyLong_FromLong(o->prev);
+}
+
+static PyMemberDef State_members[] = {
+    {"id", T_LONGLONG, offsetof(State, id), 0, NULL},
+    {"key", T_OBJECT, offsetof(State, key), 0, NULL},
+    {"info", T_OBJECT, offsetof(State, info), 0, NULL},
+    {"snap", T_OBJECT, offsetof(State, snap), 0, NULL},
+    {"enc", T_OBJECT, offsetof(State, enc), 0, NULL},
+    {"mut", T_OBJECT, offsetof(State, mut), 0, NULL},
+    {"exc", T_OBJECT, offsetof(State, exc), 0, NULL},
+    {"region", T_OBJECT, offsetof(State, region), 0, NULL},
+    {"suspended", T_BOOL, offsetof(State, suspended), 0, NULL},
+    {"raised", T_BOOL, offsetof(State, raised), 0, NULL},
+    {"fresh", T_BOOL, offsetof(State, fresh), 0, NULL},
+    {NULL}
+};
+
+static PyGetSetDef State_getset[] = {
+    {"prev", (getter)State_get_prev, NULL, "line of the frame's previous line event", NULL},
+    {NULL}
+};
+
+static PyTypeObject StateType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "_rewind_accel.State",
+    .tp_basicsize = sizeof(State),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "core.FrameState in a C layout.",
+    .tp_dealloc = (destructor)State_dealloc,
+    .tp_traverse = (traverseproc)State_traverse,
+    .tp_clear = (inquiry)State_clear,
+    .tp_members = State_members,
+    .tp_getset = State_getset,
+};
+
+static PyObject *zero, *empty;  /* the int 0, () */
+
+static State *state_new(long long fid, PyObject *key, PyObject *info) {
+    State *st = PyObject_GC_New(State, &StateType);
+    if (!st) return NULL;
+    st->id = fid;
+    st->key = Py_NewRef(key);
+    st->info = Py_NewRef(info);
+    st->snap = PyDict_New();
+    st->enc = PyDict_New();
+    st->mut = PySet_New(NULL);
+    st->exc = Py_NewRef(zero);
+    st->region = Py_NewRef(Py_None);
+    st->prev = -1;
+    st->suspended = st->raised = 0;
+    st->fresh = 1;
+    PyObject_GC_Track(st);
+    if (!st->snap || !st->enc || !st->mut) { Py_DECREF(st); return NULL; }
+    return st;
+}
+
+/* ---- the recorder (core.Recorder's hot paths) -------------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    /* attributes core.Recorder sets, in C slots so C reads them directly */
+    PyObject *last, *frames, *keys, *encode, *codes, *w, *unwinding;
+    long long next_frame;
+    char enabled;
+    unsigned long cur_ident;
+    char has_cur;
+    /* set once by _accel_setup */
+    Sink *sink;
+    PyObject *atoms, *redacted, *line_info, *is_yield, *missing, *disable;
+    Py_ssize_t max_string;
+    /* the back end in use, for fail(), and its helpers */
+    PyObject *backend, *on_exception, *jump_lines;
+} Core;
+
+static PyObject *s_code_info, *s_key, *s_changes, *s_on_resume, *s_on_unwind, *s_fail,
+    *s_emit_switching, *s_region, *s_stores, *s_loads, *s_calls, *s_f_trace_lines;
+
+static void core_fail(Core *self) {
+    /* rec.fail(backend): recording stops, the program carries on */
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyObject *r = PyObject_CallMethodOneArg((PyObject *)self, s_fail,
+                                            self->backend ? self->backend : Py_None);
+    if (!r) PyErr_Clear(); else Py_DECREF(r);
+    if (getenv("REWIND_AGENT_DEBUG") && type) { PyErr_Restore(type, value, tb); PyErr_Print(); }
+    else { Py_XDECREF(type); Py_XDECREF(value); Py_XDECREF(tb); }
+}
+
+/* Recorder.emit */
+static int core_emit(Core *self, const char *data, Py_ssize_t n) {
+    if (!self->enabled) return 0;
+    unsigned long ident = PyThread_get_thread_ident();
+    if (!self->has_cur || ident != self->cur_ident || !self->sink) {
+        /* another thread's turn (or a writer of the Python kind): the locked Python path */
+        PyObject *bytes = PyBytes_FromStringAndSize(data, n);
+        if (!bytes) return -1;
+        PyObject *r = PyObject_CallMethodOneArg((PyObject *)self, s_emit_switching, bytes);
+        Py_DECREF(bytes);
+        if (!r) return -1;
+        Py_DECREF(r);
+        return 0;
+    }
+    return sink_write(self->sink, data, n);
+}
+
+/* Recorder._key: (encoded name id, is secret), borrowed */
+static PyObject *core_key(Core *self, PyObject *name) {
+    PyObject *k = PyDict_GetItemWithError(self->keys, name);
+    if (k || PyErr_Occurred()) return k;
+    k = PyObject_CallMethodOneArg((PyObject *)self, s_key, name);
+    if (!k) return NULL;
+    Py_DECREF(k);  /* the cache holds it */
+    return PyDict_GetItemWithError(self->keys, name);
+}
+
+static int put_key_value(Core *self, Buf *out, PyObject *name, PyObject *enc, Buf *encbuf) {
+    PyObject *k = core_key(self, name);
+    if (!k) { if (!PyErr_Occurred()) PyErr_SetString(PyExc_KeyError, "name"); return -1; }
+    if (put_bytes(out, PyTuple_GET_ITEM(k, 0))) return -1;
+    if (PyTuple_GET_ITEM(k, 1) == Py_True) return put_bytes(out, self->redacted);
+    if (enc) return put_bytes(out, enc);
+    return put(out, encbuf->p, encbuf->n);
+}
+
+/* Serializer.encode for the atoms with an encoding of their own; 0 if v is of another type */
+static int encode_scalar(Core *self, PyObject *v, Buf *b) {
+    PyTypeObject *t = Py_TYPE(v);
+    if (v == Py_None) return put(b, "\xc0", 1) ? -1 : 1;
+    if (t == &PyBool_Type) return put(b, v == Py_True ? "\xc3" : "\xc2", 1) ? -1 : 1;
+    if (t == &PyFloat_Type) return put_double(b, PyFloat_AS_DOUBLE(v)) ? -1 : 1;
+    if (t == &PyLong_Type) {
+        int overflow;
+        long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+        if (!overflow) return put_int(b, x) ? -1 : 1;
+        if (overflow > 0) {
+            unsigned long long u = PyLong_AsUnsignedLongLong(v);
+            if (!PyErr_Occurred()) return put_uint(b, u) ? -1 : 1;
+            PyErr_Clear();
+        }
+        return 0;  /* beyond 64 bits */
+    }
+    if (t == &PyUnicode_Type && PyUnicode_IS_ASCII(v)) {
+        Py_ssize_t n = PyUnicode_GET_LENGTH(v);
+        const char *s = (const char *)PyUnicode_DATA(v);
+        if (n <= self->max_string)
+            return (put_str_header(b, n) || put(b, s, n)) ? -1 : 1;
+        return (put_array_header(b, 3) || put_uint(b, T_STR) || put_uint(b, n)
+                || put_str_header(b, self->max_string) || put(b, s, self->max_string)) ? -1 : 1;
+    }
+    if (t == &PyBytes_Type) {
+        Py_ssize_t n = PyBytes_GET_SIZE(v);
+        const char *s = PyBytes_AS_STRING(v);
+        if (n <= self->max_string)
+            return (put_bin_header(b, n) || put(b, s, n)) ? -1 : 1;
+        return (put_array_header(b, 3) || put_uint(b, T_BYTES) || put_uint(b, n)
+                || put_bin_header(b, self->max_string) || put(b, s, self->max_string)) ? -1 : 1;
+    }
+    return 0;
+}
+
+/* self.encode(v) into b: scalars here, everything else by the Python Serializer. If `as_bytes`
+ * is given, the encoding is also returned as a new bytes object (only for non-atoms). */
+static int encode_value(Core *self, PyObject *v, Buf *b, PyObject **as_bytes) {
+    if (!as_bytes) {
+        int r = encode_scalar(self, v, b);
+        if (r) return r < 0 ? -1 : 0;
+    }
+    PyObject *enc = PyObject_CallOneArg(self->encode, v);
+    if (!enc) return -1;
+    if (!PyBytes_Check(enc)) { Py_DECREF(enc); PyErr_SetString(PyExc_TypeError, "encode"); return -1; }
+    int r = put_bytes(b, enc);
+    if (as_bytes) *as_bytes = enc; else Py_DECREF(enc);
+    return r;
+}
+
+static inline int is_atom(Core *self, PyTypeObject *t) {
+    return PySet_Contains(self->atoms, (PyObject *)t);
+}
+
+/* loc.get(name, MISSING): a new reference, or NULL with no error if missing */
+static PyObject *local_get(PyObject *loc, PyObject *name) {
+    if (PyDict_CheckExact(loc)) return Py_XNewRef(PyDict_GetItemWithError(loc, name));
+    PyObject *v = PyObject_GetItem(loc, name);
+    if (!v && PyErr_ExceptionMatches(PyExc_KeyError)) PyErr_Clear();
+    return v;
+}
+
+typedef struct { void *ids[32]; int n; int overflow; } IdSet;
+
+/* Recorder._changes for function frames: appends (name id, value)* to out, counting pairs. */
+static int changes(Core *self, PyObject *frame, State *st, PyObject *names_in, int full,
+                   PyObject *loads, PyObject *loc, Buf *out, Py_ssize_t *pairs) {
+    Info *info = (Info *)st->info;
+    PyObject *names = NULL, *it = NULL, *name = NULL, *v = NULL;
+    PyObject *snap = st->snap, *encs = st->enc, *mut = st->mut;
+    IdSet mutated = {.n = 0, .overflow = 0};
+    PyObject *mutated_set = NULL;
+    Buf tmp;
+    buf_init(&tmp);
+    int rc = -1;
+
+    if (full) {
+        /* names = set(stores); names.update(mut); names.update(cells): the same operations,
+         * so that the set iterates in the same order as in Python */
+        names = PySet_New(names_in);
+        if (!names) goto done;
+        PyObject *r = PyNumber_InPlaceOr(names, mut);
+        if (!r) goto done;
+        Py_DECREF(r);
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(info->cells); i++)
+            if (PySet_Add(names, PyTuple_GET_ITEM(info->cells, i))) goto done;
+    } else if (loads) {
+        names = PySequence_List(names_in);
+        if (!names) goto done;
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(loads); i++) {
+            PyObject *n = PyTuple_GET_ITEM(loads, i);
+            int in_mut = PySet_Contains(mut, n);
+            if (in_mut < 0) goto done;
+            if (!in_mut) continue;
+            int in_stores = PySequence_Contains(names_in, n);
+            if (in_stores < 0) goto done;
+            if (!in_stores && PyList_Append(names, n)) goto done;
+        }
+    } else {
+        names = Py_NewRef(names_in);
+    }
+    it = PyObject_GetIter(names);
+    if (!it) goto done;
+    while ((name = PyIter_Next(it))) {
+        v = local_get(loc, name);
+        if (!v && PyErr_Occurred()) goto done;
+        PyObject *old = PyDict_GetItemWithError(snap, name);  /* borrowed */
+        if (!old && PyErr_Occurred()) goto done;
+        PyObject *enc = NULL;  /* the value's encoding: a bytes object, or in tmp */
+        tmp.n = 0;
+        if (v == old) {
+            if (!v) goto next;
+            int in_mut = PySet_Contains(mut, name);
+            if (in_mut < 0) goto done;
+            if (!in_mut) goto next;
+            if (encode_value(self, v, &tmp, &enc)) goto done;  /* same object: changed in place? */
+            PyObject *was = PyDict_GetItemWithError(encs, name);
+            if (!was) { if (!PyErr_Occurred()) PyErr_SetObject(PyExc_KeyError, name); Py_DECREF(enc); goto done; }
+            int same = PyObject_RichCompareBool(enc, was, Py_EQ);
+            if (same < 0) { Py_DECREF(enc); goto done; }
+            if (same) { Py_DECREF(enc); goto next; }
+            if (PyDict_SetItem(encs, name, enc)) { Py_DECREF(enc); goto done; }
+            if (mutated.n < 32) mutated.ids[mutated.n++] = v;
+            else mutated.overflow = 1;
+            if (mutated.overflow) {
+                if (!mutated_set && !(mutated_set = PySet_New(NULL))) { Py_DECREF(enc); goto done; }
+                PyObject *id = PyLong_FromVoidPtr(v);
+                if (!id || PySet_Add(mutated_set, id)) { Py_XDECREF(id); Py_DECREF(enc); goto done; }
+                Py_DECREF(id);
+            }
+        } else if (!v) {
+            if (PyDict_DelItem(snap, name)) goto done;
+            int in_mut = PySet_Contains(mut, name);
+            if (in_mut < 0) goto done;
+            if (in_mut && (PySet_Discard(mut, name) < 0 || PyDict_DelItem(encs, name))) goto done;
+            if (put_array_header(&tmp, 1) || put_uint(&tmp, T_UNBOUND)) goto done;
+        } else {
+            PyTypeObject *t = Py_TYPE(v);
+            Py_INCREF(old ? old : Py_None);  /* old may die with the snap's entry */
+            PyObject *keep_old = old ? old : Py_None;
+            if (PyDict_SetItem(snap, name, v)) { Py_DECREF(keep_old); goto done; }
+            int equal = 0;
+            if (old && t == Py_TYPE(old)) {
+                if (t == &PyFloat_Type) {
+                    double a = PyFloat_AS_DOUBLE(v), b = PyFloat_AS_DOUBLE(old);
+                    equal = a == b && (a != 0.0 || copysign(1.0, a) == copysign(1.0, b));
+                } else if (t == &PyLong_Type || t == &PyUnicode_Type || t == &PyBytes_Type
+                           || t == &PyBool_Type || v == Py_None) {
+                    equal = PyObject_RichCompareBool(v, old, Py_EQ);
+                }
+            }
+            Py_DECREF(keep_old);
+            if (equal < 0) goto done;
+            if (equal) goto next;
+            int atom = is_atom(self, t);
+            if (atom < 0) goto done;
+            if (!atom) {
+                if (encode_value(self, v, &tmp, &enc)) goto done;
+                PyObject *was = PyDict_GetItemWithError(encs, name);
+                if (!was && PyErr_Occurred()) { Py_DECREF(enc); goto done; }
+                if (was) {
+                    int same = PyObject_RichCompareBool(enc, was, Py_EQ);
+                    if (same < 0) { Py_DECREF(enc); goto done; }
+                    if (same) { Py_DECREF(enc); goto next; }  /* rebound to an equal value */
+                }
+                if (PySet_Add(mut, name) || PyDict_SetItem(encs, name, enc)) { Py_DECREF(enc); goto done; }
+                int r = put_key_value(self, out, name, enc, &tmp);
+                Py_DECREF(enc);
+                if (r) goto done;
+                (*pairs)++;
+                goto next;
+            }
+            if (encode_value(self, v, &tmp, NULL)) goto done;
+            int in_mut = PySet_Contains(mut, name);
+            if (in_mut < 0) goto done;
+            if (in_mut && (PySet_Discard(mut, name) < 0 || PyDict_DelItem(encs, name))) goto done;
+        }
+        {
+            int r = put_key_value(self, out, name, enc, &tmp);
+            Py_XDECREF(enc);
+            if (r) goto done;
+            (*pairs)++;
+        }
+    next:
+        Py_CLEAR(v);
+        Py_CLEAR(name);
+    }
+    if (PyErr_Occurred()) goto done;
+    if ((mutated.n || mutated_set) && !full) {
+        /* other names of this frame that hold an object that changed in place */
+        PyObject *aliases = PyList_New(0);
+        if (!aliases) goto done;
+        PyObject *mit = PyObject_GetIter(mut);
+        if (!mit) { Py_DECREF(aliases); goto done; }
+        PyObject *n;
+        while ((n = PyIter_Next(mit))) {
+            int in_names = PySequence_Contains(names, n);
+            PyObject *held = in_names == 0 ? PyDict_GetItemWithError(snap, n) : NULL;
+            int hit = 0;
+            if (held) {
+                if (mutated_set) {
+                    PyObject *id = PyLong_FromVoidPtr(held);
+                    hit = id ? PySet_Contains(mutated_set, id) : -1;
+                    Py_XDECREF(id);
+                } else {
+                    for (int i = 0; i < mutated.n; i++) if (mutated.ids[i] == held) hit = 1;
+                }
+            }
+            if (in_names < 0 || hit < 0 || PyErr_Occurred() || (hit && PyList_Append(aliases, n))) {
+                Py_DECREF(n); Py_DECREF(mit); Py_DECREF(aliases); goto done;
+            }
+            Py_DECREF(n);
+        }
+        Py_DECREF(mit);
+        if (PyErr_Occurred()) { Py_DECREF(aliases); goto done; }
+        int r = PyList_GET_SIZE(aliases) ? changes(self, frame, st, aliases, 0, NULL, loc, out, pairs) : 0;
+        Py_DECREF(aliases);
+        if (r) goto done;
+    }
+    rc = 0;
+done:
+    Py_XDECREF(v);
+    Py_XDECREF(name);
+    Py_XDECREF(it);
+    Py_XDECREF(names);
+    Py_XDECREF(mutated_set);
+    buf_free(&tmp);
+    return rc;
+}
+
+/* The Python _changes (module and class bodies): its list of encoded pieces into out. */
+static int changes_py(Core *self, PyObject *frame, State *st, PyObject *names, int full,
+                      PyObject *loads, Buf *out, Py_ssize_t *pairs) {
+    PyObject *r = loads
+        ? PyObject_CallMethodObjArgs((PyObject *)self, s_changes, frame, st, names, full ? Py_True : Py_False, loads, NULL)
+        : PyObject_CallMethodObjArgs((PyObject *)self, s_changes, frame, st, names, full ? Py_True : Py_False, NULL);
+    if (!r) return -1;
+    Py_ssize_t n = PyList_Check(r) ? PyList_GET_SIZE(r) : -1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *piece = PyList_GET_ITEM(r, i);
+        if (!PyBytes_Check(piece) || put_bytes(out, piece)) { n = -1; break; }
+    }
+    Py_DECREF(r);
+    if (n < 0) { if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "_changes"); return -1; }
+    *pairs += n / 2;
+    return 0;
+}
+
+static int info_lines(Core *self, Info *info) {
+    if (info->l_stores) return 0;
+    if (!info->lines || info->lines == Py_None) {
+        PyObject *lines = PyObject_CallOneArg(self->line_info, info->code);
+        if (!lines) return -1;
+        Py_XSETREF(info->lines, lines);
+    }
+    Py_XSETREF(info->l_lines, Py_NewRef(info->lines));
+    if (!(info->l_stores = PyObject_GetAttr(info->lines, s_stores))) return -1;
+    if (!(info->l_loads = PyObject_GetAttr(info->lines, s_loads))) return -1;
+    if (!(info->l_calls = PyObject_GetAttr(info->lines, s_calls))) return -1;
+    return 0;
+}
+
+/* Recorder.on_line. region: NULL, or the (start, end) offsets of a back-jump within the line */
+static int on_line(Core *self, PyObject *frame, State *st, long line, PyObject *region) {
+    st->fresh = 0;
+    Py_SETREF(st->exc, Py_NewRef(zero));
+    Py_SETREF(self->unwinding, Py_NewRef(Py_None));
+    long prev = st->prev;
+    PyObject *prev_region = st->region;  /* owned: taken out of st */
+    st->prev = line;
+    st->region = Py_NewRef(region ? region : Py_None);
+    Buf out;
+    buf_init(&out);
+    Py_ssize_t pairs = 0;
+    int rc = -1;
+    PyObject *facts = NULL, *loc = NULL;
+    if (prev >= 0) {
+        Info *info = (Info *)st->info;
+        if (info_lines(self, info)) goto done;
+        PyObject *stores, *loads;
+        int calls;
+        if (region && prev_region != Py_None) {
+            long a = PyLong_AsLong(PyTuple_GET_ITEM(prev_region, 0));
+            long b = PyLong_AsLong(PyTuple_GET_ITEM(region, 1));
+            if (PyErr_Occurred()) goto done;
+            if (a > b) goto whole_line;
+            /* both events are back-jumps within this line: what ran since is the code from
+             * where the previous one landed to where this one jumped */
+            facts = PyObject_CallMethod(info->lines, "region", "ll", a, b);
+            if (!facts) goto done;
+            stores = PyTuple_GET_ITEM(facts, 0);
+            loads = PyTuple_GET_ITEM(facts, 1);
+            calls = PyObject_IsTrue(PyTuple_GET_ITEM(facts, 2));
+        } else {
+        whole_line:;
+            PyObject *key = PyLong_FromLong(prev);
+            if (!key) goto done;
+            stores = PyDict_GetItemWithError(info->l_stores, key);
+            loads = stores || !PyErr_Occurred() ? PyDict_GetItemWithError(info->l_loads, key) : NULL;
+            calls = !PyErr_Occurred() ? PyDict_Contains(info->l_calls, key) : -1;
+            Py_DECREF(key);
+            if (calls < 0) goto done;
+        }
+        if (!stores) stores = empty;
+        if (!loads) loads = empty;
+        int full = self->last != (PyObject *)st;
+        int has_stores = PyTuple_GET_SIZE(stores) > 0;
+        int with_loads = !full && calls && PySet_GET_SIZE(st->mut) > 0;
+        if (full || with_loads || has_stores) {  /* else nothing can have changed: no look */
+            if (!info->function) {
+                if (changes_py(self, frame, st, stores, full, with_loads ? loads : NULL, &out, &pairs)) goto done;
+            } else {
+                loc = PyFrame_GetLocals((PyFrameObject *)frame);
+                if (!loc) goto done;
+                if (changes(self, frame, st, stores, full, with_loads ? loads : NULL, loc, &out, &pairs)) goto done;
+            }
+        }
+    }
+    Py_SETREF(self->last, Py_NewRef((PyObject *)st));
+    if (pairs) {
+        Buf ev;
+        buf_init(&ev);
+        int r = put_array_header(&ev, 2 * pairs + 2) || put_uint(&ev, K_LINE) || put_uint(&ev, line)
+                || put(&ev, out.p, out.n) || core_emit(self, ev.p, ev.n);
+        buf_free(&ev);
+        if (r) goto done;
+    } else {
+        Buf ev;
+        buf_init(&ev);
+        int r = put_uint(&ev, line) || core_emit(self, ev.p, ev.n);
+        buf_free(&ev);
+        if (r) goto done;
+    }
+    rc = 0;
+done:
+    Py_XDECREF(prev_region);
+    Py_XDECREF(facts);
+    Py_XDECREF(loc);
+    buf_free(&out);
+    return rc;
+}
+
+/* Recorder.on_call: a new frame of in-scope code starts. Returns a new reference. */
+static State *on_call(Core *self, PyObject *frame, Info *info) {
+    PyObject *key = PyLong_FromVoidPtr(frame);
+    if (!key) return NULL;
+    State *st = state_new(self->next_frame++, key, (PyObject *)info);
+    Py_DECREF(key);
+    if (!st) return NULL;
+    PyObject *loc = NULL;
+    Buf out, tmp;
+    buf_init(&out);
+    buf_init(&tmp);
+    Py_ssize_t n = 3;
+    if (PyDict_SetItem(self->frames, st->key, (PyObject *)st)) goto fail;
+    if (put_uint(&out, K_CALL) || put_uint(&out, (unsigned long long)st->id) || put_bytes(&out, info->id_enc)) goto fail;
+    Py_ssize_t nargs = PyTuple_GET_SIZE(info->args);
+    if (nargs) {
+        /* each argument's value becomes the frame's first known value */
+        loc = PyFrame_GetLocals((PyFrameObject *)frame);
+        if (!loc) goto fail;
+        for (Py_ssize_t i = 0; i < nargs; i++) {
+            PyObject *name = PyTuple_GET_ITEM(info->args, i);
+            PyObject *v = local_get(loc, name);
+            if (!v) { if (PyErr_Occurred()) goto fail; continue; }
+            int r = PyDict_SetItem(st->snap, name, v);
+            PyObject *enc = NULL;
+            tmp.n = 0;
+            int atom = r ? -1 : is_atom(self, Py_TYPE(v));
+            if (atom < 0) { Py_DECREF(v); goto fail; }
+            r = encode_value(self, v, &tmp, atom ? NULL : &enc);
+            Py_DECREF(v);
+            if (r) goto fail;
+            if (!atom && (PySet_Add(st->mut, name) || PyDict_SetItem(st->enc, name, enc))) { Py_DECREF(enc); goto fail; }
+            r = put_key_value(self, &out, name, enc, &tmp);
+            Py_XDECREF(enc);
+            if (r) goto fail;
+            n += 2;
+        }
+    }
+    Py_SETREF(self->last, Py_NewRef((PyObject *)st));
+    {
+        Buf ev;
+        buf_init(&ev);
+        int r = put_array_header(&ev, n) || put(&ev, out.p, out.n) || core_emit(self, ev.p, ev.n);
+        buf_free(&ev);
+        if (r) goto fail;
+    }
+    Py_XDECREF(loc);
+    buf_free(&out);
+    buf_free(&tmp);
+    return st;
+fail:
+    Py_XDECREF(loc);
+    buf_free(&out);
+    buf_free(&tmp);
+    Py_DECREF(st);
+    return NULL;
+}
+
+/* Recorder.end_frame */
+static int end_frame(Core *self, State *st, Buf *ev) {
+    if (!st->suspended) {
+        PyObject *cur = PyDict_GetItemWithError(self->frames, st->key);
+        if (cur == (PyObject *)st && PyDict_DelItem(self->frames, st->key)) return -1;
+        if (!cur && PyErr_Occurred()) return -1;
+    }
+    Py_SETREF(self->last, Py_NewRef((PyObject *)st));
+    return core_emit(self, ev->p, ev->n);
+}
+
+/* Recorder.on_return: frame given (settrace) to tell a generator's yield from its return */
+static int on_return(Core *self, State *st, PyObject *value, PyObject *frame) {
+    Buf ev;
+    buf_init(&ev);
+    int kind = K_RETURN, rc = -1;
+    if (frame && ((Info *)st->info)->generator) {
+        PyObject *y = PyObject_CallOneArg(self->is_yield, frame);
+        if (!y) goto done;
+        int yes = PyObject_IsTrue(y);
+        Py_DECREF(y);
+        if (yes < 0) goto done;
+        if (yes) { st->suspended = 1; kind = K_YIELD; }
+    }
+    if (put_array_header(&ev, 2) || put_uint(&ev, kind) || encode_value(self, value, &ev, NULL)) goto done;
+    rc = end_frame(self, st, &ev);
+done:
+    buf_free(&ev);
+    return rc;
+}
+
+/* ---- lookups shared by both back ends ------------------------------------------------------------- */
+
+/* rec.code_info(code), borrowed (None if out of scope) */
+static PyObject *code_info(Core *self, PyObject *code) {
+    PyObject *info = PyDict_GetItemWithError(self->codes, code);
+    if (info || PyErr_Occurred()) return info;
+    info = PyObject_CallMethodOneArg((PyObject *)self, s_code_info, code);
+    if (!info) return NULL;
+    Py_DECREF(info);  /* the table holds it */
+    return PyDict_GetItemWithError(self->codes, code);
+}
+
+/* rec.frames.get(id(frame)), borrowed */
+static State *frame_state(Core *self, PyObject *frame) {
+    PyObject *key = PyLong_FromVoidPtr(frame);
+    if (!key) return NULL;
+    PyObject *st = PyDict_GetItemWithError(self->frames, key);
+    Py_DECREF(key);
+    return st && Py_TYPE(st) == &StateType ? (State *)st : NULL;
+}
+
+static int call_py(Core *self, PyObject *name, PyObject *arg) {
+    PyObject *r = PyObject_CallMethodOneArg((PyObject *)self, name, arg);
+    if (!r) return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+/* ---- settrace back end (3.11 and older): a C trace function ----------------------------------- */
+
+static int c_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
+    Core *self = (Core *)obj;
+    PyObject *f = (PyObject *)frame;
+    State *st;
+    int rc = 0;
+    switch (what) {
+    case PyTrace_CALL: {
+        if (!self->enabled) return 0;
+        PyCodeObject *code = PyFrame_GetCode(frame);
+        PyObject *info = code_info(self, (PyObject *)code);
+        Py_DECREF(code);
+        if (!info) { rc = PyErr_Occurred() ? -1 : 0; break; }
+        if (info == Py_None) {
+            /* out of scope: no line events for this frame */
+            if (PyObject_SetAttr(f, s_f_trace_lines, Py_False)) rc = -1;
+            break;
+        }
+        Py_INCREF(info);
+        if (((Info *)info)->generator) {
+            st = frame_state(self, f);
+            if (!st && PyErr_Occurred()) { rc = -1; Py_DECREF(info); break; }
+            if (st && st->suspended && st->info == info) {
+                rc = call_py(self, s_on_resume, (PyObject *)st);
+                Py_DECREF(info);
+                break;
+            }
+        }
+        State *nst = on_call(self, f, (Info *)info);
+        Py_DECREF(info);
+        if (!nst) rc = -1; else Py_DECREF(nst);
+        break;
+    }
+    case PyTrace_LINE:
+        st = frame_state(self, f);
+        if (!st) { rc = PyErr_Occurred() ? -1 : 0; break; }
+        Py_INCREF(st);
+        st->raised = 0;
+        rc = on_line(self, f, st, PyFrame_GetLineNumber(frame), NULL);
+        Py_DECREF(st);
+        break;
+    case PyTrace_RETURN:
+        st = frame_state(self, f);
+        if (!st) { rc = PyErr_Occurred() ? -1 : 0; break; }
+        Py_INCREF(st);
+        if (st->raised && (!arg || arg == Py_None)) rc = call_py(self, s_on_unwind, (PyObject *)st);
+        else rc = on_return(self, st, arg ? arg : Py_None, f);
+        Py_DECREF(st);
+        break;
+    case PyTrace_EXCEPTION:
+        st = frame_state(self, f);
+        if (!st) { rc = PyErr_Occurred() ? -1 : 0; break; }
+        if (self->on_exception) {
+            PyObject *r = PyObject_CallFunctionObjArgs(self->on_exception, f, (PyObject *)st, arg, NULL);
+            if (!r) rc = -1; else Py_DECREF(r);
+        }
+        break;
+    default:
+        break;
+    }
+    if (rc) core_fail(self);
+    return 0;  /* never an error into the program */
+}
+
+/* rec._c_settrace(backend, on_exception) starts the C trace function on this thread;
+ * rec._c_settrace(None, None) stops it. */
+static PyObject *Core_c_settrace(Core *self, PyObject *args) {
+    PyObject *backend, *on_exc;
+    if (!PyArg_ParseTuple(args, "OO", &backend, &on_exc)) return NULL;
+    if (backend == Py_None) {
+        PyEval_SetTrace(NULL, NULL);
+        Py_RETURN_NONE;
+    }
+    Py_XSETREF(self->backend, Py_NewRef(backend));
+    Py_XSETREF(self->on_exception, Py_NewRef(on_exc));
+    PyEval_SetTrace(c_trace, (PyObject *)self);
+    Py_RETURN_NONE;
+}
+
+/* threading.settrace(rec._c_thread_trace): the first event of a new thread installs the C trace
+ * function there and is handled by it. */
+static PyObject *Core_c_thread_trace(Core *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3) { PyErr_SetString(PyExc_TypeError, "frame, event, arg"); return NULL; }
+    PyEval_SetTrace(c_trace, (PyObject *)self);
+    const char *event = PyUnicode_Check(args[1]) ? PyUnicode_AsUTF8(args[1]) : NULL;
+    if (event && strcmp(event, "call") == 0 && PyFrame_Check(args[0]))
+        c_trace((PyObject *)self, (PyFrameObject *)args[0], PyTrace_CALL, NULL);
+    Py_RETURN_NONE;
+}
+
+/* ---- sys.monitoring back end (3.12+): callbacks in C ------------------------------------------ */
+
+static PyObject *current_frame(void) {
+    PyObject *f = (PyObject *)PyEval_GetFrame();  /* borrowed */
+    if (!f) PyErr_SetString(PyExc_RuntimeError, "no frame");
+    return f;
+}
+
+/* MonitoringBackend._state: rec.frames.get(id(frame)) unless it belongs to other code */
+static State *mon_state(Core *self, PyObject *frame, PyObject *code) {
+    State *st = frame_state(self, frame);
+    if (st && ((Info *)st->info)->code != code) {
+        PyObject *key = PyLong_FromVoidPtr(frame);
+        if (!key || PyDict_DelItem(self->frames, key)) { Py_XDECREF(key); return NULL; }
+        Py_DECREF(key);
+        return NULL;
+    }
+    return st;
+}
+
+/* MonitoringBackend._first_line: borrowed state, or NULL (check PyErr_Occurred) */
+static State *first_line(Core *self, PyObject *frame) {
+    PyCodeObject *code = PyFrame_GetCode((PyFrameObject *)frame);
+    State *st = mon_state(self, frame, (PyObject *)code);
+    Py_DECREF(code);
+    if (!st) return NULL;
+    Py_INCREF(st);
+    int rc = 0;
+    if (st->suspended) rc = call_py(self, s_on_resume, (PyObject *)st);
+    if (!rc && st->fresh) rc = on_line(self, frame, st, PyFrame_GetLineNumber((PyFrameObject *)frame), NULL);
+    Py_DECREF(st);
+    return rc ? NULL : st;  /* the frames table still holds it */
+}
+
+static PyObject *mon_done(Core *self, int rc) {
+    if (rc) core_fail(self);
+    Py_RETURN_NONE;
+}
+
+static PyObject *disable_or_none(Core *self, PyObject *code) {
+    PyObject *info = code_info(self, code);
+    if (!info) return mon_done(self, PyErr_Occurred() ? -1 : 0);
+    if (info == Py_None) return Py_NewRef(self->disable);
+    Py_RETURN_NONE;
+}
+
+static PyObject *Core_m_start(Core *self, PyObject *const *args, Py_ssize_t nargs) {
+    PyObject *info = code_info(self, args[0]);
+    if (!info) return mon_done(self, PyErr_Occurred() ? -1 : 0);
+    if (info == Py_None) return Py_NewRef(self->disable);
+    PyObject *frame = current_frame();
+    if (!frame) return mon_done(self, -1);
+    Py_INCREF(info);
+    PyFrameObject *caller = PyFrame_GetBack((PyFrameObject *)frame);
+    int rc = 0;
+    if (caller) {
+        first_line(self, (PyObject *)caller);
+        rc = PyErr_Occurred() ? -1 : 0;
+        Py_DECREF(caller);
+    }
+    if (!rc) {
+        State *st = on_call(self, frame, (Info *)info);
+        if (!st) rc = -1; else Py_DECREF(st);
+    }
+    Py_DECREF(info);
+    return mon_done(self, rc);
+}
+
+static PyObject *Core_m_return(Core *self, PyObject *const *args, Py_ssize_t nargs) {
+    PyObject *frame = current_frame();
+    if (!frame) return mon_done(self, -1);
+    State *st = first_line(self, frame);
+    if (st) {
+        Py_INCREF(st);
+        int rc = on_return(self, st, args[2], NULL);
+        Py_DECREF(st);
+        return mon_done(self, rc);
+    }
+    if (PyErr_Occurred()) return mon_done(self, -1);
+    return disable_or_none(self, args[0]);
+}
+
+static PyObject *Core_m_line(Core *self, PyObject *const *args, Py_ssize_t nargs) {
+    PyObject *frame = current_frame();
+    if (!frame) return mon_done(self, -1);
+    State *st = mon_state(self, frame, args[0]);
+    if (!st) {
+        if (PyErr_Occurred()) return mon_done(self, -1);
+        return disable_or_none(self, args[0]);
+    }
+    Py_INCREF(st);
+    int rc = 0;
+    if (st->suspended) rc = call_py(self, s_on_resume, (PyObject *)st);
+    if (!rc) rc = on_line(self, frame, st, PyLong_AsLong(args[1]), NULL);
+    Py_DECREF(st);
+    return mon_done(self, rc);
+}
+
+/* MonitoringBackend._jump: settrace reports a line after every backward jump; LINE misses the
+ * ones that stay on their line. Every other jump is switched off where it stands. */
+static PyObject *Core_m_jump(Core *self, PyObject *const *args, Py_ssize_t nargs) {
+    PyObject *code = args[0], *src = args[1], *dest = args[2];
+    int ge = PyObject_RichCompareBool(dest, src, Py_GE);
+    if (ge < 0) return mon_done(self, -1);
+    if (ge) return Py_NewRef(self->disable);
+    PyObject *lines = PyDict_GetItemWithError(self->jump_lines, code);
+    if (!lines) {
+        if (PyErr_Occurred()) return mon_done(self, -1);
+        PyObject *info = code_info(self, code);
+        if (!info) return mon_done(self, PyErr_Occurred() ? -1 : 0);
+        if (info == Py_None) return Py_NewRef(self->disable);
+        PyObject *made = PyObject_CallMethod(self->backend, "_offset_lines_of", "O", code);
+        if (!made) return mon_done(self, -1);
+        Py_DECREF(made);
+        lines = PyDict_GetItemWithError(self->jump_lines, code);
+        if (!lines) return mon_done(self, -1);
+    }
+    PyObject *line = PyDict_GetItemWithError(lines, dest);
+    if (!line && PyErr_Occurred()) return mon_done(self, -1);
+    PyObject *src_line = line ? PyDict_GetItemWithError(lines, src) : NULL;
+    if (line && !src_line && PyErr_Occurred()) return mon_done(self, -1);
+    if (!line || !src_line) return Py_NewRef(self->disable);
+    int same = PyObject_RichCompareBool(line, src_line, Py_EQ);
+    if (same < 0) return mon_done(self, -1);
+    if (!same) return Py_NewRef(self->disable);
+    PyObject *frame = current_frame();
+    if (!frame) return mon_done(self, -1);
+    State *st = mon_state(self, frame, code);
+    if (!st) return mon_done(self, PyErr_Occurred() ? -1 : 0);
+    Py_INCREF(st);
+    PyObject *region = PyTuple_Pack(2, dest, src);
+    int rc = region ? on_line(self, frame, st, PyLong_AsLong(line), region) : -1;
+    Py_XDECREF(region);
+    Py_DECREF(st);
+    return mon_done(self, rc);
+}
+
+/* rec._c_monitor(backend, jump_lines): the back end the callbacks report failures to */
+static PyObject *Core_c_monitor(Core *self, PyObject *args) {
+    PyObject *backend, *jump_lines;
+    if (!PyArg_ParseTuple(args, "OO!", &backend, &PyDict_Type, &jump_lines)) return NULL;
+    Py_XSETREF(self->backend, Py_NewRef(backend));
+    Py_XSETREF(self->jump_lines, Py_NewRef(jump_lines));
+    Py_RETURN_NONE;
+}
+
+/* ---- Python-visible methods of the recorder ----------------------------------------------------- */
+
+static PyObject *Core_emit(Core *self, PyObject *data) {
+    if (!PyBytes_Check(data)) { PyErr_SetString(PyExc_TypeError, "emit takes bytes"); return NULL; }
+    if (core_emit(self, PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data))) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *Core_on_line(Core *self, PyObject *args) {
+    PyObject *frame, *region = Py_None;
+    State *st;
+    long line;
+    if (!PyArg_ParseTuple(args, "OO!l|O", &frame, &StateType, &st, &line, &region)) return NULL;
+    if (on_line(self, frame, st, line, region == Py_None ? NULL : region)) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *Core_on_call(Core *self, PyObject *args) {
+    PyObject *frame;
+    Info *info;
+    if (!PyArg_ParseTuple(args, "OO!", &frame, &InfoType, &info)) return NULL;
+    return (PyObject *)on_call(self, frame, info);
+}
+
+static PyObject *Core_on_return(Core *self, PyObject *args) {
+    PyObject *value, *frame = Py_None;
+    State *st;
+    if (!PyArg_ParseTuple(args, "O!O|O", &StateType, &st, &value, &frame)) return NULL;
+    if (on_return(self, st, value, frame == Py_None ? NULL : frame)) return NULL;
+    Py_RETURN_NONE;
+}
+
+/* rec._accel_setup(sink, atoms, redacted, LineInfo, is_yield, max_string, DISABLE) */
+static PyObject *Core_accel_setup(Core *self, PyObject *args) {
+    PyObject *sink, *atoms, *redacted, *line_info, *is_yield, *disable;
+    Py_ssize_t max_string;
+    if (!PyArg_ParseTuple(args, "OO!O!OOnO", &sink, &PyFrozenSet_Type, &atoms, &PyBytes_Type, &redacted,
+                          &line_info, &is_yield, &max_string, &disable)) return NULL;
+    if (sink != Py_None && Py_TYPE(sink) != &SinkType) { PyErr_SetString(PyExc_TypeError, "sink"); return NULL; }
+    Py_XSETREF(self->sink, (Sink *)(sink == Py_None ? NULL : Py_NewRef(sink)));
+    Py_XSETREF(self->atoms, Py_NewRef(atoms));
+    Py_XSETREF(self->redacted, Py_NewRef(redacted));
+    Py_XSETREF(self->line_info, Py_NewRef(line_info));
+    Py_XSETREF(self->is_yield, Py_NewRef(is_yield));
+    Py_XSETREF(self->disable, Py_NewRef(disable));
+    self->max_string = max_string;
+    Py_RETURN_NONE;
+}
+
+static PyObject *Core_get_cur(Core *self, void *c) {
+    if (!self->has_cur) Py_RETURN_NONE;
+    return PyLong_FromUnsignedLong(self->cur_ident);
+}
+
+static int Core_set_cur(Core *self, PyObject *v, void *c) {
+    if (!v || v == Py_None) { self->has_cur = 0; return 0; }
+    unsigned long x = PyLong_AsUnsignedLong(v);
+    if (x == (unsigned long)-1 && PyErr_Occurred()) return -1;
+    self->cur_ident = x;
+    self->has_cur = 1;
+    return 0;
+}
+
+static int Core_traverse(Core *o, visitproc visit, void *arg) {
+    Py_VISIT(o->last); Py_VISIT(o->frames); Py_VISIT(o->keys); Py_VISIT(o->encode);
+    Py_VISIT(o->codes); Py_VISIT(o->w); Py_VISIT(o->unwinding); Py_VISIT(o->sink);
+    Py_VISIT(o->atoms); Py_VISIT(o->redacted); Py_VISIT(o->line_info); Py_VISIT(o->is_yield);
+    Py_VISIT(o->disable); Py_VISIT(o->backend); Py_VISIT(o->on_exception); Py_VISIT(o->jump_lines);
+    return 0;
+}
+
+static int Core_clear(Core *o) {
+    Py_CLEAR(o->last); Py_CLEAR(o->frames); Py_CLEAR(o->keys); Py_CLEAR(o->encode);
+    Py_CLEAR(o->codes); Py_CLEAR(o->w); Py_CLEAR(o->unwinding); Py_CLEAR(o->sink);
+    Py_CLEAR(o->atoms); Py_CLEAR(o->redacted); Py_CLEAR(o->line_info); Py_CLEAR(o->is_yield);
+    Py_CLEAR(o->disable); Py_CLEAR(o->backend); Py_CLEAR(o->on_exception); Py_CLEAR(o->jump_lines);
+    return 0;
+}
+
+static void Core_dealloc(Core *o) {
+    PyObject_GC_UnTrack(o);
+    Core_clear(o);
+    Py_TYPE(o)->tp_free((PyObject *)o);
+}
+
+static PyObject *Core_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
+    Core *self = (Core *)type->tp_alloc(type, 0);
+    if (self) { self->enabled = 1; self->next_frame = 1; }
+    return (PyObject *)self;
+}
+
+static PyMethodDef Core_methods[] = {
+    {"emit", (PyCFunction)Core_emit, METH_O, "Emit an event that happens on the calling thread."},
+    {"on_line", (PyCFunction)Core_on_line, METH_VARARGS, "A line is about to run."},
+    {"on_call", (PyCFunction)Core_on_call, METH_VARARGS, "A new frame of in-scope code starts."},
+    {"on_return", (PyCFunction)Core_on_return, METH_VARARGS, "A frame returns or yields."},
+    {"_accel_setup", (PyCFunction)Core_accel_setup, METH_VARARGS, NULL},
+    {"_c_settrace", (PyCFunction)Core_c_settrace, METH_VARARGS, NULL},
+    {"_c_thread_trace", (PyCFunction)(void (*)(void))Core_c_thread_trace, METH_FASTCALL, NULL},
+    {"_c_monitor", (PyCFunction)Core_c_monitor, METH_VARARGS, NULL},
+    {"_m_start", (PyCFunction)(void (*)(void))Core_m_start, METH_FASTCALL, NULL},
+    {"_m_return", (PyCFunction)(void (*)(void))Core_m_return, METH_FASTCALL, NULL},
+    {"_m_line", (PyCFunction)(void (*)(void))Core_m_line, METH_FASTCALL, NULL},
+    {"_m_jump", (PyCFunction)(void (*)(void))Core_m_jump, METH_FASTCALL, NULL},
+    {NULL}
+};
+
+static PyMemberDef Core_members[] = {
+    {"last", T_OBJECT, offsetof(Core, last), 0, NULL},
+    {"frames", T_OBJECT, offsetof(Core, frames), 0, NULL},
+    {"_keys", T_OBJECT, offsetof(Core, keys), 0, NULL},
+    {"encode", T_OBJECT, offsetof(Core, encode), 0, NULL},
+    {"_codes", T_OBJECT, offsetof(Core, codes), 0, NULL},
+    {"w", T_OBJECT, offsetof(Core, w), 0, NULL},
+    {"_unwinding", T_OBJECT, offsetof(Core, unwinding), 0, NULL},
+    {"_next_frame", T_LONGLONG, offsetof(Core, next_frame), 0, NULL},
+    {"enabled", T_BOOL, offsetof(Core, enabled), 0, NULL},
+    {NULL}
+};
+
+static PyGetSetDef Core_getset[] = {
+    {"_cur_thread", (getter)Core_get_cur, (setter)Core_set_cur, "ident of the thread of the last event", NULL},
+    {NULL}
+};
+
+static PyTypeObject CoreType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "_rewind_accel.Core",
+    .tp_basicsize = sizeof(Core),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE,
+    .tp_doc = "The C half of an accelerated core.Recorder.",
+    .tp_new = Core_new,
+    .tp_dealloc = (destructor)Core_dealloc,
+    .tp_traverse = (traverseproc)Core_traverse,
+    .tp_clear = (inquiry)Core_clear,
+    .tp_methods = Core_methods,
+    .tp_members = Core_members,
+    .tp_getset = Core_getset,
+};
+
+/* ---- the module ---------------------------------------------------------------------------------- */
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_rewind_accel", "The Rewind agent's C accelerator.", -1, NULL,
+};
+
+PyMODINIT_FUNC PyInit__rewind_accel(void) {
+    if (PyType_Ready(&SinkType) || PyType_Ready(&InfoType) || PyType_Ready(&StateType)
+        || PyType_Ready(&CoreType)) return NULL;
+#define INTERN(var, s) if (!(var = PyUnicode_InternFromString(s))) return NULL
+    INTERN(s_code_info, "code_info"); INTERN(s_key, "_key"); INTERN(s_changes, "_changes");
+    INTERN(s_on_resume, "on_resume"); INTERN(s_on_unwind, "on_unwind"); INTERN(s_fail, "fail");
+    INTERN(s_emit_switching, "_emit_switching"); INTERN(s_region, "region");
+    INTERN(s_stores, "stores"); INTERN(s_loads, "loads"); INTERN(s_calls, "calls");
+    INTERN(s_f_trace_lines, "f_trace_lines");
+    if (!(zero = PyLong_FromLong(0)) || !(empty = PyTuple_New(0))) return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (!m) return NULL;
+    if (PyModule_AddObjectRef(m, "Sink", (PyObject *)&SinkType) < 0
+        || PyModule_AddObjectRef(m, "Info", (PyObject *)&InfoType) < 0
+        || PyModule_AddObjectRef(m, "State", (PyObject *)&StateType) < 0
+        || PyModule_AddObjectRef(m, "Core", (PyObject *)&CoreType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

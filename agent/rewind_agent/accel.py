@@ -1,0 +1,108 @@
+"""The C accelerator (_accel.c): compiled on first use, cached per interpreter build.
+
+No pip and no network: the machine's C compiler and the running interpreter's headers (found
+through sysconfig) build one shared library, kept in the user's cache folder under a name
+that changes with the source, the interpreter and the compiler. Where it cannot be built, the
+pure-Python agent runs and the reason is reported in one line.
+"""
+
+import hashlib
+import os
+import sys
+import sysconfig
+
+_SOURCE = os.path.join(os.path.dirname(os.path.realpath(__file__)), "_accel.c")
+MODES = ("auto", "on", "off")
+
+
+class Unavailable(Exception):
+    """The accelerator cannot be used here; the message says why, in one sentence."""
+
+
+def cache_dir():
+    base = os.environ.get("REWIND_CACHE_DIR")
+    if not base:
+        xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        base = os.path.join(xdg, "rewind")
+    return os.path.join(base, "accel")
+
+
+def _compiler():
+    cc = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
+    return cc.split()
+
+
+def load():
+    """The compiled module, building it first if needed. Raises Unavailable."""
+    if sys.implementation.name != "cpython" or sys.version_info < (3, 11):
+        raise Unavailable("it needs CPython 3.11 or newer")
+    try:
+        with open(_SOURCE, "rb") as f:
+            source = f.read()
+    except OSError:
+        raise Unavailable("its source %s is missing" % _SOURCE)
+    cc = _compiler()
+    include = sysconfig.get_paths().get("include") or ""
+    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+    key = hashlib.sha256(b"\0".join([
+        source, sys.version.encode(), sys.executable.encode(), include.encode(),
+        " ".join(cc).encode()])).hexdigest()[:20]
+    folder = os.path.join(cache_dir(), key)
+    path = os.path.join(folder, "_rewind_accel" + suffix)
+    if not os.path.exists(path):
+        _build(cc, include, folder, path)
+    return _import(path)
+
+
+def _build(cc, include, folder, path):
+    if not os.path.exists(os.path.join(include, "Python.h")):
+        raise Unavailable("the interpreter's C headers are not installed (no Python.h in %s)"
+                          % (include or "its include folder"))
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as e:
+        raise Unavailable("its cache folder %s cannot be written (%s)" % (folder, e.strerror))
+    import subprocess  # only when building: the program never pays for it otherwise
+
+    tmp = "%s.%d.tmp" % (path, os.getpid())
+    cmd = cc + ["-shared", "-fPIC", "-O2", "-I" + include, _SOURCE, "-o", tmp]
+    try:
+        r = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT)
+    except OSError:
+        raise Unavailable("no C compiler was found (%s)" % cc[0])
+    if r.returncode != 0:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        first = r.stdout.decode("utf-8", "replace").strip().splitlines()[:1]
+        raise Unavailable("the C compiler failed: %s" % (first[0] if first else "exit %d" % r.returncode))
+    os.replace(tmp, path)  # atomic: a concurrent build or reader sees a whole file or none
+
+
+def _import(path):
+    from importlib.machinery import ExtensionFileLoader
+    from importlib.util import module_from_spec, spec_from_file_location
+
+    try:
+        spec = spec_from_file_location("_rewind_accel", path,
+                                       loader=ExtensionFileLoader("_rewind_accel", path))
+        mod = module_from_spec(spec)
+        spec.loader.exec_module(mod)
+    except Exception as e:  # ImportError, or an OSError from a damaged cache entry
+        raise Unavailable("the compiled accelerator %s does not load (%s)" % (path, e))
+    return mod
+
+
+def choose(mode):
+    """(module or None, note): `off` never builds; `auto` falls back with a note saying why;
+    `on` raises Unavailable."""
+    if mode == "off":
+        return None, "off"
+    try:
+        return load(), "on"
+    except Unavailable as e:
+        if mode == "on":
+            raise
+        return None, "unavailable: %s" % e
