@@ -108,6 +108,27 @@ static int put_double(Buf *b, double x) {
     return put(b, out, 8);
 }
 
+/* An event at the recursion limit (the RecursionError itself, the frames it unwinds) would
+ * fail in the first Python code or comparison it runs: such an event gets room above the limit.
+ * Reading the counter is cheap; changing the limit is not, so it happens only there. */
+static inline int recursion_remaining(void) {
+    PyThreadState *ts = PyThreadState_Get();
+#if PY_VERSION_HEX >= 0x030C0000
+    return ts->py_recursion_remaining;  /* C-level checks have a counter of their own */
+#else
+    return ts->recursion_remaining;
+#endif
+}
+
+static int headroom_begin(void) {
+    if (recursion_remaining() >= 50) return -1;
+    int limit = Py_GetRecursionLimit();
+    Py_SetRecursionLimit(limit + 100);
+    return limit;
+}
+
+static void headroom_end(int limit) { if (limit >= 0) Py_SetRecursionLimit(limit); }
+
 /* ---- the raw stream sink (transport.RawWriter.write) ----------------------------------------- */
 
 typedef struct {
@@ -407,18 +428,24 @@ typedef struct {
     PyObject *backend, *on_exception, *jump_lines;
 } Core;
 
-static PyObject *s_code_info, *s_key, *s_changes, *s_on_resume, *s_on_unwind, *s_fail,
+static PyObject *s_code_info, *s_key, *s_changes, *s_on_resume, *s_on_unwind, *s_on_exception, *s_fail,
     *s_emit_switching, *s_region, *s_stores, *s_loads, *s_calls, *s_f_trace_lines;
 
 static void core_fail(Core *self) {
     /* rec.fail(backend): recording stops, the program carries on */
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
-    PyObject *r = PyObject_CallMethodOneArg((PyObject *)self, s_fail,
-                                            self->backend ? self->backend : Py_None);
+    PyObject *r = PyObject_CallMethodOneArg((PyObject *)self, s_fail, self->backend ? self->backend : Py_None);
     if (!r) PyErr_Clear(); else Py_DECREF(r);
-    if (getenv("REWIND_AGENT_DEBUG") && type) { PyErr_Restore(type, value, tb); PyErr_Print(); }
-    else { Py_XDECREF(type); Py_XDECREF(value); Py_XDECREF(tb); }
+    if (getenv("REWIND_AGENT_DEBUG") && type) {
+        /* PyErr_Print needs Python frames, which may be what ran out */
+        PyObject *text = value ? PyObject_Str(value) : NULL;
+        fprintf(stderr, "rewind agent (C): %s: %s\n", ((PyTypeObject *)type)->tp_name,
+                text && PyUnicode_Check(text) ? PyUnicode_AsUTF8(text) : "?");
+        Py_XDECREF(text);
+        PyErr_Clear();
+    }
+    Py_XDECREF(type); Py_XDECREF(value); Py_XDECREF(tb);
 }
 
 /* Recorder.emit */
@@ -520,7 +547,7 @@ static PyObject *local_get(PyObject *loc, PyObject *name) {
     return v;
 }
 
-typedef struct { void *ids[32]; int n; int overflow; } IdSet;
+typedef struct { void *ids[32]; int n; } IdSet;  /* ids of objects changed in place */
 
 /* Recorder._changes for function frames: appends (name id, value)* to out, counting pairs. */
 static int changes(Core *self, PyObject *frame, State *st, PyObject *names_in, int full,
@@ -528,7 +555,7 @@ static int changes(Core *self, PyObject *frame, State *st, PyObject *names_in, i
     Info *info = (Info *)st->info;
     PyObject *names = NULL, *it = NULL, *name = NULL, *v = NULL;
     PyObject *snap = st->snap, *encs = st->enc, *mut = st->mut;
-    IdSet mutated = {.n = 0, .overflow = 0};
+    IdSet mutated = {.n = 0};
     PyObject *mutated_set = NULL;
     Buf tmp;
     buf_init(&tmp);
@@ -580,10 +607,17 @@ static int changes(Core *self, PyObject *frame, State *st, PyObject *names_in, i
             if (same < 0) { Py_DECREF(enc); goto done; }
             if (same) { Py_DECREF(enc); goto next; }
             if (PyDict_SetItem(encs, name, enc)) { Py_DECREF(enc); goto done; }
-            if (mutated.n < 32) mutated.ids[mutated.n++] = v;
-            else mutated.overflow = 1;
-            if (mutated.overflow) {
-                if (!mutated_set && !(mutated_set = PySet_New(NULL))) { Py_DECREF(enc); goto done; }
+            if (!mutated_set && mutated.n < 32) {
+                mutated.ids[mutated.n++] = v;
+            } else {  /* more than fit: all of them go into a set of ids */
+                if (!mutated_set) {
+                    if (!(mutated_set = PySet_New(NULL))) { Py_DECREF(enc); goto done; }
+                    for (int i = 0; i < mutated.n; i++) {
+                        PyObject *id = PyLong_FromVoidPtr(mutated.ids[i]);
+                        if (!id || PySet_Add(mutated_set, id)) { Py_XDECREF(id); Py_DECREF(enc); goto done; }
+                        Py_DECREF(id);
+                    }
+                }
                 PyObject *id = PyLong_FromVoidPtr(v);
                 if (!id || PySet_Add(mutated_set, id)) { Py_XDECREF(id); Py_DECREF(enc); goto done; }
                 Py_DECREF(id);
@@ -924,9 +958,10 @@ static int c_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
     PyObject *f = (PyObject *)frame;
     State *st;
     int rc = 0;
+    int limit = headroom_begin();
     switch (what) {
     case PyTrace_CALL: {
-        if (!self->enabled) return 0;
+        if (!self->enabled) break;
         PyCodeObject *code = PyFrame_GetCode(frame);
         PyObject *info = code_info(self, (PyObject *)code);
         Py_DECREF(code);
@@ -979,6 +1014,7 @@ static int c_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         break;
     }
     if (rc) core_fail(self);
+    headroom_end(limit);
     return 0;  /* never an error into the program */
 }
 
@@ -1054,7 +1090,7 @@ static PyObject *disable_or_none(Core *self, PyObject *code) {
     Py_RETURN_NONE;
 }
 
-static PyObject *Core_m_start(Core *self, PyObject *const *args, Py_ssize_t nargs) {
+static PyObject *m_start(Core *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *info = code_info(self, args[0]);
     if (!info) return mon_done(self, PyErr_Occurred() ? -1 : 0);
     if (info == Py_None) return Py_NewRef(self->disable);
@@ -1076,7 +1112,7 @@ static PyObject *Core_m_start(Core *self, PyObject *const *args, Py_ssize_t narg
     return mon_done(self, rc);
 }
 
-static PyObject *Core_m_return(Core *self, PyObject *const *args, Py_ssize_t nargs) {
+static PyObject *m_return(Core *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *frame = current_frame();
     if (!frame) return mon_done(self, -1);
     State *st = first_line(self, frame);
@@ -1090,7 +1126,7 @@ static PyObject *Core_m_return(Core *self, PyObject *const *args, Py_ssize_t nar
     return disable_or_none(self, args[0]);
 }
 
-static PyObject *Core_m_line(Core *self, PyObject *const *args, Py_ssize_t nargs) {
+static PyObject *m_line(Core *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *frame = current_frame();
     if (!frame) return mon_done(self, -1);
     State *st = mon_state(self, frame, args[0]);
@@ -1106,9 +1142,60 @@ static PyObject *Core_m_line(Core *self, PyObject *const *args, Py_ssize_t nargs
     return mon_done(self, rc);
 }
 
+/* MonitoringBackend._resume (and _throw) */
+static PyObject *m_resume(Core *self, PyObject *const *args, Py_ssize_t nargs) {
+    PyObject *info = code_info(self, args[0]);
+    if (!info) return mon_done(self, PyErr_Occurred() ? -1 : 0);
+    if (info == Py_None) return Py_NewRef(self->disable);
+    PyObject *frame = current_frame();
+    if (!frame) return mon_done(self, -1);
+    State *st = mon_state(self, frame, args[0]);
+    if (!st) return mon_done(self, PyErr_Occurred() ? -1 : 0);
+    return mon_done(self, call_py(self, s_on_resume, (PyObject *)st));
+}
+
+/* MonitoringBackend._yield, with Recorder.on_yield */
+static PyObject *m_yield(Core *self, PyObject *const *args, Py_ssize_t nargs) {
+    PyObject *frame = current_frame();
+    if (!frame) return mon_done(self, -1);
+    State *st = first_line(self, frame);
+    if (!st) {
+        if (PyErr_Occurred()) return mon_done(self, -1);
+        return disable_or_none(self, args[0]);
+    }
+    Py_INCREF(st);
+    st->suspended = 1;
+    Buf ev;
+    buf_init(&ev);
+    int rc = put_array_header(&ev, 2) || put_uint(&ev, K_YIELD) || encode_value(self, args[2], &ev, NULL)
+             || end_frame(self, st, &ev);
+    buf_free(&ev);
+    Py_DECREF(st);
+    return mon_done(self, rc);
+}
+
+/* MonitoringBackend._unwind and _raise: the state, then Recorder's Python method */
+static PyObject *m_unwind(Core *self, PyObject *const *args, Py_ssize_t nargs) {
+    PyObject *frame = current_frame();
+    if (!frame) return mon_done(self, -1);
+    State *st = first_line(self, frame);
+    if (!st) return mon_done(self, PyErr_Occurred() ? -1 : 0);
+    return mon_done(self, call_py(self, s_on_unwind, (PyObject *)st));
+}
+
+static PyObject *m_raise(Core *self, PyObject *const *args, Py_ssize_t nargs) {
+    PyObject *frame = current_frame();
+    if (!frame) return mon_done(self, -1);
+    State *st = first_line(self, frame);
+    if (!st) return mon_done(self, PyErr_Occurred() ? -1 : 0);
+    PyObject *r = PyObject_CallMethodObjArgs((PyObject *)self, s_on_exception, (PyObject *)st, args[2], NULL);
+    Py_XDECREF(r);
+    return mon_done(self, r ? 0 : -1);
+}
+
 /* MonitoringBackend._jump: settrace reports a line after every backward jump; LINE misses the
  * ones that stay on their line. Every other jump is switched off where it stands. */
-static PyObject *Core_m_jump(Core *self, PyObject *const *args, Py_ssize_t nargs) {
+static PyObject *m_jump(Core *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *code = args[0], *src = args[1], *dest = args[2];
     int ge = PyObject_RichCompareBool(dest, src, Py_GE);
     if (ge < 0) return mon_done(self, -1);
@@ -1144,6 +1231,26 @@ static PyObject *Core_m_jump(Core *self, PyObject *const *args, Py_ssize_t nargs
     Py_DECREF(st);
     return mon_done(self, rc);
 }
+
+/* The callbacks as sys.monitoring calls them: (code, offset|line[, value|dest]) */
+#define CALLBACK(name, n)                                                                   \
+    static PyObject *Core_##name(Core *self, PyObject *const *args, Py_ssize_t nargs) {    \
+        if (nargs != n) { PyErr_SetString(PyExc_TypeError, #name ": wrong arguments"); return NULL; } \
+        int limit = headroom_begin();                                                       \
+        PyObject *r = name(self, args, nargs);                                              \
+        headroom_end(limit);                                                                \
+        return r;                                                                           \
+    }
+CALLBACK(m_start, 2)
+CALLBACK(m_return, 3)
+CALLBACK(m_line, 2)
+CALLBACK(m_jump, 3)
+CALLBACK(m_resume, 2)
+CALLBACK(m_yield, 3)
+CALLBACK(m_unwind, 3)
+CALLBACK(m_raise, 3)
+static PyObject *m_throw(Core *self, PyObject *const *args, Py_ssize_t nargs) { return m_resume(self, args, 2); }
+CALLBACK(m_throw, 3)
 
 /* rec._c_monitor(backend, jump_lines): the back end the callbacks report failures to */
 static PyObject *Core_c_monitor(Core *self, PyObject *args) {
@@ -1258,6 +1365,11 @@ static PyMethodDef Core_methods[] = {
     {"_m_return", (PyCFunction)(void (*)(void))Core_m_return, METH_FASTCALL, NULL},
     {"_m_line", (PyCFunction)(void (*)(void))Core_m_line, METH_FASTCALL, NULL},
     {"_m_jump", (PyCFunction)(void (*)(void))Core_m_jump, METH_FASTCALL, NULL},
+    {"_m_resume", (PyCFunction)(void (*)(void))Core_m_resume, METH_FASTCALL, NULL},
+    {"_m_throw", (PyCFunction)(void (*)(void))Core_m_throw, METH_FASTCALL, NULL},
+    {"_m_yield", (PyCFunction)(void (*)(void))Core_m_yield, METH_FASTCALL, NULL},
+    {"_m_unwind", (PyCFunction)(void (*)(void))Core_m_unwind, METH_FASTCALL, NULL},
+    {"_m_raise", (PyCFunction)(void (*)(void))Core_m_raise, METH_FASTCALL, NULL},
     {NULL}
 };
 
@@ -1305,7 +1417,7 @@ PyMODINIT_FUNC PyInit__rewind_accel(void) {
         || PyType_Ready(&CoreType)) return NULL;
 #define INTERN(var, s) if (!(var = PyUnicode_InternFromString(s))) return NULL
     INTERN(s_code_info, "code_info"); INTERN(s_key, "_key"); INTERN(s_changes, "_changes");
-    INTERN(s_on_resume, "on_resume"); INTERN(s_on_unwind, "on_unwind"); INTERN(s_fail, "fail");
+    INTERN(s_on_resume, "on_resume"); INTERN(s_on_unwind, "on_unwind"); INTERN(s_on_exception, "on_exception"); INTERN(s_fail, "fail");
     INTERN(s_emit_switching, "_emit_switching"); INTERN(s_region, "region");
     INTERN(s_stores, "stores"); INTERN(s_loads, "loads"); INTERN(s_calls, "calls");
     INTERN(s_f_trace_lines, "f_trace_lines");

@@ -5,8 +5,7 @@ recorded scope answers DISABLE, which switches that event off at that location f
 LINE does not fire when a backward jump lands on the same line, and may not fire for the
 first line of a one-line function (lambda, generator expression); settrace reports a line in
 both cases. JUMP fills in the first, `_first_line` the second, so both back ends give the
-same stream. With the C accelerator, LINE, JUMP, PY_START and PY_RETURN go to its C ports of
-the methods below; the rarer events stay here.
+same stream. With the C accelerator, every event goes to its C port of the method below.
 """
 
 import sys
@@ -36,13 +35,13 @@ class MonitoringBackend:
         fast = hasattr(rec, "_c_monitor")
         if fast:
             rec._c_monitor(self, self._lines)
-        for event, fn in ((E.PY_START, rec._m_start if fast else self._start),
-                          (E.PY_RESUME, self._resume), (E.PY_THROW, self._throw),
-                          (E.PY_RETURN, rec._m_return if fast else self._return),
-                          (E.PY_YIELD, self._yield), (E.PY_UNWIND, self._unwind),
-                          (E.LINE, rec._m_line if fast else self._line),
-                          (E.JUMP, rec._m_jump if fast else self._jump), (E.RAISE, self._raise)):
-            mon.register_callback(tool, event, fn)
+        # With the accelerator, the recorder's C ports (_m_line...) of the methods below (_line...)
+        impl, prefix = (rec, "_m_") if fast else (self, "_")
+        for event, name in ((E.PY_START, "start"), (E.PY_RESUME, "resume"), (E.PY_THROW, "throw"),
+                            (E.PY_RETURN, "return"), (E.PY_YIELD, "yield"),
+                            (E.PY_UNWIND, "unwind"), (E.LINE, "line"), (E.JUMP, "jump"),
+                            (E.RAISE, "raise")):
+            mon.register_callback(tool, event, getattr(impl, prefix + name))
         mon.set_events(tool, E.PY_START | E.PY_RESUME | E.PY_THROW | E.PY_RETURN | E.PY_YIELD
                        | E.PY_UNWIND | E.LINE | E.JUMP | E.RAISE)
 

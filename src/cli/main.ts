@@ -4,7 +4,7 @@
 import { Command } from 'commander';
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { record, importRaw } from '../recorder/record.js';
+import { record, importRaw, ACCELERATOR_MODES } from '../recorder/record.js';
 import { Recording } from '../store/store.js';
 import { EventView, describeState } from '../replay/events.js';
 import { UserError } from '../errors.js';
@@ -42,6 +42,7 @@ program.command('record')
   .option('--max-depth <n>', 'nesting depth of recorded values', positiveInt('--max-depth'))
   .option('--max-items <n>', 'items recorded per container', positiveInt('--max-items'))
   .option('--max-string <n>', 'characters recorded per string', positiveInt('--max-string'))
+  .option('--accelerator <mode>', 'auto: the agent\'s C accelerator where it builds, else pure Python; on: fail if it cannot be built; off: pure Python', 'auto')
   .option('-f, --force', 'replace the output if it exists')
   .option('--keep <when>', 'always, or failure: keep the recording only if the program failed', 'always')
   .option('--pack', 'write one .rwd file (see rewind pack) instead of a folder')
@@ -53,6 +54,10 @@ By default everything is recorded except the standard library, site-packages and
 agent. Values of variables named like password, secret, token, api_key... are redacted before
 they leave the program. Environment variables are recorded by name; their values only where
 --env allows them.
+
+The agent's C accelerator is compiled on first use with the machine's C compiler and the
+interpreter's headers, and cached in ~/.cache/rewind (REWIND_CACHE_DIR moves it). Where it cannot
+be built, the pure-Python agent records the same events, more slowly, and Rewind says so.
 
 A flight recorder (--max-events, --max-size) keeps only the most recent part of a long run, in
 whole snapshot intervals of 4,096 events, and keeps the disk it uses bounded while the program
@@ -68,6 +73,7 @@ Examples:
   .action(async (prog: string[], o) => {
     if (!o.module && prog.length === 0) throw new UserError('no program to record: give a script (rewind record prog.py) or a module (rewind record -m mod).');
     if (o.keep !== 'always' && o.keep !== 'failure') throw new UserError(`--keep takes always or failure, not '${o.keep}'.`);
+    if (!ACCELERATOR_MODES.includes(o.accelerator)) throw new UserError(`--accelerator takes auto, on or off, not '${o.accelerator}'.`);
     let rwd: string | null = null;
     if (o.pack) {
       rwd = resolve(o.out ?? '');
@@ -77,11 +83,14 @@ Examples:
     const r = await record({
       python: o.python, out: rwd ? rwd.replace(/\.rwd$/, '') + `.folder-${process.pid}` : o.out, force: o.force, module: o.module, argv: prog,
       include: o.include, exclude: o.exclude, secrets: o.secret, env: o.env,
-      maxDepth: o.maxDepth, maxItems: o.maxItems, maxString: o.maxString,
+      maxDepth: o.maxDepth, maxItems: o.maxItems, maxString: o.maxString, accelerator: o.accelerator,
       limits: { maxEvents: o.maxEvents, maxBytes: o.maxSize },
     });
     const m = r.meta;
     process.exitCode = r.status;
+    if (m.accelerator?.startsWith('unavailable: ')) {
+      process.stderr.write(style.dim(`rewind: recorded with the pure-Python agent (slower): the C accelerator is ${m.accelerator}.\n`));
+    }
     const how = m.signal ? `killed by ${m.signal}` : `exit status ${m.exitStatus}${m.uncaught ? `, uncaught ${m.uncaught.type}` : ''}`;
     const failed = m.signal !== null || m.exitStatus !== 0 || m.uncaught !== null;
     if (o.keep === 'failure' && !failed) {
@@ -220,7 +229,7 @@ function infoText(path: string, rec: Recording): string {
   const rows: [string, string][] = [
     ['recording', path],
     ['program', m.argv.join(' ')],
-    ['python', `${m.implementation} ${m.python} (${m.backend})`],
+    ['python', `${m.implementation} ${m.python} (${m.backend}${m.accelerator === 'on' ? ', C accelerator' : m.accelerator ? ', pure-Python agent' : ''})`],
     ['platform', m.platform],
     ['cwd', m.cwd],
     ['started', `${when.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} (${dur})`],

@@ -388,6 +388,7 @@ export class Ingest {
       implementation: (h.implementation as string) ?? '',
       platform: (h.platform as string) ?? '',
       backend: (h.backend as string) ?? '',
+      accelerator: typeof h.accelerator === 'string' ? h.accelerator : undefined,
       pid: (h.pid as number) ?? 0,
       start: typeof h.start === 'number' ? h.start : h.start instanceof PyFloat ? h.start.value : this.started,
       end: Date.now() / 1000,

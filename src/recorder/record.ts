@@ -21,7 +21,12 @@ export interface AgentOptions {
   maxString?: number;
   secrets?: string[];
   env?: string[]; // globs of environment variables whose values are recorded
+  accelerator?: Accelerator;
 }
+
+/** The agent's C accelerator: auto (where it builds), on (or fail), off (pure Python). */
+export const ACCELERATOR_MODES = ['auto', 'on', 'off'] as const;
+export type Accelerator = typeof ACCELERATOR_MODES[number];
 
 export interface RecordOptions extends AgentOptions {
   python: string;
@@ -51,6 +56,22 @@ export function checkPython(python: string): string {
   return v.join('.');
 }
 
+/** With --accelerator on: builds (or finds) the C accelerator before the program starts, or
+ *  throws a UserError saying why it cannot be used, so that no recording is begun. */
+export function checkAccelerator(python: string): void {
+  const probe = `import sys; sys.path.insert(0, ${JSON.stringify(AGENT_DIR)})
+from rewind_agent import accel
+try:
+    accel.load()
+except accel.Unavailable as e:
+    sys.exit(str(e))`;
+  const r = spawnSync(python, ['-c', probe], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    const why = (r.stderr ?? '').trim().split('\n').at(-1) || `exit status ${r.status}`;
+    throw new UserError(`the C accelerator cannot be used with ${python}: ${why}.`, 'REWIND_ACCELERATOR');
+  }
+}
+
 /** Agent command-line options (runner.py's parse_args). */
 export function agentArgs(o: AgentOptions): string[] {
   const a: string[] = [];
@@ -61,6 +82,7 @@ export function agentArgs(o: AgentOptions): string[] {
   if (o.maxDepth) a.push('--max-depth', String(o.maxDepth));
   if (o.maxItems) a.push('--max-items', String(o.maxItems));
   if (o.maxString) a.push('--max-string', String(o.maxString));
+  if (o.accelerator) a.push('--accelerator', o.accelerator);
   return a;
 }
 
@@ -102,6 +124,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     if (statSync(script).isDirectory()) throw new UserError(`${script} is a folder, not a Python script.`, 'REWIND_NO_SCRIPT');
   }
   checkPython(o.python);
+  if (o.accelerator === 'on') checkAccelerator(o.python);
   const out = outputPath(o);
   const raw = `${out}.raw-${process.pid}`;
   const partial = await PartialRecording.create(out, o.limits);

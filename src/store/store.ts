@@ -62,6 +62,8 @@ export interface Meta {
   implementation: string;
   platform: string;
   backend: string;
+  /** The agent's C accelerator: 'on', 'off', or 'unavailable: why'; absent in older recordings. */
+  accelerator?: string;
   pid: number;
   start: number;
   end: number | null;

@@ -1,0 +1,140 @@
+// The agent's C accelerator against the pure-Python agent, its reference: the same events and
+// values for every test program on every interpreter under test; recording through the
+// recursion limit; and what a person sees where the accelerator cannot be built.
+import { describe, expect, it } from 'vitest';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROGRAMS, ROOT, dump, pythons, rewind, run, tmp, type Run } from './helpers.js';
+
+const AGENT = join(ROOT, 'agent');
+const PROGS = [
+  ...readdirSync(PROGRAMS).filter((f) => f.endsWith('.py')).sort(),
+  'behaviour/shop.py', 'behaviour/user_code.py', 'behaviour/stress.py', '../../examples/orders.py',
+];
+// Set iteration order (which locals a line reports first) follows string hashes.
+const SEEDED = { env: { ...process.env, PYTHONHASHSEED: '0' } };
+
+/** Why the accelerator cannot be built for `exe`, or null if it can. */
+function unavailable(exe: string): string | null {
+  const r = run(exe, ['-c', `import sys; sys.path.insert(0, ${JSON.stringify(AGENT)})
+from rewind_agent import accel
+try:
+    accel.load()
+except accel.Unavailable as e:
+    print(e)`]);
+  return r.status === 0 && !r.stdout.trim() ? null : r.stdout.trim() || r.stderr.trim();
+}
+
+function recordWith(exe: string, mode: string, script: string): { run: Run; rec: string } {
+  const rec = join(tmp(), 'rec');
+  return { run: rewind(['record', '--python', exe, '--accelerator', mode, '-o', rec, script], SEEDED), rec };
+}
+
+/** A thread's ident is new on every run; the order of threads' events too. */
+const perThread = (events: any[], withValues: boolean) => {
+  const out = new Map<number, string[]>();
+  for (const e of events) {
+    const { seq, ...rest } = e;
+    const text = withValues ? JSON.stringify(rest).replace(/_(native_id|ident)=\d+/g, '_$1=N')
+      : `${e.kind} ${e.file}:${e.line} ${e.function}`;
+    if (!out.has(e.thread)) out.set(e.thread, []);
+    out.get(e.thread)!.push(text);
+  }
+  return [...out.values()];
+};
+
+describe.each(pythons())('the C accelerator on $label', ({ exe }) => {
+  const why = unavailable(exe);
+  if (why) console.warn(`test/accelerator.test.ts: SKIPPED on ${exe} — the accelerator cannot be built here: ${why}`);
+
+  it.skipIf(why).each(PROGS)('%s: the same events and values as the pure-Python agent', (prog) => {
+    const script = join(PROGRAMS, prog);
+    const pure = recordWith(exe, 'off', script);
+    const fast = recordWith(exe, 'on', script);
+    expect(fast.run.status).toBe(pure.run.status);
+    expect(fast.run.stdout).toBe(pure.run.stdout);
+    const [a, b] = [dump(pure.rec), dump(fast.rec)];
+    expect(b.length).toBe(a.length);
+    if (prog.startsWith('threads')) {
+      // Values a thread sees of the others' objects depend on timing: compare where each went.
+      expect(perThread(b, false)).toEqual(perThread(a, false));
+    } else {
+      expect(b).toEqual(a);
+    }
+  });
+
+  it.skipIf(why)('records through the recursion limit, where the pure-Python agent stops', () => {
+    const dir = tmp();
+    const script = join(dir, 'deep.py');
+    run('sh', ['-c', `cat > ${script} <<'EOF'
+def dive(n):
+    return dive(n + 1)
+try:
+    dive(0)
+except RecursionError as e:
+    caught = type(e).__name__
+after = caught
+print(after)
+EOF`]);
+    const { run: r, rec } = recordWith(exe, 'on', script);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('RecursionError\n');
+    const info = JSON.parse(rewind(['info', '--json', rec]).stdout);
+    expect(info.truncated).toBe(false);
+    expect(info.accelerator).toBe('on');
+    const last = dump(rec).filter((e) => e.kind === 'line' && e.changed?.after);
+    expect(last.map((e) => e.changed.after.repr)).toEqual(["'RecursionError'"]);
+  });
+});
+
+describe('where the accelerator cannot be built', () => {
+  const script = join(PROGRAMS, 'recursion.py');
+  const noCompiler = () => ({ env: { ...process.env, CC: '/no/such/cc', REWIND_CACHE_DIR: tmp() } });
+
+  it('auto records with the pure-Python agent and says so in one line', () => {
+    const rec = join(tmp(), 'rec');
+    const r = rewind(['record', '-o', rec, script], noCompiler());
+    expect(r.status, r.stderr).toBe(0);
+    const notes = r.stderr.split('\n').filter((l) => l.includes('accelerator'));
+    expect(notes).toEqual(['rewind: recorded with the pure-Python agent (slower): the C accelerator is unavailable: no C compiler was found (/no/such/cc).']);
+    expect(rewind(['info', rec]).stdout).toMatch(/python .*pure-Python agent\)/);
+  });
+
+  it('on refuses in one sentence and begins no recording', () => {
+    const rec = join(tmp(), 'rec');
+    const r = rewind(['record', '--accelerator', 'on', '-o', rec, script], noCompiler());
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe('rewind: the C accelerator cannot be used with python3: no C compiler was found (/no/such/cc).');
+    expect(existsSync(rec)).toBe(false);
+  });
+
+  it('the standalone agent refuses in one sentence too', () => {
+    const dir = tmp();
+    const r = run('python3', ['-m', 'rewind_agent', '--accelerator', 'on', '-o', join(dir, 't.raw'), script],
+      { env: { ...noCompiler().env, PYTHONPATH: AGENT } });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe('rewind_agent: the C accelerator cannot be used: no C compiler was found (/no/such/cc).');
+  });
+
+  it('a mode that does not exist gets one sentence', () => {
+    const r = rewind(['record', '--accelerator', 'fast', '-o', join(tmp(), 'rec'), script]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe("rewind: --accelerator takes auto, on or off, not 'fast'.");
+  });
+});
+
+describe.skipIf(unavailable('python3'))('the compiled accelerator', () => {
+  it('is built once per interpreter and source, then reused', () => {
+    const cache = tmp();
+    const env = { env: { ...process.env, REWIND_CACHE_DIR: cache } };
+    const script = join(PROGRAMS, 'recursion.py');
+    expect(rewind(['record', '--accelerator', 'on', '-o', join(tmp(), 'a'), script], env).status).toBe(0);
+    const built = readdirSync(join(cache, 'accel'));
+    expect(built.length).toBe(1);
+    const lib = join(cache, 'accel', built[0], readdirSync(join(cache, 'accel', built[0]))[0]);
+    const when = statSync(lib).mtimeMs;
+    expect(rewind(['record', '--accelerator', 'on', '-o', join(tmp(), 'b'), script], env).status).toBe(0);
+    expect(readdirSync(join(cache, 'accel'))).toEqual(built);
+    expect(statSync(lib).mtimeMs).toBe(when);
+  });
+});
