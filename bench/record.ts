@@ -1,6 +1,8 @@
-// Recording overhead, per Python version and workload: a plain run, the agent alone writing its
-// raw stream, and `rewind record` end to end; events/s and bytes/event on disk; the recorder's
-// ingest rate (`rewind import` of a raw stream). Prints a Markdown table for the README.
+// Recording overhead, per Python version and workload, side by side in one run: a plain run, the
+// floor (a line callback that does nothing), the pure-Python agent and the accelerated agent alone
+// writing their raw streams, and `rewind record` end to end (accelerated); events/s and
+// bytes/event on disk; the recorder's ingest rate (`rewind import` of a raw stream). Prints
+// Markdown tables for the README.
 //
 //   npm run bench:record                    # python3
 //   REWIND_PYTHONS=/path/python3.13 npm run bench:record
@@ -41,27 +43,34 @@ for (const py of pythons) {
   const { exe, version } = realExe(py);
   const startup = best(() => timed(exe, ['-c', 'pass']), 5);
   console.log(`## Python ${version} (${exe}), startup ${(startup * 1000).toFixed(0)} ms\n`);
-  console.log('| workload | plain s | agent s | agent × | record s | record × | events | events/s | bytes/event |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
-  const agentRatios: number[] = [];
-  const recordRatios: number[] = [];
+  console.log('| workload | plain s | no-op callback × | pure agent s | pure × | accelerated s | accelerated × | record s | record × | events | events/s | bytes/event |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const ratios = { noop: [] as number[], pure: [] as number[], fast: [] as number[], record: [] as number[] };
   let rawForIngest = '';
   let rawEvents = 0;
+  const agentEnv = { ...process.env, PYTHONPATH: join(ROOT, 'agent') };
   for (const w of WORKLOADS) {
     const script = join(ROOT, 'bench/workloads', `${w}.py`);
     const plain = best(() => timed(exe, [script]));
+    const noop = best(() => timed(exe, [join(ROOT, 'bench/noop_line_callback.py'), script]));
     const raw = join(tmp, `${w}.raw`);
-    const agent = best(() => timed(exe, ['-m', 'rewind_agent', '-o', raw, script], { ...process.env, PYTHONPATH: join(ROOT, 'agent') }));
+    const agent = (mode: string) => best(() => timed(exe, ['-m', 'rewind_agent', '--accelerator', mode, '-o', raw, script], agentEnv));
+    const pure = agent('off');
+    const fast = agent('on');
     const rec = join(tmp, `${w}.rec`);
-    const record = best(() => { rmSync(rec, { recursive: true, force: true }); return timed(process.execPath, [CLI, 'record', '--python', exe, '-o', rec, script]); }, 1);
+    const record = best(() => { rmSync(rec, { recursive: true, force: true }); return timed(process.execPath, [CLI, 'record', '--accelerator', 'on', '--python', exe, '-o', rec, script]); }, 1);
     const info = JSON.parse(spawnSync(process.execPath, [CLI, 'info', '--json', rec], { encoding: 'utf8' }).stdout);
     const events = info.counts.events as number;
     const bytes = dirBytes(rec);
     if (events > rawEvents) { rawEvents = events; rawForIngest = raw; }
-    if (CPU_BOUND.includes(w)) { agentRatios.push(agent / plain); recordRatios.push(record / plain); }
-    console.log(`| ${w} | ${plain.toFixed(3)} | ${agent.toFixed(2)} | ${(agent / plain).toFixed(1)} | ${record.toFixed(2)} | ${(record / plain).toFixed(1)} | ${events.toLocaleString('en-US')} | ${Math.round(events / record).toLocaleString('en-US')} | ${(bytes / events).toFixed(1)} |`);
+    if (CPU_BOUND.includes(w)) {
+      ratios.noop.push(noop / plain); ratios.pure.push(pure / plain); ratios.fast.push(fast / plain); ratios.record.push(record / plain);
+    }
+    const x = (t: number) => (t / plain).toFixed(1);
+    console.log(`| ${w} | ${plain.toFixed(3)} | ${x(noop)} | ${pure.toFixed(2)} | ${x(pure)} | ${fast.toFixed(2)} | ${x(fast)} | ${record.toFixed(2)} | ${x(record)} | ${events.toLocaleString('en-US')} | ${Math.round(events / record).toLocaleString('en-US')} | ${(bytes / events).toFixed(1)} |`);
   }
-  console.log(`| **geometric mean, CPU-bound** | | | **${geomean(agentRatios).toFixed(1)}** | | **${geomean(recordRatios).toFixed(1)}** | | | |\n`);
+  const g = (xs: number[]) => `**${geomean(xs).toFixed(1)}**`;
+  console.log(`| **geometric mean, CPU-bound** | | ${g(ratios.noop)} | | ${g(ratios.pure)} | | ${g(ratios.fast)} | | ${g(ratios.record)} | | | |\n`);
   const imp = join(tmp, 'ingest.rec');
   const t = best(() => { rmSync(imp, { recursive: true, force: true }); return timed(process.execPath, [CLI, 'import', rawForIngest, '-o', imp]); }, 2);
   console.log(`Recorder ingest (\`rewind import\` of the largest raw stream, ${rawEvents.toLocaleString('en-US')} events, incl. ~0.1 s node start): ${Math.round(rawEvents / t).toLocaleString('en-US')} events/s\n`);

@@ -88,14 +88,13 @@ Examples:
     });
     const m = r.meta;
     process.exitCode = r.status;
-    if (m.accelerator?.startsWith('unavailable: ')) {
-      process.stderr.write(style.dim(`rewind: recorded with the pure-Python agent (slower): the C accelerator is ${m.accelerator}.\n`));
-    }
+    // Said once, on the summary line: where the accelerator could not be built, and why.
+    const slow = m.accelerator?.startsWith('unavailable: ') ? ` — pure-Python agent (slower): the C accelerator is ${m.accelerator}` : '';
     const how = m.signal ? `killed by ${m.signal}` : `exit status ${m.exitStatus}${m.uncaught ? `, uncaught ${m.uncaught.type}` : ''}`;
     const failed = m.signal !== null || m.exitStatus !== 0 || m.uncaught !== null;
     if (o.keep === 'failure' && !failed) {
       rmSync(r.path, { recursive: true, force: true });
-      process.stderr.write(style.dim(`rewind: the program succeeded (${how}): no recording kept (--keep failure)\n`));
+      process.stderr.write(style.dim(`rewind: the program succeeded (${how}): no recording kept (--keep failure)${slow}\n`));
       return;
     }
     const events = `${m.counts.events.toLocaleString('en-US')} events`;
@@ -105,10 +104,10 @@ Examples:
       if (existsSync(out)) rmSync(out, { force: true });
       await packWithProgress(r.path, out);
       rmSync(r.path, { recursive: true, force: true });
-      process.stderr.write(style.dim(`rewind: recorded ${events} into ${displayPath(out)} (${formatBytes(statSync(out).size)}) — ${how}${m.truncated ? ', truncated' : ''}${kept}\n`));
+      process.stderr.write(style.dim(`rewind: recorded ${events} into ${displayPath(out)} (${formatBytes(statSync(out).size)}) — ${how}${m.truncated ? ', truncated' : ''}${kept}${slow}\n`));
       return;
     }
-    process.stderr.write(style.dim(`rewind: recorded ${events} (${formatBytes(folderSize(r.path))}) to ${displayPath(r.path)} — ${how}${m.truncated ? ', truncated' : ''}${kept}\n`));
+    process.stderr.write(style.dim(`rewind: recorded ${events} (${formatBytes(folderSize(r.path))}) to ${displayPath(r.path)} — ${how}${m.truncated ? ', truncated' : ''}${kept}${slow}\n`));
   });
 
 program.command('import')
