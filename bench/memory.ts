@@ -33,7 +33,7 @@ const raw = join(tmp, 'long.raw');
 console.log(`# memory of the traced process — ${cpus()[0]?.model ?? 'cpu'}, ${python}\n`);
 console.log('| agent | events | peak RSS | seconds | raw stream |');
 console.log('|---|---:|---:|---:|---:|');
-const plain = peak([PROGRAM, String(1e6 / EVENTS_PER_ITERATION)]);
+const plain = peak([PROGRAM, String(Math.round(1e6 / EVENTS_PER_ITERATION))]);
 console.log(`| none (plain run) | 0 | ${(plain.kb / 1024).toFixed(1)} MB | ${plain.seconds.toFixed(1)} | |`);
 for (const mode of ['on', 'off']) {
   for (const events of [1e6, ...(mode === 'on' ? [LONG] : [])]) {
