@@ -6,7 +6,9 @@
  * values) is handed back to that Python code. accel.py compiles this file on first use with
  * the running interpreter's headers; core.recorder_class() and the back ends plug it in.
  *
- * Only the public C API is used, so one source builds on every CPython from 3.11 on.
+ * Only the public C API is used (plus the thread state's recursion counter, a public struct
+ * field), so one source builds on CPython 3.11 to 3.13; where it does not build, the
+ * pure-Python agent runs.
  * The GIL is held throughout; every entry point turns its own errors into rec.fail(backend),
  * never into an exception in the traced program. */
 #define PY_SSIZE_T_CLEAN
