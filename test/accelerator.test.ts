@@ -2,7 +2,7 @@
 // values for every test program on every interpreter under test; recording through the
 // recursion limit; and what a person sees where the accelerator cannot be built.
 import { describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROGRAMS, ROOT, dump, pythons, rewind, run, tmp, type Run } from './helpers.js';
 
@@ -66,16 +66,17 @@ describe.each(pythons())('the C accelerator on $label', ({ exe }) => {
   it.skipIf(why)('records through the recursion limit, where the pure-Python agent stops', () => {
     const dir = tmp();
     const script = join(dir, 'deep.py');
-    run('sh', ['-c', `cat > ${script} <<'EOF'
-def dive(n):
-    return dive(n + 1)
-try:
-    dive(0)
-except RecursionError as e:
-    caught = type(e).__name__
-after = caught
-print(after)
-EOF`]);
+    writeFileSync(script, [
+      'def dive(n):',
+      '    return dive(n + 1)',
+      'try:',
+      '    dive(0)',
+      'except RecursionError as e:',
+      '    caught = type(e).__name__',
+      'after = caught',
+      'print(after)',
+      '',
+    ].join('\n'));
     const { run: r, rec } = recordWith(exe, 'on', script);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toBe('RecursionError\n');

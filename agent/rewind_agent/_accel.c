@@ -775,20 +775,21 @@ static int on_line(Core *self, PyObject *frame, State *st, long line, PyObject *
         if (info_lines(self, info)) goto done;
         PyObject *stores, *loads;
         int calls;
+        long from = 0, to = -1;  /* a back-jump region, if both events are back-jumps */
         if (region && prev_region != Py_None) {
-            long a = PyLong_AsLong(PyTuple_GET_ITEM(prev_region, 0));
-            long b = PyLong_AsLong(PyTuple_GET_ITEM(region, 1));
+            from = PyLong_AsLong(PyTuple_GET_ITEM(prev_region, 0));
+            to = PyLong_AsLong(PyTuple_GET_ITEM(region, 1));
             if (PyErr_Occurred()) goto done;
-            if (a > b) goto whole_line;
-            /* both events are back-jumps within this line: what ran since is the code from
-             * where the previous one landed to where this one jumped */
-            facts = PyObject_CallMethod(info->lines, "region", "ll", a, b);
+        }
+        if (from <= to) {
+            /* what ran since is the code from where the previous back-jump landed to where
+             * this one jumped, not the whole line */
+            facts = PyObject_CallMethod(info->lines, "region", "ll", from, to);
             if (!facts) goto done;
             stores = PyTuple_GET_ITEM(facts, 0);
             loads = PyTuple_GET_ITEM(facts, 1);
             calls = PyObject_IsTrue(PyTuple_GET_ITEM(facts, 2));
         } else {
-        whole_line:;
             PyObject *key = PyLong_FromLong(prev);
             if (!key) goto done;
             stores = PyDict_GetItemWithError(info->l_stores, key);
@@ -813,17 +814,12 @@ static int on_line(Core *self, PyObject *frame, State *st, long line, PyObject *
         }
     }
     Py_SETREF(self->last, Py_NewRef((PyObject *)st));
-    if (pairs) {
+    {
+        /* a bare line number when nothing changed, else [LINE, line, (name id, value)*] */
         Buf ev;
         buf_init(&ev);
-        int r = put_array_header(&ev, 2 * pairs + 2) || put_uint(&ev, K_LINE) || put_uint(&ev, line)
-                || put(&ev, out.p, out.n) || core_emit(self, ev.p, ev.n);
-        buf_free(&ev);
-        if (r) goto done;
-    } else {
-        Buf ev;
-        buf_init(&ev);
-        int r = put_uint(&ev, line) || core_emit(self, ev.p, ev.n);
+        int r = (pairs ? put_array_header(&ev, 2 * pairs + 2) || put_uint(&ev, K_LINE) : 0)
+                || put_uint(&ev, line) || put(&ev, out.p, out.n) || core_emit(self, ev.p, ev.n);
         buf_free(&ev);
         if (r) goto done;
     }
