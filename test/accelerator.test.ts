@@ -9,7 +9,7 @@ import { PROGRAMS, ROOT, dump, pythons, rewind, run, tmp, type Run } from './hel
 const AGENT = join(ROOT, 'agent');
 const PROGS = [
   ...readdirSync(PROGRAMS).filter((f) => f.endsWith('.py')).sort(),
-  'behaviour/shop.py', 'behaviour/user_code.py', 'behaviour/stress.py', '../../examples/orders.py',
+  'behaviour/shop.py', 'behaviour/user_code.py', 'behaviour/stress.py', 'behaviour/values.py', '../../examples/orders.py',
 ];
 // Set iteration order (which locals a line reports first) follows string hashes.
 const SEEDED = { env: { ...process.env, PYTHONHASHSEED: '0' } };

@@ -19,96 +19,15 @@
 #include <string.h>
 #include <math.h>
 #include <sched.h>
+#include "_accel_wire.h"
+#include "_accel_values.h"
 
 #if PY_VERSION_HEX < 0x030B0000
 #error "the accelerator needs CPython 3.11 or newer (PyFrame_GetLocals)"
 #endif
 
 /* wire.py: event kinds and value tags used here */
-enum { K_CALL = 7, K_LINE = 8, K_RETURN = 9, K_YIELD = 11, T_STR = 6, T_BYTES = 7, T_UNBOUND = 15 };
-
-/* ---- a growable byte buffer and msgpack writers (wire.py) ---------------------------------- */
-
-typedef struct { char *p; Py_ssize_t n, cap; char small[512]; } Buf;
-
-static void buf_init(Buf *b) { b->p = b->small; b->n = 0; b->cap = sizeof b->small; }
-static void buf_free(Buf *b) { if (b->p != b->small) PyMem_Free(b->p); }
-
-static int buf_room(Buf *b, Py_ssize_t need) {
-    if (b->n + need <= b->cap) return 0;
-    Py_ssize_t cap = b->cap * 2;
-    while (cap < b->n + need) cap *= 2;
-    char *p = PyMem_Malloc(cap);
-    if (!p) { PyErr_NoMemory(); return -1; }
-    memcpy(p, b->p, b->n);
-    if (b->p != b->small) PyMem_Free(b->p);
-    b->p = p; b->cap = cap;
-    return 0;
-}
-
-static int put(Buf *b, const void *data, Py_ssize_t n) {
-    if (buf_room(b, n)) return -1;
-    memcpy(b->p + b->n, data, n);
-    b->n += n;
-    return 0;
-}
-
-static int put_bytes(Buf *b, PyObject *bytes) {
-    return put(b, PyBytes_AS_STRING(bytes), PyBytes_GET_SIZE(bytes));
-}
-
-static int put_be(Buf *b, unsigned char head, unsigned long long v, int size) {
-    unsigned char out[9];
-    out[0] = head;
-    for (int i = 0; i < size; i++) out[1 + i] = (unsigned char)(v >> (8 * (size - 1 - i)));
-    return put(b, out, 1 + size);
-}
-
-static int put_uint(Buf *b, unsigned long long n) {
-    if (n < 128) { unsigned char c = (unsigned char)n; return put(b, &c, 1); }
-    if (n < 256) return put_be(b, 0xCC, n, 1);
-    if (n < 65536) return put_be(b, 0xCD, n, 2);
-    if (n <= 0xFFFFFFFFULL) return put_be(b, 0xCE, n, 4);
-    return put_be(b, 0xCF, n, 8);
-}
-
-static int put_int(Buf *b, long long n) {
-    if (n >= 0) return put_uint(b, (unsigned long long)n);
-    if (n >= -32) { unsigned char c = (unsigned char)(n & 0xFF); return put(b, &c, 1); }
-    if (n >= -128) return put_be(b, 0xD0, (unsigned long long)n & 0xFF, 1);
-    if (n >= -32768) return put_be(b, 0xD1, (unsigned long long)n & 0xFFFF, 2);
-    if (n >= -2147483648LL) return put_be(b, 0xD2, (unsigned long long)n & 0xFFFFFFFFULL, 4);
-    return put_be(b, 0xD3, (unsigned long long)n, 8);
-}
-
-static int put_array_header(Buf *b, Py_ssize_t n) {
-    if (n < 16) { unsigned char c = (unsigned char)(0x90 | n); return put(b, &c, 1); }
-    if (n < 65536) return put_be(b, 0xDC, (unsigned long long)n, 2);
-    return put_be(b, 0xDD, (unsigned long long)n, 4);
-}
-
-static int put_str_header(Buf *b, Py_ssize_t n) {
-    if (n < 32) { unsigned char c = (unsigned char)(0xA0 | n); return put(b, &c, 1); }
-    if (n < 256) return put_be(b, 0xD9, (unsigned long long)n, 1);
-    if (n < 65536) return put_be(b, 0xDA, (unsigned long long)n, 2);
-    return put_be(b, 0xDB, (unsigned long long)n, 4);
-}
-
-static int put_bin_header(Buf *b, Py_ssize_t n) {
-    if (n < 256) return put_be(b, 0xC4, (unsigned long long)n, 1);
-    if (n < 65536) return put_be(b, 0xC5, (unsigned long long)n, 2);
-    return put_be(b, 0xC6, (unsigned long long)n, 4);
-}
-
-static int put_double(Buf *b, double x) {
-    unsigned long long bits;
-    memcpy(&bits, &x, 8);
-    unsigned char head[2] = {0xD7, 1};  /* fixext 8, EXT_FLOAT */
-    if (put(b, head, 2)) return -1;
-    unsigned char out[8];
-    for (int i = 0; i < 8; i++) out[i] = (unsigned char)(bits >> (8 * (7 - i)));
-    return put(b, out, 8);
-}
+enum { K_CALL = 7, K_LINE = 8, K_RETURN = 9, K_YIELD = 11, T_UNBOUND = 15 };
 
 /* An event at the recursion limit (the RecursionError itself, the frames it unwinds) would
  * fail in the first Python code or comparison it runs: such an event gets room above the limit.
@@ -425,12 +344,12 @@ typedef struct {
     /* set once by _accel_setup */
     Sink *sink;
     PyObject *atoms, *redacted, *line_info, *is_yield, *missing, *disable;
-    Py_ssize_t max_string;
+    Encoder enc;  /* Serializer.encode */
     /* the back end in use, for fail(), and its helpers */
     PyObject *backend, *on_exception, *jump_lines;
 } Core;
 
-static PyObject *s_code_info, *s_key, *s_changes, *s_on_resume, *s_on_unwind, *s_on_exception, *s_fail,
+static PyObject *s_code_info, *s_key, *s_on_resume, *s_on_unwind, *s_on_exception, *s_fail,
     *s_emit_switching, *s_region, *s_stores, *s_loads, *s_calls, *s_f_trace_lines;
 
 static void core_fail(Core *self) {
@@ -477,68 +396,22 @@ static PyObject *core_key(Core *self, PyObject *name) {
     return PyDict_GetItemWithError(self->keys, name);
 }
 
-static int put_key_value(Core *self, Buf *out, PyObject *name, PyObject *enc, Buf *encbuf) {
+/* a local's (name id, value) pair; a secret's value is redacted */
+static int put_key_value(Core *self, Buf *out, PyObject *name, Buf *enc) {
     PyObject *k = core_key(self, name);
     if (!k) { if (!PyErr_Occurred()) PyErr_SetString(PyExc_KeyError, "name"); return -1; }
     if (put_bytes(out, PyTuple_GET_ITEM(k, 0))) return -1;
     if (PyTuple_GET_ITEM(k, 1) == Py_True) return put_bytes(out, self->redacted);
-    if (enc) return put_bytes(out, enc);
-    return put(out, encbuf->p, encbuf->n);
-}
-
-/* Serializer.encode for the atoms with an encoding of their own; 0 if v is of another type */
-static int encode_scalar(Core *self, PyObject *v, Buf *b) {
-    PyTypeObject *t = Py_TYPE(v);
-    if (v == Py_None) return put(b, "\xc0", 1) ? -1 : 1;
-    if (t == &PyBool_Type) return put(b, v == Py_True ? "\xc3" : "\xc2", 1) ? -1 : 1;
-    if (t == &PyFloat_Type) return put_double(b, PyFloat_AS_DOUBLE(v)) ? -1 : 1;
-    if (t == &PyLong_Type) {
-        int overflow;
-        long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
-        if (!overflow) return put_int(b, x) ? -1 : 1;
-        if (overflow > 0) {
-            unsigned long long u = PyLong_AsUnsignedLongLong(v);
-            if (!PyErr_Occurred()) return put_uint(b, u) ? -1 : 1;
-            PyErr_Clear();
-        }
-        return 0;  /* beyond 64 bits */
-    }
-    if (t == &PyUnicode_Type && PyUnicode_IS_ASCII(v)) {
-        Py_ssize_t n = PyUnicode_GET_LENGTH(v);
-        const char *s = (const char *)PyUnicode_DATA(v);
-        if (n <= self->max_string)
-            return (put_str_header(b, n) || put(b, s, n)) ? -1 : 1;
-        return (put_array_header(b, 3) || put_uint(b, T_STR) || put_uint(b, n)
-                || put_str_header(b, self->max_string) || put(b, s, self->max_string)) ? -1 : 1;
-    }
-    if (t == &PyBytes_Type) {
-        Py_ssize_t n = PyBytes_GET_SIZE(v);
-        const char *s = PyBytes_AS_STRING(v);
-        if (n <= self->max_string)
-            return (put_bin_header(b, n) || put(b, s, n)) ? -1 : 1;
-        return (put_array_header(b, 3) || put_uint(b, T_BYTES) || put_uint(b, n)
-                || put_bin_header(b, self->max_string) || put(b, s, self->max_string)) ? -1 : 1;
-    }
-    return 0;
-}
-
-/* self.encode(v) into b: scalars here, everything else by the Python Serializer. If `as_bytes`
- * is given, the encoding is also returned as a new bytes object (only for non-atoms). */
-static int encode_value(Core *self, PyObject *v, Buf *b, PyObject **as_bytes) {
-    if (!as_bytes) {
-        int r = encode_scalar(self, v, b);
-        if (r) return r < 0 ? -1 : 0;
-    }
-    PyObject *enc = PyObject_CallOneArg(self->encode, v);
-    if (!enc) return -1;
-    if (!PyBytes_Check(enc)) { Py_DECREF(enc); PyErr_SetString(PyExc_TypeError, "encode"); return -1; }
-    int r = put_bytes(b, enc);
-    if (as_bytes) *as_bytes = enc; else Py_DECREF(enc);
-    return r;
+    return put(out, enc->p, enc->n);
 }
 
 static inline int is_atom(Core *self, PyTypeObject *t) {
     return PySet_Contains(self->atoms, (PyObject *)t);
+}
+
+/* encoding in b == was (bytes, or NULL) */
+static inline int same_encoding(Buf *b, PyObject *was) {
+    return was && PyBytes_GET_SIZE(was) == b->n && memcmp(PyBytes_AS_STRING(was), b->p, b->n) == 0;
 }
 
 /* loc.get(name, MISSING): a new reference, or NULL with no error if missing */
@@ -549,45 +422,98 @@ static PyObject *local_get(PyObject *loc, PyObject *name) {
     return v;
 }
 
-typedef struct { void *ids[32]; int n; } IdSet;  /* ids of objects changed in place */
+static int is_dunder(PyObject *name) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(name);
+    return n >= 2 && PyUnicode_READ_CHAR(name, 0) == '_' && PyUnicode_READ_CHAR(name, 1) == '_'
+        && PyUnicode_READ_CHAR(name, n - 2) == '_' && PyUnicode_READ_CHAR(name, n - 1) == '_';
+}
 
-/* Recorder._changes for function frames: appends (name id, value)* to out, counting pairs. */
-static int changes(Core *self, PyObject *frame, State *st, PyObject *names_in, int full,
-                   PyObject *loads, PyObject *loc, Buf *out, Py_ssize_t *pairs) {
+/* The names _changes looks at when `full`: a function's stores, mutable locals and cells; a
+ * module's or class's whole namespace (it can change from anywhere), and the names gone from it. */
+static PyObject *all_names(State *st, PyObject *stores, PyObject *loc) {
     Info *info = (Info *)st->info;
-    PyObject *names = NULL, *it = NULL, *name = NULL, *v = NULL;
-    PyObject *snap = st->snap, *encs = st->enc, *mut = st->mut;
-    IdSet mutated = {.n = 0};
-    PyObject *mutated_set = NULL;
-    Buf tmp;
-    buf_init(&tmp);
-    int rc = -1;
-
-    if (full) {
-        /* names = set(stores); names.update(mut); names.update(cells): the same operations,
-         * so that the set iterates in the same order as in Python */
-        names = PySet_New(names_in);
-        if (!names) goto done;
-        PyObject *r = PyNumber_InPlaceOr(names, mut);
-        if (!r) goto done;
+    PyObject *names;
+    if (info->function) {
+        /* set(stores), then update(mut), update(cells): the same operations as in Python, so
+         * that the set iterates in the same order */
+        names = PySet_New(stores);
+        if (!names) return NULL;
+        PyObject *r = PyNumber_InPlaceOr(names, st->mut);
+        if (!r) { Py_DECREF(names); return NULL; }
         Py_DECREF(r);
         for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(info->cells); i++)
-            if (PySet_Add(names, PyTuple_GET_ITEM(info->cells, i))) goto done;
-    } else if (loads) {
-        names = PySequence_List(names_in);
-        if (!names) goto done;
-        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(loads); i++) {
-            PyObject *n = PyTuple_GET_ITEM(loads, i);
-            int in_mut = PySet_Contains(mut, n);
-            if (in_mut < 0) goto done;
-            if (!in_mut) continue;
-            int in_stores = PySequence_Contains(names_in, n);
-            if (in_stores < 0) goto done;
-            if (!in_stores && PyList_Append(names, n)) goto done;
-        }
-    } else {
-        names = Py_NewRef(names_in);
+            if (PySet_Add(names, PyTuple_GET_ITEM(info->cells, i))) { Py_DECREF(names); return NULL; }
+        return names;
     }
+    names = PyList_New(0);
+    if (!names) return NULL;
+    Py_ssize_t pos = 0;
+    PyObject *k, *x;
+    while (PyDict_Next(loc, &pos, &k, &x))
+        if (PyUnicode_Check(k) && !is_dunder(k) && PyList_Append(names, k)) goto fail;
+    pos = 0;
+    while (PyDict_Next(st->snap, &pos, &k, &x)) {
+        int in = PyDict_Contains(loc, k);
+        if (in < 0 || (!in && PyList_Append(names, k))) goto fail;
+    }
+    return names;
+fail:
+    Py_DECREF(names);
+    return NULL;
+}
+
+/* stores, and the mutable locals among loads that are not stores too */
+static PyObject *stores_and_loads(State *st, PyObject *stores, PyObject *loads) {
+    PyObject *names = PySequence_List(stores);
+    if (!names) return NULL;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(loads); i++) {
+        PyObject *n = PyTuple_GET_ITEM(loads, i);
+        int in_mut = PySet_Contains(st->mut, n);
+        int in_stores = in_mut > 0 ? PySequence_Contains(stores, n) : 0;
+        if (in_mut < 0 || in_stores < 0 || (in_mut && !in_stores && PyList_Append(names, n))) {
+            Py_DECREF(names);
+            return NULL;
+        }
+    }
+    return names;
+}
+
+typedef struct { void *ids[32]; int n; PyObject *set; } IdSet;  /* ids of objects changed in place */
+
+static int idset_add(IdSet *s, void *id) {
+    if (!s->set && s->n < 32) { s->ids[s->n++] = id; return 0; }
+    if (!s->set) {  /* more than fit: all of them go into a set of ids */
+        if (!(s->set = PySet_New(NULL))) return -1;
+        for (int i = 0; i < s->n; i++)
+            if (idset_add(s, s->ids[i])) return -1;
+    }
+    PyObject *key = PyLong_FromVoidPtr(id);
+    int r = key ? PySet_Add(s->set, key) : -1;
+    Py_XDECREF(key);
+    return r;
+}
+
+static int idset_has(IdSet *s, void *id) {
+    if (!s->set) {
+        for (int i = 0; i < s->n; i++) if (s->ids[i] == id) return 1;
+        return 0;
+    }
+    PyObject *key = PyLong_FromVoidPtr(id);
+    int r = key ? PySet_Contains(s->set, key) : -1;
+    Py_XDECREF(key);
+    return r;
+}
+
+/* Recorder._changes: appends (name id, value)* of the locals that changed since the frame's
+ * previous event to out, counting pairs. `names` as Python computes them; loc the namespace. */
+static int changes(Core *self, State *st, PyObject *names, PyObject *loc, int full, Buf *out,
+                   Py_ssize_t *pairs) {
+    PyObject *snap = st->snap, *encs = st->enc, *mut = st->mut;
+    PyObject *it = NULL, *name = NULL, *v = NULL;
+    IdSet mutated = {.n = 0, .set = NULL};
+    Buf tmp;  /* the value's encoding */
+    buf_init(&tmp);
+    int rc = -1;
     it = PyObject_GetIter(names);
     if (!it) goto done;
     while ((name = PyIter_Next(it))) {
@@ -595,35 +521,20 @@ static int changes(Core *self, PyObject *frame, State *st, PyObject *names_in, i
         if (!v && PyErr_Occurred()) goto done;
         PyObject *old = PyDict_GetItemWithError(snap, name);  /* borrowed */
         if (!old && PyErr_Occurred()) goto done;
-        PyObject *enc = NULL;  /* the value's encoding: a bytes object, or in tmp */
         tmp.n = 0;
         if (v == old) {
             if (!v) goto next;
             int in_mut = PySet_Contains(mut, name);
-            if (in_mut < 0) goto done;
-            if (!in_mut) goto next;
-            if (encode_value(self, v, &tmp, &enc)) goto done;  /* same object: changed in place? */
+            if (in_mut <= 0) { if (in_mut < 0) goto done; goto next; }
+            /* the same object: changed in place? */
+            if (encode(&self->enc, v, &tmp)) goto done;
             PyObject *was = PyDict_GetItemWithError(encs, name);
-            if (!was) { if (!PyErr_Occurred()) PyErr_SetObject(PyExc_KeyError, name); Py_DECREF(enc); goto done; }
-            int same = PyObject_RichCompareBool(enc, was, Py_EQ);
-            if (same < 0) { Py_DECREF(enc); goto done; }
-            if (same) { Py_DECREF(enc); goto next; }
-            if (PyDict_SetItem(encs, name, enc)) { Py_DECREF(enc); goto done; }
-            if (!mutated_set && mutated.n < 32) {
-                mutated.ids[mutated.n++] = v;
-            } else {  /* more than fit: all of them go into a set of ids */
-                if (!mutated_set) {
-                    if (!(mutated_set = PySet_New(NULL))) { Py_DECREF(enc); goto done; }
-                    for (int i = 0; i < mutated.n; i++) {
-                        PyObject *id = PyLong_FromVoidPtr(mutated.ids[i]);
-                        if (!id || PySet_Add(mutated_set, id)) { Py_XDECREF(id); Py_DECREF(enc); goto done; }
-                        Py_DECREF(id);
-                    }
-                }
-                PyObject *id = PyLong_FromVoidPtr(v);
-                if (!id || PySet_Add(mutated_set, id)) { Py_XDECREF(id); Py_DECREF(enc); goto done; }
-                Py_DECREF(id);
-            }
+            if (!was) { if (!PyErr_Occurred()) PyErr_SetObject(PyExc_KeyError, name); goto done; }
+            if (same_encoding(&tmp, was)) goto next;
+            PyObject *enc = PyBytes_FromStringAndSize(tmp.p, tmp.n);
+            int r = !enc || PyDict_SetItem(encs, name, enc) || idset_add(&mutated, v);
+            Py_XDECREF(enc);
+            if (r) goto done;
         } else if (!v) {
             if (PyDict_DelItem(snap, name)) goto done;
             int in_mut = PySet_Contains(mut, name);
@@ -632,8 +543,7 @@ static int changes(Core *self, PyObject *frame, State *st, PyObject *names_in, i
             if (put_array_header(&tmp, 1) || put_uint(&tmp, T_UNBOUND)) goto done;
         } else {
             PyTypeObject *t = Py_TYPE(v);
-            Py_INCREF(old ? old : Py_None);  /* old may die with the snap's entry */
-            PyObject *keep_old = old ? old : Py_None;
+            PyObject *keep_old = Py_NewRef(old ? old : Py_None);  /* old may die with the snap's entry */
             if (PyDict_SetItem(snap, name, v)) { Py_DECREF(keep_old); goto done; }
             int equal = 0;
             if (old && t == Py_TYPE(old)) {
@@ -646,70 +556,45 @@ static int changes(Core *self, PyObject *frame, State *st, PyObject *names_in, i
                 }
             }
             Py_DECREF(keep_old);
-            if (equal < 0) goto done;
-            if (equal) goto next;
+            if (equal) { if (equal < 0) goto done; goto next; }
             int atom = is_atom(self, t);
-            if (atom < 0) goto done;
+            if (atom < 0 || encode(&self->enc, v, &tmp)) goto done;
             if (!atom) {
-                if (encode_value(self, v, &tmp, &enc)) goto done;
                 PyObject *was = PyDict_GetItemWithError(encs, name);
-                if (!was && PyErr_Occurred()) { Py_DECREF(enc); goto done; }
-                if (was) {
-                    int same = PyObject_RichCompareBool(enc, was, Py_EQ);
-                    if (same < 0) { Py_DECREF(enc); goto done; }
-                    if (same) { Py_DECREF(enc); goto next; }  /* rebound to an equal value */
-                }
-                if (PySet_Add(mut, name) || PyDict_SetItem(encs, name, enc)) { Py_DECREF(enc); goto done; }
-                int r = put_key_value(self, out, name, enc, &tmp);
-                Py_DECREF(enc);
+                if (!was && PyErr_Occurred()) goto done;
+                if (same_encoding(&tmp, was)) goto next;  /* rebound to an equal value */
+                PyObject *enc = PyBytes_FromStringAndSize(tmp.p, tmp.n);
+                int r = !enc || PySet_Add(mut, name) || PyDict_SetItem(encs, name, enc);
+                Py_XDECREF(enc);
                 if (r) goto done;
-                (*pairs)++;
-                goto next;
+            } else {
+                int in_mut = PySet_Contains(mut, name);
+                if (in_mut < 0) goto done;
+                if (in_mut && (PySet_Discard(mut, name) < 0 || PyDict_DelItem(encs, name))) goto done;
             }
-            if (encode_value(self, v, &tmp, NULL)) goto done;
-            int in_mut = PySet_Contains(mut, name);
-            if (in_mut < 0) goto done;
-            if (in_mut && (PySet_Discard(mut, name) < 0 || PyDict_DelItem(encs, name))) goto done;
         }
-        {
-            int r = put_key_value(self, out, name, enc, &tmp);
-            Py_XDECREF(enc);
-            if (r) goto done;
-            (*pairs)++;
-        }
+        if (put_key_value(self, out, name, &tmp)) goto done;
+        (*pairs)++;
     next:
         Py_CLEAR(v);
         Py_CLEAR(name);
     }
     if (PyErr_Occurred()) goto done;
-    if ((mutated.n || mutated_set) && !full) {
+    if ((mutated.n || mutated.set) && !full) {
         /* other names of this frame that hold an object that changed in place */
-        PyObject *aliases = PyList_New(0);
-        if (!aliases) goto done;
-        PyObject *mit = PyObject_GetIter(mut);
-        if (!mit) { Py_DECREF(aliases); goto done; }
-        PyObject *n;
-        while ((n = PyIter_Next(mit))) {
+        PyObject *aliases = PyList_New(0), *mit = aliases ? PyObject_GetIter(mut) : NULL, *n;
+        if (!mit) { Py_XDECREF(aliases); goto done; }
+        int r = 0;
+        while (!r && (n = PyIter_Next(mit))) {
             int in_names = PySequence_Contains(names, n);
             PyObject *held = in_names == 0 ? PyDict_GetItemWithError(snap, n) : NULL;
-            int hit = 0;
-            if (held) {
-                if (mutated_set) {
-                    PyObject *id = PyLong_FromVoidPtr(held);
-                    hit = id ? PySet_Contains(mutated_set, id) : -1;
-                    Py_XDECREF(id);
-                } else {
-                    for (int i = 0; i < mutated.n; i++) if (mutated.ids[i] == held) hit = 1;
-                }
-            }
-            if (in_names < 0 || hit < 0 || PyErr_Occurred() || (hit && PyList_Append(aliases, n))) {
-                Py_DECREF(n); Py_DECREF(mit); Py_DECREF(aliases); goto done;
-            }
+            int hit = held ? idset_has(&mutated, held) : 0;
+            r = in_names < 0 || hit < 0 || PyErr_Occurred() || (hit > 0 && PyList_Append(aliases, n));
             Py_DECREF(n);
         }
         Py_DECREF(mit);
-        if (PyErr_Occurred()) { Py_DECREF(aliases); goto done; }
-        int r = PyList_GET_SIZE(aliases) ? changes(self, frame, st, aliases, 0, NULL, loc, out, pairs) : 0;
+        if (!r && PyErr_Occurred()) r = -1;
+        if (!r && PyList_GET_SIZE(aliases)) r = changes(self, st, aliases, loc, 0, out, pairs);
         Py_DECREF(aliases);
         if (r) goto done;
     }
@@ -718,28 +603,23 @@ done:
     Py_XDECREF(v);
     Py_XDECREF(name);
     Py_XDECREF(it);
-    Py_XDECREF(names);
-    Py_XDECREF(mutated_set);
+    Py_XDECREF(mutated.set);
     buf_free(&tmp);
     return rc;
 }
 
-/* The Python _changes (module and class bodies): its list of encoded pieces into out. */
-static int changes_py(Core *self, PyObject *frame, State *st, PyObject *names, int full,
-                      PyObject *loads, Buf *out, Py_ssize_t *pairs) {
-    PyObject *r = loads
-        ? PyObject_CallMethodObjArgs((PyObject *)self, s_changes, frame, st, names, full ? Py_True : Py_False, loads, NULL)
-        : PyObject_CallMethodObjArgs((PyObject *)self, s_changes, frame, st, names, full ? Py_True : Py_False, NULL);
-    if (!r) return -1;
-    Py_ssize_t n = PyList_Check(r) ? PyList_GET_SIZE(r) : -1;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *piece = PyList_GET_ITEM(r, i);
-        if (!PyBytes_Check(piece) || put_bytes(out, piece)) { n = -1; break; }
-    }
-    Py_DECREF(r);
-    if (n < 0) { if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "_changes"); return -1; }
-    *pairs += n / 2;
-    return 0;
+/* The namespace _changes reads: f_locals, or for a comprehension inlined into a module body
+ * (3.13+: f_locals then shows only the comprehension's variables) the module's. NULL without an
+ * error when there is none to read (the same inside a class body). New reference. */
+static PyObject *namespace_of(PyObject *frame, Info *info) {
+    PyObject *loc = PyFrame_GetLocals((PyFrameObject *)frame);
+    if (!loc || info->function || PyDict_CheckExact(loc)) return loc;
+    Py_DECREF(loc);
+    PyObject *name = PyObject_GetAttrString(info->code, "co_name");
+    if (!name) return NULL;
+    int module = PyUnicode_Check(name) && PyUnicode_CompareWithASCIIString(name, "<module>") == 0;
+    Py_DECREF(name);
+    return module ? PyFrame_GetGlobals((PyFrameObject *)frame) : NULL;
 }
 
 static int info_lines(Core *self, Info *info) {
@@ -769,7 +649,7 @@ static int on_line(Core *self, PyObject *frame, State *st, long line, PyObject *
     buf_init(&out);
     Py_ssize_t pairs = 0;
     int rc = -1;
-    PyObject *facts = NULL, *loc = NULL;
+    PyObject *facts = NULL, *loc = NULL, *names = NULL;
     if (prev >= 0) {
         Info *info = (Info *)st->info;
         if (info_lines(self, info)) goto done;
@@ -804,12 +684,12 @@ static int on_line(Core *self, PyObject *frame, State *st, long line, PyObject *
         int has_stores = PyTuple_GET_SIZE(stores) > 0;
         int with_loads = !full && calls && PySet_GET_SIZE(st->mut) > 0;
         if (full || with_loads || has_stores) {  /* else nothing can have changed: no look */
-            if (!info->function) {
-                if (changes_py(self, frame, st, stores, full, with_loads ? loads : NULL, &out, &pairs)) goto done;
-            } else {
-                loc = PyFrame_GetLocals((PyFrameObject *)frame);
-                if (!loc) goto done;
-                if (changes(self, frame, st, stores, full, with_loads ? loads : NULL, loc, &out, &pairs)) goto done;
+            loc = namespace_of(frame, info);
+            if (!loc) { if (PyErr_Occurred()) goto done; }
+            else {
+                names = full ? all_names(st, stores, loc)
+                    : with_loads ? stores_and_loads(st, stores, loads) : Py_NewRef(stores);
+                if (!names || changes(self, st, names, loc, full, &out, &pairs)) goto done;
             }
         }
     }
@@ -828,6 +708,7 @@ done:
     Py_XDECREF(prev_region);
     Py_XDECREF(facts);
     Py_XDECREF(loc);
+    Py_XDECREF(names);
     buf_free(&out);
     return rc;
 }
@@ -855,18 +736,18 @@ static State *on_call(Core *self, PyObject *frame, Info *info) {
             PyObject *name = PyTuple_GET_ITEM(info->args, i);
             PyObject *v = local_get(loc, name);
             if (!v) { if (PyErr_Occurred()) goto fail; continue; }
-            int r = PyDict_SetItem(st->snap, name, v);
-            PyObject *enc = NULL;
             tmp.n = 0;
-            int atom = r ? -1 : is_atom(self, Py_TYPE(v));
-            if (atom < 0) { Py_DECREF(v); goto fail; }
-            r = encode_value(self, v, &tmp, atom ? NULL : &enc);
+            int atom = PyDict_SetItem(st->snap, name, v) ? -1 : is_atom(self, Py_TYPE(v));
+            int r = atom < 0 || encode(&self->enc, v, &tmp);
             Py_DECREF(v);
             if (r) goto fail;
-            if (!atom && (PySet_Add(st->mut, name) || PyDict_SetItem(st->enc, name, enc))) { Py_DECREF(enc); goto fail; }
-            r = put_key_value(self, &out, name, enc, &tmp);
-            Py_XDECREF(enc);
-            if (r) goto fail;
+            if (!atom) {  /* it can change in place: its encoding is kept to compare */
+                PyObject *enc = PyBytes_FromStringAndSize(tmp.p, tmp.n);
+                r = !enc || PySet_Add(st->mut, name) || PyDict_SetItem(st->enc, name, enc);
+                Py_XDECREF(enc);
+                if (r) goto fail;
+            }
+            if (put_key_value(self, &out, name, &tmp)) goto fail;
             n += 2;
         }
     }
@@ -914,7 +795,7 @@ static int on_return(Core *self, State *st, PyObject *value, PyObject *frame) {
         if (yes < 0) goto done;
         if (yes) { st->suspended = 1; kind = K_YIELD; }
     }
-    if (put_array_header(&ev, 2) || put_uint(&ev, kind) || encode_value(self, value, &ev, NULL)) goto done;
+    if (put_array_header(&ev, 2) || put_uint(&ev, kind) || encode(&self->enc, value, &ev)) goto done;
     rc = end_frame(self, st, &ev);
 done:
     buf_free(&ev);
@@ -1165,7 +1046,7 @@ static PyObject *m_yield(Core *self, PyObject *const *args, Py_ssize_t nargs) {
     st->suspended = 1;
     Buf ev;
     buf_init(&ev);
-    int rc = put_array_header(&ev, 2) || put_uint(&ev, K_YIELD) || encode_value(self, args[2], &ev, NULL)
+    int rc = put_array_header(&ev, 2) || put_uint(&ev, K_YIELD) || encode(&self->enc, args[2], &ev)
              || end_frame(self, st, &ev);
     buf_free(&ev);
     Py_DECREF(st);
@@ -1267,6 +1148,16 @@ static PyObject *Core_emit(Core *self, PyObject *data) {
     Py_RETURN_NONE;
 }
 
+/* rec._c_encode(v): Serializer.encode by the C encoder, for tests that hold the two together */
+static PyObject *Core_c_encode(Core *self, PyObject *v) {
+    if (!self->enc.values) { PyErr_SetString(PyExc_RuntimeError, "not set up"); return NULL; }
+    Buf b;
+    buf_init(&b);
+    PyObject *r = encode(&self->enc, v, &b) ? NULL : PyBytes_FromStringAndSize(b.p, b.n);
+    buf_free(&b);
+    return r;
+}
+
 static PyObject *Core_on_line(Core *self, PyObject *args) {
     PyObject *frame, *region = Py_None;
     State *st;
@@ -1291,20 +1182,20 @@ static PyObject *Core_on_return(Core *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-/* rec._accel_setup(sink, atoms, redacted, LineInfo, is_yield, max_string, DISABLE) */
+/* rec._accel_setup(sink, atoms, redacted, LineInfo, is_yield, DISABLE, values, names, secrets) */
 static PyObject *Core_accel_setup(Core *self, PyObject *args) {
-    PyObject *sink, *atoms, *redacted, *line_info, *is_yield, *disable;
-    Py_ssize_t max_string;
-    if (!PyArg_ParseTuple(args, "OO!O!OOnO", &sink, &PyFrozenSet_Type, &atoms, &PyBytes_Type, &redacted,
-                          &line_info, &is_yield, &max_string, &disable)) return NULL;
+    PyObject *sink, *atoms, *redacted, *line_info, *is_yield, *disable, *values, *names, *secrets;
+    if (!PyArg_ParseTuple(args, "OO!O!OOOOO!O!", &sink, &PyFrozenSet_Type, &atoms, &PyBytes_Type, &redacted,
+                          &line_info, &is_yield, &disable, &values, &PyDict_Type, &names,
+                          &PyDict_Type, &secrets)) return NULL;
     if (sink != Py_None && Py_TYPE(sink) != &SinkType) { PyErr_SetString(PyExc_TypeError, "sink"); return NULL; }
+    if (encoder_init(&self->enc, values, names, secrets, redacted)) return NULL;
     Py_XSETREF(self->sink, (Sink *)(sink == Py_None ? NULL : Py_NewRef(sink)));
     Py_XSETREF(self->atoms, Py_NewRef(atoms));
     Py_XSETREF(self->redacted, Py_NewRef(redacted));
     Py_XSETREF(self->line_info, Py_NewRef(line_info));
     Py_XSETREF(self->is_yield, Py_NewRef(is_yield));
     Py_XSETREF(self->disable, Py_NewRef(disable));
-    self->max_string = max_string;
     Py_RETURN_NONE;
 }
 
@@ -1327,7 +1218,7 @@ static int Core_traverse(Core *o, visitproc visit, void *arg) {
     Py_VISIT(o->codes); Py_VISIT(o->w); Py_VISIT(o->unwinding); Py_VISIT(o->sink);
     Py_VISIT(o->atoms); Py_VISIT(o->redacted); Py_VISIT(o->line_info); Py_VISIT(o->is_yield);
     Py_VISIT(o->disable); Py_VISIT(o->backend); Py_VISIT(o->on_exception); Py_VISIT(o->jump_lines);
-    return 0;
+    return encoder_traverse(&o->enc, visit, arg);
 }
 
 static int Core_clear(Core *o) {
@@ -1335,6 +1226,7 @@ static int Core_clear(Core *o) {
     Py_CLEAR(o->codes); Py_CLEAR(o->w); Py_CLEAR(o->unwinding); Py_CLEAR(o->sink);
     Py_CLEAR(o->atoms); Py_CLEAR(o->redacted); Py_CLEAR(o->line_info); Py_CLEAR(o->is_yield);
     Py_CLEAR(o->disable); Py_CLEAR(o->backend); Py_CLEAR(o->on_exception); Py_CLEAR(o->jump_lines);
+    encoder_clear(&o->enc);
     return 0;
 }
 
@@ -1356,6 +1248,7 @@ static PyMethodDef Core_methods[] = {
     {"on_call", (PyCFunction)Core_on_call, METH_VARARGS, "A new frame of in-scope code starts."},
     {"on_return", (PyCFunction)Core_on_return, METH_VARARGS, "A frame returns or yields."},
     {"_accel_setup", (PyCFunction)Core_accel_setup, METH_VARARGS, NULL},
+    {"_c_encode", (PyCFunction)Core_c_encode, METH_O, "Serializer.encode, by the C encoder."},
     {"_c_settrace", (PyCFunction)Core_c_settrace, METH_VARARGS, NULL},
     {"_c_thread_trace", (PyCFunction)(void (*)(void))Core_c_thread_trace, METH_FASTCALL, NULL},
     {"_c_monitor", (PyCFunction)Core_c_monitor, METH_VARARGS, NULL},
@@ -1414,7 +1307,7 @@ PyMODINIT_FUNC PyInit__rewind_accel(void) {
     if (PyType_Ready(&SinkType) || PyType_Ready(&InfoType) || PyType_Ready(&StateType)
         || PyType_Ready(&CoreType)) return NULL;
 #define INTERN(var, s) if (!(var = PyUnicode_InternFromString(s))) return NULL
-    INTERN(s_code_info, "code_info"); INTERN(s_key, "_key"); INTERN(s_changes, "_changes");
+    INTERN(s_code_info, "code_info"); INTERN(s_key, "_key");
     INTERN(s_on_resume, "on_resume"); INTERN(s_on_unwind, "on_unwind"); INTERN(s_on_exception, "on_exception"); INTERN(s_fail, "fail");
     INTERN(s_emit_switching, "_emit_switching"); INTERN(s_region, "region");
     INTERN(s_stores, "stores"); INTERN(s_loads, "loads"); INTERN(s_calls, "calls");

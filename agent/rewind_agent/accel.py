@@ -1,4 +1,4 @@
-"""The C accelerator (_accel.c): compiled on first use, cached per interpreter build.
+"""The C accelerator (_accel*.c): compiled on first use, cached per interpreter build.
 
 No pip and no network: the machine's C compiler and the running interpreter's headers (found
 through sysconfig) build one shared library, kept in the user's cache folder under a name
@@ -11,7 +11,10 @@ import os
 import sys
 import sysconfig
 
-_SOURCE = os.path.join(os.path.dirname(os.path.realpath(__file__)), "_accel.c")
+_HERE = os.path.dirname(os.path.realpath(__file__))
+# The C sources: the .c files are compiled together, and all of them make the cache key.
+_SOURCES = [os.path.join(_HERE, n) for n in
+            ("_accel.c", "_accel_values.c", "_accel_values.h", "_accel_wire.h")]
 MODES = ("auto", "on", "off")
 
 
@@ -36,16 +39,18 @@ def load():
     """The compiled module, building it first if needed. Raises Unavailable."""
     if sys.implementation.name != "cpython" or sys.version_info < (3, 11):
         raise Unavailable("it needs CPython 3.11 or newer")
-    try:
-        with open(_SOURCE, "rb") as f:
-            source = f.read()
-    except OSError:
-        raise Unavailable("its source %s is missing" % _SOURCE)
+    sources = []
+    for name in _SOURCES:
+        try:
+            with open(name, "rb") as f:
+                sources.append(f.read())
+        except OSError:
+            raise Unavailable("its source %s is missing" % name)
     cc = _compiler()
     include = sysconfig.get_paths().get("include") or ""
     suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
-    key = hashlib.sha256(b"\0".join([
-        source, sys.version.encode(), sys.executable.encode(), include.encode(),
+    key = hashlib.sha256(b"\0".join(sources + [
+        sys.version.encode(), sys.executable.encode(), include.encode(),
         " ".join(cc).encode()])).hexdigest()[:20]
     folder = os.path.join(cache_dir(), key)
     path = os.path.join(folder, "_rewind_accel" + suffix)
@@ -65,7 +70,8 @@ def _build(cc, include, folder, path):
     import subprocess  # only when building: the program never pays for it otherwise
 
     tmp = "%s.%d.tmp" % (path, os.getpid())
-    cmd = cc + ["-shared", "-fPIC", "-O2", "-I" + include, _SOURCE, "-o", tmp]
+    cmd = cc + ["-shared", "-fPIC", "-O2", "-I" + include] + \
+        [s for s in _SOURCES if s.endswith(".c")] + ["-o", tmp]
     try:
         r = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT)

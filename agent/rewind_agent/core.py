@@ -500,7 +500,8 @@ def recorder_class(accel):
             Recorder.__init__(self, writer, config, scope)
             mon = getattr(sys, "monitoring", None)
             self._accel_setup(getattr(writer, "sink", None), ATOMS, REDACTED, LineInfo,
-                              _is_yield, config.max_string, mon.DISABLE if mon else None)
+                              _is_yield, mon.DISABLE if mon else None, self.values,
+                              self._names, self._secret_cache)
 
     return FastRecorder
 

@@ -29,6 +29,15 @@ ATOMS = frozenset([
 
 _BUILTIN_BASES = (list, tuple, dict, set, frozenset, str, bytes, bytearray, int, float)
 
+# Types always shown as an opaque label (with a name where they have one).
+_OPAQUE_TYPES = frozenset([
+    types.FunctionType, types.BuiltinFunctionType, types.MethodType, types.ModuleType,
+    types.CodeType, types.FrameType, types.GeneratorType, types.CoroutineType,
+    types.AsyncGeneratorType, types.TracebackType, type(Ellipsis), type(NotImplemented),
+])
+
+_UNKNOWN = object()
+
 _CONTAINER_TAG = {list: T_LIST, tuple: T_TUPLE, set: T_SET, frozenset: T_FROZENSET}
 
 
@@ -125,7 +134,7 @@ class Serializer:
             return self._error(v)
 
     def _error(self, v):
-        return wire.array([wire.uint(T_ERROR), wire.uint(self.name_id(type_name(type(v))))])
+        return wire.array([wire.uint(T_ERROR), wire.uint(self.type_id(type(v)))])
 
     def _value(self, v, depth):
         t = type(v)
@@ -183,7 +192,7 @@ class Serializer:
         return None
 
     def _deep(self, v, t, n):
-        return wire.array([wire.uint(T_DEEP), wire.uint(self.name_id(type_name(t))),
+        return wire.array([wire.uint(T_DEEP), wire.uint(self.type_id(t)),
                            wire.NIL if n is None else wire.uint(n)])
 
     def _seq(self, v, depth):
@@ -236,9 +245,37 @@ class Serializer:
         return wire.array(out)
 
     # -- everything else ----------------------------------------------------------------------
+    def type_id(self, t):
+        """The name id of a type's name (tables are written on first use)."""
+        return self.name_id(type_name(t))
+
+    def type_info(self, t):
+        """How values of a type without an encoder of its own are encoded, decided once per
+        type: None for a leaf (a safe repr or an opaque label), else its _TypeInfo."""
+        if t in self._safe_repr or t in _OPAQUE_TYPES or issubclass(t, type):
+            return None
+        return _TypeInfo(t, self.type_id(t))
+
     def _other(self, v, t, depth):
+        info = self._types.get(t, _UNKNOWN)
+        if info is _UNKNOWN:
+            info = self._types[t] = self.type_info(t)
+        if info is None:
+            return self._leaf(v, t)
+        if depth >= self.max_depth:
+            return self._deep(v, t, None)
+        ref = self._enter(v, depth)
+        if ref is not None:
+            return ref
+        try:
+            return self._object(v, info, depth)
+        finally:
+            del self._path[id(v)]
+
+    def _leaf(self, v, t):
+        """A value of a type whose type_info is None."""
         if t in self._safe_repr:
-            return wire.array([wire.uint(T_REPR), wire.uint(self.name_id(type_name(t))),
+            return wire.array([wire.uint(T_REPR), wire.uint(self.type_id(t)),
                                wire.text(t.__repr__(v))])
         if t is types.FunctionType or t is types.BuiltinFunctionType:
             return self._opaque(t, _safe_str(v.__qualname__))
@@ -250,25 +287,10 @@ class Serializer:
             return self._opaque(t, _safe_str(v.__dict__.get("__name__")))
         if issubclass(t, type):
             return self._opaque(type, type_name(v))
-        if t in (types.CodeType, types.FrameType, types.GeneratorType, types.CoroutineType,
-                 types.AsyncGeneratorType, types.TracebackType, type(Ellipsis),
-                 type(NotImplemented)):
-            return self._opaque(t, "")
-        info = self._types.get(t)
-        if info is None:
-            info = self._types[t] = _TypeInfo(t, self.name_id(type_name(t)))
-        if depth >= self.max_depth:
-            return self._deep(v, t, None)
-        ref = self._enter(v, depth)
-        if ref is not None:
-            return ref
-        try:
-            return self._object(v, info, depth)
-        finally:
-            del self._path[id(v)]
+        return self._opaque(t, "")
 
     def _opaque(self, t, label):
-        return wire.array([wire.uint(T_OPAQUE), wire.uint(self.name_id(type_name(t))),
+        return wire.array([wire.uint(T_OPAQUE), wire.uint(self.type_id(t)),
                            wire.text(label or "")])
 
     def _object(self, v, info, depth):

@@ -245,6 +245,116 @@ class Static(unittest.TestCase):
         self.assertIn(first + 4, info.calls)
 
 
+class _Tables:
+    """A writer that keeps what it is given: the table entries an encoder writes."""
+
+    def __init__(self):
+        self.written = []
+
+    def write(self, data):
+        self.written.append(bytes(data))
+
+    def close(self):
+        pass
+
+
+def _tricky_values():
+    """Values for holding the C encoder against values.py: every branch of the serializer."""
+    import datetime
+    import decimal
+    import fractions
+    import types
+
+    class Plain:
+        pass
+
+    class Slots:
+        __slots__ = ("a", "b", "password")
+
+    class Both(Plain):
+        __slots__ = ("extra",)
+
+    class MyList(list):
+        pass
+
+    class MyDict(dict):
+        def __iter__(self):
+            raise RuntimeError("never called")
+
+    class MySet(frozenset):
+        def __iter__(self):
+            raise RuntimeError("never called")
+
+    class MyInt(int):
+        pass
+
+    class MyStr(str):
+        pass
+
+    class MyByteArray(bytearray):
+        pass
+
+    class NoDict:
+        @property
+        def __dict__(self):
+            raise RuntimeError("never called")
+
+    class BadMro(type):
+        @property
+        def __mro__(cls):
+            raise RuntimeError("no")
+
+    p = Plain()
+    p.n, p.token, p.items, p.me = 1, "t", [1, (2, 3)], p
+    s = Slots()
+    s.a, s.password = {"k": [p]}, "pw"
+    both = Both()
+    both.extra, both.x = [both], 2
+    wide = Plain()
+    for i in range(130):
+        setattr(wide, "a%d" % i, i)
+    ml = MyList([1, [2, [3, [4, [5]]]]])
+    ml.append(ml)
+    ml.tag = "t"
+    md = MyDict(a=1, secret=2)
+    md["self"] = md
+    cyc = {}
+    cyc["l"] = [cyc, (cyc,)]
+    deep = [[[[[[[[[[[[[[[[[[[[["bottom"]]]]]]]]]]]]]]]]]]]]]
+    return [
+        None, True, False, 0, -1, 127, 128, -33, 2 ** 63, 2 ** 64 - 1, 2 ** 64, -(2 ** 63) - 1,
+        10 ** 50, 1.5, -0.0, float("nan"), "plain", "x" * 1200, "é", "a\x00", "\ud800",
+        "漢" * 1200, b"", b"\xff" * 1200, bytearray(b"ab"), bytearray(3000), [], (), {}, set(),
+        frozenset(), {1, 2, 3}, frozenset({"a"}), {(1, 2): "t", None: 0, 1.5: [2 ** 70, "é"]},
+        list(range(150)), {i: i for i in range(150)}, set(range(150)), p, s, both, wide, ml, md,
+        MySet({1}), MyInt(5), MyStr("s"), MyByteArray(b"z"), NoDict(), BadMro("X", (), {})(),
+        cyc, deep, [p, p], Plain, BadMro, len, _tricky_values, p.__init__ if hasattr(p, "__init__") else 0,
+        types, (i for i in ()), datetime.date(2024, 1, 2), decimal.Decimal("1.5"),
+        fractions.Fraction(1, 3), 1 + 2j, range(3), ..., NotImplemented, _tricky_values.__code__,
+        types.SimpleNamespace(api_key="k", nested={"password": 1}),
+    ]
+
+
+class AcceleratedSerializer(unittest.TestCase):
+    """The C accelerator's encoder writes the same bytes and tables as values.py."""
+
+    def test_same_bytes_and_tables_as_values_py(self):
+        from rewind_agent import accel
+        from rewind_agent.core import recorder_class
+        try:
+            mod = accel.load()
+        except accel.Unavailable as e:
+            self.skipTest("the C accelerator cannot be built here: %s" % e)
+        for bounds in ({}, {"max_depth": 1, "max_items": 2, "max_string": 5},
+                       {"max_depth": 25, "max_items": 1000, "max_string": 10000}):
+            pure_w, fast_w = _Tables(), _Tables()
+            pure = Recorder(pure_w, Config(**bounds), Scope())
+            fast = recorder_class(mod)(fast_w, Config(**bounds), Scope())
+            for i, v in enumerate(_tricky_values() + _tricky_values()):
+                self.assertEqual(fast._c_encode(v), pure.values.encode(v), (bounds, i, type(v)))
+                self.assertEqual(fast_w.written, pure_w.written, (bounds, i, type(v)))
+
+
 class _NullWriter:
     def write(self, data):
         pass

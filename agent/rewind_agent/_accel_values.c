@@ -1,0 +1,426 @@
+/* values.Serializer in C (see values.py, the reference: same bytes, same order of table entries).
+ *
+ * Builtin scalars, containers, dicts and user objects (through the C descriptors of __dict__ and
+ * __slots__, found once per type by values.type_info) are encoded here. Leaves with rules of
+ * their own (ints beyond 64 bits, strs that are not ASCII, safe reprs, opaque labels, the
+ * builtin part of a subclassed scalar) are encoded by the Python Serializer: they never contain
+ * other values, so its cycle path is not needed for them. */
+#include "_accel_values.h"
+
+/* wire.py value tags */
+enum { T_LIST = 1, T_TUPLE = 2, T_SET = 3, T_FROZENSET = 4, T_DICT = 5, T_STR = 6, T_BYTES = 7,
+       T_BYTEARRAY = 8, T_OBJECT = 9, T_DEEP = 10, T_CYCLE = 11, T_ERROR = 16, T_SUBCLASS = 17 };
+
+static PyObject *s_name_id, *s_secret, *s_type_id, *s_type_info, *s_value, *s_leaf, *s_builtin_part,
+    *s_dict_get, *s_slots, *s_base, *s_self;
+
+/* The containers being encoded, outermost first (Serializer._path): for cycles. */
+typedef struct { PyObject *obj; Py_ssize_t depth; } Step;
+typedef struct { Step *steps; Py_ssize_t n; } Path;
+
+static int value(Encoder *e, PyObject *v, Py_ssize_t depth, Buf *b, Path *path);
+
+int encoder_init(Encoder *e, PyObject *values, PyObject *names, PyObject *secrets, PyObject *redacted) {
+    if (!s_name_id) {
+#define INTERN(var, s) if (!(var = PyUnicode_InternFromString(s))) return -1
+        INTERN(s_name_id, "name_id"); INTERN(s_secret, "secret"); INTERN(s_type_id, "type_id");
+        INTERN(s_type_info, "type_info"); INTERN(s_value, "_value"); INTERN(s_leaf, "_leaf");
+        INTERN(s_builtin_part, "_builtin_part"); INTERN(s_dict_get, "dict_get");
+        INTERN(s_slots, "slots"); INTERN(s_base, "base"); INTERN(s_self, "__self__");
+#undef INTERN
+    }
+    PyObject *bound[3] = {NULL, NULL, NULL};
+    const char *attrs[3] = {"max_depth", "max_items", "max_string"};
+    Py_ssize_t *into[3] = {&e->max_depth, &e->max_items, &e->max_string};
+    for (int i = 0; i < 3; i++) {
+        bound[i] = PyObject_GetAttrString(values, attrs[i]);
+        *into[i] = bound[i] ? PyLong_AsSsize_t(bound[i]) : -1;
+        Py_XDECREF(bound[i]);
+        if (*into[i] < 0) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "serializer bounds");
+            return -1;
+        }
+    }
+    if (!PyDict_Check(names) || !PyDict_Check(secrets) || !PyBytes_Check(redacted)) {
+        PyErr_SetString(PyExc_TypeError, "encoder tables");
+        return -1;
+    }
+    encoder_clear(e);
+    e->values = Py_NewRef(values);
+    e->names = Py_NewRef(names);
+    e->secrets = Py_NewRef(secrets);
+    e->redacted = Py_NewRef(redacted);
+    e->types = PyDict_New();
+    e->type_ids = PyDict_New();
+    return e->types && e->type_ids ? 0 : -1;
+}
+
+int encoder_traverse(Encoder *e, visitproc visit, void *arg) {
+    Py_VISIT(e->values); Py_VISIT(e->names); Py_VISIT(e->secrets); Py_VISIT(e->types);
+    Py_VISIT(e->type_ids); Py_VISIT(e->redacted);
+    return 0;
+}
+
+void encoder_clear(Encoder *e) {
+    Py_CLEAR(e->values); Py_CLEAR(e->names); Py_CLEAR(e->secrets); Py_CLEAR(e->types);
+    Py_CLEAR(e->type_ids); Py_CLEAR(e->redacted);
+}
+
+/* ---- tables ------------------------------------------------------------------------------------ */
+
+static int put_id(Buf *b, PyObject *id) {
+    unsigned long long n = PyLong_AsUnsignedLongLong(id);
+    if (n == (unsigned long long)-1 && PyErr_Occurred()) return -1;
+    return put_uint(b, n);
+}
+
+int put_name_id(Encoder *e, PyObject *name, Buf *b) {
+    PyObject *id = PyDict_GetItemWithError(e->names, name);
+    if (id) return put_id(b, id);
+    if (PyErr_Occurred()) return -1;
+    id = PyObject_CallMethodOneArg(e->values, s_name_id, name);  /* writes the NAME entry */
+    if (!id) return -1;
+    int r = put_id(b, id);
+    Py_DECREF(id);
+    return r;
+}
+
+int is_secret(Encoder *e, PyObject *name) {
+    PyObject *known = PyDict_GetItemWithError(e->secrets, name);
+    if (known) return PyObject_IsTrue(known);
+    if (PyErr_Occurred()) return -1;
+    PyObject *r = PyObject_CallMethodOneArg(e->values, s_secret, name);
+    if (!r) return -1;
+    int yes = PyObject_IsTrue(r);
+    Py_DECREF(r);
+    return yes;
+}
+
+/* Serializer.type_id(t), encoded; cached per type */
+static int put_type_id(Encoder *e, PyTypeObject *t, Buf *b) {
+    PyObject *enc = PyDict_GetItemWithError(e->type_ids, (PyObject *)t);
+    if (enc) return put_bytes(b, enc);
+    if (PyErr_Occurred()) return -1;
+    PyObject *id = PyObject_CallMethodOneArg(e->values, s_type_id, (PyObject *)t);
+    if (!id) return -1;
+    Buf tmp;
+    buf_init(&tmp);
+    int r = put_id(&tmp, id);
+    Py_DECREF(id);
+    if (!r) {
+        enc = PyBytes_FromStringAndSize(tmp.p, tmp.n);
+        r = !enc || PyDict_SetItem(e->type_ids, (PyObject *)t, enc) ? -1 : put_bytes(b, enc);
+        Py_XDECREF(enc);
+    }
+    buf_free(&tmp);
+    return r;
+}
+
+/* values.type_info(t) in the form read here: None for a leaf type, else the tuple
+ * (encoded name id, __dict__ descriptor or None, ((name, slot descriptor), ...), builtin base
+ * or None). Borrowed. */
+static PyObject *type_facts(Encoder *e, PyTypeObject *t) {
+    PyObject *facts = PyDict_GetItemWithError(e->types, (PyObject *)t);
+    if (facts || PyErr_Occurred()) return facts;
+    PyObject *info = PyObject_CallMethodOneArg(e->values, s_type_info, (PyObject *)t);
+    if (!info) return NULL;
+    if (info == Py_None) {
+        facts = Py_NewRef(Py_None);
+    } else {
+        PyObject *id = PyObject_GetAttr(info, s_name_id), *get = PyObject_GetAttr(info, s_dict_get);
+        PyObject *slots = PyObject_GetAttr(info, s_slots), *base = PyObject_GetAttr(info, s_base);
+        PyObject *desc = get && get != Py_None ? PyObject_GetAttr(get, s_self) : Py_XNewRef(get);
+        PyObject *name_enc = NULL, *pairs = NULL;
+        Buf tmp;
+        buf_init(&tmp);
+        if (id && !put_id(&tmp, id)) name_enc = PyBytes_FromStringAndSize(tmp.p, tmp.n);
+        buf_free(&tmp);
+        Py_ssize_t n = slots && PyList_Check(slots) ? PyList_GET_SIZE(slots) : -1;
+        if (n >= 0 && (pairs = PyTuple_New(n))) {
+            for (Py_ssize_t i = 0; i < n; i++) {
+                PyObject *pair = PyList_GET_ITEM(slots, i);  /* (name, member.__get__) */
+                PyObject *member = PyTuple_Check(pair) && PyTuple_GET_SIZE(pair) == 2
+                    ? PyObject_GetAttr(PyTuple_GET_ITEM(pair, 1), s_self) : NULL;
+                PyObject *item = member ? PyTuple_Pack(2, PyTuple_GET_ITEM(pair, 0), member) : NULL;
+                Py_XDECREF(member);
+                if (!item) { Py_CLEAR(pairs); break; }
+                PyTuple_SET_ITEM(pairs, i, item);
+            }
+        }
+        if (name_enc && desc && pairs && base)
+            facts = PyTuple_Pack(4, name_enc, desc, pairs, base);
+        else if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "values.type_info");
+        Py_XDECREF(id); Py_XDECREF(get); Py_XDECREF(slots); Py_XDECREF(base); Py_XDECREF(desc);
+        Py_XDECREF(name_enc); Py_XDECREF(pairs);
+    }
+    Py_DECREF(info);
+    if (!facts) return NULL;
+    int r = PyDict_SetItem(e->types, (PyObject *)t, facts);
+    Py_DECREF(facts);  /* the table holds it */
+    return r ? NULL : facts;
+}
+
+/* A Python Serializer method that returns the encoding of a leaf; c may be NULL */
+static int python_leaf(Encoder *e, PyObject *method, PyObject *a, PyObject *c, PyObject *d, Buf *b) {
+    PyObject *enc = PyObject_CallMethodObjArgs(e->values, method, a, c, d, NULL);
+    if (!enc) return -1;
+    int r = PyBytes_Check(enc) ? put_bytes(b, enc) : -1;
+    if (r && !PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "an encoding is bytes");
+    Py_DECREF(enc);
+    return r;
+}
+
+static int python_value(Encoder *e, PyObject *v, Py_ssize_t depth, Buf *b) {
+    PyObject *d = PyLong_FromSsize_t(depth);
+    if (!d) return -1;
+    int r = python_leaf(e, s_value, v, d, NULL, b);
+    Py_DECREF(d);
+    return r;
+}
+
+/* ---- scalars ----------------------------------------------------------------------------------- */
+
+int encode_scalar(Encoder *e, PyObject *v, Buf *b) {
+    PyTypeObject *t = Py_TYPE(v);
+    if (v == Py_None) return put(b, "\xc0", 1) ? -1 : 1;
+    if (t == &PyBool_Type) return put(b, v == Py_True ? "\xc3" : "\xc2", 1) ? -1 : 1;
+    if (t == &PyFloat_Type) return put_double(b, PyFloat_AS_DOUBLE(v)) ? -1 : 1;
+    if (t == &PyLong_Type) {
+        int overflow;
+        long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+        if (!overflow) return put_int(b, x) ? -1 : 1;
+        if (overflow > 0) {
+            unsigned long long u = PyLong_AsUnsignedLongLong(v);
+            if (!PyErr_Occurred()) return put_uint(b, u) ? -1 : 1;
+            PyErr_Clear();
+        }
+        return 0;  /* beyond 64 bits */
+    }
+    if (t == &PyUnicode_Type && PyUnicode_IS_ASCII(v)) {
+        Py_ssize_t n = PyUnicode_GET_LENGTH(v);
+        const char *s = (const char *)PyUnicode_DATA(v);
+        if (n <= e->max_string)
+            return (put_str_header(b, n) || put(b, s, n)) ? -1 : 1;
+        return (put_array_header(b, 3) || put_uint(b, T_STR) || put_uint(b, n)
+                || put_str_header(b, e->max_string) || put(b, s, e->max_string)) ? -1 : 1;
+    }
+    if (t == &PyBytes_Type) {
+        Py_ssize_t n = PyBytes_GET_SIZE(v);
+        const char *s = PyBytes_AS_STRING(v);
+        if (n <= e->max_string)
+            return (put_bin_header(b, n) || put(b, s, n)) ? -1 : 1;
+        return (put_array_header(b, 3) || put_uint(b, T_BYTES) || put_uint(b, n)
+                || put_bin_header(b, e->max_string) || put(b, s, e->max_string)) ? -1 : 1;
+    }
+    return 0;
+}
+
+/* ---- containers -------------------------------------------------------------------------------- */
+
+/* Serializer._deep: n < 0 for an object (no length) */
+static int deep(Encoder *e, PyTypeObject *t, Py_ssize_t n, Buf *b) {
+    return put_array_header(b, 3) || put_uint(b, T_DEEP) || put_type_id(e, t, b)
+        || (n < 0 ? put(b, "\xc0", 1) : put_uint(b, n));
+}
+
+/* Serializer._enter: 1 with the back-reference written if v is open, else 0 with v entered */
+static int enter(Path *path, PyObject *v, Py_ssize_t depth, Buf *b) {
+    for (Py_ssize_t i = 0; i < path->n; i++)
+        if (path->steps[i].obj == v)
+            return put_array_header(b, 2) || put_uint(b, T_CYCLE)
+                || put_uint(b, depth - path->steps[i].depth) ? -1 : 1;
+    path->steps[path->n].obj = v;
+    path->steps[path->n].depth = depth;
+    path->n++;
+    return 0;
+}
+
+static int item(Encoder *e, PyObject *v, Py_ssize_t depth, Buf *b, Path *path) {
+    Py_INCREF(v);  /* encoding may run Python code (tables, leaves) */
+    int r = value(e, v, depth, b, path);
+    Py_DECREF(v);
+    return r;
+}
+
+/* Serializer._seq_body: a list, tuple, set or frozenset, through its base type's storage */
+static int seq_body(Encoder *e, PyObject *v, PyTypeObject *base, Py_ssize_t depth, Buf *b, Path *path) {
+    int tag = base == &PyList_Type ? T_LIST : base == &PyTuple_Type ? T_TUPLE
+        : base == &PySet_Type ? T_SET : T_FROZENSET;
+    Py_ssize_t n = base == &PyList_Type ? PyList_GET_SIZE(v) : base == &PyTuple_Type
+        ? PyTuple_GET_SIZE(v) : PySet_GET_SIZE(v);
+    Py_ssize_t k = n < e->max_items ? n : e->max_items, i = 0;
+    if (put_array_header(b, 2 + k) || put_uint(b, tag) || put_uint(b, n)) return -1;
+    if (base == &PyList_Type) {
+        for (; i < k && i < PyList_GET_SIZE(v); i++)
+            if (item(e, PyList_GET_ITEM(v, i), depth + 1, b, path)) return -1;
+    } else if (base == &PyTuple_Type) {
+        for (; i < k; i++)
+            if (item(e, PyTuple_GET_ITEM(v, i), depth + 1, b, path)) return -1;
+    } else {
+        PyObject *it = base->tp_iter(v), *x;  /* the set's own iterator, never a subclass's */
+        if (!it) return -1;
+        for (; i < k && (x = PyIter_Next(it)); i++) {
+            int r = value(e, x, depth + 1, b, path);
+            Py_DECREF(x);
+            if (r) { Py_DECREF(it); return -1; }
+        }
+        Py_DECREF(it);
+        if (PyErr_Occurred()) return -1;
+    }
+    for (; i < k; i++)  /* shrunk meanwhile (only another thread could): keep the count true */
+        if (put(b, "\xc0", 1)) return -1;
+    return 0;
+}
+
+/* Serializer._dict_body */
+static int dict_body(Encoder *e, PyObject *v, Py_ssize_t depth, Buf *b, Path *path) {
+    Py_ssize_t n = PyDict_GET_SIZE(v);
+    Py_ssize_t k = n < e->max_items ? n : e->max_items, i = 0, pos = 0;
+    if (put_array_header(b, 2 + 2 * k) || put_uint(b, T_DICT) || put_uint(b, n)) return -1;
+    PyObject *key, *val;
+    for (; i < k && PyDict_Next(v, &pos, &key, &val); i++) {
+        Py_INCREF(key);
+        Py_INCREF(val);
+        int secret = 0, r = value(e, key, depth + 1, b, path);
+        if (!r && PyUnicode_CheckExact(key)) secret = is_secret(e, key);
+        if (!r && secret < 0) r = -1;
+        if (!r) r = secret ? put_bytes(b, e->redacted) : value(e, val, depth + 1, b, path);
+        Py_DECREF(key);
+        Py_DECREF(val);
+        if (r) return -1;
+    }
+    for (; i < k; i++)
+        if (put(b, "\xc0\xc0", 2)) return -1;
+    return 0;
+}
+
+/* ---- user objects ------------------------------------------------------------------------------ */
+
+typedef struct { Buf buf; Py_ssize_t count, cut; } Attrs;
+
+/* one attribute: its name id, then its value (or the redaction marker) */
+static int attr(Encoder *e, Attrs *a, PyObject *name, PyObject *v, Py_ssize_t depth, Path *path) {
+    if (a->count == e->max_items) a->cut = a->buf.n;  /* what is shown ends here */
+    a->count++;
+    int secret = is_secret(e, name);
+    if (secret < 0 || put_name_id(e, name, &a->buf)) return -1;
+    return secret ? put_bytes(&a->buf, e->redacted) : item(e, v, depth, &a->buf, path);
+}
+
+/* calls a C descriptor (getset or member); NULL without an error if it raised an Exception */
+static PyObject *read_descriptor(PyObject *desc, PyObject *v) {
+    PyObject *r = Py_TYPE(desc)->tp_descr_get(desc, v, (PyObject *)Py_TYPE(v));
+    if (!r && PyErr_ExceptionMatches(PyExc_Exception)) PyErr_Clear();
+    return r;
+}
+
+/* Serializer._object and _builtin_part */
+static int object(Encoder *e, PyObject *v, PyObject *facts, Py_ssize_t depth, Buf *b, Path *path) {
+    PyObject *desc = PyTuple_GET_ITEM(facts, 1), *slots = PyTuple_GET_ITEM(facts, 2);
+    PyObject *base = PyTuple_GET_ITEM(facts, 3);
+    Attrs a = {.count = 0, .cut = -1};
+    Buf part;
+    buf_init(&a.buf);
+    buf_init(&part);
+    int rc = -1;
+    if (desc != Py_None) {
+        PyObject *ns = read_descriptor(desc, v);
+        if (!ns && PyErr_Occurred()) goto done;
+        if (ns && PyDict_CheckExact(ns)) {
+            Py_ssize_t pos = 0;
+            PyObject *k, *x;
+            while (PyDict_Next(ns, &pos, &k, &x))
+                if (PyUnicode_CheckExact(k) && attr(e, &a, k, x, depth + 1, path)) { Py_DECREF(ns); goto done; }
+        }
+        Py_XDECREF(ns);
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(slots); i++) {
+        PyObject *pair = PyTuple_GET_ITEM(slots, i);
+        PyObject *x = read_descriptor(PyTuple_GET_ITEM(pair, 1), v);
+        if (!x) { if (PyErr_Occurred()) goto done; continue; }  /* an unset slot */
+        int r = attr(e, &a, PyTuple_GET_ITEM(pair, 0), x, depth + 1, path);
+        Py_DECREF(x);
+        if (r) goto done;
+    }
+    if (a.cut >= 0) a.buf.n = a.cut;
+    Py_ssize_t shown = a.count < e->max_items ? a.count : e->max_items;
+    if (base != Py_None) {
+        /* an instance of a user subclass of a builtin: its builtin part, then attributes */
+        PyTypeObject *bt = (PyTypeObject *)base;
+        int r;
+        if (bt == &PyList_Type || bt == &PyTuple_Type || bt == &PySet_Type || bt == &PyFrozenSet_Type)
+            r = seq_body(e, v, bt, depth, &part, path);
+        else if (bt == &PyDict_Type)
+            r = dict_body(e, v, depth, &part, path);
+        else {
+            PyObject *d = PyLong_FromSsize_t(depth);
+            r = d ? python_leaf(e, s_builtin_part, v, base, d, &part) : -1;
+            Py_XDECREF(d);
+        }
+        if (r) goto done;
+    }
+    rc = put_array_header(b, (base != Py_None ? 4 : 3) + 2 * shown)
+        || put_uint(b, base != Py_None ? T_SUBCLASS : T_OBJECT)
+        || put_bytes(b, PyTuple_GET_ITEM(facts, 0)) || put_uint(b, a.count)
+        || put(b, part.p, part.n) || put(b, a.buf.p, a.buf.n) ? -1 : 0;
+done:
+    buf_free(&a.buf);
+    buf_free(&part);
+    return rc;
+}
+
+/* ---- any value --------------------------------------------------------------------------------- */
+
+/* Serializer._value */
+static int value(Encoder *e, PyObject *v, Py_ssize_t depth, Buf *b, Path *path) {
+    int r = encode_scalar(e, v, b);
+    if (r) return r < 0 ? -1 : 0;
+    PyTypeObject *t = Py_TYPE(v);
+    int is_dict = t == &PyDict_Type;
+    if (is_dict || t == &PyList_Type || t == &PyTuple_Type || t == &PySet_Type || t == &PyFrozenSet_Type) {
+        if (depth >= e->max_depth)
+            return deep(e, t, is_dict ? PyDict_GET_SIZE(v) : PyObject_Length(v), b);
+        if ((r = enter(path, v, depth, b))) return r < 0 ? -1 : 0;
+        r = is_dict ? dict_body(e, v, depth, b, path) : seq_body(e, v, t, depth, b, path);
+        path->n--;
+        return r;
+    }
+    if (t == &PyByteArray_Type) {
+        Py_ssize_t n = PyByteArray_GET_SIZE(v), k = n < e->max_string ? n : e->max_string;
+        return put_array_header(b, 3) || put_uint(b, T_BYTEARRAY) || put_uint(b, n)
+            || put_bin_header(b, k) || put(b, PyByteArray_AS_STRING(v), k) ? -1 : 0;
+    }
+    if (t == &PyLong_Type || t == &PyUnicode_Type)  /* beyond 64 bits; not ASCII */
+        return python_value(e, v, depth, b);
+    PyObject *facts = type_facts(e, t);
+    if (!facts) return -1;
+    if (facts == Py_None) return python_leaf(e, s_leaf, v, (PyObject *)t, NULL, b);
+    if (depth >= e->max_depth) return deep(e, t, -1, b);
+    Py_INCREF(facts);
+    if ((r = enter(path, v, depth, b)) == 0) {
+        r = object(e, v, facts, depth, b, path);
+        path->n--;
+    }
+    Py_DECREF(facts);
+    return r < 0 ? -1 : 0;
+}
+
+int encode(Encoder *e, PyObject *v, Buf *b) {
+    Step local[16];
+    Path path = {local, 0};
+    if (e->max_depth > 16 && !(path.steps = PyMem_Malloc(e->max_depth * sizeof(Step)))) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    Py_ssize_t start = b->n;
+    int r = value(e, v, 0, b, &path);
+    if (r && PyErr_ExceptionMatches(PyExc_Exception)) {
+        /* Serializer.encode: whatever went wrong, the value's error marker */
+        PyErr_Clear();
+        b->n = start;
+        r = put_array_header(b, 2) || put_uint(b, T_ERROR) || put_type_id(e, Py_TYPE(v), b) ? -1 : 0;
+    }
+    if (path.steps != local) PyMem_Free(path.steps);
+    return r;
+}

@@ -1,0 +1,34 @@
+/* values.Serializer in C: the same bytes for the same value, without calling user code. */
+#ifndef REWIND_ACCEL_VALUES_H
+#define REWIND_ACCEL_VALUES_H
+#include "_accel_wire.h"
+
+typedef struct {
+    PyObject *values;   /* the Python Serializer: leaves and new types go back to it */
+    PyObject *names;    /* Recorder._names: str -> name id */
+    PyObject *secrets;  /* Recorder._secret_cache: name -> bool */
+    PyObject *types;    /* type -> (name id encoded, __dict__ descriptor, ((name, slot), ...), base), or None for a leaf type */
+    PyObject *type_ids; /* type -> its name id, encoded */
+    PyObject *redacted; /* the encoded redaction marker */
+    Py_ssize_t max_depth, max_items, max_string;
+} Encoder;
+
+/* Set up from a values.Serializer and the recorder's name and secret caches. */
+int encoder_init(Encoder *e, PyObject *values, PyObject *names, PyObject *secrets, PyObject *redacted);
+int encoder_traverse(Encoder *e, visitproc visit, void *arg);
+void encoder_clear(Encoder *e);
+
+/* Serializer.encode(v), appended to b. -1 only for errors that are not an Exception (an
+ * Exception while encoding gives the value's error marker, as in Python). */
+int encode(Encoder *e, PyObject *v, Buf *b);
+
+/* 1 if v is a scalar and its encoding was appended, 0 if it is of another type, -1 on error. */
+int encode_scalar(Encoder *e, PyObject *v, Buf *b);
+
+/* The name id of a str (Recorder.name_id), appended to b. */
+int put_name_id(Encoder *e, PyObject *name, Buf *b);
+
+/* Recorder.secret(name): 1, 0 or -1 on error. */
+int is_secret(Encoder *e, PyObject *name);
+
+#endif

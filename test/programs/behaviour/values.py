@@ -1,0 +1,185 @@
+"""Every kind of value the serializer knows, as locals, changed in place and rebound: builtins
+nested in containers, bounds (depth, items, string length), cycles, secrets, user objects through
+__dict__ and __slots__, subclasses of builtins, safe reprs and opaque labels. The C accelerator's
+serializer must encode each exactly as values.py does (test/accelerator.test.ts)."""
+import datetime
+import decimal
+import fractions
+import types
+
+
+class Plain:
+    def __init__(self, n):
+        self.n = n
+        self.tags = ["t%d" % n]
+        self.password = "hidden"
+        self.child = None
+
+
+class Slots:
+    __slots__ = ("a", "b", "api_key")
+
+    def __init__(self, a):
+        self.a = a  # b stays unset
+        self.api_key = "k-123"
+
+
+class Both(Plain):
+    __slots__ = ("extra",)
+
+
+class Wide:
+    def __init__(self):
+        for i in range(130):  # more attributes than the 100 shown
+            setattr(self, "attr%03d" % i, i)
+
+
+class MyList(list):
+    pass
+
+
+class MyDict(dict):
+    def __iter__(self):
+        raise RuntimeError("never called by the agent")
+
+
+class MySet(set):
+    def __iter__(self):
+        raise RuntimeError("never called by the agent")
+
+
+class MyInt(int):
+    pass
+
+
+class MyStr(str):
+    pass
+
+
+class MyBytes(bytes):
+    pass
+
+
+class MyFloat(float):
+    pass
+
+
+class Meta(type):
+    pass
+
+
+class WithMeta(metaclass=Meta):
+    pass
+
+
+class NoDict:
+    @property
+    def __dict__(self):
+        raise RuntimeError("never called by the agent")
+
+
+def builtins():
+    ints = [0, 1, -1, 127, 128, -32, -33, 255, 256, 65535, 65536, 2 ** 32, 2 ** 63, 2 ** 64 - 1,
+            2 ** 64, -(2 ** 63), -(2 ** 63) - 1, 10 ** 40]
+    floats = (0.0, -0.0, 1.5, float("inf"), float("-inf"), 1e-310)
+    texts = {"ascii": "plain", "long": "y" * 1500, "accents": "é" * 3, "ctrl": "a\x00b\n",
+             "wide": "漢字" * 600, "surrogate": "\ud800", (1, 2): "tuple key", None: 0}
+    raw = [b"", b"\x00\xff", b"z" * 1200, bytearray(b"abc"), bytearray(2000)]
+    sets = [set(), {1}, frozenset({"a"}), {(1, 2), (3, 4)}]
+    empty = [[], (), {}, set(), frozenset(), "", b""]
+    flags = [True, False, None, ..., NotImplemented]
+    return ints, floats, texts, raw, sets, empty, flags
+
+
+def bounds():
+    deep = [[[[["bottom"]]]]]
+    deep_dict = {"a": {"b": {"c": {"d": 1}}}}
+    many = list(range(250))
+    many_dict = {i: str(i) for i in range(150)}
+    many_set = set(range(120))
+    cycle = [1]
+    cycle.append(cycle)
+    d = {}
+    d["self"] = d
+    pair = [[], []]
+    pair[0].append(pair)
+    pair[1].append(pair[0])
+    return deep, deep_dict, many, many_dict, many_set, cycle, d, pair
+
+
+def objects():
+    p = Plain(1)
+    q = Plain(2)
+    p.child = q
+    q.child = p  # a cycle through objects
+    s = Slots(5)
+    both = Both(3)
+    both.extra = [1, 2]
+    wide = Wide()
+    nodict = NoDict()
+    holder = types.SimpleNamespace(secret_token="s", value=[p, s])
+    p.tags.append("more")
+    s.b = {"x": 1}
+    del s.a
+    both.extra.append(3)
+    return p, s, both, wide, nodict, holder
+
+
+def subclasses():
+    ml = MyList([1, 2, 3])
+    ml.note = "annotated"
+    md = MyDict(a=1, credential="c")
+    ms = MySet({1, 2})
+    mi = MyInt(7)
+    mstr = MyStr("text")
+    mb = MyBytes(b"by")
+    mf = MyFloat(2.5)
+    inner = MyList([ml])
+    ml.append(ml)
+    md["more"] = [md]
+    return ml, md, ms, mi, mstr, mb, mf, inner
+
+
+def labels():
+    fn = builtins
+    lam = lambda: 0  # noqa: E731
+    meth = Plain(0).__init__
+    builtin = len
+    mod = types
+    klass = Plain
+    meta = WithMeta
+    metaclass = Meta
+    code = builtins.__code__
+    gen = (i for i in range(3))
+    when = datetime.datetime(2024, 1, 2, 3, 4, 5)
+    day = datetime.date(2024, 1, 2)
+    span = datetime.timedelta(seconds=5)
+    money = decimal.Decimal("1.10")
+    part = fractions.Fraction(1, 3)
+    cplx = 1 + 2j
+    rng = range(3, 10, 2)
+    return fn, lam, meth, builtin, mod, klass, meta, metaclass, code, gen, when, day, span, money, part, cplx, rng
+
+
+def mutate_in_place():
+    counts = {}
+    words = "a b a c b a".split()
+    for w in words:
+        counts[w] = counts.get(w, 0) + 1
+    grid = [[0] * 3 for _ in range(3)]
+    row = grid[1]
+    row[2] = 9  # grid changes too: an alias
+    obj = Plain(9)
+    same = obj
+    obj.tags.append("x")
+    obj.n += 1
+    nested = {"list": [1]}
+    nested["list"].append(2)
+    nested = {"list": [1, 2]}  # rebound to an equal value
+    return counts, grid, same, nested
+
+
+everything = [builtins(), bounds(), objects(), subclasses(), labels(), mutate_in_place()]
+shown = len(everything)
+everything.append(everything)
+print(shown)
