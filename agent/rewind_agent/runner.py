@@ -38,9 +38,9 @@ options:
   --max-string N        characters per string (default 1000)
   --secret PATTERN      also redact variables whose name contains PATTERN
   --env GLOB            record the values of environment variables matching GLOB
+                        (otherwise only their names are recorded)
   --accelerator MODE    auto (default): the C accelerator where it builds, else pure
                         Python; on: fail if it cannot be built; off: pure Python
-                        (otherwise only their names are recorded)
 """
 
 
@@ -51,7 +51,8 @@ class UsageError(Exception):
 def parse_args(argv):
     """Returns (options dict, module or None, program argv)."""
     opts = {"out": "trace.raw", "include": [], "exclude": [], "secret": [], "env": [], "parent": 0,
-            "max_depth": 3, "max_items": 100, "max_string": 1000, "accelerator": "auto"}
+            "max_depth": 3, "max_items": 100, "max_string": 1000, "max_backlog": None,
+            "accelerator": "auto"}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -70,7 +71,8 @@ def parse_args(argv):
         name = {"-o": "out", "--out": "out", "--include": "include", "--exclude": "exclude",
                 "--max-depth": "max_depth", "--max-items": "max_items",
                 "--max-string": "max_string", "--secret": "secret", "--env": "env",
-                "--parent": "parent", "--accelerator": "accelerator"}.get(key)
+                "--parent": "parent", "--accelerator": "accelerator",
+                "--max-backlog": "max_backlog"}.get(key)
         if name is None:
             raise UsageError("unknown option %s" % key)
         if not eq:
@@ -134,6 +136,7 @@ def main(argv=None):
     session = _Session(rec, module, prog_argv, opts["env"], accelerator)
     if opts["parent"]:
         writer.on_window = lambda: session.check_parent(opts["parent"])
+        writer.max_backlog = opts["max_backlog"]
     session.run()
 
 

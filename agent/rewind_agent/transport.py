@@ -12,13 +12,16 @@ waits for a reader. Layout (see PROTOCOL.md, "Framing"):
 
 The committed length is written after each event, so a reader never sees half an event.
 Disk use stays bounded on long runs: each time a window is mapped, the stream bytes the
-recorder has consumed are given back to the file system (a hole punched in the file).
+recorder has consumed are given back to the file system (a hole punched in the file), and a
+writer with a `max_backlog` waits there while it is that far ahead of the recorder (only a
+program recorded faster than the recorder stores it ever waits).
 """
 
 import mmap
 import os
 import struct
 import sys
+import time
 
 from . import wire
 
@@ -46,6 +49,7 @@ class RawWriter:
         self._commit = _u64.pack_into
         self.closed = False
         self._freed = 0  # stream bytes given back so far
+        self.max_backlog = None  # stream bytes the recorder may be behind, if it runs alongside
         # With the C accelerator, its Sink copies into the windows this class maps.
         self.sink = accel.Sink(self) if accel is not None else None
         if self.sink is not None:
@@ -54,6 +58,8 @@ class RawWriter:
     def _open_window(self, base):
         if self._win is not None:
             self._win.close()
+            if self.max_backlog is not None:
+                self._wait_for_reader(base)
             self._free_consumed(base)
             if self.on_window is not None:
                 self.on_window()
@@ -62,9 +68,18 @@ class RawWriter:
         self._base = base
         self._off = 0
 
+    def _consumed(self):
+        return _u64.unpack_from(self._hdr, 24)[0]
+
+    def _wait_for_reader(self, base):
+        while base - self._consumed() > self.max_backlog:
+            if self.on_window is not None:
+                self.on_window()  # raises if the recorder is gone
+            time.sleep(0.001)
+
     def _free_consumed(self, base):
         # Only whole pages the recorder has read and no mapping still covers.
-        upto = min(_u64.unpack_from(self._hdr, 24)[0], base) // PAGE * PAGE
+        upto = min(self._consumed(), base) // PAGE * PAGE
         if upto > self._freed and _punch_hole(self._fd, HEADER + self._freed, upto - self._freed):
             self._freed = upto
 

@@ -111,6 +111,16 @@ export function outputPath(o: { out?: string; force?: boolean; module?: string; 
   return out;
 }
 
+/**
+ * How far (stream bytes) the agent may run ahead of this recorder before it waits: where the
+ * program makes events faster than they are stored, the raw stream between the two stays this
+ * small, a fraction of a flight recording's size.
+ */
+function maxBacklog(limits?: Limits): number {
+  const MiB = 2 ** 20;
+  return limits?.maxBytes != null ? Math.min(64 * MiB, Math.max(MiB, Math.floor(limits.maxBytes / 4))) : 64 * MiB;
+}
+
 function gitCommitOf(dir: string): string | null {
   const r = spawnSync('git', ['-C', dir, 'rev-parse', 'HEAD'], { encoding: 'utf8', timeout: 2000 });
   return r.status === 0 ? r.stdout.trim() || null : null;
@@ -129,7 +139,8 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   const raw = `${out}.raw-${process.pid}`;
   const partial = await PartialRecording.create(out, o.limits);
   const boot = `import sys; sys.path.insert(0, ${JSON.stringify(AGENT_DIR)}); from rewind_agent.runner import main; main()`;
-  const args = ['-c', boot, '-o', raw, '--parent', String(process.pid), ...agentArgs(o), ...(o.module ? ['-m', o.module] : ['--']), ...o.argv];
+  const args = ['-c', boot, '-o', raw, '--parent', String(process.pid), '--max-backlog', String(maxBacklog(o.limits)),
+    ...agentArgs(o), ...(o.module ? ['-m', o.module] : ['--']), ...o.argv];
   const child = spawn(o.python, args, { stdio: 'inherit' });
   // The terminal's Ctrl-C reaches the program by itself; we stay to finish the recording.
   const ignore = () => {};
@@ -172,7 +183,9 @@ class PartialRecording {
 
   static async create(out: string, limits?: Limits): Promise<PartialRecording> {
     const partial = `${out}.partial-${process.pid}`;
-    const writer = await RecordingWriter.create(partial).catch((e) => {
+    // A flight recording kept small keeps LevelDB's unflushed log, which it does not count, small too.
+    const buffer = limits?.maxBytes != null ? Math.min(4 * 2 ** 20, Math.max(2 ** 20, limits.maxBytes)) : undefined;
+    const writer = await RecordingWriter.create(partial, buffer).catch((e) => {
       throw new UserError(`cannot create the recording at ${out} (${e.message}).`, 'REWIND_OUTPUT');
     });
     return new PartialRecording(out, partial, writer, new Ingest(writer, limits));

@@ -3,7 +3,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { RAW_HEADER, WireError, readRawHeader } from '../wire/protocol.js';
 
-const MAX_CHUNK = 8 << 20;
+const MAX_CHUNK = 256 << 10; // read but not yet stored: a flight recording's peak disk use grows with it
 const CONSUMED_AT = 24; // header offset of the consumed length (PROTOCOL.md, Framing)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

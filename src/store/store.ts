@@ -103,8 +103,8 @@ const unpack = (b: Buffer) => packr.unpack(b);
 
 type DB = Level<Buffer, Buffer>;
 
-function openDb(path: string, create: boolean): DB {
-  return new Level<Buffer, Buffer>(path, { keyEncoding: 'buffer', valueEncoding: 'buffer', createIfMissing: create, errorIfExists: create, compression: true } as any);
+function openDb(path: string, create: boolean, writeBufferSize?: number): DB {
+  return new Level<Buffer, Buffer>(path, { keyEncoding: 'buffer', valueEncoding: 'buffer', createIfMissing: create, errorIfExists: create, compression: true, writeBufferSize } as any);
 }
 
 /** Writes a new recording; the recorder is its only user. */
@@ -120,8 +120,9 @@ export class RecordingWriter {
 
   private constructor(readonly path: string, private db: DB) {}
 
-  static async create(path: string): Promise<RecordingWriter> {
-    const db = openDb(path, true);
+  /** `writeBufferSize`: LevelDB's (4 MB by default), smaller for a small flight recording. */
+  static async create(path: string, writeBufferSize?: number): Promise<RecordingWriter> {
+    const db = openDb(path, true, writeBufferSize);
     await db.open();
     const version = Buffer.alloc(4);
     version.writeUInt32BE(FORMAT_VERSION);
