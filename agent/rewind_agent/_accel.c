@@ -192,11 +192,17 @@ static PyTypeObject SinkType = {
 
 /* ---- CodeInfo and FrameState with C layouts (core.py) ---------------------------------------- */
 
+/* What a line can change (static.LineInfo), looked up without a dict at every line event.
+ * The tuples are borrowed from LineInfo's dicts, which the Info holds. */
+typedef struct { PyObject *stores, *loads; char calls; } LineFacts;
+
 typedef struct {
     PyObject_HEAD
     PyObject *id, *id_enc, *code, *lines, *cells, *args;
     char function, generator;
     PyObject *l_lines, *l_stores, *l_loads, *l_calls;  /* lines' dicts, read once */
+    LineFacts *l_facts;  /* the same by line - l_first, for l_n lines (NULL: use the dicts) */
+    long l_first, l_n;
 } Info;
 
 static int Info_traverse(Info *o, visitproc visit, void *arg) {
@@ -208,6 +214,8 @@ static int Info_traverse(Info *o, visitproc visit, void *arg) {
 
 static int Info_clear(Info *o) {
     Py_CLEAR(o->id); Py_CLEAR(o->id_enc); Py_CLEAR(o->code); Py_CLEAR(o->lines);
+    PyMem_Free(o->l_facts);
+    o->l_facts = NULL;
     Py_CLEAR(o->cells); Py_CLEAR(o->args); Py_CLEAR(o->l_lines); Py_CLEAR(o->l_stores);
     Py_CLEAR(o->l_loads); Py_CLEAR(o->l_calls);
     return 0;
@@ -347,7 +355,21 @@ typedef struct {
     Encoder enc;  /* Serializer.encode */
     /* the back end in use, for fail(), and its helpers */
     PyObject *backend, *on_exception, *jump_lines;
+    /* frames[id(cached_frame)] is cached_state, kept so while both are set: most events come
+     * from the frame of the event before. Dropped whenever frames may change elsewhere. */
+    void *cached_frame;
+    State *cached_state;
 } Core;
+
+static inline void forget_cached(Core *self) {
+    self->cached_frame = NULL;
+    Py_CLEAR(self->cached_state);
+}
+
+static inline void cache_state(Core *self, void *frame, State *st) {
+    Py_XSETREF(self->cached_state, (State *)Py_NewRef((PyObject *)st));
+    self->cached_frame = frame;
+}
 
 static PyObject *s_code_info, *s_key, *s_on_resume, *s_on_unwind, *s_on_exception, *s_fail,
     *s_emit_switching, *s_region, *s_stores, *s_loads, *s_calls, *s_f_trace_lines;
@@ -622,6 +644,39 @@ static PyObject *namespace_of(PyObject *frame, Info *info) {
     return module ? PyFrame_GetGlobals((PyFrameObject *)frame) : NULL;
 }
 
+/* The range of line numbers a LineInfo dict has keys for; 0 if a key is not a line number */
+static int key_range(PyObject *d, long *lo, long *hi) {
+    if (!PyDict_Check(d)) return 0;
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(d, &pos, &k, &v)) {
+        if (!PyLong_CheckExact(k)) return 0;
+        long line = PyLong_AsLong(k);
+        if (line < 0) { PyErr_Clear(); return 0; }
+        if (line < *lo) *lo = line;
+        if (line > *hi) *hi = line;
+    }
+    return 1;
+}
+
+/* info->l_facts from the dicts; left NULL (the dicts are read instead) for odd line numbers */
+static int line_table(Info *info) {
+    long lo = LONG_MAX, hi = -1;
+    if (!key_range(info->l_stores, &lo, &hi) || !key_range(info->l_loads, &lo, &hi)
+        || !key_range(info->l_calls, &lo, &hi) || hi < lo || hi - lo >= 1000000) return 0;
+    LineFacts *t = PyMem_Calloc(hi - lo + 1, sizeof(LineFacts));
+    if (!t) { PyErr_NoMemory(); return -1; }
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(info->l_stores, &pos, &k, &v)) t[PyLong_AsLong(k) - lo].stores = v;
+    for (pos = 0; PyDict_Next(info->l_loads, &pos, &k, &v);) t[PyLong_AsLong(k) - lo].loads = v;
+    for (pos = 0; PyDict_Next(info->l_calls, &pos, &k, &v);) t[PyLong_AsLong(k) - lo].calls = 1;
+    info->l_facts = t;
+    info->l_first = lo;
+    info->l_n = hi - lo + 1;
+    return 0;
+}
+
 static int info_lines(Core *self, Info *info) {
     if (info->l_stores) return 0;
     if (!info->lines || info->lines == Py_None) {
@@ -633,7 +688,7 @@ static int info_lines(Core *self, Info *info) {
     if (!(info->l_stores = PyObject_GetAttr(info->lines, s_stores))) return -1;
     if (!(info->l_loads = PyObject_GetAttr(info->lines, s_loads))) return -1;
     if (!(info->l_calls = PyObject_GetAttr(info->lines, s_calls))) return -1;
-    return 0;
+    return line_table(info);
 }
 
 /* Recorder.on_line. region: NULL, or the (start, end) offsets of a back-jump within the line */
@@ -669,6 +724,12 @@ static int on_line(Core *self, PyObject *frame, State *st, long line, PyObject *
             stores = PyTuple_GET_ITEM(facts, 0);
             loads = PyTuple_GET_ITEM(facts, 1);
             calls = PyObject_IsTrue(PyTuple_GET_ITEM(facts, 2));
+        } else if (info->l_facts) {
+            LineFacts *f = prev >= info->l_first && prev - info->l_first < info->l_n
+                ? &info->l_facts[prev - info->l_first] : NULL;
+            stores = f ? f->stores : NULL;
+            loads = f ? f->loads : NULL;
+            calls = f ? f->calls : 0;
         } else {
             PyObject *key = PyLong_FromLong(prev);
             if (!key) goto done;
@@ -726,6 +787,7 @@ static State *on_call(Core *self, PyObject *frame, Info *info) {
     buf_init(&tmp);
     Py_ssize_t n = 3;
     if (PyDict_SetItem(self->frames, st->key, (PyObject *)st)) goto fail;
+    cache_state(self, frame, st);
     if (put_uint(&out, K_CALL) || put_uint(&out, (unsigned long long)st->id) || put_bytes(&out, info->id_enc)) goto fail;
     Py_ssize_t nargs = PyTuple_GET_SIZE(info->args);
     if (nargs) {
@@ -774,6 +836,7 @@ fail:
 /* Recorder.end_frame */
 static int end_frame(Core *self, State *st, Buf *ev) {
     if (!st->suspended) {
+        if (st == self->cached_state) forget_cached(self);
         PyObject *cur = PyDict_GetItemWithError(self->frames, st->key);
         if (cur == (PyObject *)st && PyDict_DelItem(self->frames, st->key)) return -1;
         if (!cur && PyErr_Occurred()) return -1;
@@ -816,14 +879,19 @@ static PyObject *code_info(Core *self, PyObject *code) {
 
 /* rec.frames.get(id(frame)), borrowed */
 static State *frame_state(Core *self, PyObject *frame) {
+    if (frame == self->cached_frame && self->cached_state) return self->cached_state;
     PyObject *key = PyLong_FromVoidPtr(frame);
     if (!key) return NULL;
     PyObject *st = PyDict_GetItemWithError(self->frames, key);
     Py_DECREF(key);
-    return st && Py_TYPE(st) == &StateType ? (State *)st : NULL;
+    if (!st || Py_TYPE(st) != &StateType) return NULL;
+    cache_state(self, frame, (State *)st);
+    return (State *)st;
 }
 
+/* a Recorder method in Python (it may change the frames table) */
 static int call_py(Core *self, PyObject *name, PyObject *arg) {
+    forget_cached(self);
     PyObject *r = PyObject_CallMethodOneArg((PyObject *)self, name, arg);
     if (!r) return -1;
     Py_DECREF(r);
@@ -885,8 +953,11 @@ static int c_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         st = frame_state(self, f);
         if (!st) { rc = PyErr_Occurred() ? -1 : 0; break; }
         if (self->on_exception) {
+            Py_INCREF(st);
+            forget_cached(self);  /* Python code runs */
             PyObject *r = PyObject_CallFunctionObjArgs(self->on_exception, f, (PyObject *)st, arg, NULL);
             if (!r) rc = -1; else Py_DECREF(r);
+            Py_DECREF(st);
         }
         break;
     default:
@@ -935,6 +1006,7 @@ static PyObject *current_frame(void) {
 static State *mon_state(Core *self, PyObject *frame, PyObject *code) {
     State *st = frame_state(self, frame);
     if (st && ((Info *)st->info)->code != code) {
+        forget_cached(self);
         PyObject *key = PyLong_FromVoidPtr(frame);
         if (!key || PyDict_DelItem(self->frames, key)) { Py_XDECREF(key); return NULL; }
         Py_DECREF(key);
@@ -1067,6 +1139,7 @@ static PyObject *m_raise(Core *self, PyObject *const *args, Py_ssize_t nargs) {
     if (!frame) return mon_done(self, -1);
     State *st = first_line(self, frame);
     if (!st) return mon_done(self, PyErr_Occurred() ? -1 : 0);
+    forget_cached(self);  /* Python code runs */
     PyObject *r = PyObject_CallMethodObjArgs((PyObject *)self, s_on_exception, (PyObject *)st, args[2], NULL);
     Py_XDECREF(r);
     return mon_done(self, r ? 0 : -1);
@@ -1085,6 +1158,7 @@ static PyObject *m_jump(Core *self, PyObject *const *args, Py_ssize_t nargs) {
         PyObject *info = code_info(self, code);
         if (!info) return mon_done(self, PyErr_Occurred() ? -1 : 0);
         if (info == Py_None) return Py_NewRef(self->disable);
+        forget_cached(self);  /* Python code runs */
         PyObject *made = PyObject_CallMethod(self->backend, "_offset_lines_of", "O", code);
         if (!made) return mon_done(self, -1);
         Py_DECREF(made);
@@ -1218,6 +1292,7 @@ static int Core_traverse(Core *o, visitproc visit, void *arg) {
     Py_VISIT(o->codes); Py_VISIT(o->w); Py_VISIT(o->unwinding); Py_VISIT(o->sink);
     Py_VISIT(o->atoms); Py_VISIT(o->redacted); Py_VISIT(o->line_info); Py_VISIT(o->is_yield);
     Py_VISIT(o->disable); Py_VISIT(o->backend); Py_VISIT(o->on_exception); Py_VISIT(o->jump_lines);
+    Py_VISIT(o->cached_state);
     return encoder_traverse(&o->enc, visit, arg);
 }
 
@@ -1226,6 +1301,7 @@ static int Core_clear(Core *o) {
     Py_CLEAR(o->codes); Py_CLEAR(o->w); Py_CLEAR(o->unwinding); Py_CLEAR(o->sink);
     Py_CLEAR(o->atoms); Py_CLEAR(o->redacted); Py_CLEAR(o->line_info); Py_CLEAR(o->is_yield);
     Py_CLEAR(o->disable); Py_CLEAR(o->backend); Py_CLEAR(o->on_exception); Py_CLEAR(o->jump_lines);
+    forget_cached(o);
     encoder_clear(&o->enc);
     return 0;
 }
