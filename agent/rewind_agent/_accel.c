@@ -26,6 +26,17 @@
 #error "the accelerator needs CPython 3.11 or newer (PyFrame_GetLocals)"
 #endif
 
+/* PEP 523's per-code scratch slots, under their names of each version */
+#if PY_VERSION_HEX >= 0x030C0000
+#define CODE_GET_EXTRA PyUnstable_Code_GetExtra
+#define CODE_SET_EXTRA PyUnstable_Code_SetExtra
+#define REQUEST_CODE_EXTRA_INDEX PyUnstable_Eval_RequestCodeExtraIndex
+#else
+#define CODE_GET_EXTRA _PyCode_GetExtra
+#define CODE_SET_EXTRA _PyCode_SetExtra
+#define REQUEST_CODE_EXTRA_INDEX _PyEval_RequestCodeExtraIndex
+#endif
+
 /* wire.py: event kinds and value tags used here */
 enum { K_CALL = 7, K_LINE = 8, K_RETURN = 9, K_YIELD = 11, T_UNBOUND = 15 };
 
@@ -203,12 +214,13 @@ typedef struct {
     PyObject *l_lines, *l_stores, *l_loads, *l_calls;  /* lines' dicts, read once */
     LineFacts *l_facts;  /* the same by line - l_first, for l_n lines (NULL: use the dicts) */
     long l_first, l_n;
+    PyObject *jumps;  /* sys.monitoring: offset -> line, for JUMP events */
 } Info;
 
 static int Info_traverse(Info *o, visitproc visit, void *arg) {
     Py_VISIT(o->id); Py_VISIT(o->id_enc); Py_VISIT(o->code); Py_VISIT(o->lines);
     Py_VISIT(o->cells); Py_VISIT(o->args); Py_VISIT(o->l_lines); Py_VISIT(o->l_stores);
-    Py_VISIT(o->l_loads); Py_VISIT(o->l_calls);
+    Py_VISIT(o->l_loads); Py_VISIT(o->l_calls); Py_VISIT(o->jumps);
     return 0;
 }
 
@@ -217,7 +229,7 @@ static int Info_clear(Info *o) {
     PyMem_Free(o->l_facts);
     o->l_facts = NULL;
     Py_CLEAR(o->cells); Py_CLEAR(o->args); Py_CLEAR(o->l_lines); Py_CLEAR(o->l_stores);
-    Py_CLEAR(o->l_loads); Py_CLEAR(o->l_calls);
+    Py_CLEAR(o->l_loads); Py_CLEAR(o->l_calls); Py_CLEAR(o->jumps);
     return 0;
 }
 
@@ -359,6 +371,7 @@ typedef struct {
      * from the frame of the event before. Dropped whenever frames may change elsewhere. */
     void *cached_frame;
     State *cached_state;
+    Py_ssize_t extra_index;  /* this recorder's co_extra slot (code_info), or -1 */
 } Core;
 
 static inline void forget_cached(Core *self) {
@@ -869,12 +882,23 @@ done:
 
 /* rec.code_info(code), borrowed (None if out of scope) */
 static PyObject *code_info(Core *self, PyObject *code) {
+    /* Hashing a code object is slow (on 3.12+ it reads all the bytecode): the answer is kept on
+     * the code object itself, in a co_extra slot of this recorder's, borrowed from rec._codes,
+     * which keeps it as long as this recorder lives. */
+    void *kept = NULL;
+    if (self->extra_index >= 0) {
+        if (CODE_GET_EXTRA(code, self->extra_index, &kept) == 0) { if (kept) return (PyObject *)kept; }
+        else PyErr_Clear();
+    }
     PyObject *info = PyDict_GetItemWithError(self->codes, code);
-    if (info || PyErr_Occurred()) return info;
-    info = PyObject_CallMethodOneArg((PyObject *)self, s_code_info, code);
-    if (!info) return NULL;
-    Py_DECREF(info);  /* the table holds it */
-    return PyDict_GetItemWithError(self->codes, code);
+    if (!info && !PyErr_Occurred()) {
+        info = PyObject_CallMethodOneArg((PyObject *)self, s_code_info, code);
+        if (!info) return NULL;
+        Py_DECREF(info);  /* the table holds it */
+        info = PyDict_GetItemWithError(self->codes, code);
+    }
+    if (info && self->extra_index >= 0 && CODE_SET_EXTRA(code, self->extra_index, info)) PyErr_Clear();
+    return info;
 }
 
 /* rec.frames.get(id(frame)), borrowed */
@@ -1152,18 +1176,22 @@ static PyObject *m_jump(Core *self, PyObject *const *args, Py_ssize_t nargs) {
     int ge = PyObject_RichCompareBool(dest, src, Py_GE);
     if (ge < 0) return mon_done(self, -1);
     if (ge) return Py_NewRef(self->disable);
-    PyObject *lines = PyDict_GetItemWithError(self->jump_lines, code);
-    if (!lines) {
-        if (PyErr_Occurred()) return mon_done(self, -1);
-        PyObject *info = code_info(self, code);
-        if (!info) return mon_done(self, PyErr_Occurred() ? -1 : 0);
-        if (info == Py_None) return Py_NewRef(self->disable);
-        forget_cached(self);  /* Python code runs */
-        PyObject *made = PyObject_CallMethod(self->backend, "_offset_lines_of", "O", code);
-        if (!made) return mon_done(self, -1);
-        Py_DECREF(made);
+    PyObject *info = code_info(self, code);
+    if (!info) return mon_done(self, PyErr_Occurred() ? -1 : 0);
+    if (info == Py_None) return Py_NewRef(self->disable);
+    PyObject *lines = ((Info *)info)->jumps;
+    if (!lines) {  /* offset -> line of the code (the back end's table), looked up once */
         lines = PyDict_GetItemWithError(self->jump_lines, code);
-        if (!lines) return mon_done(self, -1);
+        if (!lines) {
+            if (PyErr_Occurred()) return mon_done(self, -1);
+            forget_cached(self);  /* Python code runs */
+            PyObject *made = PyObject_CallMethod(self->backend, "_offset_lines_of", "O", code);
+            if (!made) return mon_done(self, -1);
+            Py_DECREF(made);
+            lines = PyDict_GetItemWithError(self->jump_lines, code);
+            if (!lines) return mon_done(self, -1);
+        }
+        ((Info *)info)->jumps = Py_NewRef(lines);
     }
     PyObject *line = PyDict_GetItemWithError(lines, dest);
     if (!line && PyErr_Occurred()) return mon_done(self, -1);
@@ -1256,6 +1284,8 @@ static PyObject *Core_on_return(Core *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+static void keep_nothing(void *borrowed) { (void)borrowed; }  /* co_extra slots hold borrowed infos */
+
 /* rec._accel_setup(sink, atoms, redacted, LineInfo, is_yield, DISABLE, values, names, secrets) */
 static PyObject *Core_accel_setup(Core *self, PyObject *args) {
     PyObject *sink, *atoms, *redacted, *line_info, *is_yield, *disable, *values, *names, *secrets;
@@ -1264,6 +1294,7 @@ static PyObject *Core_accel_setup(Core *self, PyObject *args) {
                           &PyDict_Type, &secrets)) return NULL;
     if (sink != Py_None && Py_TYPE(sink) != &SinkType) { PyErr_SetString(PyExc_TypeError, "sink"); return NULL; }
     if (encoder_init(&self->enc, values, names, secrets, redacted)) return NULL;
+    if (self->extra_index < 0) self->extra_index = REQUEST_CODE_EXTRA_INDEX(keep_nothing);
     Py_XSETREF(self->sink, (Sink *)(sink == Py_None ? NULL : Py_NewRef(sink)));
     Py_XSETREF(self->atoms, Py_NewRef(atoms));
     Py_XSETREF(self->redacted, Py_NewRef(redacted));
@@ -1314,7 +1345,7 @@ static void Core_dealloc(Core *o) {
 
 static PyObject *Core_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
     Core *self = (Core *)type->tp_alloc(type, 0);
-    if (self) { self->enabled = 1; self->next_frame = 1; }
+    if (self) { self->enabled = 1; self->next_frame = 1; self->extra_index = -1; }
     return (PyObject *)self;
 }
 
