@@ -363,7 +363,7 @@ typedef struct {
     char has_cur;
     /* set once by _accel_setup */
     Sink *sink;
-    PyObject *atoms, *redacted, *line_info, *is_yield, *missing, *disable;
+    PyObject *atoms, *redacted, *line_info, *is_yield, *disable;
     Encoder enc;  /* Serializer.encode */
     /* the back end in use, for fail(), and its helpers */
     PyObject *backend, *on_exception, *jump_lines;
@@ -385,7 +385,7 @@ static inline void cache_state(Core *self, void *frame, State *st) {
 }
 
 static PyObject *s_code_info, *s_key, *s_on_resume, *s_on_unwind, *s_on_exception, *s_fail,
-    *s_emit_switching, *s_region, *s_stores, *s_loads, *s_calls, *s_f_trace_lines;
+    *s_emit_switching, *s_stores, *s_loads, *s_calls, *s_f_trace_lines;
 
 static void core_fail(Core *self) {
     /* rec.fail(backend): recording stops, the program carries on */
@@ -1416,7 +1416,7 @@ PyMODINIT_FUNC PyInit__rewind_accel(void) {
 #define INTERN(var, s) if (!(var = PyUnicode_InternFromString(s))) return NULL
     INTERN(s_code_info, "code_info"); INTERN(s_key, "_key");
     INTERN(s_on_resume, "on_resume"); INTERN(s_on_unwind, "on_unwind"); INTERN(s_on_exception, "on_exception"); INTERN(s_fail, "fail");
-    INTERN(s_emit_switching, "_emit_switching"); INTERN(s_region, "region");
+    INTERN(s_emit_switching, "_emit_switching");
     INTERN(s_stores, "stores"); INTERN(s_loads, "loads"); INTERN(s_calls, "calls");
     INTERN(s_f_trace_lines, "f_trace_lines");
     if (!(zero = PyLong_FromLong(0)) || !(empty = PyTuple_New(0))) return NULL;

@@ -20,6 +20,16 @@ typedef struct { Step *steps; Py_ssize_t n; } Path;
 
 static int value(Encoder *e, PyObject *v, Py_ssize_t depth, Buf *b, Path *path);
 
+/* values.<name>, a non-negative int */
+static int read_bound(PyObject *values, const char *name, Py_ssize_t *out) {
+    PyObject *v = PyObject_GetAttrString(values, name);
+    *out = v ? PyLong_AsSsize_t(v) : -1;
+    Py_XDECREF(v);
+    if (*out >= 0) return 0;
+    if (!PyErr_Occurred()) PyErr_Format(PyExc_ValueError, "serializer bound %s", name);
+    return -1;
+}
+
 int encoder_init(Encoder *e, PyObject *values, PyObject *names, PyObject *secrets, PyObject *redacted) {
     if (!s_name_id) {
 #define INTERN(var, s) if (!(var = PyUnicode_InternFromString(s))) return -1
@@ -29,18 +39,8 @@ int encoder_init(Encoder *e, PyObject *values, PyObject *names, PyObject *secret
         INTERN(s_slots, "slots"); INTERN(s_base, "base"); INTERN(s_self, "__self__");
 #undef INTERN
     }
-    PyObject *bound[3] = {NULL, NULL, NULL};
-    const char *attrs[3] = {"max_depth", "max_items", "max_string"};
-    Py_ssize_t *into[3] = {&e->max_depth, &e->max_items, &e->max_string};
-    for (int i = 0; i < 3; i++) {
-        bound[i] = PyObject_GetAttrString(values, attrs[i]);
-        *into[i] = bound[i] ? PyLong_AsSsize_t(bound[i]) : -1;
-        Py_XDECREF(bound[i]);
-        if (*into[i] < 0) {
-            if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "serializer bounds");
-            return -1;
-        }
-    }
+    if (read_bound(values, "max_depth", &e->max_depth) || read_bound(values, "max_items", &e->max_items)
+        || read_bound(values, "max_string", &e->max_string)) return -1;
     if (!PyDict_Check(names) || !PyDict_Check(secrets) || !PyBytes_Check(redacted)) {
         PyErr_SetString(PyExc_TypeError, "encoder tables");
         return -1;
@@ -74,7 +74,8 @@ static int put_id(Buf *b, PyObject *id) {
     return put_uint(b, n);
 }
 
-int put_name_id(Encoder *e, PyObject *name, Buf *b) {
+/* the name id of a str (Recorder.name_id) */
+static int put_name_id(Encoder *e, PyObject *name, Buf *b) {
     PyObject *id = PyDict_GetItemWithError(e->names, name);
     if (id) return put_id(b, id);
     if (PyErr_Occurred()) return -1;
@@ -85,7 +86,8 @@ int put_name_id(Encoder *e, PyObject *name, Buf *b) {
     return r;
 }
 
-int is_secret(Encoder *e, PyObject *name) {
+/* Recorder.secret(name): 1, 0 or -1 on error */
+static int is_secret(Encoder *e, PyObject *name) {
     PyObject *known = PyDict_GetItemWithError(e->secrets, name);
     if (known) return PyObject_IsTrue(known);
     if (PyErr_Occurred()) return -1;
@@ -181,7 +183,8 @@ static int python_value(Encoder *e, PyObject *v, Py_ssize_t depth, Buf *b) {
 
 /* ---- scalars ----------------------------------------------------------------------------------- */
 
-int encode_scalar(Encoder *e, PyObject *v, Buf *b) {
+/* 1 if v is a scalar and its encoding was appended, 0 if it is of another type, -1 on error */
+static int encode_scalar(Encoder *e, PyObject *v, Buf *b) {
     PyTypeObject *t = Py_TYPE(v);
     if (v == Py_None) return put(b, "\xc0", 1) ? -1 : 1;
     if (t == &PyBool_Type) return put(b, v == Py_True ? "\xc3" : "\xc2", 1) ? -1 : 1;

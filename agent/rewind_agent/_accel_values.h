@@ -22,13 +22,4 @@ void encoder_clear(Encoder *e);
  * Exception while encoding gives the value's error marker, as in Python). */
 int encode(Encoder *e, PyObject *v, Buf *b);
 
-/* 1 if v is a scalar and its encoding was appended, 0 if it is of another type, -1 on error. */
-int encode_scalar(Encoder *e, PyObject *v, Buf *b);
-
-/* The name id of a str (Recorder.name_id), appended to b. */
-int put_name_id(Encoder *e, PyObject *name, Buf *b);
-
-/* Recorder.secret(name): 1, 0 or -1 on error. */
-int is_secret(Encoder *e, PyObject *name);
-
 #endif
