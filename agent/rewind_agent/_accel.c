@@ -6,9 +6,9 @@
  * values) is handed back to that Python code. accel.py compiles this file on first use with
  * the running interpreter's headers; core.recorder_class() and the back ends plug it in.
  *
- * Only the public C API is used (plus the thread state's recursion counter, a public struct
- * field), so one source builds on CPython 3.11 to 3.13; where it does not build, the
- * pure-Python agent runs.
+ * It uses the public C API, the thread state's recursion counter (a public struct field) and,
+ * to read a function's locals by slot, the interpreter's frame layout of 3.11 to 3.13
+ * (_accel_locals.h). Where it does not build, the pure-Python agent runs.
  * The GIL is held throughout; every entry point turns its own errors into rec.fail(backend),
  * never into an exception in the traced program. */
 #define PY_SSIZE_T_CLEAN
@@ -21,6 +21,7 @@
 #include <sched.h>
 #include "_accel_wire.h"
 #include "_accel_values.h"
+#include "_accel_locals.h"
 
 #if PY_VERSION_HEX < 0x030B0000
 #error "the accelerator needs CPython 3.11 or newer (PyFrame_GetLocals)"
@@ -204,8 +205,12 @@ static PyTypeObject SinkType = {
 /* ---- CodeInfo and FrameState with C layouts (core.py) ---------------------------------------- */
 
 /* What a line can change (static.LineInfo), looked up without a dict at every line event.
- * The tuples are borrowed from LineInfo's dicts, which the Info holds. */
-typedef struct { PyObject *stores, *loads; char calls; } LineFacts;
+ * The tuples are borrowed from LineInfo's dicts, which the Info holds. In a function's, `ix`
+ * has the same names as slots (-1: not a local): nst stores, then nld loads. */
+typedef struct { PyObject *stores, *loads; char calls; int *ix; int nst, nld; } LineFacts;
+
+/* The facts of a back-jump region (LineInfo.region), kept: its tuples owned */
+typedef struct { long from, to; LineFacts f; } Region;
 
 typedef struct {
     PyObject_HEAD
@@ -215,19 +220,43 @@ typedef struct {
     LineFacts *l_facts;  /* the same by line - l_first, for l_n lines (NULL: use the dicts) */
     long l_first, l_n;
     PyObject *jumps;  /* sys.monitoring: offset -> line, for JUMP events */
+    Region **regions;
+    int nregions;
+    /* a function's locals by slot (_accel_locals.h), set up at its first call */
+    PyObject *slots;   /* the slots' names */
+    char *cellmask;
+    PyObject **keys;   /* per slot: Recorder._key(name), once asked */
+    int nslots, ncells;
+    int *cells_ix;     /* the slots of `cells` */
 } Info;
 
 static int Info_traverse(Info *o, visitproc visit, void *arg) {
     Py_VISIT(o->id); Py_VISIT(o->id_enc); Py_VISIT(o->code); Py_VISIT(o->lines);
     Py_VISIT(o->cells); Py_VISIT(o->args); Py_VISIT(o->l_lines); Py_VISIT(o->l_stores);
-    Py_VISIT(o->l_loads); Py_VISIT(o->l_calls); Py_VISIT(o->jumps);
+    Py_VISIT(o->l_loads); Py_VISIT(o->l_calls); Py_VISIT(o->jumps); Py_VISIT(o->slots);
+    for (int i = 0; i < o->nregions; i++) { Py_VISIT(o->regions[i]->f.stores); Py_VISIT(o->regions[i]->f.loads); }
+    for (int i = 0; o->keys && i < o->nslots; i++) Py_VISIT(o->keys[i]);
     return 0;
 }
 
 static int Info_clear(Info *o) {
     Py_CLEAR(o->id); Py_CLEAR(o->id_enc); Py_CLEAR(o->code); Py_CLEAR(o->lines);
+    for (long i = 0; o->l_facts && i < o->l_n; i++) PyMem_Free(o->l_facts[i].ix);
     PyMem_Free(o->l_facts);
     o->l_facts = NULL;
+    for (int i = 0; i < o->nregions; i++) {
+        Py_CLEAR(o->regions[i]->f.stores); Py_CLEAR(o->regions[i]->f.loads);
+        PyMem_Free(o->regions[i]->f.ix);
+        PyMem_Free(o->regions[i]);
+    }
+    PyMem_Free(o->regions);
+    o->regions = NULL;
+    o->nregions = 0;
+    for (int i = 0; o->keys && i < o->nslots; i++) Py_CLEAR(o->keys[i]);
+    PyMem_Free(o->keys); PyMem_Free(o->cellmask); PyMem_Free(o->cells_ix);
+    o->keys = NULL; o->cellmask = NULL; o->cells_ix = NULL;
+    o->nslots = o->ncells = 0;
+    Py_CLEAR(o->slots);
     Py_CLEAR(o->cells); Py_CLEAR(o->args); Py_CLEAR(o->l_lines); Py_CLEAR(o->l_stores);
     Py_CLEAR(o->l_loads); Py_CLEAR(o->l_calls); Py_CLEAR(o->jumps);
     return 0;
@@ -264,23 +293,82 @@ static PyTypeObject InfoType = {
     .tp_members = Info_members,
 };
 
+/* The slot of a local's name, -1 if it is not one (a global a function assigns, say) */
+static int slot_of(Info *info, PyObject *name) {
+    PyObject *names = info->slots;
+    for (int i = 0; i < info->nslots; i++)
+        if (PyTuple_GET_ITEM(names, i) == name) return i;  /* names are mostly interned */
+    for (int i = 0; i < info->nslots; i++) {
+        int eq = PyObject_RichCompareBool(PyTuple_GET_ITEM(names, i), name, Py_EQ);
+        if (eq) { if (eq < 0) PyErr_Clear(); else return i; }
+    }
+    return -1;
+}
+
+/* f->ix from f's tuples, for a function's code */
+static int facts_slots(Info *info, LineFacts *f) {
+    f->nst = f->stores ? (int)PyTuple_GET_SIZE(f->stores) : 0;
+    f->nld = f->loads ? (int)PyTuple_GET_SIZE(f->loads) : 0;
+    f->ix = NULL;
+    if (!info->function || !(f->nst + f->nld)) return 0;
+    if (!(f->ix = PyMem_Malloc(sizeof(int) * (f->nst + f->nld)))) { PyErr_NoMemory(); return -1; }
+    for (int k = 0; k < f->nst; k++) f->ix[k] = slot_of(info, PyTuple_GET_ITEM(f->stores, k));
+    for (int k = 0; k < f->nld; k++) f->ix[f->nst + k] = slot_of(info, PyTuple_GET_ITEM(f->loads, k));
+    return 0;
+}
+
+/* A function's slots, at its first call */
+static int info_slots(Info *info) {
+    if (info->slots || !info->function) return 0;
+    char *mask;
+    PyObject *names = slot_names((PyCodeObject *)info->code, &mask);
+    if (!names) return -1;
+    Py_ssize_t n = PyTuple_GET_SIZE(names), nc = PyTuple_GET_SIZE(info->cells);
+    PyObject **keys = PyMem_Calloc(n ? n : 1, sizeof(PyObject *));
+    int *cells_ix = PyMem_Malloc(sizeof(int) * (nc ? nc : 1));
+    if (!keys || !cells_ix) {
+        Py_DECREF(names); PyMem_Free(mask); PyMem_Free(keys); PyMem_Free(cells_ix);
+        PyErr_NoMemory();
+        return -1;
+    }
+    info->slots = names;
+    info->cellmask = mask;
+    info->keys = keys;
+    info->nslots = (int)n;
+    info->cells_ix = cells_ix;
+    info->ncells = (int)nc;
+    for (Py_ssize_t i = 0; i < nc; i++) cells_ix[i] = slot_of(info, PyTuple_GET_ITEM(info->cells, i));
+    return 0;
+}
+
+/* core.FrameState. A module or class body's keeps what it saw in dicts by name, as core.py
+ * does; a function's by slot, in the object itself (one allocation per call). */
 typedef struct {
-    PyObject_HEAD
+    PyObject_VAR_HEAD
     long long id;
-    PyObject *key, *info, *snap, *enc, *mut, *exc, *region;
+    PyObject *key, *info, *exc, *region;
+    PyObject *snap, *enc;  /* a module or class body's (core.py's): enc's keys are its mutable names */
     long prev;  /* -1: no line event yet */
     char suspended, raised, fresh;
+    /* a function's: per slot the object seen last and, if it can change in place, its last
+     * encoding; `order` has the slots with an encoding in the order they got one, as enc's keys */
+    int nslots, nmut;
+    PyObject **seen, **encs;
+    int *order;
 } State;
 
 static int State_traverse(State *o, visitproc visit, void *arg) {
     Py_VISIT(o->key); Py_VISIT(o->info); Py_VISIT(o->snap); Py_VISIT(o->enc);
-    Py_VISIT(o->mut); Py_VISIT(o->exc); Py_VISIT(o->region);
+    Py_VISIT(o->exc); Py_VISIT(o->region);
+    for (int i = 0; i < o->nslots; i++) { Py_VISIT(o->seen[i]); Py_VISIT(o->encs[i]); }
     return 0;
 }
 
 static int State_clear(State *o) {
     Py_CLEAR(o->key); Py_CLEAR(o->info); Py_CLEAR(o->snap); Py_CLEAR(o->enc);
-    Py_CLEAR(o->mut); Py_CLEAR(o->exc); Py_CLEAR(o->region);
+    Py_CLEAR(o->exc); Py_CLEAR(o->region);
+    for (int i = 0; i < o->nslots; i++) { Py_CLEAR(o->seen[i]); Py_CLEAR(o->encs[i]); }
+    o->nmut = 0;
     return 0;
 }
 
@@ -301,9 +389,8 @@ static PyMemberDef State_members[] = {
     {"id", T_LONGLONG, offsetof(State, id), 0, NULL},
     {"key", T_OBJECT, offsetof(State, key), 0, NULL},
     {"info", T_OBJECT, offsetof(State, info), 0, NULL},
-    {"snap", T_OBJECT, offsetof(State, snap), 0, NULL},
-    {"enc", T_OBJECT, offsetof(State, enc), 0, NULL},
-    {"mut", T_OBJECT, offsetof(State, mut), 0, NULL},
+    {"snap", T_OBJECT, offsetof(State, snap), READONLY, NULL},
+    {"enc", T_OBJECT, offsetof(State, enc), READONLY, NULL},
     {"exc", T_OBJECT, offsetof(State, exc), 0, NULL},
     {"region", T_OBJECT, offsetof(State, region), 0, NULL},
     {"suspended", T_BOOL, offsetof(State, suspended), 0, NULL},
@@ -321,6 +408,7 @@ static PyTypeObject StateType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "_rewind_accel.State",
     .tp_basicsize = sizeof(State),
+    .tp_itemsize = 1,  /* a function's slots, in bytes */
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "core.FrameState in a C layout.",
     .tp_dealloc = (destructor)State_dealloc,
@@ -332,23 +420,44 @@ static PyTypeObject StateType = {
 
 static PyObject *zero, *empty;  /* the int 0, () */
 
-static State *state_new(long long fid, PyObject *key, PyObject *info) {
-    State *st = PyObject_GC_New(State, &StateType);
+static State *state_new(long long fid, PyObject *key, Info *info) {
+    int n = info->function ? info->nslots : 0;
+    size_t bytes = (size_t)n * (2 * sizeof(PyObject *) + sizeof(int));
+    State *st = PyObject_GC_NewVar(State, &StateType, (Py_ssize_t)bytes);
     if (!st) return NULL;
     st->id = fid;
     st->key = Py_NewRef(key);
-    st->info = Py_NewRef(info);
-    st->snap = PyDict_New();
-    st->enc = PyDict_New();
-    st->mut = PySet_New(NULL);
+    st->info = Py_NewRef((PyObject *)info);
     st->exc = Py_NewRef(zero);
     st->region = Py_NewRef(Py_None);
     st->prev = -1;
     st->suspended = st->raised = 0;
     st->fresh = 1;
+    st->nslots = n;
+    st->nmut = 0;
+    st->seen = (PyObject **)(st + 1);  /* the variable part, right after the struct */
+    st->encs = st->seen + n;
+    st->order = (int *)(st->encs + n);
+    memset(st->seen, 0, bytes);
+    st->snap = info->function ? NULL : PyDict_New();
+    st->enc = info->function ? NULL : PyDict_New();
     PyObject_GC_Track(st);
-    if (!st->snap || !st->enc || !st->mut) { Py_DECREF(st); return NULL; }
+    if (!info->function && (!st->snap || !st->enc)) { Py_DECREF(st); return NULL; }
     return st;
+}
+
+/* slot i of a function's state got (was_mut == 0) or lost its encoding: `order` follows */
+static void order_moved(State *st, int i, int was_mut) {
+    if (!was_mut) { st->order[st->nmut++] = i; return; }
+    int k = 0;
+    while (k < st->nmut && st->order[k] != i) k++;
+    if (k == st->nmut) return;
+    memmove(st->order + k, st->order + k + 1, sizeof(int) * (st->nmut - k - 1));
+    st->nmut--;
+}
+
+static inline int has_mutable(State *st) {
+    return st->snap ? PyDict_GET_SIZE(st->enc) > 0 : st->nmut > 0;
 }
 
 /* ---- the recorder (core.Recorder's hot paths) -------------------------------------------------- */
@@ -431,13 +540,22 @@ static PyObject *core_key(Core *self, PyObject *name) {
     return PyDict_GetItemWithError(self->keys, name);
 }
 
-/* a local's (name id, value) pair; a secret's value is redacted */
-static int put_key_value(Core *self, Buf *out, PyObject *name, Buf *enc) {
-    PyObject *k = core_key(self, name);
+/* a local's (name id, value) pair, k its Recorder._key; a secret's value is redacted */
+static int put_pair(Core *self, Buf *out, PyObject *k, Buf *enc) {
     if (!k) { if (!PyErr_Occurred()) PyErr_SetString(PyExc_KeyError, "name"); return -1; }
     if (put_bytes(out, PyTuple_GET_ITEM(k, 0))) return -1;
     if (PyTuple_GET_ITEM(k, 1) == Py_True) return put_bytes(out, self->redacted);
     return put(out, enc->p, enc->n);
+}
+
+/* Recorder._key of a function's slot i, kept by slot, borrowed */
+static PyObject *slot_key(Core *self, Info *info, int i) {
+    if (!info->keys[i]) {
+        PyObject *k = core_key(self, PyTuple_GET_ITEM(info->slots, i));
+        if (!k) return NULL;
+        info->keys[i] = Py_NewRef(k);
+    }
+    return info->keys[i];
 }
 
 static inline int is_atom(Core *self, PyTypeObject *t) {
@@ -447,6 +565,78 @@ static inline int is_atom(Core *self, PyTypeObject *t) {
 /* encoding in b == was (bytes, or NULL) */
 static inline int same_encoding(Buf *b, PyObject *was) {
     return was && PyBytes_GET_SIZE(was) == b->n && memcmp(PyBytes_AS_STRING(was), b->p, b->n) == 0;
+}
+
+/* v equals old, both of one of the types compared by value (core._EQ_TYPES, and floats to the
+ * bit, but for NaN) */
+static int same_scalar(PyObject *v, PyObject *old) {
+    PyTypeObject *t = Py_TYPE(v);
+    if (t != Py_TYPE(old)) return 0;
+    if (t == &PyFloat_Type) {
+        double a = PyFloat_AS_DOUBLE(v), b = PyFloat_AS_DOUBLE(old);
+        return a == b && (a != 0.0 || copysign(1.0, a) == copysign(1.0, b));
+    }
+    if (t == &PyLong_Type || t == &PyUnicode_Type || t == &PyBytes_Type || t == &PyBool_Type
+        || v == Py_None)
+        return PyObject_RichCompareBool(v, old, Py_EQ);
+    return 0;
+}
+
+/* One local against what its frame saw last: the body of Recorder._changes' loop. v is its
+ * value (NULL: unbound), *old the object seen last, *was that object's last encoding if it can
+ * change in place (else NULL); both are updated (owned references). Returns 1 with the
+ * encoding to report in tmp, 0 if nothing changed, -1 on error; *in_place if the same object
+ * changed in place. */
+static int judge(Core *self, PyObject *v, PyObject **old, PyObject **was, Buf *tmp, int *in_place) {
+    tmp->n = 0;
+    if (v == *old) {
+        if (!v || !*was) return 0;
+        if (encode(&self->enc, v, tmp)) return -1;
+        if (same_encoding(tmp, *was)) return 0;
+        PyObject *e = PyBytes_FromStringAndSize(tmp->p, tmp->n);
+        if (!e) return -1;
+        Py_SETREF(*was, e);
+        *in_place = 1;
+        return 1;
+    }
+    if (!v) {
+        Py_CLEAR(*old);
+        Py_CLEAR(*was);
+        return put_array_header(tmp, 1) || put_uint(tmp, T_UNBOUND) ? -1 : 1;
+    }
+    PyObject *prev = *old;  /* owned until compared */
+    *old = Py_NewRef(v);
+    int equal = prev ? same_scalar(v, prev) : 0;
+    Py_XDECREF(prev);
+    if (equal) return equal < 0 ? -1 : 0;
+    int atom = is_atom(self, Py_TYPE(v));
+    if (atom < 0 || encode(&self->enc, v, tmp)) return -1;
+    if (atom) { Py_CLEAR(*was); return 1; }
+    if (same_encoding(tmp, *was)) return 0;  /* rebound to an equal value */
+    PyObject *e = PyBytes_FromStringAndSize(tmp->p, tmp->n);
+    if (!e) return -1;
+    Py_XSETREF(*was, e);
+    return 1;
+}
+
+/* d[name] = v, or del d[name] for NULL; `had` whether d had name */
+static int dict_put(PyObject *d, PyObject *name, PyObject *v, int had) {
+    if (v) return PyDict_SetItem(d, name, v);
+    return had ? PyDict_DelItem(d, name) : 0;
+}
+
+/* judge for a module or class body's local, kept in its state's dicts by name */
+static int judge_named(Core *self, State *st, PyObject *name, PyObject *v, Buf *tmp, int *in_place) {
+    PyObject *old0 = PyDict_GetItemWithError(st->snap, name), *was0 = NULL;
+    if (!old0 && PyErr_Occurred()) return -1;
+    if (!(was0 = PyDict_GetItemWithError(st->enc, name)) && PyErr_Occurred()) return -1;
+    PyObject *old = Py_XNewRef(old0), *was = Py_XNewRef(was0);
+    int r = judge(self, v, &old, &was, tmp, in_place);
+    if (r >= 0 && old != old0 && dict_put(st->snap, name, old, old0 != NULL)) r = -1;
+    if (r >= 0 && was != was0 && dict_put(st->enc, name, was, was0 != NULL)) r = -1;
+    Py_XDECREF(old);
+    Py_XDECREF(was);
+    return r;
 }
 
 /* loc.get(name, MISSING): a new reference, or NULL with no error if missing */
@@ -463,24 +653,10 @@ static int is_dunder(PyObject *name) {
         && PyUnicode_READ_CHAR(name, n - 2) == '_' && PyUnicode_READ_CHAR(name, n - 1) == '_';
 }
 
-/* The names _changes looks at when `full`: a function's stores, mutable locals and cells; a
- * module's or class's whole namespace (it can change from anywhere), and the names gone from it. */
-static PyObject *all_names(State *st, PyObject *stores, PyObject *loc) {
-    Info *info = (Info *)st->info;
-    PyObject *names;
-    if (info->function) {
-        /* set(stores), then update(mut), update(cells): the same operations as in Python, so
-         * that the set iterates in the same order */
-        names = PySet_New(stores);
-        if (!names) return NULL;
-        PyObject *r = PyNumber_InPlaceOr(names, st->mut);
-        if (!r) { Py_DECREF(names); return NULL; }
-        Py_DECREF(r);
-        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(info->cells); i++)
-            if (PySet_Add(names, PyTuple_GET_ITEM(info->cells, i))) { Py_DECREF(names); return NULL; }
-        return names;
-    }
-    names = PyList_New(0);
+/* The names _changes looks at in a module or class body when `full`: its whole namespace (it
+ * can change from anywhere), and the names gone from it. */
+static PyObject *all_names(State *st, PyObject *loc) {
+    PyObject *names = PyList_New(0);
     if (!names) return NULL;
     Py_ssize_t pos = 0;
     PyObject *k, *x;
@@ -503,7 +679,7 @@ static PyObject *stores_and_loads(State *st, PyObject *stores, PyObject *loads) 
     if (!names) return NULL;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(loads); i++) {
         PyObject *n = PyTuple_GET_ITEM(loads, i);
-        int in_mut = PySet_Contains(st->mut, n);
+        int in_mut = PyDict_Contains(st->enc, n);
         int in_stores = in_mut > 0 ? PySequence_Contains(stores, n) : 0;
         if (in_mut < 0 || in_stores < 0 || (in_mut && !in_stores && PyList_Append(names, n))) {
             Py_DECREF(names);
@@ -539,14 +715,83 @@ static int idset_has(IdSet *s, void *id) {
     return r;
 }
 
-/* Recorder._changes: appends (name id, value)* of the locals that changed since the frame's
- * previous event to out, counting pairs. `names` as Python computes them; loc the namespace. */
-static int changes(Core *self, State *st, PyObject *names, PyObject *loc, int full, Buf *out,
-                   Py_ssize_t *pairs) {
-    PyObject *snap = st->snap, *encs = st->enc, *mut = st->mut;
+static inline int idset_empty(IdSet *s) { return !s->n && !s->set; }
+
+/* A list of a function's slots, on the stack while it is short */
+typedef struct { int *ix; int n, cap; int small[64]; } Slots;
+
+static void slots_init(Slots *l) { l->ix = l->small; l->n = 0; l->cap = 64; }
+static void slots_free(Slots *l) { if (l->ix != l->small) PyMem_Free(l->ix); }
+
+static int slots_has(const int *ix, int n, int i) {
+    for (int k = 0; k < n; k++) if (ix[k] == i) return 1;
+    return 0;
+}
+
+static int slots_add(Slots *l, int i) {
+    if (l->n == l->cap) {
+        int *p = PyMem_Malloc(sizeof(int) * l->cap * 2);
+        if (!p) { PyErr_NoMemory(); return -1; }
+        memcpy(p, l->ix, sizeof(int) * l->n);
+        slots_free(l);
+        l->ix = p;
+        l->cap *= 2;
+    }
+    l->ix[l->n++] = i;
+    return 0;
+}
+
+/* Recorder._changes for a function's frame: appends (name id, value)* of the locals in slots
+ * ix[0..n) (-1: not a local, so never bound) that changed since the frame's previous event. */
+static int changes_slots(Core *self, State *st, Locals *L, const int *ix, int n, int full, Buf *out,
+                         Py_ssize_t *pairs) {
+    Info *info = (Info *)st->info;
+    IdSet mutated = {.n = 0, .set = NULL};
+    Slots aliases;
+    slots_init(&aliases);
+    Buf tmp;  /* the value's encoding */
+    buf_init(&tmp);
+    int rc = -1;
+    for (int k = 0; k < n; k++) {
+        int i = ix[k];
+        if (i < 0) continue;
+        PyObject *v = locals_get(L, info->slots, info->cellmask, i);
+        if (!v && PyErr_Occurred()) goto done;
+        int was_mut = st->encs[i] != NULL, in_place = 0;
+        int r = judge(self, v, &st->seen[i], &st->encs[i], &tmp, &in_place);
+        if (r > 0 && in_place && idset_add(&mutated, v)) r = -1;
+        Py_XDECREF(v);
+        if (r < 0) goto done;
+        if ((st->encs[i] != NULL) != was_mut) order_moved(st, i, was_mut);
+        if (!r) continue;
+        if (put_pair(self, out, slot_key(self, info, i), &tmp)) goto done;
+        (*pairs)++;
+    }
+    if (!idset_empty(&mutated) && !full) {
+        /* other names of this frame that hold an object that changed in place */
+        for (int k = 0; k < st->nmut; k++) {
+            int i = st->order[k];
+            if (slots_has(ix, n, i)) continue;
+            int hit = idset_has(&mutated, st->seen[i]);
+            if (hit < 0 || (hit && slots_add(&aliases, i))) goto done;
+        }
+        if (aliases.n && changes_slots(self, st, L, aliases.ix, aliases.n, 0, out, pairs)) goto done;
+    }
+    rc = 0;
+done:
+    Py_XDECREF(mutated.set);
+    slots_free(&aliases);
+    buf_free(&tmp);
+    return rc;
+}
+
+/* Recorder._changes for a module or class body: the same by name, `names` as Python computes
+ * them, loc the namespace. */
+static int changes_named(Core *self, State *st, PyObject *names, PyObject *loc, int full, Buf *out,
+                         Py_ssize_t *pairs) {
     PyObject *it = NULL, *name = NULL, *v = NULL;
     IdSet mutated = {.n = 0, .set = NULL};
-    Buf tmp;  /* the value's encoding */
+    Buf tmp;
     buf_init(&tmp);
     int rc = -1;
     it = PyObject_GetIter(names);
@@ -554,83 +799,28 @@ static int changes(Core *self, State *st, PyObject *names, PyObject *loc, int fu
     while ((name = PyIter_Next(it))) {
         v = local_get(loc, name);
         if (!v && PyErr_Occurred()) goto done;
-        PyObject *old = PyDict_GetItemWithError(snap, name);  /* borrowed */
-        if (!old && PyErr_Occurred()) goto done;
-        tmp.n = 0;
-        if (v == old) {
-            if (!v) goto next;
-            int in_mut = PySet_Contains(mut, name);
-            if (in_mut <= 0) { if (in_mut < 0) goto done; goto next; }
-            /* the same object: changed in place? */
-            if (encode(&self->enc, v, &tmp)) goto done;
-            PyObject *was = PyDict_GetItemWithError(encs, name);
-            if (!was) { if (!PyErr_Occurred()) PyErr_SetObject(PyExc_KeyError, name); goto done; }
-            if (same_encoding(&tmp, was)) goto next;
-            PyObject *enc = PyBytes_FromStringAndSize(tmp.p, tmp.n);
-            int r = !enc || PyDict_SetItem(encs, name, enc) || idset_add(&mutated, v);
-            Py_XDECREF(enc);
-            if (r) goto done;
-        } else if (!v) {
-            if (PyDict_DelItem(snap, name)) goto done;
-            int in_mut = PySet_Contains(mut, name);
-            if (in_mut < 0) goto done;
-            if (in_mut && (PySet_Discard(mut, name) < 0 || PyDict_DelItem(encs, name))) goto done;
-            if (put_array_header(&tmp, 1) || put_uint(&tmp, T_UNBOUND)) goto done;
-        } else {
-            PyTypeObject *t = Py_TYPE(v);
-            PyObject *keep_old = Py_NewRef(old ? old : Py_None);  /* old may die with the snap's entry */
-            if (PyDict_SetItem(snap, name, v)) { Py_DECREF(keep_old); goto done; }
-            int equal = 0;
-            if (old && t == Py_TYPE(old)) {
-                if (t == &PyFloat_Type) {
-                    double a = PyFloat_AS_DOUBLE(v), b = PyFloat_AS_DOUBLE(old);
-                    equal = a == b && (a != 0.0 || copysign(1.0, a) == copysign(1.0, b));
-                } else if (t == &PyLong_Type || t == &PyUnicode_Type || t == &PyBytes_Type
-                           || t == &PyBool_Type || v == Py_None) {
-                    equal = PyObject_RichCompareBool(v, old, Py_EQ);
-                }
-            }
-            Py_DECREF(keep_old);
-            if (equal) { if (equal < 0) goto done; goto next; }
-            int atom = is_atom(self, t);
-            if (atom < 0 || encode(&self->enc, v, &tmp)) goto done;
-            if (!atom) {
-                PyObject *was = PyDict_GetItemWithError(encs, name);
-                if (!was && PyErr_Occurred()) goto done;
-                if (same_encoding(&tmp, was)) goto next;  /* rebound to an equal value */
-                PyObject *enc = PyBytes_FromStringAndSize(tmp.p, tmp.n);
-                int r = !enc || PySet_Add(mut, name) || PyDict_SetItem(encs, name, enc);
-                Py_XDECREF(enc);
-                if (r) goto done;
-            } else {
-                int in_mut = PySet_Contains(mut, name);
-                if (in_mut < 0) goto done;
-                if (in_mut && (PySet_Discard(mut, name) < 0 || PyDict_DelItem(encs, name))) goto done;
-            }
-        }
-        if (put_key_value(self, out, name, &tmp)) goto done;
-        (*pairs)++;
-    next:
+        int in_place = 0;
+        int r = judge_named(self, st, name, v, &tmp, &in_place);
+        if (r > 0 && in_place && idset_add(&mutated, v)) r = -1;
+        if (r < 0) goto done;
+        if (r && put_pair(self, out, core_key(self, name), &tmp)) goto done;
+        *pairs += r;
         Py_CLEAR(v);
         Py_CLEAR(name);
     }
     if (PyErr_Occurred()) goto done;
-    if ((mutated.n || mutated.set) && !full) {
-        /* other names of this frame that hold an object that changed in place */
-        PyObject *aliases = PyList_New(0), *mit = aliases ? PyObject_GetIter(mut) : NULL, *n;
-        if (!mit) { Py_XDECREF(aliases); goto done; }
-        int r = 0;
-        while (!r && (n = PyIter_Next(mit))) {
+    if (!idset_empty(&mutated) && !full) {
+        PyObject *aliases = PyList_New(0), *n, *was;
+        Py_ssize_t pos = 0;
+        int r = aliases ? 0 : -1;
+        while (!r && PyDict_Next(st->enc, &pos, &n, &was)) {
             int in_names = PySequence_Contains(names, n);
-            PyObject *held = in_names == 0 ? PyDict_GetItemWithError(snap, n) : NULL;
+            PyObject *held = in_names == 0 ? PyDict_GetItemWithError(st->snap, n) : NULL;
             int hit = held ? idset_has(&mutated, held) : 0;
             r = in_names < 0 || hit < 0 || PyErr_Occurred() || (hit > 0 && PyList_Append(aliases, n));
-            Py_DECREF(n);
         }
-        Py_DECREF(mit);
-        if (!r && PyErr_Occurred()) r = -1;
-        if (!r && PyList_GET_SIZE(aliases)) r = changes(self, st, aliases, loc, 0, out, pairs);
-        Py_DECREF(aliases);
+        if (!r && PyList_GET_SIZE(aliases)) r = changes_named(self, st, aliases, loc, 0, out, pairs);
+        Py_XDECREF(aliases);
         if (r) goto done;
     }
     rc = 0;
@@ -643,12 +833,13 @@ done:
     return rc;
 }
 
-/* The namespace _changes reads: f_locals, or for a comprehension inlined into a module body
- * (3.13+: f_locals then shows only the comprehension's variables) the module's. NULL without an
- * error when there is none to read (the same inside a class body). New reference. */
+/* The namespace _changes reads in a module or class body: f_locals, or for a comprehension
+ * inlined into a module body (3.13+: f_locals then shows only the comprehension's variables)
+ * the module's. NULL without an error when there is none to read (the same inside a class
+ * body). New reference. */
 static PyObject *namespace_of(PyObject *frame, Info *info) {
     PyObject *loc = PyFrame_GetLocals((PyFrameObject *)frame);
-    if (!loc || info->function || PyDict_CheckExact(loc)) return loc;
+    if (!loc || PyDict_CheckExact(loc)) return loc;
     Py_DECREF(loc);
     PyObject *name = PyObject_GetAttrString(info->code, "co_name");
     if (!name) return NULL;
@@ -687,6 +878,8 @@ static int line_table(Info *info) {
     info->l_facts = t;
     info->l_first = lo;
     info->l_n = hi - lo + 1;
+    for (long i = 0; i < info->l_n; i++)
+        if (facts_slots(info, &t[i])) return -1;
     return 0;
 }
 
@@ -704,6 +897,85 @@ static int info_lines(Core *self, Info *info) {
     return line_table(info);
 }
 
+/* LineInfo.region(from, to), kept on the Info: comprehensions jump back once per item */
+static LineFacts *region_facts(Info *info, long from, long to) {
+    for (int i = 0; i < info->nregions; i++)
+        if (info->regions[i]->from == from && info->regions[i]->to == to) return &info->regions[i]->f;
+    PyObject *facts = PyObject_CallMethod(info->lines, "region", "ll", from, to);
+    if (!facts) return NULL;
+    Region *r = PyMem_Calloc(1, sizeof(Region));
+    Region **all = r ? PyMem_Realloc(info->regions, sizeof(Region *) * (info->nregions + 1)) : NULL;
+    int calls = PyObject_IsTrue(PyTuple_GET_ITEM(facts, 2));
+    if (!all || calls < 0) {
+        if (!PyErr_Occurred()) PyErr_NoMemory();
+        PyMem_Free(r);
+        Py_DECREF(facts);
+        return NULL;
+    }
+    info->regions = all;
+    r->from = from;
+    r->to = to;
+    r->f.stores = Py_NewRef(PyTuple_GET_ITEM(facts, 0));
+    r->f.loads = Py_NewRef(PyTuple_GET_ITEM(facts, 1));
+    r->f.calls = (char)calls;
+    Py_DECREF(facts);
+    all[info->nregions++] = r;
+    return facts_slots(info, &r->f) ? NULL : &r->f;
+}
+
+static LineFacts no_facts;  /* a line that stores and loads nothing: empty tuples, set at import */
+
+/* The facts of what ran since the frame's previous line event `prev`: that line's or, if
+ * both events are back-jumps within it, those of the code from where the previous one
+ * landed to where this one jumped. Borrowed, or in *tmp (release with facts_done). */
+static LineFacts *facts_since(Info *info, long prev, PyObject *prev_region, PyObject *region,
+                              LineFacts *tmp) {
+    if (region && prev_region != Py_None) {
+        long from = PyLong_AsLong(PyTuple_GET_ITEM(prev_region, 0));
+        long to = PyLong_AsLong(PyTuple_GET_ITEM(region, 1));
+        if (PyErr_Occurred()) return NULL;
+        if (from <= to) return region_facts(info, from, to);
+    }
+    if (info->l_facts) {
+        long i = prev - info->l_first;
+        return i >= 0 && i < info->l_n ? &info->l_facts[i] : &no_facts;
+    }
+    PyObject *key = PyLong_FromLong(prev);  /* no table: the dicts */
+    if (!key) return NULL;
+    tmp->stores = PyDict_GetItemWithError(info->l_stores, key);
+    tmp->loads = tmp->stores || !PyErr_Occurred() ? PyDict_GetItemWithError(info->l_loads, key) : NULL;
+    int calls = !PyErr_Occurred() ? PyDict_Contains(info->l_calls, key) : -1;
+    Py_DECREF(key);
+    if (calls < 0) return NULL;
+    if (!tmp->stores) tmp->stores = empty;
+    if (!tmp->loads) tmp->loads = empty;
+    tmp->calls = (char)calls;
+    return facts_slots(info, tmp) ? NULL : tmp;
+}
+
+static void facts_done(LineFacts *tmp) { PyMem_Free(tmp->ix); tmp->ix = NULL; }
+
+/* The locals to look at in a function's frame: the facts' stores; if `full` (other traced code
+ * ran since) also every mutable local and cell; else if with_loads, the mutable locals the line
+ * loaded. The order is core.py's. */
+static int slots_to_check(State *st, LineFacts *f, int full, int with_loads, Slots *l) {
+    Info *info = (Info *)st->info;
+    for (int k = 0; k < f->nst; k++)
+        if (slots_add(l, f->ix[k])) return -1;
+    if (full) {
+        for (int k = 0; k < st->nmut; k++)
+            if (!slots_has(l->ix, l->n, st->order[k]) && slots_add(l, st->order[k])) return -1;
+        for (int k = 0; k < info->ncells; k++)
+            if (!slots_has(l->ix, l->n, info->cells_ix[k]) && slots_add(l, info->cells_ix[k])) return -1;
+    } else if (with_loads) {
+        for (int k = 0; k < f->nld; k++) {
+            int i = f->ix[f->nst + k];
+            if (i >= 0 && st->encs[i] && !slots_has(f->ix, f->nst, i) && slots_add(l, i)) return -1;
+        }
+    }
+    return 0;
+}
+
 /* Recorder.on_line. region: NULL, or the (start, end) offsets of a back-jump within the line */
 static int on_line(Core *self, PyObject *frame, State *st, long line, PyObject *region) {
     st->fresh = 0;
@@ -717,53 +989,38 @@ static int on_line(Core *self, PyObject *frame, State *st, long line, PyObject *
     buf_init(&out);
     Py_ssize_t pairs = 0;
     int rc = -1;
-    PyObject *facts = NULL, *loc = NULL, *names = NULL;
+    LineFacts tmp = {0};
     if (prev >= 0) {
         Info *info = (Info *)st->info;
         if (info_lines(self, info)) goto done;
-        PyObject *stores, *loads;
-        int calls;
-        long from = 0, to = -1;  /* a back-jump region, if both events are back-jumps */
-        if (region && prev_region != Py_None) {
-            from = PyLong_AsLong(PyTuple_GET_ITEM(prev_region, 0));
-            to = PyLong_AsLong(PyTuple_GET_ITEM(region, 1));
-            if (PyErr_Occurred()) goto done;
-        }
-        if (from <= to) {
-            /* what ran since is the code from where the previous back-jump landed to where
-             * this one jumped, not the whole line */
-            facts = PyObject_CallMethod(info->lines, "region", "ll", from, to);
-            if (!facts) goto done;
-            stores = PyTuple_GET_ITEM(facts, 0);
-            loads = PyTuple_GET_ITEM(facts, 1);
-            calls = PyObject_IsTrue(PyTuple_GET_ITEM(facts, 2));
-        } else if (info->l_facts) {
-            LineFacts *f = prev >= info->l_first && prev - info->l_first < info->l_n
-                ? &info->l_facts[prev - info->l_first] : NULL;
-            stores = f ? f->stores : NULL;
-            loads = f ? f->loads : NULL;
-            calls = f ? f->calls : 0;
-        } else {
-            PyObject *key = PyLong_FromLong(prev);
-            if (!key) goto done;
-            stores = PyDict_GetItemWithError(info->l_stores, key);
-            loads = stores || !PyErr_Occurred() ? PyDict_GetItemWithError(info->l_loads, key) : NULL;
-            calls = !PyErr_Occurred() ? PyDict_Contains(info->l_calls, key) : -1;
-            Py_DECREF(key);
-            if (calls < 0) goto done;
-        }
-        if (!stores) stores = empty;
-        if (!loads) loads = empty;
+        LineFacts *f = facts_since(info, prev, prev_region, region, &tmp);
+        if (!f) goto done;
         int full = self->last != (PyObject *)st;
-        int has_stores = PyTuple_GET_SIZE(stores) > 0;
-        int with_loads = !full && calls && PySet_GET_SIZE(st->mut) > 0;
-        if (full || with_loads || has_stores) {  /* else nothing can have changed: no look */
-            loc = namespace_of(frame, info);
+        int has_stores = PyTuple_GET_SIZE(f->stores ? f->stores : empty) > 0;
+        int with_loads = !full && f->calls && has_mutable(st);
+        if (!full && !with_loads && !has_stores) {
+            /* nothing can have changed: no look */
+        } else if (info->function) {
+            Slots l;
+            slots_init(&l);
+            Locals L;
+            locals_open(&L, frame);
+            int r = slots_to_check(st, f, full, with_loads, &l)
+                    || changes_slots(self, st, &L, l.ix, l.n, full, &out, &pairs);
+            locals_close(&L);
+            slots_free(&l);
+            if (r) goto done;
+        } else {
+            PyObject *stores = f->stores ? f->stores : empty, *loads = f->loads ? f->loads : empty;
+            PyObject *loc = namespace_of(frame, info);
             if (!loc) { if (PyErr_Occurred()) goto done; }
             else {
-                names = full ? all_names(st, stores, loc)
+                PyObject *names = full ? all_names(st, loc)
                     : with_loads ? stores_and_loads(st, stores, loads) : Py_NewRef(stores);
-                if (!names || changes(self, st, names, loc, full, &out, &pairs)) goto done;
+                int r = !names || changes_named(self, st, names, loc, full, &out, &pairs);
+                Py_XDECREF(names);
+                Py_DECREF(loc);
+                if (r) goto done;
             }
         }
     }
@@ -779,22 +1036,22 @@ static int on_line(Core *self, PyObject *frame, State *st, long line, PyObject *
     }
     rc = 0;
 done:
+    facts_done(&tmp);
     Py_XDECREF(prev_region);
-    Py_XDECREF(facts);
-    Py_XDECREF(loc);
-    Py_XDECREF(names);
     buf_free(&out);
     return rc;
 }
 
 /* Recorder.on_call: a new frame of in-scope code starts. Returns a new reference. */
 static State *on_call(Core *self, PyObject *frame, Info *info) {
+    if (info_slots(info)) return NULL;
     PyObject *key = PyLong_FromVoidPtr(frame);
     if (!key) return NULL;
-    State *st = state_new(self->next_frame++, key, (PyObject *)info);
+    State *st = state_new(self->next_frame++, key, info);
     Py_DECREF(key);
     if (!st) return NULL;
-    PyObject *loc = NULL;
+    Locals L;
+    locals_open(&L, frame);
     Buf out, tmp;
     buf_init(&out);
     buf_init(&tmp);
@@ -802,29 +1059,18 @@ static State *on_call(Core *self, PyObject *frame, Info *info) {
     if (PyDict_SetItem(self->frames, st->key, (PyObject *)st)) goto fail;
     cache_state(self, frame, st);
     if (put_uint(&out, K_CALL) || put_uint(&out, (unsigned long long)st->id) || put_bytes(&out, info->id_enc)) goto fail;
-    Py_ssize_t nargs = PyTuple_GET_SIZE(info->args);
-    if (nargs) {
-        /* each argument's value becomes the frame's first known value */
-        loc = PyFrame_GetLocals((PyFrameObject *)frame);
-        if (!loc) goto fail;
-        for (Py_ssize_t i = 0; i < nargs; i++) {
-            PyObject *name = PyTuple_GET_ITEM(info->args, i);
-            PyObject *v = local_get(loc, name);
-            if (!v) { if (PyErr_Occurred()) goto fail; continue; }
-            tmp.n = 0;
-            int atom = PyDict_SetItem(st->snap, name, v) ? -1 : is_atom(self, Py_TYPE(v));
-            int r = atom < 0 || encode(&self->enc, v, &tmp);
-            Py_DECREF(v);
-            if (r) goto fail;
-            if (!atom) {  /* it can change in place: its encoding is kept to compare */
-                PyObject *enc = PyBytes_FromStringAndSize(tmp.p, tmp.n);
-                r = !enc || PySet_Add(st->mut, name) || PyDict_SetItem(st->enc, name, enc);
-                Py_XDECREF(enc);
-                if (r) goto fail;
-            }
-            if (put_key_value(self, &out, name, &tmp)) goto fail;
-            n += 2;
-        }
+    /* each argument's value becomes the frame's first known value; arguments are the first slots */
+    int nargs = (int)PyTuple_GET_SIZE(info->args);
+    for (int i = 0; i < nargs && i < st->nslots; i++) {
+        PyObject *v = locals_get(&L, info->slots, info->cellmask, i);
+        if (!v) { if (PyErr_Occurred()) goto fail; continue; }
+        int in_place = 0;
+        int r = judge(self, v, &st->seen[i], &st->encs[i], &tmp, &in_place);
+        Py_DECREF(v);
+        if (r < 0) goto fail;
+        if (st->encs[i]) order_moved(st, i, 0);  /* it can change in place: compared by encoding */
+        if (put_pair(self, &out, slot_key(self, info, i), &tmp)) goto fail;
+        n += 2;
     }
     Py_SETREF(self->last, Py_NewRef((PyObject *)st));
     {
@@ -834,12 +1080,12 @@ static State *on_call(Core *self, PyObject *frame, Info *info) {
         buf_free(&ev);
         if (r) goto fail;
     }
-    Py_XDECREF(loc);
+    locals_close(&L);
     buf_free(&out);
     buf_free(&tmp);
     return st;
 fail:
-    Py_XDECREF(loc);
+    locals_close(&L);
     buf_free(&out);
     buf_free(&tmp);
     Py_DECREF(st);
@@ -1420,6 +1666,7 @@ PyMODINIT_FUNC PyInit__rewind_accel(void) {
     INTERN(s_stores, "stores"); INTERN(s_loads, "loads"); INTERN(s_calls, "calls");
     INTERN(s_f_trace_lines, "f_trace_lines");
     if (!(zero = PyLong_FromLong(0)) || !(empty = PyTuple_New(0))) return NULL;
+    no_facts.stores = no_facts.loads = empty;
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;
     if (PyModule_AddObjectRef(m, "Sink", (PyObject *)&SinkType) < 0

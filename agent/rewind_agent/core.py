@@ -76,16 +76,18 @@ class CodeInfo:
 class FrameState:
     """What the recorder remembers about one live (or suspended) frame."""
 
-    __slots__ = ("id", "key", "info", "snap", "enc", "mut", "prev", "exc", "suspended", "raised",
-                 "fresh", "region")
+    __slots__ = ("id", "key", "info", "snap", "enc", "prev", "exc", "suspended", "raised", "fresh",
+                 "region")
 
     def __init__(self, fid, key, info):
         self.id = fid
         self.key = key  # id() of the frame object
         self.info = info
         self.snap = {}  # name -> last seen object
-        self.enc = {}  # name -> last encoding, for values that can change in place
-        self.mut = set()  # names whose value can change in place
+        # name -> last encoding, for the values that can change in place: its keys are those
+        # names, in the order they became so (a dict, not a set: the order of a frame's reports
+        # must not depend on string hashes, and the C accelerator keeps the same order)
+        self.enc = {}
         self.prev = None  # line of this frame's previous line event
         self.exc = 0  # id() of the exception this frame is handling or unwinding with
         self.suspended = False
@@ -266,7 +268,6 @@ class Recorder:
                 else:
                     enc = self.encode(v)
                     if t not in ATOMS:
-                        st.mut.add(name)
                         st.enc[name] = enc
                 k = keys.get(name) or self._key(name)
                 out.append(k[0])
@@ -306,7 +307,7 @@ class Recorder:
                 calls = prev in lines.calls
             if self.last is not st:  # other traced code ran: it may have changed anything
                 ch = self._changes(frame, st, stores, True)
-            elif calls and st.mut:  # untraced calls: what the line handed them
+            elif calls and st.enc:  # untraced calls: what the line handed them
                 ch = self._changes(frame, st, stores, False, loads)
             elif stores:
                 ch = self._changes(frame, st, stores, False)
@@ -405,23 +406,23 @@ class Recorder:
             if st.info.code.co_name != "<module>":
                 return []
             loc = frame.f_globals
-        mut = st.mut
+        encs = st.enc  # its keys: the names whose value can change in place
         if full:
             if st.info.function:
-                names = set(stores)
-                names.update(mut)
-                names.update(st.info.cells)
+                names = dict.fromkeys(stores)
+                names.update(encs)
+                for n in st.info.cells:
+                    names.setdefault(n)
             else:  # module or class body: its namespace can change from anywhere
                 names = [n for n in loc if not (n.startswith("__") and n.endswith("__"))]
                 names.extend(n for n in st.snap if n not in loc)
         elif loads:
             names = list(stores)
-            names.extend(n for n in loads if n in mut and n not in stores)
+            names.extend(n for n in loads if n in encs and n not in stores)
         else:
             names = stores
         out = []
         snap = st.snap
-        encs = st.enc
         keys = self._keys
         encode = self.encode
         mutated = None  # ids of objects changed in place, to find their aliases
@@ -429,7 +430,7 @@ class Recorder:
             v = loc.get(name, _MISSING)
             old = snap.get(name, _MISSING)
             if v is old:
-                if v is _MISSING or name not in mut:
+                if v is _MISSING or name not in encs:
                     continue
                 enc = encode(v)  # same object, maybe changed in place
                 if enc == encs[name]:
@@ -440,8 +441,7 @@ class Recorder:
                 mutated.add(id(v))
             elif v is _MISSING:
                 del snap[name]
-                if name in mut:
-                    mut.discard(name)
+                if name in encs:
                     del encs[name]
                 enc = _UNBOUND
             else:
@@ -463,21 +463,19 @@ class Recorder:
                     if t not in ATOMS:
                         if enc == encs.get(name):  # rebound to an equal value
                             continue
-                        mut.add(name)
                         encs[name] = enc
                         k = keys.get(name) or self._key(name)
                         out.append(k[0])
                         out.append(REDACTED if k[1] else enc)
                         continue
-                if name in mut:
-                    mut.discard(name)
+                if name in encs:
                     del encs[name]
             k = keys.get(name) or self._key(name)
             out.append(k[0])
             out.append(REDACTED if k[1] else enc)
         if mutated and not full:
             # Other names of this frame that hold an object that changed in place.
-            aliases = [n for n in mut if n not in names and id(snap[n]) in mutated]
+            aliases = [n for n in encs if n not in names and id(snap[n]) in mutated]
             if aliases:
                 out.extend(self._changes(frame, st, aliases, False))
         return out
