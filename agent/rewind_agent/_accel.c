@@ -22,6 +22,7 @@
 #include "_accel_wire.h"
 #include "_accel_values.h"
 #include "_accel_locals.h"
+#include "_accel_frames.h"
 
 #if PY_VERSION_HEX < 0x030B0000
 #error "the accelerator needs CPython 3.11 or newer (PyFrame_GetLocals)"
@@ -346,7 +347,8 @@ static int info_slots(Info *info) {
 typedef struct {
     PyObject_VAR_HEAD
     long long id;
-    PyObject *key, *info, *exc, *region;
+    void *frame;  /* the frame's address: its key in the frames table */
+    PyObject *info, *exc, *region;
     PyObject *snap, *enc;  /* a module or class body's (core.py's): enc's keys are its mutable names */
     long prev;  /* -1: no line event yet */
     char suspended, raised, fresh;
@@ -358,14 +360,14 @@ typedef struct {
 } State;
 
 static int State_traverse(State *o, visitproc visit, void *arg) {
-    Py_VISIT(o->key); Py_VISIT(o->info); Py_VISIT(o->snap); Py_VISIT(o->enc);
+    Py_VISIT(o->info); Py_VISIT(o->snap); Py_VISIT(o->enc);
     Py_VISIT(o->exc); Py_VISIT(o->region);
     for (int i = 0; i < o->nslots; i++) { Py_VISIT(o->seen[i]); Py_VISIT(o->encs[i]); }
     return 0;
 }
 
 static int State_clear(State *o) {
-    Py_CLEAR(o->key); Py_CLEAR(o->info); Py_CLEAR(o->snap); Py_CLEAR(o->enc);
+    Py_CLEAR(o->info); Py_CLEAR(o->snap); Py_CLEAR(o->enc);
     Py_CLEAR(o->exc); Py_CLEAR(o->region);
     for (int i = 0; i < o->nslots; i++) { Py_CLEAR(o->seen[i]); Py_CLEAR(o->encs[i]); }
     o->nmut = 0;
@@ -385,9 +387,10 @@ static PyObject *State_get_prev(State *o, void *c) {
     return PyLong_FromLong(o->prev);
 }
 
+static PyObject *State_get_key(State *o, void *c) { return PyLong_FromVoidPtr(o->frame); }
+
 static PyMemberDef State_members[] = {
     {"id", T_LONGLONG, offsetof(State, id), 0, NULL},
-    {"key", T_OBJECT, offsetof(State, key), 0, NULL},
     {"info", T_OBJECT, offsetof(State, info), 0, NULL},
     {"snap", T_OBJECT, offsetof(State, snap), READONLY, NULL},
     {"enc", T_OBJECT, offsetof(State, enc), READONLY, NULL},
@@ -401,6 +404,7 @@ static PyMemberDef State_members[] = {
 
 static PyGetSetDef State_getset[] = {
     {"prev", (getter)State_get_prev, NULL, "line of the frame's previous line event", NULL},
+    {"key", (getter)State_get_key, NULL, "id() of the frame", NULL},
     {NULL}
 };
 
@@ -420,13 +424,13 @@ static PyTypeObject StateType = {
 
 static PyObject *zero, *empty;  /* the int 0, () */
 
-static State *state_new(long long fid, PyObject *key, Info *info) {
+static State *state_new(long long fid, void *frame, Info *info) {
     int n = info->function ? info->nslots : 0;
     size_t bytes = (size_t)n * (2 * sizeof(PyObject *) + sizeof(int));
     State *st = PyObject_GC_NewVar(State, &StateType, (Py_ssize_t)bytes);
     if (!st) return NULL;
     st->id = fid;
-    st->key = Py_NewRef(key);
+    st->frame = frame;
     st->info = Py_NewRef((PyObject *)info);
     st->exc = Py_NewRef(zero);
     st->region = Py_NewRef(Py_None);
@@ -465,7 +469,8 @@ static inline int has_mutable(State *st) {
 typedef struct {
     PyObject_HEAD
     /* attributes core.Recorder sets, in C slots so C reads them directly */
-    PyObject *last, *frames, *keys, *encode, *codes, *w, *unwinding;
+    PyObject *last, *keys, *encode, *codes, *w, *unwinding;
+    FrameTable frames;  /* Recorder.frames */
     long long next_frame;
     char enabled;
     unsigned long cur_ident;
@@ -1045,10 +1050,7 @@ done:
 /* Recorder.on_call: a new frame of in-scope code starts. Returns a new reference. */
 static State *on_call(Core *self, PyObject *frame, Info *info) {
     if (info_slots(info)) return NULL;
-    PyObject *key = PyLong_FromVoidPtr(frame);
-    if (!key) return NULL;
-    State *st = state_new(self->next_frame++, key, info);
-    Py_DECREF(key);
+    State *st = state_new(self->next_frame++, frame, info);
     if (!st) return NULL;
     Locals L;
     locals_open(&L, frame);
@@ -1056,7 +1058,7 @@ static State *on_call(Core *self, PyObject *frame, Info *info) {
     buf_init(&out);
     buf_init(&tmp);
     Py_ssize_t n = 3;
-    if (PyDict_SetItem(self->frames, st->key, (PyObject *)st)) goto fail;
+    if (ft_put(&self->frames, frame, (PyObject *)st)) goto fail;
     cache_state(self, frame, st);
     if (put_uint(&out, K_CALL) || put_uint(&out, (unsigned long long)st->id) || put_bytes(&out, info->id_enc)) goto fail;
     /* each argument's value becomes the frame's first known value; arguments are the first slots */
@@ -1092,14 +1094,15 @@ fail:
     return NULL;
 }
 
+/* Recorder._forget: st's frame is over */
+static void forget(Core *self, State *st) {
+    if (st == self->cached_state) forget_cached(self);
+    Py_XDECREF(ft_pop(&self->frames, st->frame, (PyObject *)st));
+}
+
 /* Recorder.end_frame */
 static int end_frame(Core *self, State *st, Buf *ev) {
-    if (!st->suspended) {
-        if (st == self->cached_state) forget_cached(self);
-        PyObject *cur = PyDict_GetItemWithError(self->frames, st->key);
-        if (cur == (PyObject *)st && PyDict_DelItem(self->frames, st->key)) return -1;
-        if (!cur && PyErr_Occurred()) return -1;
-    }
+    if (!st->suspended) forget(self, st);
     Py_SETREF(self->last, Py_NewRef((PyObject *)st));
     return core_emit(self, ev->p, ev->n);
 }
@@ -1150,11 +1153,8 @@ static PyObject *code_info(Core *self, PyObject *code) {
 /* rec.frames.get(id(frame)), borrowed */
 static State *frame_state(Core *self, PyObject *frame) {
     if (frame == self->cached_frame && self->cached_state) return self->cached_state;
-    PyObject *key = PyLong_FromVoidPtr(frame);
-    if (!key) return NULL;
-    PyObject *st = PyDict_GetItemWithError(self->frames, key);
-    Py_DECREF(key);
-    if (!st || Py_TYPE(st) != &StateType) return NULL;
+    PyObject *st = ft_get(&self->frames, frame);
+    if (!st) return NULL;
     cache_state(self, frame, (State *)st);
     return (State *)st;
 }
@@ -1277,9 +1277,7 @@ static State *mon_state(Core *self, PyObject *frame, PyObject *code) {
     State *st = frame_state(self, frame);
     if (st && ((Info *)st->info)->code != code) {
         forget_cached(self);
-        PyObject *key = PyLong_FromVoidPtr(frame);
-        if (!key || PyDict_DelItem(self->frames, key)) { Py_XDECREF(key); return NULL; }
-        Py_DECREF(key);
+        Py_XDECREF(ft_pop(&self->frames, frame, NULL));
         return NULL;
     }
     return st;
@@ -1522,6 +1520,12 @@ static PyObject *Core_on_call(Core *self, PyObject *args) {
     return (PyObject *)on_call(self, frame, info);
 }
 
+static PyObject *Core_forget(Core *self, PyObject *st) {
+    if (Py_TYPE(st) != &StateType) { PyErr_SetString(PyExc_TypeError, "a State"); return NULL; }
+    forget(self, (State *)st);
+    Py_RETURN_NONE;
+}
+
 static PyObject *Core_on_return(Core *self, PyObject *args) {
     PyObject *value, *frame = Py_None;
     State *st;
@@ -1565,20 +1569,22 @@ static int Core_set_cur(Core *self, PyObject *v, void *c) {
 }
 
 static int Core_traverse(Core *o, visitproc visit, void *arg) {
-    Py_VISIT(o->last); Py_VISIT(o->frames); Py_VISIT(o->keys); Py_VISIT(o->encode);
+    Py_VISIT(o->last); Py_VISIT(o->keys); Py_VISIT(o->encode);
     Py_VISIT(o->codes); Py_VISIT(o->w); Py_VISIT(o->unwinding); Py_VISIT(o->sink);
     Py_VISIT(o->atoms); Py_VISIT(o->redacted); Py_VISIT(o->line_info); Py_VISIT(o->is_yield);
     Py_VISIT(o->disable); Py_VISIT(o->backend); Py_VISIT(o->on_exception); Py_VISIT(o->jump_lines);
     Py_VISIT(o->cached_state);
+    if (ft_traverse(&o->frames, visit, arg)) return -1;
     return encoder_traverse(&o->enc, visit, arg);
 }
 
 static int Core_clear(Core *o) {
-    Py_CLEAR(o->last); Py_CLEAR(o->frames); Py_CLEAR(o->keys); Py_CLEAR(o->encode);
+    Py_CLEAR(o->last); Py_CLEAR(o->keys); Py_CLEAR(o->encode);
     Py_CLEAR(o->codes); Py_CLEAR(o->w); Py_CLEAR(o->unwinding); Py_CLEAR(o->sink);
     Py_CLEAR(o->atoms); Py_CLEAR(o->redacted); Py_CLEAR(o->line_info); Py_CLEAR(o->is_yield);
     Py_CLEAR(o->disable); Py_CLEAR(o->backend); Py_CLEAR(o->on_exception); Py_CLEAR(o->jump_lines);
     forget_cached(o);
+    ft_clear(&o->frames);
     encoder_clear(&o->enc);
     return 0;
 }
@@ -1600,6 +1606,7 @@ static PyMethodDef Core_methods[] = {
     {"on_line", (PyCFunction)Core_on_line, METH_VARARGS, "A line is about to run."},
     {"on_call", (PyCFunction)Core_on_call, METH_VARARGS, "A new frame of in-scope code starts."},
     {"on_return", (PyCFunction)Core_on_return, METH_VARARGS, "A frame returns or yields."},
+    {"_forget", (PyCFunction)Core_forget, METH_O, "A frame is over: out of the frames table."},
     {"_accel_setup", (PyCFunction)Core_accel_setup, METH_VARARGS, NULL},
     {"_c_encode", (PyCFunction)Core_c_encode, METH_O, "Serializer.encode, by the C encoder."},
     {"_c_settrace", (PyCFunction)Core_c_settrace, METH_VARARGS, NULL},
@@ -1619,7 +1626,6 @@ static PyMethodDef Core_methods[] = {
 
 static PyMemberDef Core_members[] = {
     {"last", T_OBJECT, offsetof(Core, last), 0, NULL},
-    {"frames", T_OBJECT, offsetof(Core, frames), 0, NULL},
     {"_keys", T_OBJECT, offsetof(Core, keys), 0, NULL},
     {"encode", T_OBJECT, offsetof(Core, encode), 0, NULL},
     {"_codes", T_OBJECT, offsetof(Core, codes), 0, NULL},
