@@ -36,6 +36,10 @@ function realExe(python: string): { exe: string; version: string } {
   return { exe, version };
 }
 
+// Python's default is to cache the agent's compiled modules (__pycache__); a machine that turns
+// that off (PYTHONDONTWRITEBYTECODE, as some CI images do) makes every traced start compile them
+// first, ~25 ms. Measure the default.
+delete process.env.PYTHONDONTWRITEBYTECODE;
 const pythons = ['python3', ...(process.env.REWIND_PYTHONS ?? '').split(':').filter(Boolean)];
 const tmp = mkdtempSync(join(tmpdir(), 'rewind-bench-'));
 console.log(`# recording benchmark — ${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores, node ${process.version}\n`);

@@ -6,7 +6,6 @@ that changes with the source, the interpreter and the compiler. Where it cannot 
 pure-Python agent runs and the reason is reported in one line.
 """
 
-import hashlib
 import os
 import sys
 import sysconfig
@@ -36,6 +35,17 @@ def _compiler():
     return cc.split()
 
 
+def _sha256(data):
+    try:  # the built-in module: hashlib loads OpenSSL first, a few ms of every start
+        from _sha2 import sha256  # 3.12+
+    except ImportError:
+        try:
+            from _sha256 import sha256
+        except ImportError:
+            from hashlib import sha256
+    return sha256(data)
+
+
 def load():
     """The compiled module, building it first if needed. Raises Unavailable."""
     if sys.implementation.name != "cpython" or sys.version_info < (3, 11):
@@ -50,7 +60,7 @@ def load():
     cc = _compiler()
     include = sysconfig.get_paths().get("include") or ""
     suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
-    key = hashlib.sha256(b"\0".join(sources + [
+    key = _sha256(b"\0".join(sources + [
         sys.version.encode(), sys.executable.encode(), include.encode(),
         " ".join(cc).encode()])).hexdigest()[:20]
     folder = os.path.join(cache_dir(), key)

@@ -152,6 +152,16 @@ def environment(allowed):
             for name, value in sorted(os.environ.items())}
 
 
+def _platform():
+    """platform.platform() without its processor part: on Linux that part runs `uname -p` in a
+    subprocess, which is most of the agent's start-up on 3.13."""
+    libc = os.confstr("CS_GNU_LIBC_VERSION") if "CS_GNU_LIBC_VERSION" in os.confstr_names else None
+    if sys.platform.startswith("linux") and libc:
+        u = os.uname()
+        return "%s-%s-%s-with-%s" % (u.sysname, u.release, u.machine, libc.replace(" ", ""))
+    return platform.platform()
+
+
 def choose_backend(rec):
     """The one place that picks a back end: sys.monitoring where it exists (3.12+)."""
     if sys.version_info >= (3, 12) and not os.environ.get("REWIND_FORCE_SETTRACE"):
@@ -180,7 +190,7 @@ class _Session:
             "cwd": os.getcwd(),
             "python": platform.python_version(),
             "implementation": platform.python_implementation(),
-            "platform": platform.platform(),
+            "platform": _platform(),
             "pid": os.getpid(),
             "start": time.time(),
             "backend": self.backend.name,

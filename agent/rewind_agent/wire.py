@@ -6,6 +6,7 @@ old format could misread the new one.
 """
 
 import struct
+from itertools import repeat
 
 VERSION = 1
 MAGIC = b"REWINDRAW\x00\x00\x01"  # 12 bytes at the start of a raw stream file
@@ -61,9 +62,8 @@ _pack_si = struct.Struct(">Bi").pack
 _pack_sq = struct.Struct(">Bq").pack
 
 # Encodings of 0..65535, the range line numbers and table ids live in.
-_SMALL = [bytes((n,)) for n in range(128)] + [_pack_b(0xCC, n) for n in range(128, 256)] + [
-    _pack_h(0xCD, n) for n in range(256, 65536)
-]
+_SMALL = [bytes((n,)) for n in range(128)] + [_pack_b(0xCC, n) for n in range(128, 256)] + list(
+    map(_pack_h, repeat(0xCD), range(256, 65536)))  # map: startup pays for this table
 
 NIL = b"\xc0"
 TRUE = b"\xc3"
