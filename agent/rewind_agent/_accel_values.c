@@ -52,18 +52,19 @@ int encoder_init(Encoder *e, PyObject *values, PyObject *names, PyObject *secret
     e->redacted = Py_NewRef(redacted);
     e->types = PyDict_New();
     e->type_ids = PyDict_New();
-    return e->types && e->type_ids ? 0 : -1;
+    e->attrs = PyDict_New();
+    return e->types && e->type_ids && e->attrs ? 0 : -1;
 }
 
 int encoder_traverse(Encoder *e, visitproc visit, void *arg) {
     Py_VISIT(e->values); Py_VISIT(e->names); Py_VISIT(e->secrets); Py_VISIT(e->types);
-    Py_VISIT(e->type_ids); Py_VISIT(e->redacted);
+    Py_VISIT(e->type_ids); Py_VISIT(e->redacted); Py_VISIT(e->attrs);
     return 0;
 }
 
 void encoder_clear(Encoder *e) {
     Py_CLEAR(e->values); Py_CLEAR(e->names); Py_CLEAR(e->secrets); Py_CLEAR(e->types);
-    Py_CLEAR(e->type_ids); Py_CLEAR(e->redacted);
+    Py_CLEAR(e->type_ids); Py_CLEAR(e->redacted); Py_CLEAR(e->attrs);
 }
 
 /* ---- tables ------------------------------------------------------------------------------------ */
@@ -302,13 +303,28 @@ static int dict_body(Encoder *e, PyObject *v, Py_ssize_t depth, Buf *b, Path *pa
 
 typedef struct { Buf buf; Py_ssize_t count, cut; } Attrs;
 
+/* an attribute name's entry in e->attrs (secret or not, name id), made at its first use */
+static PyObject *attr_key(Encoder *e, PyObject *name) {
+    PyObject *k = PyDict_GetItemWithError(e->attrs, name);
+    if (k || PyErr_Occurred()) return k;
+    Buf tmp;
+    buf_init(&tmp);
+    int secret = is_secret(e, name);
+    int r = secret < 0 || put(&tmp, secret ? "\1" : "\0", 1) || put_name_id(e, name, &tmp);
+    k = r ? NULL : PyBytes_FromStringAndSize(tmp.p, tmp.n);
+    buf_free(&tmp);
+    r = !k || PyDict_SetItem(e->attrs, name, k);
+    Py_XDECREF(k);  /* the table holds it */
+    return r ? NULL : k;
+}
+
 /* one attribute: its name id, then its value (or the redaction marker) */
 static int attr(Encoder *e, Attrs *a, PyObject *name, PyObject *v, Py_ssize_t depth, Path *path) {
     if (a->count == e->max_items) a->cut = a->buf.n;  /* what is shown ends here */
     a->count++;
-    int secret = is_secret(e, name);
-    if (secret < 0 || put_name_id(e, name, &a->buf)) return -1;
-    return secret ? put_bytes(&a->buf, e->redacted) : item(e, v, depth, &a->buf, path);
+    PyObject *k = attr_key(e, name);
+    if (!k || put(&a->buf, PyBytes_AS_STRING(k) + 1, PyBytes_GET_SIZE(k) - 1)) return -1;
+    return PyBytes_AS_STRING(k)[0] ? put_bytes(&a->buf, e->redacted) : item(e, v, depth, &a->buf, path);
 }
 
 /* calls a C descriptor (getset or member); NULL without an error if it raised an Exception */

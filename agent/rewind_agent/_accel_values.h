@@ -9,6 +9,7 @@ typedef struct {
     PyObject *secrets;  /* Recorder._secret_cache: name -> bool */
     PyObject *types;    /* type -> (name id encoded, __dict__ descriptor, ((name, slot), ...), base), or None for a leaf type */
     PyObject *type_ids; /* type -> its name id, encoded */
+    PyObject *attrs;    /* attribute name -> bytes: 1 if it is a secret's name else 0, then its name id encoded */
     PyObject *redacted; /* the encoded redaction marker */
     Py_ssize_t max_depth, max_items, max_string;
 } Encoder;
