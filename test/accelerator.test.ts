@@ -9,9 +9,10 @@ import { PROGRAMS, ROOT, dump, pythons, rewind, run, tmp, type Run } from './hel
 const AGENT = join(ROOT, 'agent');
 const PROGS = [
   ...readdirSync(PROGRAMS).filter((f) => f.endsWith('.py')).sort(),
-  'behaviour/shop.py', 'behaviour/user_code.py', 'behaviour/stress.py', 'behaviour/values.py', '../../examples/orders.py',
+  'behaviour/shop.py', 'behaviour/user_code.py', 'behaviour/stress.py', 'behaviour/values.py', 'behaviour/slots.py',
+  '../../examples/orders.py',
 ];
-// Set iteration order (which locals a line reports first) follows string hashes.
+// Sets of strs are encoded in their iteration order, which follows string hashes.
 const SEEDED = { env: { ...process.env, PYTHONHASHSEED: '0' } };
 
 /** Why the accelerator cannot be built for `exe`, or null if it can. */

@@ -12,7 +12,7 @@
 #include <Python.h>
 #include <frameobject.h>
 
-#if PY_VERSION_HEX < 0x030E0000
+#if PY_VERSION_HEX < 0x030E0000 && !defined(REWIND_LOCALS_BY_NAME)  /* that one: to test the other way */
 #define REWIND_FRAME_LAYOUT 1
 #define Py_BUILD_CORE 1
 #include "internal/pycore_frame.h"
