@@ -483,7 +483,8 @@ class Recorder:
 
 def recorder_class(accel):
     """Recorder, or with the C accelerator (the module from accel.py) a Recorder whose hot
-    paths (emit, on_call, on_line, on_return and the back ends' callbacks) are its C ports."""
+    paths (emit, on_call, on_line, on_return and the back ends' callbacks) are its C ports; its
+    frames table is C's too (by frame address: `frames` stays empty, `_forget` is C's)."""
     if accel is None:
         return Recorder
 
