@@ -644,14 +644,6 @@ static int judge_named(Core *self, State *st, PyObject *name, PyObject *v, Buf *
     return r;
 }
 
-/* loc.get(name, MISSING): a new reference, or NULL with no error if missing */
-static PyObject *local_get(PyObject *loc, PyObject *name) {
-    if (PyDict_CheckExact(loc)) return Py_XNewRef(PyDict_GetItemWithError(loc, name));
-    PyObject *v = PyObject_GetItem(loc, name);
-    if (!v && PyErr_ExceptionMatches(PyExc_KeyError)) PyErr_Clear();
-    return v;
-}
-
 static int is_dunder(PyObject *name) {
     Py_ssize_t n = PyUnicode_GET_LENGTH(name);
     return n >= 2 && PyUnicode_READ_CHAR(name, 0) == '_' && PyUnicode_READ_CHAR(name, 1) == '_'
@@ -1010,8 +1002,11 @@ static int on_line(Core *self, PyObject *frame, State *st, long line, PyObject *
             slots_init(&l);
             Locals L;
             locals_open(&L, frame);
-            int r = slots_to_check(st, f, full, with_loads, &l)
-                    || changes_slots(self, st, &L, l.ix, l.n, full, &out, &pairs);
+            /* mostly just the line's stores: those are looked at as they are */
+            int r = full || with_loads
+                ? slots_to_check(st, f, full, with_loads, &l)
+                  || changes_slots(self, st, &L, l.ix, l.n, full, &out, &pairs)
+                : changes_slots(self, st, &L, f->ix, f->nst, 0, &out, &pairs);
             locals_close(&L);
             slots_free(&l);
             if (r) goto done;

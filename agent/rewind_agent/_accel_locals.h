@@ -53,6 +53,14 @@ static PyObject *slot_names(PyCodeObject *co, char **cellmask) {
     return names;
 }
 
+/* loc.get(name, MISSING) for a locals mapping: a new reference, or NULL (no error if missing) */
+static PyObject *local_get(PyObject *loc, PyObject *name) {
+    if (PyDict_CheckExact(loc)) return Py_XNewRef(PyDict_GetItemWithError(loc, name));
+    PyObject *v = PyObject_GetItem(loc, name);
+    if (!v && PyErr_ExceptionMatches(PyExc_KeyError)) PyErr_Clear();
+    return v;
+}
+
 typedef struct {
     PyObject *frame;
 #ifdef REWIND_FRAME_LAYOUT
@@ -96,11 +104,7 @@ static inline PyObject *locals_get(Locals *L, PyObject *names, const char *cellm
 #else
     (void)cellmask;
     if (!L->loc && !(L->loc = PyFrame_GetLocals((PyFrameObject *)L->frame))) return NULL;
-    PyObject *name = PyTuple_GET_ITEM(names, i);
-    if (PyDict_CheckExact(L->loc)) return Py_XNewRef(PyDict_GetItemWithError(L->loc, name));
-    PyObject *v = PyObject_GetItem(L->loc, name);
-    if (!v && PyErr_ExceptionMatches(PyExc_KeyError)) PyErr_Clear();
-    return v;
+    return local_get(L->loc, PyTuple_GET_ITEM(names, i));
 #endif
 }
 
