@@ -24,7 +24,7 @@ _YIELD_VALUE = dis.opmap["YIELD_VALUE"]
 _MISSING = object()
 _HEADS = [wire.array_header(n) for n in range(16)]
 _LINE_KIND = wire.uint(LINE)
-_SMALL = wire._SMALL  # encodings of 0..65535
+_SMALL = wire._SMALL  # encodings of 0..65535 once a pure Recorder exists
 _f64 = wire._pack_f64
 _CALL_KIND = wire.uint(CALL)
 _RETURN_HEAD = wire.array_header(2) + wire.uint(RETURN)
@@ -98,6 +98,7 @@ class FrameState:
 
 class Recorder:
     _CodeInfo = CodeInfo  # the accelerated recorder's has a C layout
+    pure = True  # its own hot paths run (the accelerated recorder's are C's)
 
     def __init__(self, writer, config, scope):
         self.w = writer
@@ -126,6 +127,8 @@ class Recorder:
         self.values = Serializer(self.name_id, self.secret, config.max_depth,
                                  config.max_items, config.max_string)
         self.encode = self.values.encode
+        if self.pure:
+            wire.small_ints()  # the hot paths index _SMALL up to 65535
 
     # -- tables: every name is defined in the stream before its first use ---------------------
     def name_id(self, s):
@@ -494,6 +497,7 @@ def recorder_class(accel):
 
     class FastRecorder(accel.Core, Recorder):
         _CodeInfo = FastCodeInfo
+        pure = False
 
         def __init__(self, writer, config, scope):
             Recorder.__init__(self, writer, config, scope)

@@ -61,9 +61,16 @@ _pack_sh = struct.Struct(">Bh").pack
 _pack_si = struct.Struct(">Bi").pack
 _pack_sq = struct.Struct(">Bq").pack
 
-# Encodings of 0..65535, the range line numbers and table ids live in.
-_SMALL = [bytes((n,)) for n in range(128)] + [_pack_b(0xCC, n) for n in range(128, 256)] + list(
-    map(_pack_h, repeat(0xCD), range(256, 65536)))  # map: startup pays for this table
+# Encodings of 0..255. small_ints() extends the list to 0..65535, the range line numbers and
+# table ids live in, for the pure agent's hot paths; only an agent that uses it pays the ~5 ms.
+_SMALL = [bytes((n,)) for n in range(128)] + [_pack_b(0xCC, n) for n in range(128, 256)]
+
+
+def small_ints():
+    """The encodings of 0..65535, indexed by value (the same list object, grown once)."""
+    if len(_SMALL) == 256:
+        _SMALL.extend(map(_pack_h, repeat(0xCD), range(256, 65536)))  # map: fastest to build
+    return _SMALL
 
 NIL = b"\xc0"
 TRUE = b"\xc3"
@@ -74,8 +81,10 @@ INT64_MIN = -(1 << 63)
 
 def uint(n):
     """Encode a non-negative int (ids, lines, counts)."""
-    if n < 65536:
+    if n < 256:
         return _SMALL[n]
+    if n < 65536:
+        return _pack_h(0xCD, n)
     if n <= 0xFFFFFFFF:
         return _pack_i(0xCE, n)
     return _pack_q(0xCF, n)
