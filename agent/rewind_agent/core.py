@@ -24,6 +24,7 @@ _YIELD_VALUE = dis.opmap["YIELD_VALUE"]
 _MISSING = object()
 _HEADS = [wire.array_header(n) for n in range(16)]
 _LINE_KIND = wire.uint(LINE)
+_SECRET_CACHE = 4096  # names and dict keys whose secrecy is remembered
 _SMALL = wire._SMALL  # encodings of 0..65535 once a pure Recorder exists
 _f64 = wire._pack_f64
 _CALL_KIND = wire.uint(CALL)
@@ -143,9 +144,12 @@ class Recorder:
         return nid
 
     def secret(self, name):
-        r = self._secret_cache.get(name)
+        cache = self._secret_cache
+        r = cache.get(name)
         if r is None:
-            r = self._secret_cache[name] = bool(self._secret_re and self._secret_re.search(name))
+            if len(cache) >= _SECRET_CACHE:  # dict keys are any strings: keep memory bounded
+                cache.clear()
+            r = cache[name] = bool(self._secret_re and self._secret_re.search(name))
         return r
 
     def code_info(self, code):

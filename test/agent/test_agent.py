@@ -183,6 +183,14 @@ class Secrets(unittest.TestCase):
         for name in ("user", "count", "passage"):
             self.assertFalse(rec.secret(name), name)
 
+    def test_what_is_remembered_stays_bounded(self):
+        # dict keys are any strings: a program that makes new ones forever must not grow the agent
+        rec = Recorder(_NullWriter(), Config(), Scope())
+        for i in range(20000):
+            rec.secret("key%d" % i)
+        self.assertLessEqual(len(rec._secret_cache), 4096)
+        self.assertTrue(rec.secret("my_token") and not rec.secret("key1"))
+
     def test_secret_attributes_and_keys_are_redacted_in_structures(self):
         s, _ = serializer()
 
