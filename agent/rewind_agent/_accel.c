@@ -688,6 +688,9 @@ static PyObject *stores_and_loads(State *st, PyObject *stores, PyObject *loads) 
 
 typedef struct { void *ids[32]; int n; PyObject *set; } IdSet;  /* ids of objects changed in place */
 
+/* not `= {...}`: that would zero ids[] at every line event */
+static inline void idset_init(IdSet *s) { s->n = 0; s->set = NULL; }
+
 static int idset_add(IdSet *s, void *id) {
     if (!s->set && s->n < 32) { s->ids[s->n++] = id; return 0; }
     if (!s->set) {  /* more than fit: all of them go into a set of ids */
@@ -743,8 +746,9 @@ static int slots_add(Slots *l, int i) {
 static int changes_slots(Core *self, State *st, Locals *L, const int *ix, int n, int full, Buf *out,
                          Py_ssize_t *pairs) {
     Info *info = (Info *)st->info;
-    IdSet mutated = {.n = 0, .set = NULL};
+    IdSet mutated;
     Slots aliases;
+    idset_init(&mutated);
     slots_init(&aliases);
     Buf tmp;  /* the value's encoding */
     buf_init(&tmp);
@@ -787,8 +791,9 @@ done:
 static int changes_named(Core *self, State *st, PyObject *names, PyObject *loc, int full, Buf *out,
                          Py_ssize_t *pairs) {
     PyObject *it = NULL, *name = NULL, *v = NULL;
-    IdSet mutated = {.n = 0, .set = NULL};
+    IdSet mutated;
     Buf tmp;
+    idset_init(&mutated);
     buf_init(&tmp);
     int rc = -1;
     it = PyObject_GetIter(names);

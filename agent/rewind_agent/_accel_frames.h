@@ -5,7 +5,7 @@
 #define REWIND_ACCEL_FRAMES_H
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
-#include <stdint.h>
+#include "_accel_hash.h"
 
 typedef struct { void *frame; PyObject *value; } FrameEntry;
 typedef struct { FrameEntry *e; size_t cap, used, live; } FrameTable;  /* used: live + deleted */
@@ -13,10 +13,7 @@ typedef struct { FrameEntry *e; size_t cap, used, live; } FrameTable;  /* used: 
 #define FT_DELETED ((void *)1)  /* a removed entry: probing goes on past it */
 
 static inline size_t ft_slot(const FrameTable *t, void *frame) {
-    uint64_t h = (uint64_t)(uintptr_t)frame;
-    h ^= h >> 29;
-    h *= 0x9E3779B97F4A7C15ull;
-    return (size_t)(h >> 32) & (t->cap - 1);
+    return address_hash(frame, __builtin_ctzll(t->cap));  /* cap: a power of two, at least 64 */
 }
 
 /* borrowed, or NULL */

@@ -7,6 +7,13 @@
  * other values, so its cycle path is not needed for them. */
 #include "_accel_values.h"
 
+#include <structmember.h>  /* PyMemberDef before 3.12 */
+#undef T_OBJECT  /* a member type there, a value tag here */
+#ifndef Py_T_OBJECT_EX  /* before 3.12 */
+#define Py_T_OBJECT_EX T_OBJECT_EX
+#define Py_READONLY READONLY
+#endif
+
 /* wire.py value tags */
 enum { T_LIST = 1, T_TUPLE = 2, T_SET = 3, T_FROZENSET = 4, T_DICT = 5, T_STR = 6, T_BYTES = 7,
        T_BYTEARRAY = 8, T_OBJECT = 9, T_DEEP = 10, T_CYCLE = 11, T_ERROR = 16, T_SUBCLASS = 17 };
@@ -59,12 +66,50 @@ int encoder_init(Encoder *e, PyObject *values, PyObject *names, PyObject *secret
 int encoder_traverse(Encoder *e, visitproc visit, void *arg) {
     Py_VISIT(e->values); Py_VISIT(e->names); Py_VISIT(e->secrets); Py_VISIT(e->types);
     Py_VISIT(e->type_ids); Py_VISIT(e->redacted); Py_VISIT(e->attrs);
+    for (int i = 0; i < MEMO; i++) { Py_VISIT(e->type_memo[i].key); Py_VISIT(e->type_memo[i].val); }
     return 0;
+}
+
+static void memo_clear(Memo *m) {
+    for (int i = 0; i < MEMO; i++) { Py_CLEAR(m[i].key); Py_CLEAR(m[i].val); }
 }
 
 void encoder_clear(Encoder *e) {
     Py_CLEAR(e->values); Py_CLEAR(e->names); Py_CLEAR(e->secrets); Py_CLEAR(e->types);
     Py_CLEAR(e->type_ids); Py_CLEAR(e->redacted); Py_CLEAR(e->attrs);
+    memo_clear(e->secret_memo); memo_clear(e->attr_memo); memo_clear(e->type_memo);
+}
+
+static int same_str(PyObject *a, PyObject *b) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(a);
+    int kind = PyUnicode_KIND(a);
+    return n == PyUnicode_GET_LENGTH(b) && kind == PyUnicode_KIND(b) && PyObject_Hash(a) == PyObject_Hash(b)
+        && !memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), n * kind);
+}
+
+/* key's entry in m; *found says whether it holds key's value. A str's entry is found by its
+ * hash, so that an equal str made anew (a new dict's keys) finds it too, and takes the newer
+ * object: the next lookups compare addresses only. Anything else's is found by its address. */
+static Memo *memo_find(Memo *m, PyObject *key, int *found) {
+    if (!PyUnicode_CheckExact(key)) {
+        Memo *slot = &m[address_hash(key, MEMO_BITS)];
+        *found = slot->key == key;
+        return slot;
+    }
+    Memo *slot = &m[(size_t)PyObject_Hash(key) & (MEMO - 1)];  /* a str's hash is cached in it */
+    *found = slot->key == key;
+    if (!*found && slot->key && same_str(slot->key, key)) {
+        Py_SETREF(slot->key, Py_NewRef(key));
+        *found = 1;
+    }
+    return slot;
+}
+
+/* val is borrowed from the table behind the memo; the memo keeps its own reference */
+static PyObject *memo_put(Memo *slot, PyObject *key, PyObject *val) {
+    Py_XSETREF(slot->key, Py_NewRef(key));
+    Py_XSETREF(slot->val, Py_NewRef(val));
+    return val;
 }
 
 /* ---- tables ------------------------------------------------------------------------------------ */
@@ -89,13 +134,14 @@ static int put_name_id(Encoder *e, PyObject *name, Buf *b) {
 
 /* Recorder.secret(name): 1, 0 or -1 on error */
 static int is_secret(Encoder *e, PyObject *name) {
-    PyObject *known = PyDict_GetItemWithError(e->secrets, name);
-    if (known) return PyObject_IsTrue(known);
-    if (PyErr_Occurred()) return -1;
-    PyObject *r = PyObject_CallMethodOneArg(e->values, s_secret, name);
-    if (!r) return -1;
-    int yes = PyObject_IsTrue(r);
-    Py_DECREF(r);
+    int found;
+    Memo *slot = memo_find(e->secret_memo, name, &found);
+    if (found) return slot->val == Py_True;
+    PyObject *known = PyDict_GetItemWithError(e->secrets, name), *r = NULL;
+    if (!known && !PyErr_Occurred()) known = r = PyObject_CallMethodOneArg(e->values, s_secret, name);
+    int yes = known ? PyObject_IsTrue(known) : -1;
+    Py_XDECREF(r);
+    if (yes >= 0) memo_put(slot, name, yes ? Py_True : Py_False);
     return yes;
 }
 
@@ -123,8 +169,12 @@ static int put_type_id(Encoder *e, PyTypeObject *t, Buf *b) {
  * (encoded name id, __dict__ descriptor or None, ((name, slot descriptor), ...), builtin base
  * or None). Borrowed. */
 static PyObject *type_facts(Encoder *e, PyTypeObject *t) {
+    int found;
+    Memo *slot = memo_find(e->type_memo, (PyObject *)t, &found);
+    if (found) return slot->val;
     PyObject *facts = PyDict_GetItemWithError(e->types, (PyObject *)t);
-    if (facts || PyErr_Occurred()) return facts;
+    if (facts) return memo_put(slot, (PyObject *)t, facts);
+    if (PyErr_Occurred()) return NULL;
     PyObject *info = PyObject_CallMethodOneArg(e->values, s_type_info, (PyObject *)t);
     if (!info) return NULL;
     if (info == Py_None) {
@@ -305,8 +355,12 @@ typedef struct { Buf buf; Py_ssize_t count, cut; } Attrs;
 
 /* an attribute name's entry in e->attrs (secret or not, name id), made at its first use */
 static PyObject *attr_key(Encoder *e, PyObject *name) {
+    int found;
+    Memo *slot = memo_find(e->attr_memo, name, &found);
+    if (found) return slot->val;
     PyObject *k = PyDict_GetItemWithError(e->attrs, name);
-    if (k || PyErr_Occurred()) return k;
+    if (k) return memo_put(slot, name, k);
+    if (PyErr_Occurred()) return NULL;
     Buf tmp;
     buf_init(&tmp);
     int secret = is_secret(e, name);
@@ -329,6 +383,13 @@ static int attr(Encoder *e, Attrs *a, PyObject *name, PyObject *v, Py_ssize_t de
 
 /* calls a C descriptor (getset or member); NULL without an error if it raised an Exception */
 static PyObject *read_descriptor(PyObject *desc, PyObject *v) {
+    if (Py_IS_TYPE(desc, &PyMemberDescr_Type)) {
+        /* a __slots__ entry is read as member_get would, without the AttributeError (and its
+         * formatted message) of an unset slot */
+        PyMemberDef *m = ((PyMemberDescrObject *)desc)->d_member;
+        if (m->type == Py_T_OBJECT_EX && !(m->flags & ~Py_READONLY) && PyObject_TypeCheck(v, PyDescr_TYPE(desc)))
+            return Py_XNewRef(*(PyObject **)((char *)v + m->offset));
+    }
     PyObject *r = Py_TYPE(desc)->tp_descr_get(desc, v, (PyObject *)Py_TYPE(v));
     if (!r && PyErr_ExceptionMatches(PyExc_Exception)) PyErr_Clear();
     return r;
@@ -338,8 +399,10 @@ static PyObject *read_descriptor(PyObject *desc, PyObject *v) {
 static int object(Encoder *e, PyObject *v, PyObject *facts, Py_ssize_t depth, Buf *b, Path *path) {
     PyObject *desc = PyTuple_GET_ITEM(facts, 1), *slots = PyTuple_GET_ITEM(facts, 2);
     PyObject *base = PyTuple_GET_ITEM(facts, 3);
-    Attrs a = {.count = 0, .cut = -1};
+    Attrs a;  /* not `= {...}`, which would zero its buffer's 512 bytes */
     Buf part;
+    a.count = 0;
+    a.cut = -1;
     buf_init(&a.buf);
     buf_init(&part);
     int rc = -1;

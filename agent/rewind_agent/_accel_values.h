@@ -2,6 +2,14 @@
 #ifndef REWIND_ACCEL_VALUES_H
 #define REWIND_ACCEL_VALUES_H
 #include "_accel_wire.h"
+#include "_accel_hash.h"
+
+/* A direct-mapped memo in front of a table: attribute names, a dict's keys and types are the
+ * same objects, or equal strs, event after event; a memo hit skips the hash lookup and, for a
+ * str seen before, the compare. It holds its keys, so no address is reused while it is in here. */
+#define MEMO_BITS 8
+#define MEMO (1 << MEMO_BITS)
+typedef struct { PyObject *key, *val; } Memo;
 
 typedef struct {
     PyObject *values;   /* the Python Serializer: leaves and new types go back to it */
@@ -12,6 +20,7 @@ typedef struct {
     PyObject *attrs;    /* attribute name -> bytes: 1 if it is a secret's name else 0, then its name id encoded */
     PyObject *redacted; /* the encoded redaction marker */
     Py_ssize_t max_depth, max_items, max_string;
+    Memo secret_memo[MEMO], attr_memo[MEMO], type_memo[MEMO];  /* in front of secrets, attrs, types */
 } Encoder;
 
 /* Set up from a values.Serializer and the recorder's name and secret caches. */

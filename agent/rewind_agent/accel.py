@@ -14,7 +14,7 @@ _HERE = os.path.dirname(os.path.realpath(__file__))
 # The C sources: the .c files are compiled together, and all of them make the cache key.
 _SOURCES = [os.path.join(_HERE, n) for n in
             ("_accel.c", "_accel_values.c", "_accel_values.h", "_accel_wire.h", "_accel_locals.h",
-             "_accel_frames.h")]
+             "_accel_frames.h", "_accel_hash.h")]
 MODES = ("auto", "on", "off")
 
 

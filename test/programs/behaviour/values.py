@@ -179,7 +179,17 @@ def mutate_in_place():
     return counts, grid, same, nested
 
 
-everything = [builtins(), bounds(), objects(), subclasses(), labels(), mutate_in_place()]
+def keys_made_anew():
+    """Dicts whose str keys are new objects equal to earlier ones, secret names among them: the
+    C encoder remembers a key's secrecy by its value, not only by its address."""
+    rows = []
+    for i in range(4):
+        rows.append({"pass" + "word"[:4 - i % 2]: i, "na" + "me": "n%d" % i, "k%d" % (i % 2): i})
+        rows[-1]["TOK" + "EN"] = rows[-1].pop("na" + "me")
+    return rows
+
+
+everything = [builtins(), bounds(), objects(), subclasses(), labels(), mutate_in_place(), keys_made_anew()]
 shown = len(everything)
 everything.append(everything)
 print(shown)
