@@ -10,6 +10,7 @@ const AGENT = join(ROOT, 'agent');
 const PROGS = [
   ...readdirSync(PROGRAMS).filter((f) => f.endsWith('.py')).sort(),
   'behaviour/shop.py', 'behaviour/user_code.py', 'behaviour/stress.py', 'behaviour/values.py', 'behaviour/slots.py',
+  'behaviour/dropped_generators.py',
   '../../examples/orders.py',
 ];
 // Sets of strs are encoded in their iteration order, which follows string hashes.

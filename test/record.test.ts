@@ -69,6 +69,20 @@ describe.each(pythons())('the program does not notice, on $label', ({ exe }) => 
     expect(ret.value).toEqual({ type: 'bool', repr: 'True' });
   });
 
+  it.each(['auto', 'off'])('a generator dropped while suspended is not resumed by a new one at its address (accelerator %s)', (mode) => {
+    const script = join(B, 'dropped_generators.py');
+    const rec = join(tmp(), 'rec');
+    const r = rewind(['record', '--python', exe, '--accelerator', mode, '-o', rec, script]);
+    expect(r.status, r.stderr).toBe(0);
+    const events = dump(rec);
+    // 5 rounds of 40 generators, each started once and resumed never: 200 frames of their own
+    const frames = new Set(events.filter((e) => e.function === 'numbers').map((e) => e.frame));
+    expect(frames.size).toBe(200);
+    expect(events.filter((e) => e.kind === 'call' && e.function === 'numbers')).toHaveLength(200);
+    // the standard library's exceptions (out of scope) are not taken for the dropped frames'
+    expect(events.filter((e) => e.kind === 'exception' && e.function === 'numbers')).toHaveLength(0);
+  });
+
   it('redacts secrets inside the process', () => {
     const dir = tmp();
     const script = join(dir, 'secret.py');

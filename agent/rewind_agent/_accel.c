@@ -1159,6 +1159,27 @@ static State *frame_state(Core *self, PyObject *frame) {
     return (State *)st;
 }
 
+/* MonitoringBackend._state: frame_state unless the state belongs to other code. A generator
+ * freed while suspended may give no event (3.11 closes one at a yield outside any try without
+ * running it), so its state stays behind, and its frame's address may come back with a frame
+ * of other code: such a stale state is dropped. */
+static State *state_of(Core *self, PyObject *frame, PyObject *code) {
+    State *st = frame_state(self, frame);
+    if (st && ((Info *)st->info)->code != code) {
+        forget_cached(self);
+        Py_XDECREF(ft_pop(&self->frames, frame, NULL));
+        return NULL;
+    }
+    return st;
+}
+
+static State *live_state(Core *self, PyObject *frame) {
+    PyCodeObject *code = PyFrame_GetCode((PyFrameObject *)frame);
+    State *st = state_of(self, frame, (PyObject *)code);
+    Py_DECREF(code);
+    return st;
+}
+
 /* a Recorder method in Python (it may change the frames table) */
 static int call_py(Core *self, PyObject *name, PyObject *arg) {
     forget_cached(self);
@@ -1169,6 +1190,28 @@ static int call_py(Core *self, PyObject *name, PyObject *arg) {
 }
 
 /* ---- settrace back end (3.11 and older): a C trace function ----------------------------------- */
+
+#if PY_VERSION_HEX < 0x030C0000
+#include <opcode.h>  /* RESUME */
+#endif
+
+/* backend_settrace._starts: a generator's CALL event is its first run, not a resume */
+static int generator_starts(PyFrameObject *frame) {
+#if PY_VERSION_HEX < 0x030C0000
+    int lasti = PyFrame_GetLasti(frame);
+    if (lasti < 0) return 1;
+    PyCodeObject *code = PyFrame_GetCode(frame);
+    PyObject *bytes = PyCode_GetCode(code);  /* kept by the code object after its first use */
+    Py_DECREF(code);
+    if (!bytes) return -1;
+    const unsigned char *op = (const unsigned char *)PyBytes_AS_STRING(bytes);
+    int start = lasti + 1 < PyBytes_GET_SIZE(bytes) && op[lasti] == RESUME && op[lasti + 1] == 0;
+    Py_DECREF(bytes);
+    return start;
+#else
+    return 1;  /* no settrace back end here */
+#endif
+}
 
 static int c_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
     Core *self = (Core *)obj;
@@ -1192,7 +1235,9 @@ static int c_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         if (((Info *)info)->generator) {
             st = frame_state(self, f);
             if (!st && PyErr_Occurred()) { rc = -1; Py_DECREF(info); break; }
-            if (st && st->suspended && st->info == info) {
+            int starts = st && st->suspended && st->info == info ? generator_starts(frame) : 1;
+            if (starts < 0) { rc = -1; Py_DECREF(info); break; }
+            if (!starts) {
                 rc = call_py(self, s_on_resume, (PyObject *)st);
                 Py_DECREF(info);
                 break;
@@ -1203,7 +1248,7 @@ static int c_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         if (!nst) rc = -1; else Py_DECREF(nst);
         break;
     }
-    case PyTrace_LINE:
+    case PyTrace_LINE:  /* only in scope, where CALL has replaced any stale state */
         st = frame_state(self, f);
         if (!st) { rc = PyErr_Occurred() ? -1 : 0; break; }
         Py_INCREF(st);
@@ -1211,8 +1256,8 @@ static int c_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         rc = on_line(self, f, st, PyFrame_GetLineNumber(frame), NULL);
         Py_DECREF(st);
         break;
-    case PyTrace_RETURN:
-        st = frame_state(self, f);
+    case PyTrace_RETURN:  /* this and EXCEPTION come for frames out of scope too */
+        st = live_state(self, f);
         if (!st) { rc = PyErr_Occurred() ? -1 : 0; break; }
         Py_INCREF(st);
         if (st->raised && (!arg || arg == Py_None)) rc = call_py(self, s_on_unwind, (PyObject *)st);
@@ -1220,7 +1265,7 @@ static int c_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         Py_DECREF(st);
         break;
     case PyTrace_EXCEPTION:
-        st = frame_state(self, f);
+        st = live_state(self, f);
         if (!st) { rc = PyErr_Occurred() ? -1 : 0; break; }
         if (self->on_exception) {
             Py_INCREF(st);
@@ -1272,22 +1317,10 @@ static PyObject *current_frame(void) {
     return f;
 }
 
-/* MonitoringBackend._state: rec.frames.get(id(frame)) unless it belongs to other code */
-static State *mon_state(Core *self, PyObject *frame, PyObject *code) {
-    State *st = frame_state(self, frame);
-    if (st && ((Info *)st->info)->code != code) {
-        forget_cached(self);
-        Py_XDECREF(ft_pop(&self->frames, frame, NULL));
-        return NULL;
-    }
-    return st;
-}
 
 /* MonitoringBackend._first_line: borrowed state, or NULL (check PyErr_Occurred) */
 static State *first_line(Core *self, PyObject *frame) {
-    PyCodeObject *code = PyFrame_GetCode((PyFrameObject *)frame);
-    State *st = mon_state(self, frame, (PyObject *)code);
-    Py_DECREF(code);
+    State *st = live_state(self, frame);
     if (!st) return NULL;
     Py_INCREF(st);
     int rc = 0;
@@ -1348,7 +1381,7 @@ static PyObject *m_return(Core *self, PyObject *const *args, Py_ssize_t nargs) {
 static PyObject *m_line(Core *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *frame = current_frame();
     if (!frame) return mon_done(self, -1);
-    State *st = mon_state(self, frame, args[0]);
+    State *st = state_of(self, frame, args[0]);
     if (!st) {
         if (PyErr_Occurred()) return mon_done(self, -1);
         return disable_or_none(self, args[0]);
@@ -1368,7 +1401,7 @@ static PyObject *m_resume(Core *self, PyObject *const *args, Py_ssize_t nargs) {
     if (info == Py_None) return Py_NewRef(self->disable);
     PyObject *frame = current_frame();
     if (!frame) return mon_done(self, -1);
-    State *st = mon_state(self, frame, args[0]);
+    State *st = state_of(self, frame, args[0]);
     if (!st) return mon_done(self, PyErr_Occurred() ? -1 : 0);
     return mon_done(self, call_py(self, s_on_resume, (PyObject *)st));
 }
@@ -1447,7 +1480,7 @@ static PyObject *m_jump(Core *self, PyObject *const *args, Py_ssize_t nargs) {
     if (!same) return Py_NewRef(self->disable);
     PyObject *frame = current_frame();
     if (!frame) return mon_done(self, -1);
-    State *st = mon_state(self, frame, code);
+    State *st = state_of(self, frame, code);
     if (!st) return mon_done(self, PyErr_Occurred() ? -1 : 0);
     Py_INCREF(st);
     PyObject *region = PyTuple_Pack(2, dest, src);

@@ -16,6 +16,20 @@ _IMPLICIT_STOP = frozenset(dis.opmap[n] for n in ("SEND", "FOR_ITER", "YIELD_FRO
                                                    "END_ASYNC_FOR", "GET_ANEXT")
                            if n in dis.opmap)
 _STOPS = (StopIteration, StopAsyncIteration)
+_RESUME = dis.opmap.get("RESUME")  # 3.11+
+
+
+def _starts(frame):
+    """A generator's 'call' event: its first run, not a resume? A generator freed while
+    suspended gives no event (3.11 closes one at a yield outside any try without running it),
+    so its state stays behind, and a new generator of the same code may get its frame's id().
+    3.9 and 3.10: a frame not started yet has no last instruction; 3.11: the event is at
+    RESUME, whose argument is 0 at the start."""
+    lasti = frame.f_lasti
+    if lasti < 0:
+        return True
+    code = frame.f_code.co_code
+    return code[lasti] == _RESUME and code[lasti + 1] == 0
 
 
 class SettraceBackend:
@@ -53,7 +67,7 @@ class SettraceBackend:
                 return None
             if info.generator:
                 st = rec.frames.get(id(frame))
-                if st is not None and st.suspended and st.info is info:
+                if st is not None and st.suspended and st.info is info and not _starts(frame):
                     rec.on_resume(st)
                     return _bind(self._local, st)
             return _bind(self._local, rec.on_call(frame, info))
