@@ -359,27 +359,13 @@ typedef struct {
     int *order;
 } State;
 
-static int State_traverse(State *o, visitproc visit, void *arg) {
-    Py_VISIT(o->info); Py_VISIT(o->snap); Py_VISIT(o->enc);
-    Py_VISIT(o->exc); Py_VISIT(o->region);
-    for (int i = 0; i < o->nslots; i++) { Py_VISIT(o->seen[i]); Py_VISIT(o->encs[i]); }
-    return 0;
-}
-
-static int State_clear(State *o) {
+/* A State is not tracked by the garbage collector: no program object can refer to one, so it
+ * is never part of a cycle, and a call costs no tracking. */
+static void State_dealloc(State *o) {
     Py_CLEAR(o->info); Py_CLEAR(o->snap); Py_CLEAR(o->enc);
     Py_CLEAR(o->exc); Py_CLEAR(o->region);
     for (int i = 0; i < o->nslots; i++) { Py_CLEAR(o->seen[i]); Py_CLEAR(o->encs[i]); }
-    o->nmut = 0;
-    return 0;
-}
-
-static void State_dealloc(State *o) {
-    PyObject_GC_UnTrack(o);
-    Py_TRASHCAN_BEGIN(o, State_dealloc)
-    State_clear(o);
     Py_TYPE(o)->tp_free((PyObject *)o);
-    Py_TRASHCAN_END
 }
 
 static PyObject *State_get_prev(State *o, void *c) {
@@ -413,11 +399,9 @@ static PyTypeObject StateType = {
     .tp_name = "_rewind_accel.State",
     .tp_basicsize = sizeof(State),
     .tp_itemsize = 1,  /* a function's slots, in bytes */
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "core.FrameState in a C layout.",
     .tp_dealloc = (destructor)State_dealloc,
-    .tp_traverse = (traverseproc)State_traverse,
-    .tp_clear = (inquiry)State_clear,
     .tp_members = State_members,
     .tp_getset = State_getset,
 };
@@ -427,7 +411,7 @@ static PyObject *zero, *empty;  /* the int 0, () */
 static State *state_new(long long fid, void *frame, Info *info) {
     int n = info->function ? info->nslots : 0;
     size_t bytes = (size_t)n * (2 * sizeof(PyObject *) + sizeof(int));
-    State *st = PyObject_GC_NewVar(State, &StateType, (Py_ssize_t)bytes);
+    State *st = PyObject_NewVar(State, &StateType, (Py_ssize_t)bytes);
     if (!st) return NULL;
     st->id = fid;
     st->frame = frame;
@@ -445,7 +429,6 @@ static State *state_new(long long fid, void *frame, Info *info) {
     memset(st->seen, 0, bytes);
     st->snap = info->function ? NULL : PyDict_New();
     st->enc = info->function ? NULL : PyDict_New();
-    PyObject_GC_Track(st);
     if (!info->function && (!st->snap || !st->enc)) { Py_DECREF(st); return NULL; }
     return st;
 }
@@ -564,6 +547,7 @@ static PyObject *slot_key(Core *self, Info *info, int i) {
 }
 
 static inline int is_atom(Core *self, PyTypeObject *t) {
+    if (t == &PyLong_Type || t == &PyFloat_Type || t == &PyUnicode_Type) return 1;  /* checked in accel_setup */
     return PySet_Contains(self->atoms, (PyObject *)t);
 }
 
@@ -572,8 +556,8 @@ static inline int same_encoding(Buf *b, PyObject *was) {
     return was && PyBytes_GET_SIZE(was) == b->n && memcmp(PyBytes_AS_STRING(was), b->p, b->n) == 0;
 }
 
-/* v equals old, both of one of the types compared by value (core._EQ_TYPES, and floats to the
- * bit, but for NaN) */
+/* v (not old itself) equals old, both of one of the types compared by value (core._EQ_TYPES,
+ * and floats to the bit, but for NaN) */
 static int same_scalar(PyObject *v, PyObject *old) {
     PyTypeObject *t = Py_TYPE(v);
     if (t != Py_TYPE(old)) return 0;
@@ -581,10 +565,14 @@ static int same_scalar(PyObject *v, PyObject *old) {
         double a = PyFloat_AS_DOUBLE(v), b = PyFloat_AS_DOUBLE(old);
         return a == b && (a != 0.0 || copysign(1.0, a) == copysign(1.0, b));
     }
-    if (t == &PyLong_Type || t == &PyUnicode_Type || t == &PyBytes_Type || t == &PyBool_Type
-        || v == Py_None)
-        return PyObject_RichCompareBool(v, old, Py_EQ);
-    return 0;
+    if (t == &PyLong_Type || t == &PyUnicode_Type || t == &PyBytes_Type) {
+        PyObject *r = t->tp_richcompare(v, old, Py_EQ);  /* the same exact type: no dispatch needed */
+        if (!r) return -1;
+        int eq = r == Py_True;
+        Py_DECREF(r);
+        return eq;
+    }
+    return 0;  /* bools and None are equal only when they are the same object */
 }
 
 /* One local against what its frame saw last: the body of Recorder._changes' loop. v is its
@@ -1576,6 +1564,11 @@ static PyObject *Core_accel_setup(Core *self, PyObject *args) {
                           &line_info, &is_yield, &disable, &values, &PyDict_Type, &names,
                           &PyDict_Type, &secrets)) return NULL;
     if (sink != Py_None && Py_TYPE(sink) != &SinkType) { PyErr_SetString(PyExc_TypeError, "sink"); return NULL; }
+    if (!PySet_Contains(atoms, (PyObject *)&PyLong_Type) || !PySet_Contains(atoms, (PyObject *)&PyFloat_Type)
+        || !PySet_Contains(atoms, (PyObject *)&PyUnicode_Type)) {
+        PyErr_SetString(PyExc_ValueError, "atoms: is_atom takes int, float and str for atoms");
+        return NULL;
+    }
     if (encoder_init(&self->enc, values, names, secrets, redacted)) return NULL;
     if (self->extra_index < 0) self->extra_index = REQUEST_CODE_EXTRA_INDEX(keep_nothing);
     Py_XSETREF(self->sink, (Sink *)(sink == Py_None ? NULL : Py_NewRef(sink)));
