@@ -127,8 +127,13 @@ static int sink_write(Sink *s, const char *data, Py_ssize_t n) {
         n -= k;
     }
     s->total += (unsigned long long)len;
-    unsigned char *c = (unsigned char *)s->hdr.buf + 16;  /* committed length, u64 LE */
-    for (int i = 0; i < 8; i++) c[i] = (unsigned char)(s->total >> (8 * i));
+    /* The committed length, u64 LE, in one aligned store that comes after the event's bytes:
+     * the recorder, reading concurrently, never sees half of it or a length ahead of them. */
+    uint64_t le = s->total;
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    le = __builtin_bswap64(le);
+#endif
+    __atomic_store_n((uint64_t *)((char *)s->hdr.buf + 16), le, __ATOMIC_RELEASE);
     return 0;
 }
 

@@ -83,7 +83,7 @@ void encoder_clear(Encoder *e) {
 static int same_str(PyObject *a, PyObject *b) {
     Py_ssize_t n = PyUnicode_GET_LENGTH(a);
     int kind = PyUnicode_KIND(a);
-    return n == PyUnicode_GET_LENGTH(b) && kind == PyUnicode_KIND(b) && PyObject_Hash(a) == PyObject_Hash(b)
+    return n == PyUnicode_GET_LENGTH(b) && kind == PyUnicode_KIND(b)
         && !memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), n * kind);
 }
 
@@ -96,7 +96,13 @@ static Memo *memo_find(Memo *m, PyObject *key, int *found) {
         *found = slot->key == key;
         return slot;
     }
-    Memo *slot = &m[(size_t)PyObject_Hash(key) & (MEMO - 1)];  /* a str's hash is cached in it */
+#if PY_VERSION_HEX < 0x030E0000
+    Py_hash_t h = ((PyASCIIObject *)key)->hash;  /* a str keeps its hash once computed */
+    if (h == -1) h = PyObject_Hash(key);
+#else
+    Py_hash_t h = PyObject_Hash(key);
+#endif
+    Memo *slot = &m[(size_t)h & (MEMO - 1)];
     *found = slot->key == key;
     if (!*found && slot->key && same_str(slot->key, key)) {
         Py_SETREF(slot->key, Py_NewRef(key));
