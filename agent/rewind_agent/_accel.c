@@ -1500,7 +1500,11 @@ CALLBACK(m_resume, 2)
 CALLBACK(m_yield, 3)
 CALLBACK(m_unwind, 3)
 CALLBACK(m_raise, 3)
-static PyObject *m_throw(Core *self, PyObject *const *args, Py_ssize_t nargs) { return m_resume(self, args, 2); }
+static PyObject *m_throw(Core *self, PyObject *const *args, Py_ssize_t nargs) {
+    PyObject *r = m_resume(self, args, 2);
+    if (r == self->disable) Py_SETREF(r, Py_NewRef(Py_None));  /* not a local event: 3.12 drops a callback that disables it */
+    return r;
+}
 CALLBACK(m_throw, 3)
 
 /* rec._c_monitor(backend, jump_lines): the back end the callbacks report failures to */

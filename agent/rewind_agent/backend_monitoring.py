@@ -77,7 +77,8 @@ class MonitoringBackend:
         except Exception:
             rec.fail(self)
 
-    _throw = lambda self, code, offset, exc: self._resume(code, offset)
+    def _throw(self, code, offset, exc):
+        self._resume(code, offset)  # never DISABLE: not a local event (3.12 drops a callback that tries)
 
     def _state(self, frame, code):
         """The state of a frame we record, by its id(). A generator freed while suspended gives

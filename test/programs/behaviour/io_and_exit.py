@@ -1,5 +1,11 @@
+import enum
 import os
 import sys
+
+
+class Pair(enum.Enum):  # enum stops a generator of its own early here: PY_THROW out of scope
+    ONE = (enum.auto(), 2)
+
 
 print("argv", sys.argv[1:], "name", __name__, "file", os.path.basename(__file__))
 print("path0", sys.path[0] == os.path.dirname(os.path.realpath(__file__)))
