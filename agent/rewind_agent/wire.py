@@ -81,10 +81,11 @@ INT64_MIN = -(1 << 63)
 
 def uint(n):
     """Encode a non-negative int (ids, lines, counts)."""
-    if n < 256:
-        return _SMALL[n]
     if n < 65536:
-        return _pack_h(0xCD, n)
+        try:
+            return _SMALL[n]
+        except IndexError:  # 256.. until a pure Recorder has grown the table (small_ints)
+            return _pack_h(0xCD, n)
     if n <= 0xFFFFFFFF:
         return _pack_i(0xCE, n)
     return _pack_q(0xCF, n)
