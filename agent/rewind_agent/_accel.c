@@ -1310,7 +1310,6 @@ static PyObject *current_frame(void) {
     return f;
 }
 
-
 /* MonitoringBackend._first_line: borrowed state, or NULL (check PyErr_Occurred) */
 static State *first_line(Core *self, PyObject *frame) {
     State *st = live_state(self, frame);

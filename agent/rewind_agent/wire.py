@@ -72,6 +72,7 @@ def small_ints():
         _SMALL.extend(map(_pack_h, repeat(0xCD), range(256, 65536)))  # map: fastest to build
     return _SMALL
 
+
 NIL = b"\xc0"
 TRUE = b"\xc3"
 FALSE = b"\xc2"
