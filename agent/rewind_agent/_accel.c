@@ -832,15 +832,16 @@ done:
  * inlined into a module body (3.13+: f_locals then shows only the comprehension's variables)
  * the module's. NULL without an error when there is none to read (the same inside a class
  * body). New reference. */
-static PyObject *namespace_of(PyObject *frame, Info *info) {
-    PyObject *loc = PyFrame_GetLocals((PyFrameObject *)frame);
+static PyObject *namespace_of(Frame *frame, Info *info) {
+    PyFrameObject *fo = frame_object(frame);
+    PyObject *loc = fo ? PyFrame_GetLocals(fo) : NULL;
     if (!loc || PyDict_CheckExact(loc)) return loc;
     Py_DECREF(loc);
     PyObject *name = PyObject_GetAttrString(info->code, "co_name");
     if (!name) return NULL;
     int module = PyUnicode_Check(name) && PyUnicode_CompareWithASCIIString(name, "<module>") == 0;
     Py_DECREF(name);
-    return module ? PyFrame_GetGlobals((PyFrameObject *)frame) : NULL;
+    return module ? PyFrame_GetGlobals(fo) : NULL;
 }
 
 /* The range of line numbers a LineInfo dict has keys for; 0 if a key is not a line number */
@@ -972,7 +973,7 @@ static int slots_to_check(State *st, LineFacts *f, int full, int with_loads, Slo
 }
 
 /* Recorder.on_line. region: NULL, or the (start, end) offsets of a back-jump within the line */
-static int on_line(Core *self, PyObject *frame, State *st, long line, PyObject *region) {
+static int on_line(Core *self, Frame *frame, State *st, long line, PyObject *region) {
     st->fresh = 0;
     Py_SETREF(st->exc, Py_NewRef(zero));
     Py_SETREF(self->unwinding, Py_NewRef(Py_None));
@@ -1041,7 +1042,7 @@ done:
 }
 
 /* Recorder.on_call: a new frame of in-scope code starts. Returns a new reference. */
-static State *on_call(Core *self, PyObject *frame, Info *info) {
+static State *on_call(Core *self, Frame *frame, Info *info) {
     if (info_slots(info)) return NULL;
     State *st = state_new(self->next_frame++, frame, info);
     if (!st) return NULL;
@@ -1144,7 +1145,7 @@ static PyObject *code_info(Core *self, PyObject *code) {
 }
 
 /* rec.frames.get(id(frame)), borrowed */
-static State *frame_state(Core *self, PyObject *frame) {
+static State *frame_state(Core *self, Frame *frame) {
     if (frame == self->cached_frame && self->cached_state) return self->cached_state;
     PyObject *st = ft_get(&self->frames, frame);
     if (!st) return NULL;
@@ -1156,7 +1157,7 @@ static State *frame_state(Core *self, PyObject *frame) {
  * freed while suspended may give no event (3.11 closes one at a yield outside any try without
  * running it), so its state stays behind, and its frame's address may come back with a frame
  * of other code: such a stale state is dropped. */
-static State *state_of(Core *self, PyObject *frame, PyObject *code) {
+static State *state_of(Core *self, Frame *frame, PyObject *code) {
     State *st = frame_state(self, frame);
     if (st && ((Info *)st->info)->code != code) {
         forget_cached(self);
@@ -1166,11 +1167,8 @@ static State *state_of(Core *self, PyObject *frame, PyObject *code) {
     return st;
 }
 
-static State *live_state(Core *self, PyObject *frame) {
-    PyCodeObject *code = PyFrame_GetCode((PyFrameObject *)frame);
-    State *st = state_of(self, frame, (PyObject *)code);
-    Py_DECREF(code);
-    return st;
+static State *live_state(Core *self, Frame *frame) {
+    return state_of(self, frame, (PyObject *)frame_code(frame));
 }
 
 /* a Recorder method in Python (it may change the frames table) */
@@ -1208,7 +1206,8 @@ static int generator_starts(PyFrameObject *frame) {
 
 static int c_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
     Core *self = (Core *)obj;
-    PyObject *f = (PyObject *)frame;
+    PyObject *f = (PyObject *)frame;  /* the object, for Python */
+    Frame *fr = frame_of(frame);      /* the key */
     State *st;
     int rc = 0;
     int limit = headroom_begin();
@@ -1226,7 +1225,7 @@ static int c_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         }
         Py_INCREF(info);
         if (((Info *)info)->generator) {
-            st = frame_state(self, f);
+            st = frame_state(self, fr);
             if (!st && PyErr_Occurred()) { rc = -1; Py_DECREF(info); break; }
             int starts = st && st->suspended && st->info == info ? generator_starts(frame) : 1;
             if (starts < 0) { rc = -1; Py_DECREF(info); break; }
@@ -1236,21 +1235,21 @@ static int c_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
                 break;
             }
         }
-        State *nst = on_call(self, f, (Info *)info);
+        State *nst = on_call(self, fr, (Info *)info);
         Py_DECREF(info);
         if (!nst) rc = -1; else Py_DECREF(nst);
         break;
     }
     case PyTrace_LINE:  /* only in scope, where CALL has replaced any stale state */
-        st = frame_state(self, f);
+        st = frame_state(self, fr);
         if (!st) { rc = PyErr_Occurred() ? -1 : 0; break; }
         Py_INCREF(st);
         st->raised = 0;
-        rc = on_line(self, f, st, PyFrame_GetLineNumber(frame), NULL);
+        rc = on_line(self, fr, st, PyFrame_GetLineNumber(frame), NULL);
         Py_DECREF(st);
         break;
     case PyTrace_RETURN:  /* this and EXCEPTION come for frames out of scope too */
-        st = live_state(self, f);
+        st = live_state(self, fr);
         if (!st) { rc = PyErr_Occurred() ? -1 : 0; break; }
         Py_INCREF(st);
         if (st->raised && (!arg || arg == Py_None)) rc = call_py(self, s_on_unwind, (PyObject *)st);
@@ -1258,7 +1257,7 @@ static int c_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         Py_DECREF(st);
         break;
     case PyTrace_EXCEPTION:
-        st = live_state(self, f);
+        st = live_state(self, fr);
         if (!st) { rc = PyErr_Occurred() ? -1 : 0; break; }
         if (self->on_exception) {
             Py_INCREF(st);
@@ -1304,20 +1303,14 @@ static PyObject *Core_c_thread_trace(Core *self, PyObject *const *args, Py_ssize
 
 /* ---- sys.monitoring back end (3.12+): callbacks in C ------------------------------------------ */
 
-static PyObject *current_frame(void) {
-    PyObject *f = (PyObject *)PyEval_GetFrame();  /* borrowed */
-    if (!f) PyErr_SetString(PyExc_RuntimeError, "no frame");
-    return f;
-}
-
 /* MonitoringBackend._first_line: borrowed state, or NULL (check PyErr_Occurred) */
-static State *first_line(Core *self, PyObject *frame) {
+static State *first_line(Core *self, Frame *frame) {
     State *st = live_state(self, frame);
     if (!st) return NULL;
     Py_INCREF(st);
     int rc = 0;
     if (st->suspended) rc = call_py(self, s_on_resume, (PyObject *)st);
-    if (!rc && st->fresh) rc = on_line(self, frame, st, PyFrame_GetLineNumber((PyFrameObject *)frame), NULL);
+    if (!rc && st->fresh) rc = on_line(self, frame, st, frame_line(frame), NULL);
     Py_DECREF(st);
     return rc ? NULL : st;  /* the frames table still holds it */
 }
@@ -1338,15 +1331,14 @@ static PyObject *m_start(Core *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *info = code_info(self, args[0]);
     if (!info) return mon_done(self, PyErr_Occurred() ? -1 : 0);
     if (info == Py_None) return Py_NewRef(self->disable);
-    PyObject *frame = current_frame();
+    Frame *frame = frame_current();
     if (!frame) return mon_done(self, -1);
     Py_INCREF(info);
-    PyFrameObject *caller = PyFrame_GetBack((PyFrameObject *)frame);
+    Frame *caller = frame_back(frame);
     int rc = 0;
     if (caller) {
-        first_line(self, (PyObject *)caller);
+        first_line(self, caller);
         rc = PyErr_Occurred() ? -1 : 0;
-        Py_DECREF(caller);
     }
     if (!rc) {
         State *st = on_call(self, frame, (Info *)info);
@@ -1357,7 +1349,7 @@ static PyObject *m_start(Core *self, PyObject *const *args, Py_ssize_t nargs) {
 }
 
 static PyObject *m_return(Core *self, PyObject *const *args, Py_ssize_t nargs) {
-    PyObject *frame = current_frame();
+    Frame *frame = frame_current();
     if (!frame) return mon_done(self, -1);
     State *st = first_line(self, frame);
     if (st) {
@@ -1371,7 +1363,7 @@ static PyObject *m_return(Core *self, PyObject *const *args, Py_ssize_t nargs) {
 }
 
 static PyObject *m_line(Core *self, PyObject *const *args, Py_ssize_t nargs) {
-    PyObject *frame = current_frame();
+    Frame *frame = frame_current();
     if (!frame) return mon_done(self, -1);
     State *st = state_of(self, frame, args[0]);
     if (!st) {
@@ -1391,7 +1383,7 @@ static PyObject *m_resume(Core *self, PyObject *const *args, Py_ssize_t nargs) {
     PyObject *info = code_info(self, args[0]);
     if (!info) return mon_done(self, PyErr_Occurred() ? -1 : 0);
     if (info == Py_None) return Py_NewRef(self->disable);
-    PyObject *frame = current_frame();
+    Frame *frame = frame_current();
     if (!frame) return mon_done(self, -1);
     State *st = state_of(self, frame, args[0]);
     if (!st) return mon_done(self, PyErr_Occurred() ? -1 : 0);
@@ -1400,7 +1392,7 @@ static PyObject *m_resume(Core *self, PyObject *const *args, Py_ssize_t nargs) {
 
 /* MonitoringBackend._yield, with Recorder.on_yield */
 static PyObject *m_yield(Core *self, PyObject *const *args, Py_ssize_t nargs) {
-    PyObject *frame = current_frame();
+    Frame *frame = frame_current();
     if (!frame) return mon_done(self, -1);
     State *st = first_line(self, frame);
     if (!st) {
@@ -1420,7 +1412,7 @@ static PyObject *m_yield(Core *self, PyObject *const *args, Py_ssize_t nargs) {
 
 /* MonitoringBackend._unwind and _raise: the state, then Recorder's Python method */
 static PyObject *m_unwind(Core *self, PyObject *const *args, Py_ssize_t nargs) {
-    PyObject *frame = current_frame();
+    Frame *frame = frame_current();
     if (!frame) return mon_done(self, -1);
     State *st = first_line(self, frame);
     if (!st) return mon_done(self, PyErr_Occurred() ? -1 : 0);
@@ -1428,7 +1420,7 @@ static PyObject *m_unwind(Core *self, PyObject *const *args, Py_ssize_t nargs) {
 }
 
 static PyObject *m_raise(Core *self, PyObject *const *args, Py_ssize_t nargs) {
-    PyObject *frame = current_frame();
+    Frame *frame = frame_current();
     if (!frame) return mon_done(self, -1);
     State *st = first_line(self, frame);
     if (!st) return mon_done(self, PyErr_Occurred() ? -1 : 0);
@@ -1470,7 +1462,7 @@ static PyObject *m_jump(Core *self, PyObject *const *args, Py_ssize_t nargs) {
     int same = PyObject_RichCompareBool(line, src_line, Py_EQ);
     if (same < 0) return mon_done(self, -1);
     if (!same) return Py_NewRef(self->disable);
-    PyObject *frame = current_frame();
+    Frame *frame = frame_current();
     if (!frame) return mon_done(self, -1);
     State *st = state_of(self, frame, code);
     if (!st) return mon_done(self, PyErr_Occurred() ? -1 : 0);
@@ -1537,16 +1529,16 @@ static PyObject *Core_on_line(Core *self, PyObject *args) {
     PyObject *frame, *region = Py_None;
     State *st;
     long line;
-    if (!PyArg_ParseTuple(args, "OO!l|O", &frame, &StateType, &st, &line, &region)) return NULL;
-    if (on_line(self, frame, st, line, region == Py_None ? NULL : region)) return NULL;
+    if (!PyArg_ParseTuple(args, "O!O!l|O", &PyFrame_Type, &frame, &StateType, &st, &line, &region)) return NULL;
+    if (on_line(self, frame_of((PyFrameObject *)frame), st, line, region == Py_None ? NULL : region)) return NULL;
     Py_RETURN_NONE;
 }
 
 static PyObject *Core_on_call(Core *self, PyObject *args) {
     PyObject *frame;
     Info *info;
-    if (!PyArg_ParseTuple(args, "OO!", &frame, &InfoType, &info)) return NULL;
-    return (PyObject *)on_call(self, frame, info);
+    if (!PyArg_ParseTuple(args, "O!O!", &PyFrame_Type, &frame, &InfoType, &info)) return NULL;
+    return (PyObject *)on_call(self, frame_of((PyFrameObject *)frame), info);
 }
 
 static PyObject *Core_forget(Core *self, PyObject *st) {

@@ -1,6 +1,7 @@
-/* Reading a function frame's locals by slot, the index of each local in its code's
- * "locals plus" array, instead of through PyFrame_GetLocals: on 3.11 that copies every local
- * into a dict at each call, on 3.13 it makes a proxy that finds each name by a scan.
+/* Frames as the agent knows them, and reading a function frame's locals by slot, the index of
+ * each local in its code's "locals plus" array, instead of through PyFrame_GetLocals: on 3.11
+ * that copies every local into a dict at each call, on 3.13 it makes a proxy that finds each
+ * name by a scan.
  *
  * CPython 3.11 to 3.13 are read straight from the interpreter's frame, through its internal
  * headers (the accelerator is compiled per interpreter build, so the layout is the one that
@@ -19,6 +20,100 @@
 #include "internal/pycore_code.h"
 #undef Py_BUILD_CORE
 #endif
+
+/* ---- frames --------------------------------------------------------------------------------- */
+
+/* A Frame is what the agent knows a running frame by: its key in the frames table, where its
+ * locals are read. On 3.12 and 3.13 it is the interpreter's own frame: sys.monitoring callbacks
+ * find it without the frame object PyEval_GetFrame makes for every frame it is asked about (an
+ * allocation, garbage-collector tracking and a free per traced call). Elsewhere, and on
+ * settrace's 3.11, it is the frame object, which settrace makes anyway. */
+#if defined(REWIND_FRAME_LAYOUT) && PY_VERSION_HEX >= 0x030C0000
+#define REWIND_IFRAME 1
+typedef _PyInterpreterFrame Frame;
+#else
+typedef PyFrameObject Frame;
+#endif
+
+/* a settrace event's frame */
+static inline Frame *frame_of(PyFrameObject *f) {
+#ifdef REWIND_IFRAME
+    return f->f_frame;
+#else
+    return f;
+#endif
+}
+
+/* the running frame, borrowed; NULL with an error if there is none */
+static inline Frame *frame_current(void) {
+#ifdef REWIND_IFRAME
+    PyThreadState *ts = PyThreadState_Get();
+#if PY_VERSION_HEX >= 0x030D0000
+    _PyInterpreterFrame *f = ts->current_frame;
+#else
+    _PyInterpreterFrame *f = ts->cframe->current_frame;
+#endif
+    while (f && _PyFrame_IsIncomplete(f)) f = f->previous;
+#else
+    PyFrameObject *f = PyEval_GetFrame();
+#endif
+    if (!f) PyErr_SetString(PyExc_RuntimeError, "no frame");
+    return f;
+}
+
+/* its caller, borrowed, or NULL */
+static inline Frame *frame_back(Frame *f) {
+#ifdef REWIND_IFRAME
+    do f = f->previous; while (f && _PyFrame_IsIncomplete(f));
+    return f;
+#else
+    PyFrameObject *back = PyFrame_GetBack(f);
+    Py_XDECREF(back);  /* its interpreter frame holds it while it runs */
+    return back;
+#endif
+}
+
+/* its code, borrowed */
+static inline PyCodeObject *frame_code(Frame *f) {
+#if defined(REWIND_IFRAME) && PY_VERSION_HEX >= 0x030D0000
+    return _PyFrame_GetCode(f);
+#elif defined(REWIND_IFRAME)
+    return f->f_code;
+#else
+    PyCodeObject *code = PyFrame_GetCode(f);
+    Py_DECREF(code);  /* the frame holds it */
+    return code;
+#endif
+}
+
+static inline int frame_line(Frame *f) {
+#ifdef REWIND_IFRAME
+    return PyUnstable_InterpreterFrame_GetLine(f);
+#else
+    return PyFrame_GetLineNumber(f);
+#endif
+}
+
+/* its frame object, borrowed, made if need be: for what only the object gives (f_locals of a
+ * module or class body). NULL with an error if it cannot be had. */
+static PyFrameObject *frame_object(Frame *f) {
+#ifdef REWIND_IFRAME
+    if (f->frame_obj) return f->frame_obj;
+    /* made by walking from the running frame: f is on this thread's stack */
+    for (PyFrameObject *o = PyEval_GetFrame(); o; ) {
+        if (o->f_frame == f) return o;
+        PyFrameObject *back = PyFrame_GetBack(o);
+        Py_XDECREF(back);  /* its interpreter frame holds it */
+        o = back;
+    }
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "a frame not on this thread's stack");
+    return NULL;
+#else
+    return f;
+#endif
+}
+
+/* ---- locals by slot --------------------------------------------------------------------------- */
 
 /* The names of a code's slots, in slot order (new reference); cellmask[i] set for a cell or
  * free variable's slot (PyMem_Malloc'ed, the caller frees it). */
@@ -62,7 +157,7 @@ static PyObject *local_get(PyObject *loc, PyObject *name) {
 }
 
 typedef struct {
-    PyObject *frame;
+    Frame *frame;
 #ifdef REWIND_FRAME_LAYOUT
     PyObject **fast;  /* the frame's slots */
     int made_cells;   /* its cells are made: a cell's slot holds the cell, not the argument */
@@ -71,10 +166,14 @@ typedef struct {
 #endif
 } Locals;
 
-static inline void locals_open(Locals *L, PyObject *frame) {
+static inline void locals_open(Locals *L, Frame *frame) {
     L->frame = frame;
 #ifdef REWIND_FRAME_LAYOUT
-    _PyInterpreterFrame *f = ((PyFrameObject *)frame)->f_frame;
+#ifdef REWIND_IFRAME
+    _PyInterpreterFrame *f = frame;
+#else
+    _PyInterpreterFrame *f = frame->f_frame;
+#endif
     L->fast = _PyFrame_GetLocalsArray(f);
 #if PY_VERSION_HEX < 0x030D0000
     /* before its first instruction (3.11's call event) MAKE_CELL has not run yet */
@@ -103,7 +202,7 @@ static inline PyObject *locals_get(Locals *L, PyObject *names, const char *cellm
     return Py_XNewRef(v);
 #else
     (void)cellmask;
-    if (!L->loc && !(L->loc = PyFrame_GetLocals((PyFrameObject *)L->frame))) return NULL;
+    if (!L->loc && !(L->loc = PyFrame_GetLocals(L->frame))) return NULL;
     return local_get(L->loc, PyTuple_GET_ITEM(names, i));
 #endif
 }
