@@ -40,7 +40,7 @@
 #endif
 
 /* wire.py: event kinds and value tags used here */
-enum { K_CALL = 7, K_LINE = 8, K_RETURN = 9, K_YIELD = 11, T_UNBOUND = 15 };
+enum { K_CALL = 7, K_LINE = 8, K_RETURN = 9, K_YIELD = 11, K_RESUME = 12, T_UNBOUND = 15 };
 
 /* An event at the recursion limit (the RecursionError itself, the frames it unwinds) would
  * fail in the first Python code or comparison it runs: such an event gets room above the limit.
@@ -486,7 +486,7 @@ static inline void cache_state(Core *self, void *frame, State *st) {
     self->cached_frame = frame;
 }
 
-static PyObject *s_code_info, *s_key, *s_on_resume, *s_on_unwind, *s_on_exception, *s_fail,
+static PyObject *s_code_info, *s_key, *s_on_unwind, *s_on_exception, *s_fail,
     *s_emit_switching, *s_stores, *s_loads, *s_calls, *s_f_trace_lines;
 
 static void core_fail(Core *self) {
@@ -1101,16 +1101,56 @@ static int end_frame(Core *self, State *st, Buf *ev) {
     return core_emit(self, ev->p, ev->n);
 }
 
+#if PY_VERSION_HEX < 0x030C0000
+#include <opcode.h>  /* RESUME, YIELD_VALUE */
+
+/* The opcode a settrace frame stopped at, frame.f_code.co_code[frame.f_lasti], with its
+ * argument in *arg; -1 before its first instruction, -2 on an error. */
+static int lasti_opcode(PyFrameObject *frame, int *arg) {
+    int lasti = PyFrame_GetLasti(frame);
+    if (lasti < 0) return -1;
+    PyCodeObject *code = PyFrame_GetCode(frame);
+    PyObject *bytes = PyCode_GetCode(code);  /* kept by the code object after its first use */
+    Py_DECREF(code);
+    if (!bytes) return -2;
+    const unsigned char *op = (const unsigned char *)PyBytes_AS_STRING(bytes);
+    int r = lasti + 1 < PyBytes_GET_SIZE(bytes) ? op[lasti] : -1;
+    *arg = r >= 0 ? op[lasti + 1] : 0;
+    Py_DECREF(bytes);
+    return r;
+}
+#endif
+
+/* backend_settrace._starts: a generator's CALL event is its first run, not a resume */
+static int generator_starts(PyFrameObject *frame) {
+#if PY_VERSION_HEX < 0x030C0000
+    int arg, op = lasti_opcode(frame, &arg);
+    return op == -2 ? -1 : op == -1 || (op == RESUME && arg == 0);
+#else
+    return 1;  /* no settrace back end here */
+#endif
+}
+
+/* core._is_yield: a settrace 'return' of a generator frame is a yield if it stops on one */
+static int is_yield(Core *self, PyFrameObject *frame) {
+#if PY_VERSION_HEX < 0x030C0000
+    int arg, op = lasti_opcode(frame, &arg);
+    return op == -2 ? -1 : op == YIELD_VALUE;
+#else
+    PyObject *y = PyObject_CallOneArg(self->is_yield, (PyObject *)frame);
+    int yes = y ? PyObject_IsTrue(y) : -1;
+    Py_XDECREF(y);
+    return yes;
+#endif
+}
+
 /* Recorder.on_return: frame given (settrace) to tell a generator's yield from its return */
 static int on_return(Core *self, State *st, PyObject *value, PyObject *frame) {
     Buf ev;
     buf_init(&ev);
     int kind = K_RETURN, rc = -1;
     if (frame && ((Info *)st->info)->generator) {
-        PyObject *y = PyObject_CallOneArg(self->is_yield, frame);
-        if (!y) goto done;
-        int yes = PyObject_IsTrue(y);
-        Py_DECREF(y);
+        int yes = is_yield(self, (PyFrameObject *)frame);
         if (yes < 0) goto done;
         if (yes) { st->suspended = 1; kind = K_YIELD; }
     }
@@ -1171,6 +1211,18 @@ static State *live_state(Core *self, Frame *frame) {
     return state_of(self, frame, (PyObject *)frame_code(frame));
 }
 
+/* Recorder.on_resume: a suspended generator or coroutine runs again */
+static int on_resume(Core *self, State *st) {
+    st->suspended = 0;
+    Py_SETREF(self->last, Py_NewRef((PyObject *)st));
+    Buf ev;
+    buf_init(&ev);
+    int rc = put_array_header(&ev, 2) || put_uint(&ev, K_RESUME) || put_uint(&ev, (unsigned long long)st->id)
+        || core_emit(self, ev.p, ev.n) ? -1 : 0;
+    buf_free(&ev);
+    return rc;
+}
+
 /* a Recorder method in Python (it may change the frames table) */
 static int call_py(Core *self, PyObject *name, PyObject *arg) {
     forget_cached(self);
@@ -1181,28 +1233,6 @@ static int call_py(Core *self, PyObject *name, PyObject *arg) {
 }
 
 /* ---- settrace back end (3.11 and older): a C trace function ----------------------------------- */
-
-#if PY_VERSION_HEX < 0x030C0000
-#include <opcode.h>  /* RESUME */
-#endif
-
-/* backend_settrace._starts: a generator's CALL event is its first run, not a resume */
-static int generator_starts(PyFrameObject *frame) {
-#if PY_VERSION_HEX < 0x030C0000
-    int lasti = PyFrame_GetLasti(frame);
-    if (lasti < 0) return 1;
-    PyCodeObject *code = PyFrame_GetCode(frame);
-    PyObject *bytes = PyCode_GetCode(code);  /* kept by the code object after its first use */
-    Py_DECREF(code);
-    if (!bytes) return -1;
-    const unsigned char *op = (const unsigned char *)PyBytes_AS_STRING(bytes);
-    int start = lasti + 1 < PyBytes_GET_SIZE(bytes) && op[lasti] == RESUME && op[lasti + 1] == 0;
-    Py_DECREF(bytes);
-    return start;
-#else
-    return 1;  /* no settrace back end here */
-#endif
-}
 
 static int c_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
     Core *self = (Core *)obj;
@@ -1230,7 +1260,7 @@ static int c_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
             int starts = st && st->suspended && st->info == info ? generator_starts(frame) : 1;
             if (starts < 0) { rc = -1; Py_DECREF(info); break; }
             if (!starts) {
-                rc = call_py(self, s_on_resume, (PyObject *)st);
+                rc = on_resume(self, st);
                 Py_DECREF(info);
                 break;
             }
@@ -1309,7 +1339,7 @@ static State *first_line(Core *self, Frame *frame) {
     if (!st) return NULL;
     Py_INCREF(st);
     int rc = 0;
-    if (st->suspended) rc = call_py(self, s_on_resume, (PyObject *)st);
+    if (st->suspended) rc = on_resume(self, st);
     if (!rc && st->fresh) rc = on_line(self, frame, st, frame_line(frame), NULL);
     Py_DECREF(st);
     return rc ? NULL : st;  /* the frames table still holds it */
@@ -1372,7 +1402,7 @@ static PyObject *m_line(Core *self, PyObject *const *args, Py_ssize_t nargs) {
     }
     Py_INCREF(st);
     int rc = 0;
-    if (st->suspended) rc = call_py(self, s_on_resume, (PyObject *)st);
+    if (st->suspended) rc = on_resume(self, st);
     if (!rc) rc = on_line(self, frame, st, PyLong_AsLong(args[1]), NULL);
     Py_DECREF(st);
     return mon_done(self, rc);
@@ -1387,7 +1417,7 @@ static PyObject *m_resume(Core *self, PyObject *const *args, Py_ssize_t nargs) {
     if (!frame) return mon_done(self, -1);
     State *st = state_of(self, frame, args[0]);
     if (!st) return mon_done(self, PyErr_Occurred() ? -1 : 0);
-    return mon_done(self, call_py(self, s_on_resume, (PyObject *)st));
+    return mon_done(self, on_resume(self, st));
 }
 
 /* MonitoringBackend._yield, with Recorder.on_yield */
@@ -1551,6 +1581,7 @@ static PyObject *Core_on_return(Core *self, PyObject *args) {
     PyObject *value, *frame = Py_None;
     State *st;
     if (!PyArg_ParseTuple(args, "O!O|O", &StateType, &st, &value, &frame)) return NULL;
+    if (frame != Py_None && !PyFrame_Check(frame)) { PyErr_SetString(PyExc_TypeError, "a frame or None"); return NULL; }
     if (on_return(self, st, value, frame == Py_None ? NULL : frame)) return NULL;
     Py_RETURN_NONE;
 }
@@ -1693,7 +1724,7 @@ PyMODINIT_FUNC PyInit__rewind_accel(void) {
         || PyType_Ready(&CoreType)) return NULL;
 #define INTERN(var, s) if (!(var = PyUnicode_InternFromString(s))) return NULL
     INTERN(s_code_info, "code_info"); INTERN(s_key, "_key");
-    INTERN(s_on_resume, "on_resume"); INTERN(s_on_unwind, "on_unwind"); INTERN(s_on_exception, "on_exception"); INTERN(s_fail, "fail");
+    INTERN(s_on_unwind, "on_unwind"); INTERN(s_on_exception, "on_exception"); INTERN(s_fail, "fail");
     INTERN(s_emit_switching, "_emit_switching");
     INTERN(s_stores, "stores"); INTERN(s_loads, "loads"); INTERN(s_calls, "calls");
     INTERN(s_f_trace_lines, "f_trace_lines");
