@@ -6,6 +6,7 @@
 //
 //   npm run bench:record                    # python3
 //   REWIND_PYTHONS=/path/python3.13 npm run bench:record
+//   BENCH_REPEAT=5 BENCH_PURE_REPEAT=1 npm run bench:record   # best of 5, the pure agent once
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -17,6 +18,9 @@ const CLI = join(ROOT, 'dist/src/cli/main.js');
 const WORKLOADS = ['recursion', 'floats', 'objects', 'strdict', 'comprehensions', 'io_bound'];
 const CPU_BOUND = WORKLOADS.filter((w) => w !== 'io_bound');
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
+// the pure-Python agent's runs take seconds each, so this machine's noise matters less to them
+// than to the others (tenths of a second): BENCH_PURE_REPEAT=1 saves most of the run's time
+const PURE_REPEAT = Number(process.env.BENCH_PURE_REPEAT ?? REPEAT);
 
 function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
   const t = process.hrtime.bigint();
@@ -60,8 +64,8 @@ for (const py of pythons) {
     const plain = best(() => timed(exe, [script]));
     const noop = best(() => timed(exe, [join(ROOT, 'bench/noop_line_callback.py'), script]));
     const raw = join(tmp, `${w}.raw`);
-    const agent = (mode: string) => best(() => timed(exe, ['-m', 'rewind_agent', '--accelerator', mode, '-o', raw, script], agentEnv));
-    const pure = agent('off');
+    const agent = (mode: string, n = REPEAT) => best(() => timed(exe, ['-m', 'rewind_agent', '--accelerator', mode, '-o', raw, script], agentEnv), n);
+    const pure = agent('off', PURE_REPEAT);
     const fast = agent('on');
     const rec = join(tmp, `${w}.rec`);
     const record = best(() => { rmSync(rec, { recursive: true, force: true }); return timed(process.execPath, [CLI, 'record', '--accelerator', 'on', '--python', exe, '-o', rec, script]); }, 1);
