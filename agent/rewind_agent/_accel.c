@@ -395,7 +395,7 @@ static PyMemberDef State_members[] = {
 
 static PyGetSetDef State_getset[] = {
     {"prev", (getter)State_get_prev, NULL, "line of the frame's previous line event", NULL},
-    {"key", (getter)State_get_key, NULL, "id() of the frame", NULL},
+    {"key", (getter)State_get_key, NULL, "the frame's address, its key in the frames table", NULL},
     {NULL}
 };
 
@@ -1145,12 +1145,12 @@ static int is_yield(Core *self, PyFrameObject *frame) {
 }
 
 /* Recorder.on_return: frame given (settrace) to tell a generator's yield from its return */
-static int on_return(Core *self, State *st, PyObject *value, PyObject *frame) {
+static int on_return(Core *self, State *st, PyObject *value, PyFrameObject *frame) {
     Buf ev;
     buf_init(&ev);
     int kind = K_RETURN, rc = -1;
     if (frame && ((Info *)st->info)->generator) {
-        int yes = is_yield(self, (PyFrameObject *)frame);
+        int yes = is_yield(self, frame);
         if (yes < 0) goto done;
         if (yes) { st->suspended = 1; kind = K_YIELD; }
     }
@@ -1283,7 +1283,7 @@ static int c_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         if (!st) { rc = PyErr_Occurred() ? -1 : 0; break; }
         Py_INCREF(st);
         if (st->raised && (!arg || arg == Py_None)) rc = call_py(self, s_on_unwind, (PyObject *)st);
-        else rc = on_return(self, st, arg ? arg : Py_None, f);
+        else rc = on_return(self, st, arg ? arg : Py_None, frame);
         Py_DECREF(st);
         break;
     case PyTrace_EXCEPTION:
@@ -1582,7 +1582,7 @@ static PyObject *Core_on_return(Core *self, PyObject *args) {
     State *st;
     if (!PyArg_ParseTuple(args, "O!O|O", &StateType, &st, &value, &frame)) return NULL;
     if (frame != Py_None && !PyFrame_Check(frame)) { PyErr_SetString(PyExc_TypeError, "a frame or None"); return NULL; }
-    if (on_return(self, st, value, frame == Py_None ? NULL : frame)) return NULL;
+    if (on_return(self, st, value, frame == Py_None ? NULL : (PyFrameObject *)frame)) return NULL;
     Py_RETURN_NONE;
 }
 
