@@ -52,6 +52,14 @@ class Terminal {
   /** Waits for the message row to satisfy `ok`. */
   saying(ok: (message: string) => boolean, what: string): Promise<string> { return this.until((s) => ok(messageOf(s)), what); }
 
+  /** Opens a prompt with `key` and waits for it (a key typed before it reads would go to the
+   *  screen instead), then types `text` and Enter. */
+  async ask(key: string, label: string, text: string): Promise<void> {
+    this.keys(key);
+    await this.until((s) => (s.trimEnd().split('\n').pop() ?? '').startsWith(label.trimEnd()), `the '${label.trim()}' prompt`);
+    this.keys(text, 'Enter');
+  }
+
   /** Closes a pop-up with Escape and waits until it is gone: a terminal cannot tell Escape
    *  followed at once by another key from Alt+key, so the next key must wait. */
   closePopup(): Promise<string> {
@@ -157,21 +165,21 @@ describe.skipIf(!hasTmux)('rewind replay on a terminal', () => {
   it('runs batch commands after :, shows help on ?, and goes to an event with g', async () => {
     const t = open();
     await t.atStatus('shop.py:');
-    t.keys(':', 'break checkout', 'Enter');
+    await t.ask(':', ' : ', 'break checkout');
     await t.saying((m) => m.startsWith('Breakpoint 1'), 'the break command');
-    t.keys(':', 'c', 'Enter');
+    await t.ask(':', ' : ', 'c');
     await t.atStatus(`shop.py:${M['spent-init']}  checkout()`);
-    t.keys(':', 'print cart.total + 1', 'Enter');
+    await t.ask(':', ' : ', 'print cart.total + 1');
     await t.saying((m) => m === '30', 'the printed value');
-    t.keys(':', 'where', 'Enter');
+    await t.ask(':', ' : ', 'where');
     await t.until((s) => s.includes('where — Esc closes') && s.includes('#1 shop.py:'), 'the stack in a pop-up');
     await t.closePopup();
-    t.keys(':', 'nonsense', 'Enter');
+    await t.ask(':', ' : ', 'nonsense');
     await t.saying((m) => m.startsWith("error: unknown command 'nonsense'"), 'the error');
     t.keys('?');
     await t.until((s) => s.includes('help — Esc closes') && s.includes('n / N'), 'the help');
     await t.closePopup();
-    t.keys('g', '5', 'Enter');
+    await t.ask('g', ' go to event: ', '5');
     await t.until((x) => /seq [45]\//.test(statusOf(x)), 'the jump');
     t.keys('q');
     await t.until((s) => s.includes('EXITED 0'), 'a clean exit');
