@@ -26,6 +26,7 @@ typedef struct { PyObject *obj; Py_ssize_t depth; } Step;
 typedef struct { Step *steps; Py_ssize_t n; } Path;
 
 static int value(Encoder *e, PyObject *v, Py_ssize_t depth, Buf *b, Path *path);
+static PyTypeObject FactsType;  /* a user type's facts (below) */
 
 /* values.<name>, a non-negative int */
 static int read_bound(PyObject *values, const char *name, Py_ssize_t *out) {
@@ -52,6 +53,7 @@ int encoder_init(Encoder *e, PyObject *values, PyObject *names, PyObject *secret
         PyErr_SetString(PyExc_TypeError, "encoder tables");
         return -1;
     }
+    if (PyType_Ready(&FactsType)) return -1;  /* once: it returns at once when ready */
     encoder_clear(e);
     e->values = Py_NewRef(values);
     e->names = Py_NewRef(names);
@@ -171,9 +173,87 @@ static int put_type_id(Encoder *e, PyTypeObject *t, Buf *b) {
     return r;
 }
 
-/* values.type_info(t) in the form read here: None for a leaf type, else the tuple
- * (encoded name id, __dict__ descriptor or None, ((name, slot descriptor), ...), builtin base
- * or None). Borrowed. */
+/* What encoding an instance of a user type takes, read once from values.type_info(t). */
+typedef struct {
+    PyObject *name;     /* the slot's name */
+    PyObject *desc;     /* its member descriptor */
+    Py_ssize_t offset;  /* >= 0: a plain object slot, read straight at this offset */
+    PyObject *key;      /* attr_key(name), from its first use (not before: the tables' order) */
+} SlotFacts;
+
+#define SHAPE 8  /* __dict__ positions whose keys are remembered */
+
+typedef struct {
+    PyObject_VAR_HEAD
+    PyObject *name_enc;   /* the type's name id, encoded */
+    PyObject *dict_desc;  /* the __dict__ descriptor, or None */
+    PyObject *base;       /* the builtin base of a subclass of a builtin, or None */
+    /* the str key last seen at each of the first positions of an instance's __dict__, and its
+     * attr_key: instances of a class share their keys, so a hit is one compare of addresses */
+    PyObject *shape[SHAPE][2];
+    SlotFacts slots[1];   /* Py_SIZE of them */
+} Facts;
+
+static void Facts_dealloc(Facts *f) {
+    Py_XDECREF(f->name_enc); Py_XDECREF(f->dict_desc); Py_XDECREF(f->base);
+    for (int i = 0; i < SHAPE; i++) { Py_XDECREF(f->shape[i][0]); Py_XDECREF(f->shape[i][1]); }
+    for (Py_ssize_t i = 0; i < Py_SIZE(f); i++) {
+        Py_XDECREF(f->slots[i].name); Py_XDECREF(f->slots[i].desc); Py_XDECREF(f->slots[i].key);
+    }
+    PyObject_Free(f);
+}
+
+/* Holds only strs, bytes, descriptors and builtin types: no cycle goes through it. */
+static PyTypeObject FactsType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "_rewind_accel.TypeFacts",
+    .tp_basicsize = offsetof(Facts, slots),
+    .tp_itemsize = sizeof(SlotFacts),
+    .tp_dealloc = (destructor)Facts_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+};
+
+/* the offset member_get would read a slot at, or -1 if it needs the descriptor itself (a
+ * type of member other than a plain object, or an audited one) */
+static Py_ssize_t slot_offset(PyObject *desc) {
+    if (!Py_IS_TYPE(desc, &PyMemberDescr_Type)) return -1;
+    PyMemberDef *m = ((PyMemberDescrObject *)desc)->d_member;
+    return m->type == Py_T_OBJECT_EX && !(m->flags & ~Py_READONLY) ? m->offset : -1;
+}
+
+static Facts *new_facts(PyObject *info) {
+    PyObject *id = PyObject_GetAttr(info, s_name_id), *get = PyObject_GetAttr(info, s_dict_get);
+    PyObject *slots = PyObject_GetAttr(info, s_slots), *base = PyObject_GetAttr(info, s_base);
+    Py_ssize_t n = slots && PyList_Check(slots) ? PyList_GET_SIZE(slots) : -1;
+    Facts *f = n >= 0 && id && get && base ? PyObject_NewVar(Facts, &FactsType, n) : NULL;
+    if (f) {
+        f->name_enc = NULL;
+        f->dict_desc = get != Py_None ? PyObject_GetAttr(get, s_self) : Py_NewRef(get);
+        f->base = Py_NewRef(base);
+        memset(f->shape, 0, sizeof f->shape);
+        memset(f->slots, 0, n * sizeof(SlotFacts));
+        Buf tmp;
+        buf_init(&tmp);
+        if (!put_id(&tmp, id)) f->name_enc = PyBytes_FromStringAndSize(tmp.p, tmp.n);
+        buf_free(&tmp);
+        int ok = f->name_enc && f->dict_desc;
+        for (Py_ssize_t i = 0; ok && i < n; i++) {
+            PyObject *pair = PyList_GET_ITEM(slots, i);  /* (name, member.__get__) */
+            ok = PyTuple_Check(pair) && PyTuple_GET_SIZE(pair) == 2
+                && (f->slots[i].desc = PyObject_GetAttr(PyTuple_GET_ITEM(pair, 1), s_self));
+            if (ok) {
+                f->slots[i].name = Py_NewRef(PyTuple_GET_ITEM(pair, 0));
+                f->slots[i].offset = slot_offset(f->slots[i].desc);
+            }
+        }
+        if (!ok) Py_CLEAR(f);
+    }
+    if (!f && !PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "values.type_info");
+    Py_XDECREF(id); Py_XDECREF(get); Py_XDECREF(slots); Py_XDECREF(base);
+    return f;
+}
+
+/* values.type_info(t) in the form read here: None for a leaf type, else its Facts. Borrowed. */
 static PyObject *type_facts(Encoder *e, PyTypeObject *t) {
     int found;
     Memo *slot = memo_find(e->type_memo, (PyObject *)t, &found);
@@ -183,36 +263,7 @@ static PyObject *type_facts(Encoder *e, PyTypeObject *t) {
     if (PyErr_Occurred()) return NULL;
     PyObject *info = PyObject_CallMethodOneArg(e->values, s_type_info, (PyObject *)t);
     if (!info) return NULL;
-    if (info == Py_None) {
-        facts = Py_NewRef(Py_None);
-    } else {
-        PyObject *id = PyObject_GetAttr(info, s_name_id), *get = PyObject_GetAttr(info, s_dict_get);
-        PyObject *slots = PyObject_GetAttr(info, s_slots), *base = PyObject_GetAttr(info, s_base);
-        PyObject *desc = get && get != Py_None ? PyObject_GetAttr(get, s_self) : Py_XNewRef(get);
-        PyObject *name_enc = NULL, *pairs = NULL;
-        Buf tmp;
-        buf_init(&tmp);
-        if (id && !put_id(&tmp, id)) name_enc = PyBytes_FromStringAndSize(tmp.p, tmp.n);
-        buf_free(&tmp);
-        Py_ssize_t n = slots && PyList_Check(slots) ? PyList_GET_SIZE(slots) : -1;
-        if (n >= 0 && (pairs = PyTuple_New(n))) {
-            for (Py_ssize_t i = 0; i < n; i++) {
-                PyObject *pair = PyList_GET_ITEM(slots, i);  /* (name, member.__get__) */
-                PyObject *member = PyTuple_Check(pair) && PyTuple_GET_SIZE(pair) == 2
-                    ? PyObject_GetAttr(PyTuple_GET_ITEM(pair, 1), s_self) : NULL;
-                PyObject *item = member ? PyTuple_Pack(2, PyTuple_GET_ITEM(pair, 0), member) : NULL;
-                Py_XDECREF(member);
-                if (!item) { Py_CLEAR(pairs); break; }
-                PyTuple_SET_ITEM(pairs, i, item);
-            }
-        }
-        if (name_enc && desc && pairs && base)
-            facts = PyTuple_Pack(4, name_enc, desc, pairs, base);
-        else if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_TypeError, "values.type_info");
-        Py_XDECREF(id); Py_XDECREF(get); Py_XDECREF(slots); Py_XDECREF(base); Py_XDECREF(desc);
-        Py_XDECREF(name_enc); Py_XDECREF(pairs);
-    }
+    facts = info == Py_None ? Py_NewRef(Py_None) : (PyObject *)new_facts(info);
     Py_DECREF(info);
     if (!facts) return NULL;
     int r = PyDict_SetItem(e->types, (PyObject *)t, facts);
@@ -357,7 +408,9 @@ static int dict_body(Encoder *e, PyObject *v, Py_ssize_t depth, Buf *b, Path *pa
 
 /* ---- user objects ------------------------------------------------------------------------------ */
 
-typedef struct { Buf buf; Py_ssize_t count, cut; } Attrs;
+/* The attributes being written: into `out` from offset `at`; `cut` is where the shown ones end
+ * (-1 while all are shown). */
+typedef struct { Buf *out; Py_ssize_t at, count, cut; } Attrs;
 
 /* an attribute name's entry in e->attrs (secret or not, name id), made at its first use */
 static PyObject *attr_key(Encoder *e, PyObject *name) {
@@ -378,84 +431,126 @@ static PyObject *attr_key(Encoder *e, PyObject *name) {
     return r ? NULL : k;
 }
 
-/* one attribute: its name id, then its value (or the redaction marker) */
-static int attr(Encoder *e, Attrs *a, PyObject *name, PyObject *v, Py_ssize_t depth, Path *path) {
-    if (a->count == e->max_items) a->cut = a->buf.n;  /* what is shown ends here */
+/* one attribute: its name id, then its value (or the redaction marker); key is its attr_key */
+static int attr(Encoder *e, Attrs *a, PyObject *key, PyObject *v, Py_ssize_t depth, Path *path) {
+    if (a->count == e->max_items) a->cut = a->out->n;  /* what is shown ends here */
     a->count++;
-    PyObject *k = attr_key(e, name);
-    if (!k || put(&a->buf, PyBytes_AS_STRING(k) + 1, PyBytes_GET_SIZE(k) - 1)) return -1;
-    return PyBytes_AS_STRING(k)[0] ? put_bytes(&a->buf, e->redacted) : item(e, v, depth, &a->buf, path);
+    if (put(a->out, PyBytes_AS_STRING(key) + 1, PyBytes_GET_SIZE(key) - 1)) return -1;
+    return PyBytes_AS_STRING(key)[0] ? put_bytes(a->out, e->redacted) : item(e, v, depth, a->out, path);
 }
 
 /* calls a C descriptor (getset or member); NULL without an error if it raised an Exception */
 static PyObject *read_descriptor(PyObject *desc, PyObject *v) {
-    if (Py_IS_TYPE(desc, &PyMemberDescr_Type)) {
-        /* a __slots__ entry is read as member_get would, without the AttributeError (and its
-         * formatted message) of an unset slot */
-        PyMemberDef *m = ((PyMemberDescrObject *)desc)->d_member;
-        if (m->type == Py_T_OBJECT_EX && !(m->flags & ~Py_READONLY) && PyObject_TypeCheck(v, PyDescr_TYPE(desc)))
-            return Py_XNewRef(*(PyObject **)((char *)v + m->offset));
-    }
     PyObject *r = Py_TYPE(desc)->tp_descr_get(desc, v, (PyObject *)Py_TYPE(v));
     if (!r && PyErr_ExceptionMatches(PyExc_Exception)) PyErr_Clear();
     return r;
 }
 
-/* Serializer._object and _builtin_part */
-static int object(Encoder *e, PyObject *v, PyObject *facts, Py_ssize_t depth, Buf *b, Path *path) {
-    PyObject *desc = PyTuple_GET_ITEM(facts, 1), *slots = PyTuple_GET_ITEM(facts, 2);
-    PyObject *base = PyTuple_GET_ITEM(facts, 3);
-    Attrs a;  /* not `= {...}`, which would zero its buffer's 512 bytes */
-    Buf part;
-    a.count = 0;
-    a.cut = -1;
-    buf_init(&a.buf);
-    buf_init(&part);
-    int rc = -1;
-    if (desc != Py_None) {
-        PyObject *ns = read_descriptor(desc, v);
-        if (!ns && PyErr_Occurred()) goto done;
-        if (ns && PyDict_CheckExact(ns)) {
-            Py_ssize_t pos = 0;
-            PyObject *k, *x;
-            while (PyDict_Next(ns, &pos, &k, &x))
-                if (PyUnicode_CheckExact(k) && attr(e, &a, k, x, depth + 1, path)) { Py_DECREF(ns); goto done; }
-        }
-        Py_XDECREF(ns);
+/* attr_key of the str at position i of an instance's __dict__, borrowed */
+static PyObject *shape_key(Encoder *e, Facts *f, Py_ssize_t i, PyObject *name) {
+    if (i < SHAPE && f->shape[i][0] == name) return f->shape[i][1];
+    PyObject *k = attr_key(e, name);
+    if (k && i < SHAPE) {
+        Py_XSETREF(f->shape[i][0], Py_NewRef(name));
+        Py_XSETREF(f->shape[i][1], Py_NewRef(k));
     }
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(slots); i++) {
-        PyObject *pair = PyTuple_GET_ITEM(slots, i);
-        PyObject *x = read_descriptor(PyTuple_GET_ITEM(pair, 1), v);
-        if (!x) { if (PyErr_Occurred()) goto done; continue; }  /* an unset slot */
-        int r = attr(e, &a, PyTuple_GET_ITEM(pair, 0), x, depth + 1, path);
+    return k;
+}
+
+/* the attributes from __dict__ (ns, or NULL) and then the slots, appended to a->out */
+static int attrs(Encoder *e, Attrs *a, PyObject *ns, PyObject *v, Facts *f, Py_ssize_t depth,
+                 Path *path) {
+    if (ns && PyDict_CheckExact(ns)) {
+        Py_ssize_t pos = 0, i = 0;
+        PyObject *k, *x, *key;
+        while (PyDict_Next(ns, &pos, &k, &x)) {
+            if (!PyUnicode_CheckExact(k)) continue;
+            if (!(key = shape_key(e, f, i++, k)) || attr(e, a, key, x, depth + 1, path)) return -1;
+        }
+    }
+    for (Py_ssize_t i = 0; i < Py_SIZE(f); i++) {
+        SlotFacts *s = &f->slots[i];
+        /* a plain slot is read as member_get would, without the AttributeError (and its formatted
+         * message) of an unset one; v is of the type, so of the slot's class */
+        PyObject *x = s->offset >= 0 ? Py_XNewRef(*(PyObject **)((char *)v + s->offset))
+            : read_descriptor(s->desc, v);
+        if (!x) { if (PyErr_Occurred()) return -1; continue; }  /* an unset slot */
+        if (!s->key && (s->key = Py_XNewRef(attr_key(e, s->name))) == NULL) { Py_DECREF(x); return -1; }
+        int r = attr(e, a, s->key, x, depth + 1, path);
         Py_DECREF(x);
-        if (r) goto done;
+        if (r) return -1;
     }
-    if (a.cut >= 0) a.buf.n = a.cut;
+    return 0;
+}
+
+/* [T_OBJECT or T_SUBCLASS, type's name id, attribute count] with room for `rest` more items */
+static int object_header(Buf *b, Facts *f, int subclass, Py_ssize_t count, Py_ssize_t rest) {
+    return put_array_header(b, 3 + subclass + rest) || put_uint(b, subclass ? T_SUBCLASS : T_OBJECT)
+        || put_bytes(b, f->name_enc) || put_uint(b, count);
+}
+
+/* Serializer._object: its attributes are written after a header that guesses their count (every
+ * item of __dict__ and every slot), and moved only if the guess was wrong. */
+static int plain_object(Encoder *e, PyObject *v, PyObject *ns, Facts *f, Py_ssize_t depth, Buf *b,
+                        Path *path) {
+    Py_ssize_t guess = (ns && PyDict_CheckExact(ns) ? PyDict_GET_SIZE(ns) : 0) + Py_SIZE(f);
+    Py_ssize_t start = b->n;
+    if (guess > e->max_items) guess = 0;  /* cut: the header is written after */
+    if (object_header(b, f, 0, guess, 2 * guess)) return -1;
+    Attrs a = {b, b->n, 0, -1};
+    if (attrs(e, &a, ns, v, f, depth, path)) return -1;
+    if (a.count == guess) return 0;
+    Py_ssize_t end = a.cut >= 0 ? a.cut : b->n, len = end - a.at;
     Py_ssize_t shown = a.count < e->max_items ? a.count : e->max_items;
-    if (base != Py_None) {
-        /* an instance of a user subclass of a builtin: its builtin part, then attributes */
-        PyTypeObject *bt = (PyTypeObject *)base;
-        int r;
-        if (bt == &PyList_Type || bt == &PyTuple_Type || bt == &PySet_Type || bt == &PyFrozenSet_Type)
-            r = seq_body(e, v, bt, depth, &part, path);
-        else if (bt == &PyDict_Type)
-            r = dict_body(e, v, depth, &part, path);
-        else {
-            PyObject *d = PyLong_FromSsize_t(depth);
-            r = d ? python_leaf(e, s_builtin_part, v, base, d, &part) : -1;
-            Py_XDECREF(d);
-        }
-        if (r) goto done;
+    Buf h;
+    buf_init(&h);
+    if (object_header(&h, f, 0, a.count, 2 * shown) || buf_room(b, h.n)) return -1;
+    memmove(b->p + start + h.n, b->p + a.at, len);
+    memcpy(b->p + start, h.p, h.n);
+    b->n = start + h.n + len;
+    return 0;  /* h, a header, fits in its inline bytes: nothing to free */
+}
+
+/* Serializer._object and _builtin_part, for an instance of a user subclass of a builtin: its
+ * attributes (first, for the order of the tables' entries), then its builtin part */
+static int subclass_object(Encoder *e, PyObject *v, PyObject *ns, Facts *f, Py_ssize_t depth, Buf *b,
+                           Path *path) {
+    PyTypeObject *bt = (PyTypeObject *)f->base;
+    Buf buf, part;
+    buf_init(&buf);
+    buf_init(&part);
+    Attrs a = {&buf, 0, 0, -1};
+    int rc = -1;
+    if (attrs(e, &a, ns, v, f, depth, path)) goto done;
+    if (a.cut >= 0) buf.n = a.cut;
+    int r;
+    if (bt == &PyList_Type || bt == &PyTuple_Type || bt == &PySet_Type || bt == &PyFrozenSet_Type)
+        r = seq_body(e, v, bt, depth, &part, path);
+    else if (bt == &PyDict_Type)
+        r = dict_body(e, v, depth, &part, path);
+    else {
+        PyObject *d = PyLong_FromSsize_t(depth);
+        r = d ? python_leaf(e, s_builtin_part, v, (PyObject *)bt, d, &part) : -1;
+        Py_XDECREF(d);
     }
-    rc = put_array_header(b, (base != Py_None ? 4 : 3) + 2 * shown)
-        || put_uint(b, base != Py_None ? T_SUBCLASS : T_OBJECT)
-        || put_bytes(b, PyTuple_GET_ITEM(facts, 0)) || put_uint(b, a.count)
-        || put(b, part.p, part.n) || put(b, a.buf.p, a.buf.n) ? -1 : 0;
+    if (r) goto done;
+    Py_ssize_t shown = a.count < e->max_items ? a.count : e->max_items;
+    rc = object_header(b, f, 1, a.count, 2 * shown) || put(b, part.p, part.n)
+        || put(b, buf.p, buf.n) ? -1 : 0;
 done:
-    buf_free(&a.buf);
+    buf_free(&buf);
     buf_free(&part);
     return rc;
+}
+
+/* a user object: its __dict__ (if its type has one) is read once, here */
+static int object(Encoder *e, PyObject *v, Facts *f, Py_ssize_t depth, Buf *b, Path *path) {
+    PyObject *ns = NULL;
+    if (f->dict_desc != Py_None && !(ns = read_descriptor(f->dict_desc, v)) && PyErr_Occurred()) return -1;
+    int r = f->base == Py_None ? plain_object(e, v, ns, f, depth, b, path)
+        : subclass_object(e, v, ns, f, depth, b, path);
+    Py_XDECREF(ns);
+    return r;
 }
 
 /* ---- any value --------------------------------------------------------------------------------- */
@@ -487,7 +582,7 @@ static int value(Encoder *e, PyObject *v, Py_ssize_t depth, Buf *b, Path *path) 
     if (depth >= e->max_depth) return deep(e, t, -1, b);
     Py_INCREF(facts);
     if ((r = enter(path, v, depth, b)) == 0) {
-        r = object(e, v, facts, depth, b, path);
+        r = object(e, v, (Facts *)facts, depth, b, path);
         path->n--;
     }
     Py_DECREF(facts);
