@@ -29,7 +29,12 @@ static inline int buf_room(Buf *b, Py_ssize_t need) {
 
 static inline int put(Buf *b, const void *data, Py_ssize_t n) {
     if (buf_room(b, n)) return -1;
-    memcpy(b->p + b->n, data, n);
+    if (n <= 8) {  /* a name id, a header: most writes are this short, and a call to memcpy is not */
+        const char *d = data;
+        for (Py_ssize_t i = 0; i < n; i++) b->p[b->n + i] = d[i];
+    } else {
+        memcpy(b->p + b->n, data, n);
+    }
     b->n += n;
     return 0;
 }
