@@ -30,6 +30,12 @@ function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env
 }
 
 const best = (f: () => number, n = REPEAT) => Math.min(...Array.from({ length: n }, f));
+// the best of REPEAT rounds for each of fs, run one after another in each round
+function bestInTurns(fs: (() => number)[]): number[] {
+  const b = fs.map(() => Infinity);
+  for (let i = 0; i < REPEAT; i++) fs.forEach((f, k) => { b[k] = Math.min(b[k], f()); });
+  return b;
+}
 const geomean = (xs: number[]) => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
 const dirBytes = (d: string) => readdirSync(d).reduce((a, f) => a + statSync(join(d, f)).size, 0);
 
@@ -61,12 +67,16 @@ for (const py of pythons) {
   timed(exe, ['-m', 'rewind_agent', '--accelerator', 'on', '-o', join(tmp, 'warm.raw'), '-m', 'this'], agentEnv);
   for (const w of WORKLOADS) {
     const script = join(ROOT, 'bench/workloads', `${w}.py`);
-    const plain = best(() => timed(exe, [script]));
-    const noop = best(() => timed(exe, [join(ROOT, 'bench/noop_line_callback.py'), script]));
     const raw = join(tmp, `${w}.raw`);
-    const agent = (mode: string, n = REPEAT) => best(() => timed(exe, ['-m', 'rewind_agent', '--accelerator', mode, '-o', raw, script], agentEnv), n);
-    const pure = agent('off', PURE_REPEAT);
-    const fast = agent('on');
+    const agent = (mode: string) => () => timed(exe, ['-m', 'rewind_agent', '--accelerator', mode, '-o', raw, script], agentEnv);
+    const pure = best(agent('off'), PURE_REPEAT);
+    // plain, floor and accelerated take turns, so that a ratio compares runs of one moment of
+    // this machine, whose speed drifts; the best of each is kept
+    const [plain, noop, fast] = bestInTurns([
+      () => timed(exe, [script]),
+      () => timed(exe, [join(ROOT, 'bench/noop_line_callback.py'), script]),
+      agent('on'),
+    ]);
     const rec = join(tmp, `${w}.rec`);
     const record = best(() => { rmSync(rec, { recursive: true, force: true }); return timed(process.execPath, [CLI, 'record', '--accelerator', 'on', '--python', exe, '-o', rec, script]); }, 1);
     const info = JSON.parse(spawnSync(process.execPath, [CLI, 'info', '--json', rec], { encoding: 'utf8' }).stdout);
