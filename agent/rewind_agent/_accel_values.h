@@ -15,7 +15,7 @@ typedef struct {
     PyObject *values;   /* the Python Serializer: leaves and new types go back to it */
     PyObject *names;    /* Recorder._names: str -> name id */
     PyObject *secrets;  /* Recorder._secret_cache: name -> bool */
-    PyObject *types;    /* type -> (name id encoded, __dict__ descriptor, ((name, slot), ...), base), or None for a leaf type */
+    PyObject *types;    /* type -> its facts (a TypeFacts, in _accel_values.c), or None for a leaf type */
     PyObject *type_ids; /* type -> its name id, encoded */
     PyObject *attrs;    /* attribute name -> bytes: 1 if it is a secret's name else 0, then its name id encoded */
     PyObject *redacted; /* the encoded redaction marker */
