@@ -212,7 +212,10 @@ static PyTypeObject SinkType = {
 
 /* What a line can change (static.LineInfo), looked up without a dict at every line event.
  * The tuples are borrowed from LineInfo's dicts, which the Info holds. In a function's, `ix`
- * has the same names as slots (-1: not a local): nst stores, then nld loads. */
+ * has the same names as slots (-1: not a local): nst stores, then nld loads. `calls`: 0, 1 (the
+ * line may mutate objects in place) or ANYTHING (static.ANYTHING: it may also bind names it does
+ * not name, `from m import *`; after it every name is looked at). */
+enum { ANYTHING = 2 };
 typedef struct { PyObject *stores, *loads; char calls; int *ix; int nst, nld; } LineFacts;
 
 /* The facts of a back-jump region (LineInfo.region), kept: its tuples owned */
@@ -859,6 +862,9 @@ static int key_range(PyObject *d, long *lo, long *hi) {
     return 1;
 }
 
+/* a LineInfo.calls value: 1 (True), or ANYTHING (2: the line may bind names it does not name) */
+static char calls_of(PyObject *v) { return PyLong_Check(v) && PyLong_AsLong(v) == ANYTHING ? ANYTHING : 1; }
+
 /* info->l_facts from the dicts; left NULL (the dicts are read instead) for odd line numbers */
 static int line_table(Info *info) {
     long lo = LONG_MAX, hi = -1;
@@ -870,7 +876,7 @@ static int line_table(Info *info) {
     PyObject *k, *v;
     while (PyDict_Next(info->l_stores, &pos, &k, &v)) t[PyLong_AsLong(k) - lo].stores = v;
     for (pos = 0; PyDict_Next(info->l_loads, &pos, &k, &v);) t[PyLong_AsLong(k) - lo].loads = v;
-    for (pos = 0; PyDict_Next(info->l_calls, &pos, &k, &v);) t[PyLong_AsLong(k) - lo].calls = 1;
+    for (pos = 0; PyDict_Next(info->l_calls, &pos, &k, &v);) t[PyLong_AsLong(k) - lo].calls = calls_of(v);
     info->l_facts = t;
     info->l_first = lo;
     info->l_n = hi - lo + 1;
@@ -901,7 +907,9 @@ static LineFacts *region_facts(Info *info, long from, long to) {
     if (!facts) return NULL;
     Region *r = PyMem_Calloc(1, sizeof(Region));
     Region **all = r ? PyMem_Realloc(info->regions, sizeof(Region *) * (info->nregions + 1)) : NULL;
-    int calls = PyObject_IsTrue(PyTuple_GET_ITEM(facts, 2));
+    PyObject *c = PyTuple_GET_ITEM(facts, 2);
+    int calls = PyObject_IsTrue(c);
+    if (calls > 0) calls = calls_of(c);
     if (!all || calls < 0) {
         if (!PyErr_Occurred()) PyErr_NoMemory();
         PyMem_Free(r);
@@ -940,7 +948,8 @@ static LineFacts *facts_since(Info *info, long prev, PyObject *prev_region, PyOb
     if (!key) return NULL;
     tmp->stores = PyDict_GetItemWithError(info->l_stores, key);
     tmp->loads = tmp->stores || !PyErr_Occurred() ? PyDict_GetItemWithError(info->l_loads, key) : NULL;
-    int calls = !PyErr_Occurred() ? PyDict_Contains(info->l_calls, key) : -1;
+    PyObject *c = !PyErr_Occurred() ? PyDict_GetItemWithError(info->l_calls, key) : NULL;
+    int calls = c ? calls_of(c) : PyErr_Occurred() ? -1 : 0;
     Py_DECREF(key);
     if (calls < 0) return NULL;
     if (!tmp->stores) tmp->stores = empty;
@@ -991,7 +1000,7 @@ static int on_line(Core *self, Frame *frame, State *st, long line, PyObject *reg
         if (info_lines(self, info)) goto done;
         LineFacts *f = facts_since(info, prev, prev_region, region, &tmp);
         if (!f) goto done;
-        int full = self->last != (PyObject *)st;
+        int full = self->last != (PyObject *)st || f->calls == ANYTHING;
         int has_stores = PyTuple_GET_SIZE(f->stores ? f->stores : empty) > 0;
         int with_loads = !full && f->calls && has_mutable(st);
         if (!full && !with_loads && !has_stores) {

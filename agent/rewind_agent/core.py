@@ -15,7 +15,7 @@ import threading
 from types import CodeType as _CodeType
 
 from . import wire
-from .static import LineInfo
+from .static import ANYTHING, LineInfo
 from .values import ATOMS, REDACTED, Serializer, type_name
 from .wire import (CALL, CODE, END, EXCEPTION, FILE, LINE, NAME, OUTPUT, RESUME, RETURN,
                    THREAD, THREAD_END, UNWIND, YIELD, T_UNBOUND)
@@ -311,8 +311,8 @@ class Recorder:
             else:
                 stores = lines.stores.get(prev, ())
                 loads = lines.loads.get(prev, ())
-                calls = prev in lines.calls
-            if self.last is not st:  # other traced code ran: it may have changed anything
+                calls = lines.calls.get(prev, False)
+            if self.last is not st or calls is ANYTHING:  # it may have changed anything
                 ch = self._changes(frame, st, stores, True)
             elif calls and st.enc:  # untraced calls: what the line handed them
                 ch = self._changes(frame, st, stores, False, loads)

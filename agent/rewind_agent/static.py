@@ -14,7 +14,7 @@ import dis
 _STORES = frozenset([
     "STORE_FAST", "STORE_DEREF", "DELETE_FAST", "DELETE_DEREF", "STORE_NAME", "DELETE_NAME",
     "STORE_GLOBAL", "DELETE_GLOBAL", "STORE_FAST_LOAD_FAST", "STORE_FAST_STORE_FAST",
-    "STORE_FAST_MAYBE_NULL", "LOAD_FAST_AND_CLEAR", "IMPORT_STAR",
+    "STORE_FAST_MAYBE_NULL", "LOAD_FAST_AND_CLEAR",
 ])
 
 _LOADS = frozenset([
@@ -57,11 +57,15 @@ MATCH_CLASS MATCH_MAPPING MATCH_SEQUENCE MATCH_KEYS
 
 _INPLACE_BINARY_OP = "="  # BINARY_OP's argrepr for in-place forms ends with '=' ('+=', ...)
 
+# calls[line] of a line that may bind names no instruction names (`from m import *`): after it,
+# every name of the frame is looked at, as after other traced code.
+ANYTHING = 2
+
 
 class LineInfo:
     """Per-line facts of one code object: `stores[line]` (names a line can rebind or delete),
     `loads[line]` (local names it reads) and `calls[line]` (True if the line may mutate objects
-    in place)."""
+    in place, ANYTHING if it may also bind names it does not name)."""
 
     __slots__ = ("stores", "loads", "calls", "code", "_regions")
 
@@ -83,6 +87,9 @@ class LineInfo:
             if ln is not None:
                 line = ln
             op = ins.opname
+            if op == "IMPORT_STAR":
+                self.calls[line] = ANYTHING
+                continue
             if op in _STORES:
                 names = ins.argval if isinstance(ins.argval, tuple) else (ins.argval,)
                 s = self.stores.setdefault(line, [])
@@ -99,22 +106,22 @@ class LineInfo:
                         s.append(n)
             if op == "BINARY_OP":
                 if ins.argrepr.endswith(_INPLACE_BINARY_OP):
-                    self.calls[line] = True
+                    self.calls.setdefault(line, True)
             elif op not in _PURE and not op.startswith("INSTRUMENTED_"):
-                self.calls[line] = True
+                self.calls.setdefault(line, True)
         self.stores = {k: tuple(v) for k, v in self.stores.items()}
         self.loads = {k: tuple(v) for k, v in self.loads.items()}
 
 
     def region(self, start, end):
-        """(stores, loads, calls) of the instructions at offsets start..end: the body of a
+        """(stores, loads, calls: False, True or ANYTHING) of the instructions at offsets start..end: the body of a
         loop that jumps back within one line (3.12+ inlined comprehensions)."""
         key = (start, end)
         r = self._regions.get(key)
         if r is None:
             one = LineInfo(self.code, key)  # the slice, counted as one line numbered 0
             r = self._regions[key] = (one.stores.get(0, ()), one.loads.get(0, ()),
-                                      bool(one.calls))
+                                      one.calls.get(0, False))
         return r
 
 
