@@ -496,7 +496,10 @@ static void core_fail(Core *self) {
     /* rec.fail(backend): recording stops, the program carries on */
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
-    PyObject *r = PyObject_CallMethodOneArg((PyObject *)self, s_fail, self->backend ? self->backend : Py_None);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (value && tb) PyException_SetTraceback(value, tb);
+    PyObject *r = PyObject_CallMethodObjArgs((PyObject *)self, s_fail, self->backend ? self->backend : Py_None,
+                                             value ? value : Py_None, NULL);
     if (!r) PyErr_Clear(); else Py_DECREF(r);
     if (getenv("REWIND_AGENT_DEBUG") && type) {
         /* PyErr_Print needs Python frames, which may be what ran out */
@@ -1586,6 +1589,28 @@ static PyObject *Core_forget(Core *self, PyObject *st) {
     Py_RETURN_NONE;
 }
 
+/* Recorder.state_of: the state of a frame being recorded, or None */
+static PyObject *Core_state_of(Core *self, PyObject *frame) {
+    if (!PyFrame_Check(frame)) { PyErr_SetString(PyExc_TypeError, "a frame"); return NULL; }
+    State *st = live_state(self, frame_of((PyFrameObject *)frame));
+    if (!st && PyErr_Occurred()) return NULL;
+    return Py_NewRef(st ? (PyObject *)st : Py_None);
+}
+
+/* Recorder.prune: forget every state that is neither suspended nor in the set `keep` */
+static PyObject *Core_prune(Core *self, PyObject *keep) {
+    if (!PySet_Check(keep)) { PyErr_SetString(PyExc_TypeError, "a set"); return NULL; }
+    forget_cached(self);
+    for (size_t i = 0; i < self->frames.cap; i++) {
+        FrameEntry *e = &self->frames.e[i];
+        if (!e->frame || e->frame == FT_DELETED || ((State *)e->value)->suspended) continue;
+        int in = PySet_Contains(keep, e->value);
+        if (in < 0) return NULL;
+        if (!in) Py_DECREF(ft_pop(&self->frames, e->frame, NULL));
+    }
+    Py_RETURN_NONE;
+}
+
 static PyObject *Core_on_return(Core *self, PyObject *args) {
     PyObject *value, *frame = Py_None;
     State *st;
@@ -1673,6 +1698,8 @@ static PyMethodDef Core_methods[] = {
     {"on_call", (PyCFunction)Core_on_call, METH_VARARGS, "A new frame of in-scope code starts."},
     {"on_return", (PyCFunction)Core_on_return, METH_VARARGS, "A frame returns or yields."},
     {"_forget", (PyCFunction)Core_forget, METH_O, "A frame is over: out of the frames table."},
+    {"state_of", (PyCFunction)Core_state_of, METH_O, "The state of a frame being recorded, or None."},
+    {"prune", (PyCFunction)Core_prune, METH_O, "Forget the states neither suspended nor kept."},
     {"_accel_setup", (PyCFunction)Core_accel_setup, METH_VARARGS, NULL},
     {"_c_encode", (PyCFunction)Core_c_encode, METH_O, "Serializer.encode, by the C encoder."},
     {"_c_settrace", (PyCFunction)Core_c_settrace, METH_VARARGS, NULL},

@@ -45,6 +45,10 @@ class MonitoringBackend:
         mon.set_events(tool, E.PY_START | E.PY_RESUME | E.PY_THROW | E.PY_RETURN | E.PY_YIELD
                        | E.PY_UNWIND | E.LINE | E.JUMP | E.RAISE)
 
+    def given_back(self):
+        """sys.monitoring has no tracer for the program to take away (see SettraceBackend)."""
+        return None
+
     def stop(self):
         if self.tool is not None:
             mon.set_events(self.tool, 0)

@@ -39,6 +39,8 @@ class SettraceBackend:
         self.rec = rec
         self._local = self._tracer()
         self._c = hasattr(rec, "_c_settrace")
+        self._settrace = sys.settrace
+        self._paused = set()  # idents of the threads whose tracer the program replaced
 
     def start(self):
         if self._c:
@@ -47,13 +49,64 @@ class SettraceBackend:
         else:
             threading.settrace(self._global)
             sys.settrace(self._global)
+        sys.settrace = self._program_settrace()
 
     def stop(self):
+        if sys.settrace is not self._settrace:
+            sys.settrace = self._settrace
         if self._c:
             self.rec._c_settrace(None, None)
         else:
             sys.settrace(None)
         threading.settrace(None)
+
+    def ours(self, function):
+        """Is `function` the tracer this back end installed (what sys.gettrace() gives)?"""
+        return function is self.rec if self._c else function == self._global
+
+    def _program_settrace(self):
+        """sys.settrace as the program calls it. The program's tracer replaces ours, as without
+        Rewind (doctest, test.support.no_tracing and debuggers do this): the recording says so,
+        and resumes, in step, when the program gives back what sys.gettrace() gave it."""
+        real = self._settrace
+        backend = self
+
+        def settrace(function):
+            ident = threading.get_ident()
+            if backend.ours(function) and backend.rec.enabled:
+                if backend._c:
+                    backend.rec._c_settrace(backend, backend._exception)
+                else:
+                    real(function)
+                if ident in backend._paused:
+                    backend._paused.discard(ident)
+                    backend._guarded(backend.rec.resync)
+                return
+            real(function)
+            if ident not in backend._paused and backend.rec.enabled:
+                backend._paused.add(ident)
+                caller = sys._getframe(1)
+                backend._guarded(backend.rec.warn, "tracer-replaced",
+                                 "the program replaced Rewind's tracer (sys.settrace) at %s:%d: "
+                                 "nothing is recorded on this thread until it gives it back"
+                                 % (caller.f_code.co_filename, caller.f_lineno))
+
+        for attr in ("__name__", "__qualname__", "__doc__"):
+            setattr(settrace, attr, getattr(real, attr))
+        settrace.__module__ = "sys"
+        return settrace
+
+    def given_back(self):
+        """At the end: None, or why the recording stopped early on some thread."""
+        if self._paused:
+            return "the program replaced Rewind's tracer and never gave it back"
+        return None
+
+    def _guarded(self, fn, *args):
+        try:
+            fn(*args)
+        except Exception:
+            self.rec.fail(self)
 
     def _global(self, frame, event, arg):
         if event != "call":

@@ -18,7 +18,7 @@ from . import wire
 from .static import ANYTHING, LineInfo
 from .values import ATOMS, REDACTED, Serializer, type_name
 from .wire import (CALL, CODE, END, EXCEPTION, FILE, LINE, NAME, OUTPUT, RESUME, RETURN,
-                   THREAD, THREAD_END, UNWIND, YIELD, T_UNBOUND)
+                   SYNC, THREAD, THREAD_END, UNWIND, WARNING, YIELD, T_UNBOUND)
 
 _YIELD_VALUE = dis.opmap["YIELD_VALUE"]
 _MISSING = object()
@@ -107,6 +107,7 @@ class Recorder:
         self.scope = scope
         self.lock = threading.Lock()
         self.enabled = True
+        self.failure = None  # what stopped recording early, if anything did
         self._files = {}  # co_filename -> file id, or None when out of scope
         self._codes = {}  # code object -> CodeInfo, or None when out of scope
         self._qualnames = {}  # before 3.11: code object -> qualname, for nested code not seen yet
@@ -356,6 +357,37 @@ class Recorder:
         if self.frames.get(st.key) is st:
             del self.frames[st.key]
 
+    def state_of(self, frame):
+        """The state of a frame being recorded, or None."""
+        st = self.frames.get(id(frame))
+        return st if st is not None and st.info.code is frame.f_code else None
+
+    def prune(self, keep):
+        """Forget the states of frames that ended unseen: all but the suspended and `keep`."""
+        for key, st in list(self.frames.items()):
+            if not st.suspended and st not in keep:
+                del self.frames[key]
+
+    def resync(self):
+        """After a gap in this thread's events (the program had replaced the tracer): forget
+        the frames that ended meanwhile and tell the reader which of this thread's recorded
+        frames still run (SYNC). The next line is looked at whole."""
+        me = _get_ident()
+        live = set()
+        mine = []
+        for ident, f in sys._current_frames().items():
+            while f is not None:
+                st = self.state_of(f)
+                if st is not None:
+                    live.add(st)
+                    if ident == me:
+                        mine.append(st.id)
+                f = f.f_back
+        self.prune(live)
+        mine.reverse()
+        self.last = None
+        self.emit(wire.array([wire.uint(SYNC)] + [wire.uint(i) for i in mine]))
+
     def on_exception(self, st, exc):
         """An exception is raised in, or propagates into, the frame of `st`."""
         propagated = st.exc == id(exc) or self._unwinding == (_get_ident(), id(exc))
@@ -370,17 +402,29 @@ class Recorder:
                               wire.text(s.encode("utf-8", "replace").decode("utf-8"))]))
 
     def finish(self, status, exc=None):
-        """The program is over: write END and close the stream."""
+        """The program is over: write END and close the stream (also after a failure)."""
         with self.lock:
-            if not self.enabled:
+            self.enabled = False
+            if self.w.closed:
                 return
             self.w.write(wire.array([wire.uint(END), wire.integer(status),
                                      wire.NIL if exc is None else exc]))
-            self.enabled = False
             self.w.close()
 
-    def fail(self, backend):
-        """An error of the agent's own: stop recording, let the program carry on untraced."""
+    def warn(self, code, message):
+        """Tell the reader what the recording misses from here (PROTOCOL.md, WARNING)."""
+        self.emit(wire.array([wire.uint(WARNING), wire.text(code), wire.text(message)]))
+
+    def fail(self, backend, error=None):
+        """An error of the agent's own (`error`, else the exception being handled): stop
+        recording, let the program carry on untraced, and say so in the stream (the recorder
+        reports it loudly)."""
+        if self.enabled and not self.w.closed:
+            self.failure = _describe_failure(error or sys.exc_info()[1])
+            try:
+                self.warn("agent-error", self.failure)
+            except Exception:
+                pass
         with self.lock:
             self.enabled = False
         try:
@@ -503,6 +547,11 @@ def recorder_class(accel):
         _CodeInfo = FastCodeInfo
         pure = False
 
+        def __call__(self, frame, event, arg):
+            """sys.gettrace() gives the recorder: set back as a trace function by other means
+            than the sys.settrace the program sees, it puts the C tracer back on its thread."""
+            return self._c_thread_trace(frame, event, arg)
+
         def __init__(self, writer, config, scope):
             Recorder.__init__(self, writer, config, scope)
             mon = getattr(sys, "monitoring", None)
@@ -535,6 +584,24 @@ def _is_yield(frame):
     return 0 <= i < len(code.co_code) and code.co_code[i] == _YIELD_VALUE
 
 
+
+
+def _describe_failure(e):
+    """An exception as one line: its type, message and where in the agent it was raised."""
+    import traceback
+    t = type(e)
+    where = ""
+    tb = getattr(e, "__traceback__", None)
+    frames = traceback.extract_tb(tb) if tb is not None else []
+    if frames:
+        last = frames[-1]
+        where = " (%s:%d)" % (os.path.basename(last.filename), last.lineno)
+    try:
+        text = str(e)
+    except Exception:
+        text = ""
+    name = t.__name__ if e is not None else "error"
+    return "%s: %s%s" % (name, text, where) if text else name + where
 
 
 def _message(exc):

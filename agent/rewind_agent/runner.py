@@ -133,7 +133,7 @@ def main(argv=None):
                     max_string=opts["max_string"],
                     secrets=list(Config().secrets) + opts["secret"])
     rec = recorder_class(fast)(writer, config, Scope(config.include, config.exclude))
-    session = _Session(rec, module, prog_argv, opts["env"], accelerator)
+    session = _Session(rec, module, prog_argv, opts["env"], accelerator, opts["parent"])
     if opts["parent"]:
         writer.on_window = lambda: session.check_parent(opts["parent"])
         writer.max_backlog = opts["max_backlog"]
@@ -172,8 +172,9 @@ def choose_backend(rec):
 
 
 class _Session:
-    def __init__(self, rec, module, argv, env_allowed=(), accelerator="off"):
+    def __init__(self, rec, module, argv, env_allowed=(), accelerator="off", parent=0):
         self.rec = rec
+        self.parent = parent  # pid of the `rewind record` reading the stream, 0 if none
         self.accelerator = accelerator
         self.module = module
         self.argv = argv
@@ -272,8 +273,16 @@ class _Session:
 
     def _finish(self):
         """Last atexit handler: after non-daemon threads and the program's own handlers."""
+        rec = self.rec
+        lost = self.backend.given_back()
         self.backend.stop()
-        self.rec.finish(-signal.SIGINT if self.sigint else self.status, self.uncaught)
+        if lost and rec.enabled:
+            rec.failure = lost
+            rec.warn("tracer-not-restored", lost)
+        rec.finish(-signal.SIGINT if self.sigint else self.status, self.uncaught)
+        if rec.failure and not self.parent:
+            # Recorded by the agent alone: nobody else will say that the recording is incomplete.
+            sys.stderr.write("rewind_agent: the recording is incomplete: %s\n" % rec.failure)
         if self.sigint:
             # An uncaught KeyboardInterrupt ends Python through SIGINT; so must we.
             for s in (sys.stdout, sys.stderr):

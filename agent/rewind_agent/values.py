@@ -53,6 +53,16 @@ def type_name(t):
     return mod + "." + qual
 
 
+def _agents(t):
+    """A type of the agent's own (the recorder, which sys.gettrace() hands the program): shown
+    as an opaque label, never walked."""
+    try:
+        mod = _type_module(t)
+    except Exception:
+        return False
+    return isinstance(mod, str) and mod.split(".", 1)[0] == __name__.split(".", 1)[0]
+
+
 class _TypeInfo:
     """What the serializer needs to know about a user type, computed once per type."""
 
@@ -252,7 +262,7 @@ class Serializer:
     def type_info(self, t):
         """How values of a type without an encoder of its own are encoded, decided once per
         type: None for a leaf (a safe repr or an opaque label), else its _TypeInfo."""
-        if t in self._safe_repr or t in _OPAQUE_TYPES or issubclass(t, type):
+        if t in self._safe_repr or t in _OPAQUE_TYPES or issubclass(t, type) or _agents(t):
             return None
         return _TypeInfo(t, self.type_id(t))
 

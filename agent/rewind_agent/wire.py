@@ -27,6 +27,8 @@ YIELD = 11
 RESUME = 12
 EXCEPTION = 13
 OUTPUT = 14
+WARNING = 15
+SYNC = 16
 
 # Value tags: the first element of a value that is an array.
 T_BIGINT = 0

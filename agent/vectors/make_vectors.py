@@ -131,12 +131,15 @@ def event_vectors():
         wire.array([u(wire.OUTPUT), u(1), wire.text("hi\n")]),
         wire.array([u(wire.EXCEPTION), u(0), wire.NIL, wire.FALSE]),
         wire.array([u(wire.UNWIND)]),
+        wire.array([u(wire.WARNING), wire.text("tracer-replaced"), wire.text("gap")]),
+        wire.array([u(wire.SYNC), u(1)]),
         wire.array([u(wire.END), wire.integer(1), wire.NIL]),
     ]
     decoded = [
         [0, 1, {"argv": ["prog.py"], "pid": 7}], [5, 1, "MainThread"],
         [2, 0, "/src/prog.py", "x = 1\n"], [3, 0, 0, "<module>", "<module>", 1], [7, 1, 0], 1,
-        [4, 0, "x"], [8, 2, 0, 1], [14, 1, "hi\n"], [13, 0, None, False], [10], [1, 1, None],
+        [4, 0, "x"], [8, 2, 0, 1], [14, 1, "hi\n"], [13, 0, None, False], [10],
+        [15, "tracer-replaced", "gap"], [16, 1], [1, 1, None],
     ]
     return {"hex": b"".join(ev).hex(), "events": decoded}
 

@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { record, importRaw, ACCELERATOR_MODES } from '../recorder/record.js';
-import { Recording } from '../store/store.js';
+import { Recording, incompleteness } from '../store/store.js';
 import { EventView, describeState } from '../replay/events.js';
 import { UserError } from '../errors.js';
 import { addReplayCommands } from './replay.js';
@@ -97,6 +97,9 @@ Examples:
       process.stderr.write(style.dim(`rewind: the program succeeded (${how}): no recording kept (--keep failure)${slow}\n`));
       return;
     }
+    // Never a silent truncation: a recording that misses something says so, not dimmed.
+    const missing = incompleteness(m);
+    if (missing) process.stderr.write(style.err(`rewind: the recording is incomplete: ${missing}.\n`));
     const events = `${m.counts.events.toLocaleString('en-US')} events`;
     const kept = m.window?.firstSeq ? ` — flight recorder: kept the last ${(m.counts.events - m.window.firstSeq).toLocaleString('en-US')}` : '';
     if (o.pack) {
@@ -234,6 +237,9 @@ function infoText(path: string, rec: Recording): string {
     ['started', `${when.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} (${dur})`],
     ['ended', `${ending}${m.truncated ? ' — truncated: the last event in flight may be missing' : ''}`],
   ];
+  const missing = incompleteness(m);
+  if (missing && !m.truncated) rows.push(['incomplete', missing]);
+  for (const w of m.warnings ?? []) rows.push(['warning', `event ${n(w.seq)}: ${w.message}`]);
   if (m.uncaught) rows.push(['uncaught', `${m.uncaught.type}${m.uncaught.message != null ? ': ' + m.uncaught.message : ''}`]);
   if (m.gitCommit) rows.push(['git', m.gitCommit]);
   if (m.redacted) rows.push(['redacted', Object.entries(m.redacted.counts).map(([w, k]) => `${w} ×${k}`).join(', ') || `nothing matched (${[...m.redacted.names, ...m.redacted.valuePatterns].join(', ')})`]);

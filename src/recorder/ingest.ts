@@ -4,7 +4,7 @@
 import { K, T, decodeEvents, PyFloat, type WireEvent, type WireValue } from '../wire/protocol.js';
 import {
   BLOCK, EK, SNAPSHOT_EVERY, RecordingWriter,
-  type CodeRecord, type ExceptionRecord, type FrameRecord, type Meta, type Snapshot, type SnapshotFrame, type StoredEvent, type ThreadRecord,
+  type CodeRecord, type ExceptionRecord, type FrameRecord, type Meta, type RecordingWarning, type Snapshot, type SnapshotFrame, type StoredEvent, type ThreadRecord,
 } from '../store/store.js';
 import { FORMAT_VERSION } from '../store/layout.js';
 
@@ -62,6 +62,8 @@ export class Ingest {
   private codeIdx = new Map<number, number>();
   private hello: Record<string, unknown> = {};
   end: { status: number; uncaught: { type: string; message: string | null } | null } | null = null;
+  /** What the agent said the recording misses (PROTOCOL.md, WARNING), in order. */
+  warnings: RecordingWarning[] = [];
   private pendingExc = new Map<number, { rec: ExceptionRecord; frame: number }>(); // per thread
   counts = { events: 0, lines: 0, calls: 0, exceptions: 0, outputs: 0, frames: 0, threads: 0, files: 0 };
   private carry: Buffer | null = null;
@@ -121,12 +123,34 @@ export class Ingest {
         this.w.putFile(e[1] as number, { path: e[2] as string, source: (e[3] as string | null) ?? null });
         return;
       case K.HELLO: this.hello = (e[2] ?? {}) as Record<string, unknown>; return;
+      case K.WARNING: this.warnings.push({ seq: this.seq, code: String(e[1]), message: String(e[2]) }); return;
+      case K.SYNC: return this.sync(e.slice(1) as number[]);
       case K.END: {
         const x = e[2] as [number, string | null] | null;
         this.end = { status: e[1] as number, uncaught: x ? { type: this.names[x[0]], message: x[1] } : null };
         return;
       }
     }
+  }
+
+  /**
+   * After a gap in the current thread's events, its recorded frames still running: the others
+   * on its stack ended unseen during the gap.
+   */
+  private sync(live: number[]) {
+    const t = this.thr();
+    const keep = new Set(live);
+    const last = Math.max(this.seq - 1, 0);
+    t.stack = t.stack.filter((f) => {
+      if (keep.has(f.fid)) return true;
+      this.frames.delete(f.fid);
+      this.w.putFrame(this.frameRecord(f, Math.max(last, f.start), 'lost'));
+      if (this.windowed) this.intervals[this.intervals.length - 1].frames.push(f.fid);
+      return false;
+    });
+    t.stack.forEach((f, i) => { f.depth = i + 1; });
+    const pending = this.pendingExc.get(t.thread);
+    if (pending && pending.frame !== 0 && !keep.has(pending.frame)) this.settle(t.thread, pending.rec, true);
   }
 
   private thread(tid: number, name?: string) {
@@ -401,6 +425,7 @@ export class Ingest {
       agentVersion: 1,
     };
     if (this.windowed) meta.window = { ...this.limits, firstSeq: this.firstSeq };
+    if (this.warnings.length) meta.warnings = this.warnings;
     if (h.env && typeof h.env === 'object') meta.env = h.env as Record<string, string | null>;
     this.w.putMeta(meta);
     await this.w.flush(true);

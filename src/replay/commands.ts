@@ -2,6 +2,7 @@
 // terminal UI's command line and the direct subcommands. A command runs against the engine
 // and returns a JSON-able result; `text` renders that result for people. No printing here.
 import { UserError } from '../errors.js';
+import { incompleteness } from '../store/store.js';
 import type { JsonValue } from '../wire/values.js';
 import type { Dir, Engine, Move, Position } from './engine.js';
 
@@ -259,7 +260,7 @@ const COMMANDS: Command[] = [
       const m = e.rec.meta;
       return {
         recording: e.rec.path, argv: m.argv, python: m.python, events: m.counts.events, exitStatus: m.exitStatus,
-        uncaught: m.uncaught, truncated: m.truncated, position: e.position(),
+        uncaught: m.uncaught, truncated: m.truncated, incomplete: incompleteness(m), position: e.position(),
       };
     },
     text: (r) => {
@@ -268,6 +269,7 @@ const COMMANDS: Command[] = [
       return [
         `recording  ${r.recording}`, `program    ${(r.argv as string[]).join(' ')}`, `python     ${r.python}`,
         `events     ${r.events}${r.truncated ? ' (truncated)' : ''}`, `exit       ${r.exitStatus}${u ? ` (uncaught ${u.type}${u.message != null ? `: ${u.message}` : ''})` : ''}`,
+        ...(r.incomplete ? [`incomplete ${r.incomplete}`] : []),
         `at         event ${p.seq}, ${base(p.file)}:${p.line} ${p.function}(), thread ${p.thread}`,
       ].join('\n');
     },

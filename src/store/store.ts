@@ -31,7 +31,8 @@ export type StoredEvent = [number, number, number, number, number, number, ...un
 
 export interface FrameRecord {
   frame: number; code: number; thread: number; parent: number; depth: number;
-  start: number; end: number | null; endKind: 'return' | 'unwind' | null;
+  /** 'lost': it ended while the program had taken the tracer away (a gap; see Meta.warnings). */
+  start: number; end: number | null; endKind: 'return' | 'unwind' | 'lost' | null;
   /** A generator's or coroutine's runs, call/resume seq to yield/return seq (null: still running at the end). */
   spans?: [number, number | null][];
 }
@@ -83,6 +84,27 @@ export interface Meta {
   window?: { maxEvents?: number; maxBytes?: number; firstSeq: number };
   /** Environment variables: every name, with its value only where `record --env` allowed it. */
   env?: Record<string, string | null>;
+  /** What the recording misses, as the agent said (an internal error, a tracer taken away). */
+  warnings?: RecordingWarning[];
+}
+
+/** The agent's WARNING: from event `seq` on, the recording misses something (agent/PROTOCOL.md). */
+export interface RecordingWarning { seq: number; code: string; message: string }
+
+/** One sentence on why a recording is not whole, or null if it is. */
+export function incompleteness(meta: Meta): string | null {
+  const w = meta.warnings ?? [];
+  const failed = w.find((x) => x.code === 'agent-error');
+  if (failed) return `the agent stopped recording at event ${failed.seq} after an internal error (${failed.message})`;
+  const gaps = w.filter((x) => x.code === 'tracer-replaced').length;
+  const never = w.some((x) => x.code === 'tracer-not-restored');
+  if (gaps || never) {
+    return `the program took Rewind's tracer away ${gaps === 1 ? 'once' : `${gaps} times`} (sys.settrace)` +
+      (never ? ' and never gave it back: nothing after that was recorded on that thread' : ': what ran meanwhile is missing');
+  }
+  if (w.length) return w.map((x) => x.message).join('; ');
+  if (meta.truncated) return 'the program was killed while an event was being written';
+  return null;
 }
 
 /** The oldest snapshot interval of a flight recording, to be deleted (ingest.ts says what). */

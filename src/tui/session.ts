@@ -2,6 +2,7 @@
 // key actions into engine calls and builds a plain View for screen.ts to draw. Kept apart
 // so the benchmark can time every key on a big recording without a screen.
 import { UserError } from '../errors.js';
+import { incompleteness } from '../store/store.js';
 import type { Dir, Engine, HistoryEntry, Move } from '../replay/engine.js';
 import { execute, stopText } from '../replay/commands.js';
 import { childrenOf, reprOf, typeOf } from '../wire/values.js';
@@ -59,7 +60,11 @@ export class Session {
   /** Called when something computed in the background (timeline marks, ran lines) is ready. */
   onReady: () => void = () => {};
 
-  constructor(readonly e: Engine) {}
+  constructor(readonly e: Engine) {
+    // A recording that misses something says so first thing.
+    const missing = incompleteness(e.rec.meta);
+    if (missing) this.message = `incomplete recording: ${missing}`;
+  }
 
   // ---- keys ----
 
