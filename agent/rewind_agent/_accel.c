@@ -223,7 +223,7 @@ typedef struct { long from, to; LineFacts f; } Region;
 
 typedef struct {
     PyObject_HEAD
-    PyObject *id, *id_enc, *code, *lines, *cells, *args;
+    PyObject *id, *id_enc, *code, *lines, *cells, *frees, *args;
     char function, generator;
     PyObject *l_lines, *l_stores, *l_loads, *l_calls;  /* lines' dicts, read once */
     LineFacts *l_facts;  /* the same by line - l_first, for l_n lines (NULL: use the dicts) */
@@ -241,7 +241,7 @@ typedef struct {
 
 static int Info_traverse(Info *o, visitproc visit, void *arg) {
     Py_VISIT(o->id); Py_VISIT(o->id_enc); Py_VISIT(o->code); Py_VISIT(o->lines);
-    Py_VISIT(o->cells); Py_VISIT(o->args); Py_VISIT(o->l_lines); Py_VISIT(o->l_stores);
+    Py_VISIT(o->cells); Py_VISIT(o->frees); Py_VISIT(o->args); Py_VISIT(o->l_lines); Py_VISIT(o->l_stores);
     Py_VISIT(o->l_loads); Py_VISIT(o->l_calls); Py_VISIT(o->jumps); Py_VISIT(o->slots);
     for (int i = 0; i < o->nregions; i++) { Py_VISIT(o->regions[i]->f.stores); Py_VISIT(o->regions[i]->f.loads); }
     for (int i = 0; o->keys && i < o->nslots; i++) Py_VISIT(o->keys[i]);
@@ -266,7 +266,7 @@ static int Info_clear(Info *o) {
     o->keys = NULL; o->cellmask = NULL; o->cells_ix = NULL;
     o->nslots = o->ncells = 0;
     Py_CLEAR(o->slots);
-    Py_CLEAR(o->cells); Py_CLEAR(o->args); Py_CLEAR(o->l_lines); Py_CLEAR(o->l_stores);
+    Py_CLEAR(o->cells); Py_CLEAR(o->frees); Py_CLEAR(o->args); Py_CLEAR(o->l_lines); Py_CLEAR(o->l_stores);
     Py_CLEAR(o->l_loads); Py_CLEAR(o->l_calls); Py_CLEAR(o->jumps);
     return 0;
 }
@@ -283,6 +283,7 @@ static PyMemberDef Info_members[] = {
     {"code", T_OBJECT, offsetof(Info, code), 0, NULL},
     {"lines", T_OBJECT, offsetof(Info, lines), 0, NULL},
     {"cells", T_OBJECT, offsetof(Info, cells), 0, NULL},
+    {"frees", T_OBJECT, offsetof(Info, frees), 0, NULL},
     {"args", T_OBJECT, offsetof(Info, args), 0, NULL},
     {"function", T_BOOL, offsetof(Info, function), 0, NULL},
     {"generator", T_BOOL, offsetof(Info, generator), 0, NULL},
@@ -984,6 +985,13 @@ static int slots_to_check(State *st, LineFacts *f, int full, int with_loads, Slo
     return 0;
 }
 
+/* Does the state's code have free variables to show at its first line (its slots set up)? */
+static int info_frees(State *st) {
+    Info *info = (Info *)st->info;
+    return info->function && info->frees && PyTuple_GET_SIZE(info->frees) && info->slots
+        && PyTuple_GET_SIZE(info->frees) <= info->ncells;
+}
+
 /* Recorder.on_line. region: NULL, or the (start, end) offsets of a back-jump within the line */
 static int on_line(Core *self, Frame *frame, State *st, long line, PyObject *region) {
     st->fresh = 0;
@@ -1034,6 +1042,15 @@ static int on_line(Core *self, Frame *frame, State *st, long line, PyObject *reg
                 if (r) goto done;
             }
         }
+    } else if (info_frees(st)) {
+        /* a closure's first line: the values of its free variables, the last of `cells` */
+        Info *info = (Info *)st->info;
+        Py_ssize_t nfree = PyTuple_GET_SIZE(info->frees);
+        Locals L;
+        locals_open(&L, frame);
+        int r = changes_slots(self, st, &L, info->cells_ix + info->ncells - nfree, (int)nfree, 0, &out, &pairs);
+        locals_close(&L);
+        if (r) goto done;
     }
     Py_SETREF(self->last, Py_NewRef((PyObject *)st));
     {

@@ -58,7 +58,8 @@ class Config:
 class CodeInfo:
     """Per code object: its id in the stream and what its lines can change."""
 
-    __slots__ = ("id", "id_enc", "code", "lines", "function", "cells", "generator", "args")
+    __slots__ = ("id", "id_enc", "code", "lines", "function", "cells", "frees", "generator",
+                 "args")
 
     def __init__(self, cid, code):
         self.id = cid
@@ -66,6 +67,7 @@ class CodeInfo:
         self.lines = None  # LineInfo, computed at the first line event
         self.function = bool(code.co_flags & _FUNCTION_FLAG)
         self.cells = code.co_cellvars + code.co_freevars
+        self.frees = code.co_freevars if self.function else ()  # shown from a closure's first line
         self.generator = bool(code.co_flags & _GEN_FLAGS)
         self.id_enc = wire.uint(cid)
         flags = code.co_flags
@@ -321,10 +323,14 @@ class Recorder:
                 ch = self._changes(frame, st, stores, False)
             else:  # nothing can have changed: not even a look at f_locals (it costs on 3.11)
                 ch = None
-            if ch:
-                n = len(ch) + 2
-                data = (_HEADS[n] if n < 16 else wire.array_header(n)) + _LINE_KIND + data + \
-                    b"".join(ch)
+        elif st.info.frees:  # a closure's first line: the values of its free variables
+            ch = self._changes(frame, st, st.info.frees, False)
+        else:
+            ch = None
+        if ch:
+            n = len(ch) + 2
+            data = (_HEADS[n] if n < 16 else wire.array_header(n)) + _LINE_KIND + data + \
+                b"".join(ch)
         self.last = st
         self.emit(data)
 
