@@ -1261,6 +1261,23 @@ static int call_py(Core *self, PyObject *name, PyObject *arg) {
     return 0;
 }
 
+/* Recorder.on_unwind(st, out): out if the frame's caller is not recorded */
+static int call_unwind(Core *self, State *st, Frame *frame) {
+    Frame *back = frame_back(frame);
+    Py_INCREF(st);
+    State *caller = back ? live_state(self, back) : NULL;
+    PyObject *r = NULL;
+    if (caller || !PyErr_Occurred()) {
+        forget_cached(self);
+        r = PyObject_CallMethodObjArgs((PyObject *)self, s_on_unwind, (PyObject *)st,
+                                       caller ? Py_False : Py_True, NULL);
+    }
+    Py_DECREF(st);
+    if (!r) return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
 /* ---- settrace back end (3.11 and older): a C trace function ----------------------------------- */
 
 static int c_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
@@ -1311,7 +1328,7 @@ static int c_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         st = live_state(self, fr);
         if (!st) { rc = PyErr_Occurred() ? -1 : 0; break; }
         Py_INCREF(st);
-        if (st->raised && (!arg || arg == Py_None)) rc = call_py(self, s_on_unwind, (PyObject *)st);
+        if (st->raised && (!arg || arg == Py_None)) rc = call_unwind(self, st, fr);
         else rc = on_return(self, st, arg ? arg : Py_None, frame);
         Py_DECREF(st);
         break;
@@ -1475,7 +1492,7 @@ static PyObject *m_unwind(Core *self, PyObject *const *args, Py_ssize_t nargs) {
     if (!frame) return mon_done(self, -1);
     State *st = first_line(self, frame);
     if (!st) return mon_done(self, PyErr_Occurred() ? -1 : 0);
-    return mon_done(self, call_py(self, s_on_unwind, (PyObject *)st));
+    return mon_done(self, call_unwind(self, st, frame));
 }
 
 static PyObject *m_raise(Core *self, PyObject *const *args, Py_ssize_t nargs) {

@@ -127,9 +127,10 @@ class MonitoringBackend:
 
     def _unwind(self, code, offset, exc):
         try:
-            st = self._first_line(_getframe(1))
+            frame = _getframe(1)
+            st = self._first_line(frame)
             if st is not None:
-                self.rec.on_unwind(st)
+                self.rec.on_unwind(st, self.rec.state_of(frame.f_back) is None)
         except Exception:
             self.rec.fail(self)
 

@@ -142,7 +142,7 @@ class SettraceBackend:
                     on_line(frame, st, frame.f_lineno)
                 elif event == "return":
                     if st.raised and arg is None:
-                        rec.on_unwind(st)
+                        rec.on_unwind(st, rec.state_of(frame.f_back) is None)
                     else:
                         rec.on_return(st, arg, frame)
                 elif event == "exception":

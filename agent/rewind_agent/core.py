@@ -31,6 +31,7 @@ _CALL_KIND = wire.uint(CALL)
 _RETURN_HEAD = wire.array_header(2) + wire.uint(RETURN)
 _YIELD_HEAD = wire.array_header(2) + wire.uint(YIELD)
 _UNWIND_EVENT = wire.array([wire.uint(UNWIND)])
+_UNWIND_OUT = wire.array([wire.uint(UNWIND), wire.TRUE])
 _UNBOUND = wire.array([wire.uint(T_UNBOUND)])
 _copysign = math.copysign
 _get_ident = threading.get_ident
@@ -349,9 +350,11 @@ class Recorder:
         st.suspended = True
         self.end_frame(st, _YIELD_HEAD + self.encode(value))
 
-    def on_unwind(self, st):
+    def on_unwind(self, st, out=False):
+        """A frame exits through an exception; `out`: into a caller that is not recorded, where
+        it may be caught (the reader needs this to tell caught from uncaught)."""
         self._unwinding = (_get_ident(), st.exc)
-        self.end_frame(st, _UNWIND_EVENT)
+        self.end_frame(st, _UNWIND_OUT if out else _UNWIND_EVENT)
 
     def end_frame(self, st, data):
         if not st.suspended:

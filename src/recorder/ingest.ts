@@ -46,6 +46,9 @@ interface Interval {
   frames: number[]; // frames that ended in it
 }
 
+/** The agent numbers threads in the order of their first event: the program starts on the main one. */
+const MAIN_THREAD = 1;
+
 export class Ingest {
   names: string[] = [];
   codes: CodeRecord[] = [];
@@ -107,7 +110,7 @@ export class Ingest {
       case K.CALL: return this.call(e[1] as number, e[2] as number, e.slice(3) as unknown[]);
       case K.RETURN: return this.leave(EK.RETURN, e[1] as WireValue);
       case K.YIELD: return this.leave(EK.YIELD, e[1] as WireValue);
-      case K.UNWIND: return this.leave(EK.UNWIND, undefined);
+      case K.UNWIND: return this.leave(EK.UNWIND, undefined, e[1] === true);
       case K.RESUME: return this.resume(e[1] as number);
       case K.EXCEPTION: return this.exception(this.names[e[1] as number], e[2] as string | null, e[3] as boolean);
       case K.OUTPUT: return this.output(e[1] as 1 | 2, e[2] as string);
@@ -182,7 +185,7 @@ export class Ingest {
     const f = t.stack[t.stack.length - 1];
     if (!f) return; // a line outside any recorded frame cannot happen; ignore defensively
     const pending = this.pendingExc.get(t.thread);
-    if (pending && pending.frame === f.fid) this.settle(t.thread, pending.rec, true);
+    if (pending && (pending.frame === f.fid || pending.frame === 0)) this.settle(t.thread, pending.rec, true);
     f.line = line;
     const code = this.codes[f.code];
     const lk = code.file * 4194304 + line;
@@ -201,8 +204,18 @@ export class Ingest {
     }
   }
 
+  /**
+   * Recorded code runs on a thread whose pending exception had left every recorded frame: code
+   * that is not recorded (a test runner, a library's `try`) caught it.
+   */
+  private caughtOutside(t: ThreadState) {
+    const pending = this.pendingExc.get(t.thread);
+    if (pending && pending.frame === 0) this.settle(t.thread, pending.rec, true);
+  }
+
   private call(fid: number, codeId: number, args: unknown[]) {
     const t = this.thr();
+    this.caughtOutside(t);
     const parent = t.stack[t.stack.length - 1];
     const code = this.codes[codeId];
     const f: LiveFrame = {
@@ -223,6 +236,7 @@ export class Ingest {
 
   private resume(fid: number) {
     const t = this.thr();
+    this.caughtOutside(t);
     const f = this.frames.get(fid);
     if (!f) return;
     f.depth = t.stack.length + 1;
@@ -232,8 +246,10 @@ export class Ingest {
     this.push([EK.RESUME, t.thread, fid, f.depth, f.code, f.line]);
   }
 
-  private leave(kind: number, value: WireValue | undefined) {
+  /** A frame ends (or yields); `out`: it unwinds into a caller that is not recorded. */
+  private leave(kind: number, value: WireValue | undefined, out = false) {
     const t = this.thr();
+    if (kind !== EK.UNWIND) this.caughtOutside(t);
     const f = t.stack.pop();
     if (!f) return;
     const ev: StoredEvent = [kind, t.thread, f.fid, f.depth, f.code, f.line];
@@ -246,9 +262,10 @@ export class Ingest {
       this.w.putFrame(this.frameRecord(f, seq, kind === EK.UNWIND ? 'unwind' : 'return'));
       if (this.windowed) this.intervals[this.intervals.length - 1].frames.push(f.fid);
     }
+    // The exception moves to the caller: 0 for code that is not recorded, which may catch it.
     const pending = this.pendingExc.get(t.thread);
-    if (pending && pending.frame === f.fid && kind === EK.UNWIND) {
-      pending.frame = t.stack[t.stack.length - 1]?.fid ?? 0; // the exception moves to the caller
+    if (pending && kind === EK.UNWIND && (pending.frame === f.fid || pending.frame === 0)) {
+      pending.frame = out ? 0 : t.stack[t.stack.length - 1]?.fid ?? 0;
     }
   }
 
@@ -257,6 +274,17 @@ export class Ingest {
     rec.caught = caught;
     if (rec.seq >= this.firstSeq) this.w.putException(rec);
     this.pendingExc.delete(thread);
+  }
+
+  /**
+   * The fate of an exception still pending when the stream ends. One that left every recorded
+   * frame was caught by code that is not recorded unless it is what ended the program (the main
+   * thread's uncaught exception) or its thread (another thread's ends in threading's excepthook).
+   */
+  private caughtAtEnd(thread: number, p: { rec: ExceptionRecord; frame: number }): boolean {
+    if (p.frame !== 0 || thread !== MAIN_THREAD || p.rec.type === 'SystemExit') return false;
+    const u = this.end?.uncaught;
+    return this.end !== null && !(u && u.type === p.rec.type && u.message === p.rec.message);
   }
 
   private frameRecord(f: LiveFrame, end: number | null, endKind: FrameRecord['endKind']): FrameRecord {
@@ -271,9 +299,9 @@ export class Ingest {
     if (!f) return;
     const pending = this.pendingExc.get(t.thread);
     if (propagated && pending) {
-      pending.frame = f.fid;
+      pending.frame = f.fid; // through code that is not recorded too: it did not catch it
     } else {
-      if (pending) this.settle(t.thread, pending.rec, false);
+      if (pending) this.settle(t.thread, pending.rec, pending.frame === 0);
       const rec: ExceptionRecord = { seq: this.seq, thread: t.thread, frame: f.fid, type, message, propagated, caught: null };
       this.pendingExc.set(t.thread, { rec, frame: f.fid });
       this.w.putException(rec);
@@ -390,7 +418,7 @@ export class Ingest {
   async finish(ending: Ending, extra: { gitCommit: string | null }): Promise<Meta> {
     this.flushOutput();
     if (this.block.length) this.flushBlock();
-    for (const [thread, p] of [...this.pendingExc]) this.settle(thread, p.rec, false);
+    for (const [thread, p] of [...this.pendingExc]) this.settle(thread, p.rec, this.caughtAtEnd(thread, p));
     const live = new Set<number>();
     for (const t of this.threads.values()) for (const f of t.stack) live.add(f.fid);
     for (const f of this.frames.values()) {
