@@ -1261,8 +1261,8 @@ static int call_py(Core *self, PyObject *name, PyObject *arg) {
     return 0;
 }
 
-/* Recorder.on_unwind(st, out): out if the frame's caller is not recorded */
-static int call_unwind(Core *self, State *st, Frame *frame) {
+/* Recorder.on_unwind(st, out, exc): out if the frame's caller is not recorded; exc may be NULL */
+static int call_unwind(Core *self, State *st, Frame *frame, PyObject *exc) {
     Frame *back = frame_back(frame);
     Py_INCREF(st);
     State *caller = back ? live_state(self, back) : NULL;
@@ -1270,7 +1270,7 @@ static int call_unwind(Core *self, State *st, Frame *frame) {
     if (caller || !PyErr_Occurred()) {
         forget_cached(self);
         r = PyObject_CallMethodObjArgs((PyObject *)self, s_on_unwind, (PyObject *)st,
-                                       caller ? Py_False : Py_True, NULL);
+                                       caller ? Py_False : Py_True, exc ? exc : Py_None, NULL);
     }
     Py_DECREF(st);
     if (!r) return -1;
@@ -1328,7 +1328,7 @@ static int c_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         st = live_state(self, fr);
         if (!st) { rc = PyErr_Occurred() ? -1 : 0; break; }
         Py_INCREF(st);
-        if (st->raised && (!arg || arg == Py_None)) rc = call_unwind(self, st, fr);
+        if (st->raised && (!arg || arg == Py_None)) rc = call_unwind(self, st, fr, NULL);
         else rc = on_return(self, st, arg ? arg : Py_None, frame);
         Py_DECREF(st);
         break;
@@ -1492,7 +1492,7 @@ static PyObject *m_unwind(Core *self, PyObject *const *args, Py_ssize_t nargs) {
     if (!frame) return mon_done(self, -1);
     State *st = first_line(self, frame);
     if (!st) return mon_done(self, PyErr_Occurred() ? -1 : 0);
-    return mon_done(self, call_unwind(self, st, frame));
+    return mon_done(self, call_unwind(self, st, frame, nargs > 2 ? args[2] : NULL));
 }
 
 static PyObject *m_raise(Core *self, PyObject *const *args, Py_ssize_t nargs) {

@@ -130,7 +130,7 @@ class MonitoringBackend:
             frame = _getframe(1)
             st = self._first_line(frame)
             if st is not None:
-                self.rec.on_unwind(st, self.rec.state_of(frame.f_back) is None)
+                self.rec.on_unwind(st, self.rec.state_of(frame.f_back) is None, exc)
         except Exception:
             self.rec.fail(self)
 

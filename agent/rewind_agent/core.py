@@ -350,10 +350,11 @@ class Recorder:
         st.suspended = True
         self.end_frame(st, _YIELD_HEAD + self.encode(value))
 
-    def on_unwind(self, st, out=False):
-        """A frame exits through an exception; `out`: into a caller that is not recorded, where
-        it may be caught (the reader needs this to tell caught from uncaught)."""
-        self._unwinding = (_get_ident(), st.exc)
+    def on_unwind(self, st, out=False, exc=None):
+        """A frame exits through an exception (`exc` where the back end knows it: a handler or
+        `finally` may have run since it arrived); `out`: into a caller that is not recorded,
+        where it may be caught (the reader needs this to tell caught from uncaught)."""
+        self._unwinding = (_get_ident(), st.exc if exc is None else id(exc))
         self.end_frame(st, _UNWIND_OUT if out else _UNWIND_EVENT)
 
     def end_frame(self, st, data):

@@ -46,6 +46,13 @@ interface Interval {
   frames: number[]; // frames that ended in it
 }
 
+/**
+ * The exception in flight on a thread, whose fate is not known yet. `frame`: the recorded frame
+ * it reached, 0 once it left recorded code. `handled`: a line ran in that frame since, so a
+ * handler or a `finally` runs; it is caught unless the frame then exits through it.
+ */
+interface PendingException { rec: ExceptionRecord; frame: number; handled: boolean }
+
 /** The agent numbers threads in the order of their first event: the program starts on the main one. */
 const MAIN_THREAD = 1;
 
@@ -67,7 +74,7 @@ export class Ingest {
   end: { status: number; uncaught: { type: string; message: string | null } | null } | null = null;
   /** What the agent said the recording misses (PROTOCOL.md, WARNING), in order. */
   warnings: RecordingWarning[] = [];
-  private pendingExc = new Map<number, { rec: ExceptionRecord; frame: number }>(); // per thread
+  private pendingExc = new Map<number, PendingException>(); // per thread
   counts = { events: 0, lines: 0, calls: 0, exceptions: 0, outputs: 0, frames: 0, threads: 0, files: 0 };
   private carry: Buffer | null = null;
   private snapshotDue = false;
@@ -184,8 +191,9 @@ export class Ingest {
     const t = this.thr();
     const f = t.stack[t.stack.length - 1];
     if (!f) return; // a line outside any recorded frame cannot happen; ignore defensively
+    this.caughtOutside(t);
     const pending = this.pendingExc.get(t.thread);
-    if (pending && (pending.frame === f.fid || pending.frame === 0)) this.settle(t.thread, pending.rec, true);
+    if (pending && pending.frame === f.fid) pending.handled = true;
     f.line = line;
     const code = this.codes[f.code];
     const lk = code.file * 4194304 + line;
@@ -249,7 +257,10 @@ export class Ingest {
   /** A frame ends (or yields); `out`: it unwinds into a caller that is not recorded. */
   private leave(kind: number, value: WireValue | undefined, out = false) {
     const t = this.thr();
-    if (kind !== EK.UNWIND) this.caughtOutside(t);
+    const pending = this.pendingExc.get(t.thread);
+    if (kind !== EK.UNWIND && pending && (pending.frame === 0 || pending.frame === t.stack.at(-1)?.fid)) {
+      this.settle(t.thread, pending.rec, true); // its frame goes on normally: it was caught
+    }
     const f = t.stack.pop();
     if (!f) return;
     const ev: StoredEvent = [kind, t.thread, f.fid, f.depth, f.code, f.line];
@@ -262,14 +273,15 @@ export class Ingest {
       this.w.putFrame(this.frameRecord(f, seq, kind === EK.UNWIND ? 'unwind' : 'return'));
       if (this.windowed) this.intervals[this.intervals.length - 1].frames.push(f.fid);
     }
-    // The exception moves to the caller: 0 for code that is not recorded, which may catch it.
-    const pending = this.pendingExc.get(t.thread);
+    // Its frame exits through it (re-raised after a handler or `finally` too): the exception
+    // moves to the caller, 0 for code that is not recorded, which may catch it.
     if (pending && kind === EK.UNWIND && (pending.frame === f.fid || pending.frame === 0)) {
       pending.frame = out ? 0 : t.stack[t.stack.length - 1]?.fid ?? 0;
+      pending.handled = false;
     }
   }
 
-  /** An exception's fate is known: a line ran in the frame it reached (caught), or another replaced it. */
+  /** An exception's fate is known: caught (its frame went on, or code outside), or not. */
   private settle(thread: number, rec: ExceptionRecord, caught: boolean) {
     rec.caught = caught;
     if (rec.seq >= this.firstSeq) this.w.putException(rec);
@@ -281,7 +293,8 @@ export class Ingest {
    * frame was caught by code that is not recorded unless it is what ended the program (the main
    * thread's uncaught exception) or its thread (another thread's ends in threading's excepthook).
    */
-  private caughtAtEnd(thread: number, p: { rec: ExceptionRecord; frame: number }): boolean {
+  private caughtAtEnd(thread: number, p: PendingException): boolean {
+    if (p.handled) return true;
     if (p.frame !== 0 || thread !== MAIN_THREAD || p.rec.type === 'SystemExit') return false;
     const u = this.end?.uncaught;
     return this.end !== null && !(u && u.type === p.rec.type && u.message === p.rec.message);
@@ -300,10 +313,12 @@ export class Ingest {
     const pending = this.pendingExc.get(t.thread);
     if (propagated && pending) {
       pending.frame = f.fid; // through code that is not recorded too: it did not catch it
+      pending.handled = false;
     } else {
-      if (pending) this.settle(t.thread, pending.rec, pending.frame === 0);
+      // Another exception: the one before was caught if a handler had begun, or outside.
+      if (pending) this.settle(t.thread, pending.rec, pending.handled || pending.frame === 0);
       const rec: ExceptionRecord = { seq: this.seq, thread: t.thread, frame: f.fid, type, message, propagated, caught: null };
-      this.pendingExc.set(t.thread, { rec, frame: f.fid });
+      this.pendingExc.set(t.thread, { rec, frame: f.fid, handled: false });
       this.w.putException(rec);
       this.counts.exceptions++;
     }
