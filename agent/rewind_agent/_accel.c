@@ -1173,8 +1173,21 @@ static int is_yield(Core *self, PyFrameObject *frame) {
 #endif
 }
 
+/* Recorder.out_of: does the frame return (or unwind) into code that is not recorded? */
+static int returns_out(Core *self, Frame *frame) {
+    Frame *back = frame_back(frame);
+    PyObject *st = back ? ft_get(&self->frames, back) : NULL;
+    return !st || ((State *)st)->suspended || ((Info *)((State *)st)->info)->code != (PyObject *)frame_code(back);
+}
+
+/* [RETURN or YIELD, value] or, `out` (to a caller that is not recorded), [..., value, true] */
+static int put_leave(Core *self, Buf *ev, int kind, PyObject *value, int out) {
+    return put_array_header(ev, out ? 3 : 2) || put_uint(ev, kind) || encode(&self->enc, value, ev)
+        || (out && put(ev, "\xc3", 1));
+}
+
 /* Recorder.on_return: frame given (settrace) to tell a generator's yield from its return */
-static int on_return(Core *self, State *st, PyObject *value, PyFrameObject *frame) {
+static int on_return(Core *self, State *st, PyObject *value, PyFrameObject *frame, int out) {
     Buf ev;
     buf_init(&ev);
     int kind = K_RETURN, rc = -1;
@@ -1183,7 +1196,7 @@ static int on_return(Core *self, State *st, PyObject *value, PyFrameObject *fram
         if (yes < 0) goto done;
         if (yes) { st->suspended = 1; kind = K_YIELD; }
     }
-    if (put_array_header(&ev, 2) || put_uint(&ev, kind) || encode(&self->enc, value, &ev)) goto done;
+    if (put_leave(self, &ev, kind, value, out)) goto done;
     rc = end_frame(self, st, &ev);
 done:
     buf_free(&ev);
@@ -1263,15 +1276,11 @@ static int call_py(Core *self, PyObject *name, PyObject *arg) {
 
 /* Recorder.on_unwind(st, out, exc): out if the frame's caller is not recorded; exc may be NULL */
 static int call_unwind(Core *self, State *st, Frame *frame, PyObject *exc) {
-    Frame *back = frame_back(frame);
     Py_INCREF(st);
-    State *caller = back ? live_state(self, back) : NULL;
-    PyObject *r = NULL;
-    if (caller || !PyErr_Occurred()) {
-        forget_cached(self);
-        r = PyObject_CallMethodObjArgs((PyObject *)self, s_on_unwind, (PyObject *)st,
-                                       caller ? Py_False : Py_True, exc ? exc : Py_None, NULL);
-    }
+    forget_cached(self);
+    PyObject *r = PyObject_CallMethodObjArgs((PyObject *)self, s_on_unwind, (PyObject *)st,
+                                             returns_out(self, frame) ? Py_True : Py_False,
+                                             exc ? exc : Py_None, NULL);
     Py_DECREF(st);
     if (!r) return -1;
     Py_DECREF(r);
@@ -1329,7 +1338,7 @@ static int c_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         if (!st) { rc = PyErr_Occurred() ? -1 : 0; break; }
         Py_INCREF(st);
         if (st->raised && (!arg || arg == Py_None)) rc = call_unwind(self, st, fr, NULL);
-        else rc = on_return(self, st, arg ? arg : Py_None, frame);
+        else rc = on_return(self, st, arg ? arg : Py_None, frame, returns_out(self, fr));
         Py_DECREF(st);
         break;
     case PyTrace_EXCEPTION:
@@ -1430,7 +1439,7 @@ static PyObject *m_return(Core *self, PyObject *const *args, Py_ssize_t nargs) {
     State *st = first_line(self, frame);
     if (st) {
         Py_INCREF(st);
-        int rc = on_return(self, st, args[2], NULL);
+        int rc = on_return(self, st, args[2], NULL, returns_out(self, frame));
         Py_DECREF(st);
         return mon_done(self, rc);
     }
@@ -1479,8 +1488,7 @@ static PyObject *m_yield(Core *self, PyObject *const *args, Py_ssize_t nargs) {
     st->suspended = 1;
     Buf ev;
     buf_init(&ev);
-    int rc = put_array_header(&ev, 2) || put_uint(&ev, K_YIELD) || encode(&self->enc, args[2], &ev)
-             || end_frame(self, st, &ev);
+    int rc = put_leave(self, &ev, K_YIELD, args[2], returns_out(self, frame)) || end_frame(self, st, &ev);
     buf_free(&ev);
     Py_DECREF(st);
     return mon_done(self, rc);
@@ -1648,9 +1656,10 @@ static PyObject *Core_prune(Core *self, PyObject *keep) {
 static PyObject *Core_on_return(Core *self, PyObject *args) {
     PyObject *value, *frame = Py_None;
     State *st;
-    if (!PyArg_ParseTuple(args, "O!O|O", &StateType, &st, &value, &frame)) return NULL;
+    int out = 0;
+    if (!PyArg_ParseTuple(args, "O!O|Op", &StateType, &st, &value, &frame, &out)) return NULL;
     if (frame != Py_None && !PyFrame_Check(frame)) { PyErr_SetString(PyExc_TypeError, "a frame or None"); return NULL; }
-    if (on_return(self, st, value, frame == Py_None ? NULL : (PyFrameObject *)frame)) return NULL;
+    if (on_return(self, st, value, frame == Py_None ? NULL : (PyFrameObject *)frame, out)) return NULL;
     Py_RETURN_NONE;
 }
 

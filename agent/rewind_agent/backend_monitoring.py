@@ -107,9 +107,10 @@ class MonitoringBackend:
 
     def _return(self, code, offset, value):
         try:
-            st = self._first_line(_getframe(1))
+            frame = _getframe(1)
+            st = self._first_line(frame)
             if st is not None:
-                self.rec.on_return(st, value)
+                self.rec.on_return(st, value, None, self.rec.out_of(frame))
             elif self.rec.code_info(code) is None:
                 return mon.DISABLE
         except Exception:
@@ -117,9 +118,10 @@ class MonitoringBackend:
 
     def _yield(self, code, offset, value):
         try:
-            st = self._first_line(_getframe(1))
+            frame = _getframe(1)
+            st = self._first_line(frame)
             if st is not None:
-                self.rec.on_yield(st, value)
+                self.rec.on_yield(st, value, self.rec.out_of(frame))
             elif self.rec.code_info(code) is None:
                 return mon.DISABLE
         except Exception:
@@ -130,7 +132,7 @@ class MonitoringBackend:
             frame = _getframe(1)
             st = self._first_line(frame)
             if st is not None:
-                self.rec.on_unwind(st, self.rec.state_of(frame.f_back) is None, exc)
+                self.rec.on_unwind(st, self.rec.out_of(frame), exc)
         except Exception:
             self.rec.fail(self)
 

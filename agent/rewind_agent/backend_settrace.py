@@ -142,9 +142,9 @@ class SettraceBackend:
                     on_line(frame, st, frame.f_lineno)
                 elif event == "return":
                     if st.raised and arg is None:
-                        rec.on_unwind(st, rec.state_of(frame.f_back) is None)
+                        rec.on_unwind(st, rec.out_of(frame))
                     else:
-                        rec.on_return(st, arg, frame)
+                        rec.on_return(st, arg, frame, rec.out_of(frame))
                 elif event == "exception":
                     exception(frame, st, arg)
             except Exception:

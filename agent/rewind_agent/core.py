@@ -30,6 +30,8 @@ _f64 = wire._pack_f64
 _CALL_KIND = wire.uint(CALL)
 _RETURN_HEAD = wire.array_header(2) + wire.uint(RETURN)
 _YIELD_HEAD = wire.array_header(2) + wire.uint(YIELD)
+_RETURN_OUT = wire.array_header(3) + wire.uint(RETURN)  # value, then true: see PROTOCOL.md
+_YIELD_OUT = wire.array_header(3) + wire.uint(YIELD)
 _UNWIND_EVENT = wire.array([wire.uint(UNWIND)])
 _UNWIND_OUT = wire.array([wire.uint(UNWIND), wire.TRUE])
 _UNBOUND = wire.array([wire.uint(T_UNBOUND)])
@@ -197,7 +199,10 @@ class Recorder:
     def _file_id(self, filename):
         if filename in self._files:
             return self._files[filename]
-        path = filename if filename.startswith("<") else os.path.abspath(filename)
+        # compile(source, "", ...) (generated code, assertion rewriters) has no file: it is code
+        # from a string, not the working directory that abspath("") would make of it.
+        path = "<string>" if not filename else filename if filename.startswith("<") \
+            else os.path.abspath(filename)
         fid = None
         if self.scope.wants(path):
             fid = sum(1 for v in self._files.values() if v is not None)
@@ -335,20 +340,22 @@ class Recorder:
         self.last = st
         self.emit(data)
 
-    def on_return(self, st, value, frame=None):
-        """A frame returns (value) or, for a generator, yields (`frame` given to tell)."""
+    def on_return(self, st, value, frame=None, out=False):
+        """A frame returns (value) or, for a generator, yields (`frame` given to tell); `out`:
+        to a caller that is not recorded (where `finish` stops)."""
         t = type(value)
         enc = wire.NIL if value is None else _SMALL[value] if t is int and 0 <= value < 65536 \
             else self.encode(value)
         if frame is not None and st.info.generator and _is_yield(frame):
             st.suspended = True
-            self.end_frame(st, _YIELD_HEAD + enc)
+            self.end_frame(st, _YIELD_OUT + enc + wire.TRUE if out else _YIELD_HEAD + enc)
         else:
-            self.end_frame(st, _RETURN_HEAD + enc)
+            self.end_frame(st, _RETURN_OUT + enc + wire.TRUE if out else _RETURN_HEAD + enc)
 
-    def on_yield(self, st, value):
+    def on_yield(self, st, value, out=False):
         st.suspended = True
-        self.end_frame(st, _YIELD_HEAD + self.encode(value))
+        enc = self.encode(value)
+        self.end_frame(st, _YIELD_OUT + enc + wire.TRUE if out else _YIELD_HEAD + enc)
 
     def on_unwind(self, st, out=False, exc=None):
         """A frame exits through an exception (`exc` where the back end knows it: a handler or
@@ -371,6 +378,10 @@ class Recorder:
         """The state of a frame being recorded, or None."""
         st = self.frames.get(id(frame))
         return st if st is not None and st.info.code is frame.f_code else None
+
+    def out_of(self, frame):
+        """Does `frame` return (or unwind) into code that is not recorded?"""
+        return frame.f_back is None or self.state_of(frame.f_back) is None
 
     def prune(self, keep):
         """Forget the states of frames that ended unseen: all but the suspended and `keep`."""
@@ -633,9 +644,20 @@ def _message(exc):
 
 
 def _source(path):
-    """The file's text, embedded so that a recording opens without the sources."""
+    """The file's text, embedded so that a recording opens without the sources; for code from
+    a string ('<doctest ...>', templates), what linecache holds of it, if anything."""
+    if path.startswith("<frozen ") and path.endswith(">"):
+        # a frozen module of the standard library: its __file__ names the source it was made of
+        module = sys.modules.get(path[len("<frozen "):-1])
+        file = getattr(module, "__dict__", {}).get("__file__")
+        return _source(file) if isinstance(file, str) and not file.startswith("<") else wire.NIL
     if path.startswith("<"):
-        return wire.NIL
+        import linecache
+        try:  # doctest hands its examples' sources to linecache.getlines
+            text = "".join(linecache.getlines(path))
+        except Exception:
+            text = ""
+        return wire.text(text) if text and type(text) is str else wire.NIL
     try:
         with open(path, "rb") as f:
             data = f.read()

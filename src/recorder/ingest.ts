@@ -115,8 +115,8 @@ export class Ingest {
     switch (e[0]) {
       case K.LINE: return this.line(e[1] as number, e.slice(2) as unknown[]);
       case K.CALL: return this.call(e[1] as number, e[2] as number, e.slice(3) as unknown[]);
-      case K.RETURN: return this.leave(EK.RETURN, e[1] as WireValue);
-      case K.YIELD: return this.leave(EK.YIELD, e[1] as WireValue);
+      case K.RETURN: return this.leave(EK.RETURN, e[1] as WireValue, e[2] === true);
+      case K.YIELD: return this.leave(EK.YIELD, e[1] as WireValue, e[2] === true);
       case K.UNWIND: return this.leave(EK.UNWIND, undefined, e[1] === true);
       case K.RESUME: return this.resume(e[1] as number);
       case K.EXCEPTION: return this.exception(this.names[e[1] as number], e[2] as string | null, e[3] as boolean);
@@ -254,7 +254,7 @@ export class Ingest {
     this.push([EK.RESUME, t.thread, fid, f.depth, f.code, f.line]);
   }
 
-  /** A frame ends (or yields); `out`: it unwinds into a caller that is not recorded. */
+  /** A frame ends (or yields); `out`: into a caller that is not recorded. */
   private leave(kind: number, value: WireValue | undefined, out = false) {
     const t = this.thr();
     const pending = this.pendingExc.get(t.thread);
@@ -264,7 +264,8 @@ export class Ingest {
     const f = t.stack.pop();
     if (!f) return;
     const ev: StoredEvent = [kind, t.thread, f.fid, f.depth, f.code, f.line];
-    if (value !== undefined) ev.push(value);
+    if (value !== undefined || out) ev.push(value ?? null);
+    if (out) ev.push(true); // OUT: back to code that is not recorded
     const seq = this.seq;
     this.push(ev);
     if (kind === EK.YIELD || f.spans) (f.spans ??= []).push([f.entered, seq]);

@@ -4,7 +4,7 @@
 import { UserError } from '../errors.js';
 import { incompleteness } from '../store/store.js';
 import type { JsonValue } from '../wire/values.js';
-import type { Dir, Engine, Move, Position } from './engine.js';
+import type { Dir, Engine, Move, Position, Stop } from './engine.js';
 
 export type Result = Record<string, unknown>;
 
@@ -34,15 +34,16 @@ async function sourceLine(e: Engine, file: string, line: number): Promise<string
 }
 
 /** Why a motion stopped short, in words (both frontends). */
-export function stopText(stop: 'start' | 'end', e: Engine): string {
+export function stopText(stop: Stop, e: Engine): string {
   if (stop === 'end') return 'at the end: nothing further forwards';
+  if (stop === 'outside') return 'at the edge of this frame: its caller is not recorded';
   return e.tl.first > 0 ? 'at the first event kept: the flight recorder dropped the earlier ones' : 'at the start: nothing further backwards';
 }
 
 async function motionText(r: Result, e: Engine): Promise<string> {
   const p = r as unknown as Position & { stop?: string; breakpoint?: number; watch?: number; old?: JsonValue; new?: JsonValue };
   const out: string[] = [];
-  if (p.stop) out.push(`(${stopText(p.stop as 'start' | 'end', e)})`);
+  if (p.stop) out.push(`(${stopText(p.stop as Stop, e)})`);
   if (p.breakpoint !== undefined) out.push(`Breakpoint ${p.breakpoint}`);
   if (p.watch !== undefined) out.push(`Watch ${p.watch}: ${p.old!.repr} -> ${p.new!.repr}`);
   out.push(`> ${base(p.file)}:${p.line} ${p.function}()   [event ${p.seq}, thread ${p.thread}]`);

@@ -10,17 +10,23 @@ import { BlockView } from '../store/blockview.js';
 import type { WireValue } from '../wire/protocol.js';
 import { toJson, type JsonValue } from '../wire/values.js';
 import { UserError } from '../errors.js';
-import { Timeline, type Dir } from './timeline.js';
+import { Timeline, type Dir, type Walk } from './timeline.js';
 import { StateWalker, applyChanges, frameIn, stateAt, type LiveFrame, type ProgramState } from './state.js';
 import { ExprError, evaluate, namesIn, parse, sameValue, test, type Node, type Scope } from './expr.js';
 
 export type { Dir };
 
+export type Stop = 'start' | 'end' | 'outside';
+
 export interface Position { seq: number; thread: number; frame: number; depth: number; file: string; line: number; function: string }
 
 export interface Move {
   pos: Position;
-  stop?: 'start' | 'end'; // the motion reached an end of the recording (or of the thread) without finding its target
+  /**
+   * The motion stopped short: at an end of the recording (or of the thread), or ('outside') at
+   * the edge of a frame whose caller is not recorded (a test function called by pytest).
+   */
+  stop?: Stop;
   breakpoint?: number; // the breakpoint that stopped a continue
   watch?: { id: number; expr: string; old: JsonValue; new: JsonValue };
 }
@@ -124,22 +130,62 @@ export class Engine {
   /** next / rnext: the next line of this frame or of a caller (calls are stepped over). */
   async next(dir: Dir): Promise<Move> {
     const [, thread, frame, depth] = this.cursorEvent;
-    const seq = await this.tl.walk(
-      { from: this.cursor, dir, thread, skipDepth: depth, anchor: frame },
-      (_, e) => e[2] === frame || e[3] < depth,
-    );
+    const run = await this.outsideRun();
+    const w: Walk = { from: this.cursor, dir, thread, skipDepth: depth, anchor: frame, halt: this.callerLeaves(depth, dir) };
+    const seq = await this.tl.walk(w, (_, e) => e[2] === frame || e[3] < depth);
+    if (run && (seq === null || seq < run[0] || seq > run[1])) return this.edgeOfRun(run, dir);
+    if (w.halted !== undefined) return this.lastLineBefore(w.halted);
     return this.arrive(seq, dir, thread);
   }
 
   /** finish / rfinish: the next line in a caller; backwards, the line that made the call. */
   async finish(dir: Dir): Promise<Move> {
     const [, thread, frame, depth] = this.cursorEvent;
+    const run = await this.outsideRun();
+    if (run) return this.edgeOfRun(run, dir);
     const [start, end] = await this.tl.runAround(frame, this.cursor);
-    const seq = await this.tl.walk(
-      { from: dir > 0 ? end : start, dir, thread, skipDepth: depth },
-      (_, e) => e[3] < depth,
-    );
+    const w: Walk = { from: dir > 0 ? end : start, dir, thread, skipDepth: depth, halt: this.callerLeaves(depth, dir) };
+    const seq = await this.tl.walk(w, (_, e) => e[3] < depth);
+    if (w.halted !== undefined) return this.lastLineBefore(w.halted);
     return this.arrive(seq, dir, thread);
+  }
+
+  /**
+   * The cursor's frame's run, [start, end], if it went back to code that is not recorded (its
+   * caller): there, next and finish stop at its last line, rnext and rfinish at its first.
+   */
+  private async outsideRun(): Promise<[number, number] | null> {
+    const run = await this.tl.runAround(this.cursorEvent[2], this.cursor);
+    const end = await this.tl.event(run[1]);
+    return end && end[2] === this.cursorEvent[2] && end[7] === true ? run : null;
+  }
+
+  /**
+   * Going forwards from a frame at `depth`: a caller's run ends, back to code that is not
+   * recorded, before it runs another line (a test method whose exception unittest catches).
+   * The lines after that are not a caller's.
+   */
+  private callerLeaves(depth: number, dir: Dir): ((e: StoredEvent) => boolean) | undefined {
+    if (dir < 0) return undefined;
+    return (e) => e[3] < depth && e[7] === true && (e[0] === EK.RETURN || e[0] === EK.UNWIND || e[0] === EK.YIELD);
+  }
+
+  /** The last line of the frame whose run ends at `seq`, as a stop at the edge of recorded code. */
+  private async lastLineBefore(seq: number): Promise<Move> {
+    const e = (await this.tl.event(seq))!;
+    const line = await this.tl.walk({ from: seq, dir: -1, thread: e[1], skipDepth: e[3] + 1, anchor: e[2] }, (_, l) => l[2] === e[2]);
+    if (line !== null) await this.moveTo(line);
+    return { pos: this.position(), stop: 'outside' };
+  }
+
+  private async edgeOfRun([start, end]: [number, number], dir: Dir): Promise<Move> {
+    const [, thread, frame, depth] = this.cursorEvent;
+    const seq = await this.tl.walk(
+      { from: dir > 0 ? end : start, dir: dir > 0 ? -1 : 1, thread, skipDepth: depth + 1, anchor: frame },
+      (_, e) => e[2] === frame,
+    );
+    if (seq !== null) await this.moveTo(seq);
+    return { pos: this.position(), stop: 'outside' };
   }
 
   /** continue / rcontinue: the nearest breakpoint hit or watched change, on any thread. */

@@ -17,6 +17,8 @@ export interface EventJson {
   changed?: Record<string, JsonValue>;
   args?: Record<string, JsonValue>;
   value?: JsonValue;
+  /** return, yield, unwind: back to code that is not recorded (a test runner, a library) */
+  out?: true;
   exception?: { type: string; message: string | null; propagated: boolean };
   stream?: 'stdout' | 'stderr';
   text?: string;
@@ -59,6 +61,7 @@ export class EventView {
       case EK.EXCEPTION: out.exception = { type: e[6] as string, message: e[7] as string | null, propagated: e[8] as boolean }; break;
       case EK.OUTPUT: out.stream = e[6] === 2 ? 'stderr' : 'stdout'; out.text = e[7] as string; break;
     }
+    if ((kind === EK.RETURN || kind === EK.YIELD || kind === EK.UNWIND) && e[7] === true) out.out = true;
     return out;
   }
 

@@ -19,6 +19,9 @@ export interface Walk {
   /** A frame whose own lines are accepted at any depth: runs are not skipped while it is suspended, since it may resume inside them. */
   anchor?: number;
   anchorStatus?: Status;
+  /** A non-line event that ends the walk: it then returns null and sets `halted` to its seq. */
+  halt?: (e: StoredEvent) => boolean;
+  halted?: number;
 }
 
 export class Timeline {
@@ -82,6 +85,7 @@ export class Timeline {
           continue;
         }
         if (kind === EK.EXCEPTION || kind === EK.OUTPUT) continue;
+        if (w.halt?.(e)) { w.halted = seq; return null; }
         if (e[2] === anchor) {
           status = dir > 0
             ? kind === EK.YIELD ? 'suspended' : kind === EK.CALL || kind === EK.RESUME ? 'live' : 'dead'

@@ -23,7 +23,7 @@ export const KIND_NAMES: Record<number, string> = {
  * One event as stored: [kind, thread, frame, depth, code, line, ...payload]
  *   line:      changes? = [name, value, name, value, ...]
  *   call:      args = [name, value, ...]
- *   return / yield: value
+ *   return / yield / unwind: value (null for unwind), then true if to code that is not recorded
  *   exception: typeName, message (string|null), propagated (bool)
  *   output:    stream (1 stdout, 2 stderr), text
  */

@@ -6,6 +6,7 @@ export interface Ev {
   seq: number; kind: string; thread: number; frame: number; depth: number; file: string; line: number; function: string;
   changed?: Record<string, { type: string; repr: string }>;
   args?: Record<string, { type: string; repr: string }>;
+  out?: true; // return, yield, unwind: back to code that is not recorded
 }
 
 type Bp =
@@ -88,12 +89,52 @@ export class LinearReplay {
 
   next(dir: 1 | -1) {
     const { thread, frame, depth } = this.cur;
-    return this.arrive(this.scan(dir, this.cursor, (e) => e.thread === thread && (e.frame === frame || e.depth < depth)), dir, thread);
+    const run = this.outsideRun();
+    const seq = this.scan(dir, this.cursor, (e) => e.thread === thread && (e.frame === frame || e.depth < depth));
+    if (run && (seq === null || seq < run[0] || seq > run[1])) return this.edgeOfRun(run, dir);
+    return this.callerLeft(dir, thread, depth, seq) ?? this.arrive(seq, dir, thread);
   }
 
   finish(dir: 1 | -1) {
     const { thread, depth } = this.cur;
-    return this.arrive(this.scan(dir, this.cursor, (e) => e.thread === thread && e.depth < depth), dir, thread);
+    const run = this.outsideRun();
+    if (run) return this.edgeOfRun(run, dir);
+    const seq = this.scan(dir, this.cursor, (e) => e.thread === thread && e.depth < depth);
+    return this.callerLeft(dir, thread, depth, seq) ?? this.arrive(seq, dir, thread);
+  }
+
+  /** Forwards: a caller went back to code that is not recorded before the line found: stop at its last line. */
+  private callerLeft(dir: 1 | -1, thread: number, depth: number, found: number | null) {
+    if (dir < 0) return null;
+    const limit = found ?? this.events.length;
+    for (let s = this.cursor + 1; s < limit; s++) {
+      const e = this.events[s];
+      if (e.thread === thread && e.depth < depth && e.out) {
+        this.cursor = this.scan(-1, s, (l) => l.frame === e.frame) ?? this.cursor;
+        return { seq: this.cursor, stop: 'outside' };
+      }
+    }
+    return null;
+  }
+
+  /** The cursor's frame's run (call or resume to return, yield or unwind), if it ended back in code that is not recorded. */
+  private outsideRun(): [number, number] | null {
+    const { frame } = this.cur;
+    const mine = (s: number, kinds: string[]) => this.events[s].frame === frame && kinds.includes(this.events[s].kind);
+    let end = this.cursor;
+    while (end < this.events.length && !mine(end, ['return', 'yield', 'unwind'])) end++;
+    if (end >= this.events.length || !this.events[end].out) return null;
+    let start = this.cursor;
+    while (start > 0 && !mine(start, ['call', 'resume'])) start--;
+    return [start, end];
+  }
+
+  /** The run's last line (forwards) or first (backwards): next and finish stop there. */
+  private edgeOfRun([start, end]: [number, number], dir: 1 | -1) {
+    const { frame } = this.cur;
+    const seq = dir > 0 ? this.scan(-1, end, (e) => e.frame === frame) : this.scan(1, start, (e) => e.frame === frame);
+    if (seq !== null) this.cursor = seq;
+    return { seq: this.cursor, stop: 'outside' };
   }
 
   goto(seq: number) {
