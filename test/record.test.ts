@@ -140,10 +140,12 @@ describe('if the recorder goes away', () => {
     const marker = join(dir, 'marker');
     const rec = join(dir, 'rec');
     const child = spawn(process.execPath, [CLI, 'record', '-o', rec, join(B, 'outlives_recorder.py'), marker], { stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 500));
+    // Killed once the program runs (it waits for that, then makes events).
+    for (let i = 0; i < 1200 && !existsSync(`${marker}.started`); i++) await new Promise((r) => setTimeout(r, 100));
     child.kill('SIGKILL');
-    for (let i = 0; i < 300 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 100));
-    await new Promise((r) => setTimeout(r, 300));
+    for (let i = 0; i < 1200 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 100));
+    // The marker is written, then the program exits: its stream is removed as the recording ends.
+    for (let i = 0; i < 300 && readdirSync(dir).some((f) => f.includes('.raw-')); i++) await new Promise((r) => setTimeout(r, 100));
     expect(readFileSync(marker, 'utf8')).toBe(`done ${(400000 * 399999) / 2}`);
     expect(readdirSync(dir).filter((f) => f.includes('.raw-'))).toEqual([]);
   });

@@ -360,7 +360,7 @@ typedef struct {
     PyObject *info, *exc, *region;
     PyObject *snap, *enc;  /* a module or class body's (core.py's): enc's keys are its mutable names */
     long prev;  /* -1: no line event yet */
-    char suspended, raised, fresh;
+    char suspended, fresh;
     /* a function's: per slot the object seen last and, if it can change in place, its last
      * encoding; `order` has the slots with an encoding in the order they got one, as enc's keys */
     int nslots, nmut;
@@ -392,7 +392,6 @@ static PyMemberDef State_members[] = {
     {"exc", T_OBJECT, offsetof(State, exc), 0, NULL},
     {"region", T_OBJECT, offsetof(State, region), 0, NULL},
     {"suspended", T_BOOL, offsetof(State, suspended), 0, NULL},
-    {"raised", T_BOOL, offsetof(State, raised), 0, NULL},
     {"fresh", T_BOOL, offsetof(State, fresh), 0, NULL},
     {NULL}
 };
@@ -428,7 +427,7 @@ static State *state_new(long long fid, void *frame, Info *info) {
     st->exc = Py_NewRef(zero);
     st->region = Py_NewRef(Py_None);
     st->prev = -1;
-    st->suspended = st->raised = 0;
+    st->suspended = 0;
     st->fresh = 1;
     st->nslots = n;
     st->nmut = 0;
@@ -995,7 +994,14 @@ static int info_frees(State *st) {
 /* Recorder.on_line. region: NULL, or the (start, end) offsets of a back-jump within the line */
 static int on_line(Core *self, Frame *frame, State *st, long line, PyObject *region) {
     st->fresh = 0;
-    Py_SETREF(st->exc, Py_NewRef(zero));
+    if (st->exc != zero) {
+        /* kept while a finally or except block handles it (core.py's on_line) */
+        PyObject *h = PyErr_GetHandledException();
+        int same = h && h != Py_None && PyLong_AsVoidPtr(st->exc) == (void *)h;
+        Py_XDECREF(h);
+        if (PyErr_Occurred()) PyErr_Clear();
+        if (!same) Py_SETREF(st->exc, Py_NewRef(zero));
+    }
     Py_SETREF(self->unwinding, Py_NewRef(Py_None));
     long prev = st->prev;
     PyObject *prev_region = st->region;  /* owned: taken out of st */
@@ -1329,7 +1335,6 @@ static int c_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         st = frame_state(self, fr);
         if (!st) { rc = PyErr_Occurred() ? -1 : 0; break; }
         Py_INCREF(st);
-        st->raised = 0;
         rc = on_line(self, fr, st, PyFrame_GetLineNumber(frame), NULL);
         Py_DECREF(st);
         break;
@@ -1337,7 +1342,8 @@ static int c_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         st = live_state(self, fr);
         if (!st) { rc = PyErr_Occurred() ? -1 : 0; break; }
         Py_INCREF(st);
-        if (st->raised && (!arg || arg == Py_None)) rc = call_unwind(self, st, fr, NULL);
+        /* the interpreter passes no value when the frame exits through an exception */
+        if (!arg) rc = call_unwind(self, st, fr, NULL);
         else rc = on_return(self, st, arg ? arg : Py_None, frame, returns_out(self, fr));
         Py_DECREF(st);
         break;

@@ -46,10 +46,28 @@ def _sha256(data):
     return sha256(data)
 
 
+# The interpreters the accelerator was built and tested for. It reads their internals (frames,
+# code objects), which change between versions: any other runs the pure-Python agent, which
+# uses public APIs only. Add a version here only once the whole test suite passes on it.
+TESTED = ((3, 11), (3, 12), (3, 13))
+
+
+def _version():
+    """The running interpreter's version; REWIND_ACCEL_PRETEND_VERSION (e.g. 3.14) lets a test
+    pretend to be another."""
+    pretend = os.environ.get("REWIND_ACCEL_PRETEND_VERSION")
+    if pretend:
+        return tuple(int(p) for p in pretend.split(".")[:2])
+    return sys.version_info[:2]
+
+
 def load():
     """The compiled module, building it first if needed. Raises Unavailable."""
-    if sys.implementation.name != "cpython" or sys.version_info < (3, 11):
-        raise Unavailable("it needs CPython 3.11 or newer")
+    version = _version()
+    if sys.implementation.name != "cpython" or version not in TESTED:
+        raise Unavailable("it was built and tested for CPython %s, not %s %d.%d" % (
+            " to ".join("%d.%d" % v for v in (TESTED[0], TESTED[-1])),
+            sys.implementation.name, version[0], version[1]))
     sources = []
     for name in _SOURCES:
         try:

@@ -17,6 +17,17 @@ _IMPLICIT_STOP = frozenset(dis.opmap[n] for n in ("SEND", "FOR_ITER", "YIELD_FRO
                            if n in dis.opmap)
 _STOPS = (StopIteration, StopAsyncIteration)
 _RESUME = dis.opmap.get("RESUME")  # 3.11+
+# Where a frame stops when it leaves without an exception: a return, or a generator's suspension.
+_LEAVES = frozenset(dis.opmap[n] for n in ("RETURN_VALUE", "RETURN_CONST", "YIELD_VALUE",
+                                           "YIELD_FROM") if n in dis.opmap)
+
+
+def _unwinds(frame):
+    """A 'return' event with None: does the frame exit through an exception? (A handler or a
+    `finally` may have run lines since it arrived, so that no exception event comes last.)"""
+    code = frame.f_code.co_code
+    i = frame.f_lasti
+    return not (0 <= i < len(code) and code[i] in _LEAVES)
 
 
 def _starts(frame):
@@ -97,9 +108,15 @@ class SettraceBackend:
         return settrace
 
     def given_back(self):
-        """At the end: None, or why the recording stopped early on some thread."""
+        """At the end (on the main thread): None, or (code, why) the recording stopped early."""
         if self._paused:
-            return "the program replaced Rewind's tracer and never gave it back"
+            return "tracer-not-restored", "the program replaced Rewind's tracer and never gave it back"
+        if self.rec.enabled and sys.settrace is not self._settrace and not self.ours(sys.gettrace()):
+            # A Python trace function that raises is removed by the interpreter, silently: the
+            # pure agent's, when the program has used up the stack (the recursion limit).
+            return "tracer-lost", ("the interpreter removed the pure-Python agent's tracer, as it does "
+                                   "at the recursion limit: what ran after that is missing (the C "
+                                   "accelerator records through it)")
         return None
 
     def _guarded(self, fn, *args):
@@ -138,10 +155,9 @@ class SettraceBackend:
         def local(st, frame, event, arg):
             try:
                 if event == "line":
-                    st.raised = False
                     on_line(frame, st, frame.f_lineno)
                 elif event == "return":
-                    if st.raised and arg is None:
+                    if arg is None and _unwinds(frame):
                         rec.on_unwind(st, rec.out_of(frame))
                     else:
                         rec.on_return(st, arg, frame, rec.out_of(frame))
@@ -157,5 +173,4 @@ class SettraceBackend:
         exc = arg[1]
         if isinstance(exc, _STOPS) and frame.f_code.co_code[frame.f_lasti] in _IMPLICIT_STOP:
             return  # the end of an await / yield from, not a raise
-        st.raised = True
         self.rec.on_exception(st, exc)

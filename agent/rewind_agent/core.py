@@ -37,6 +37,7 @@ _UNWIND_OUT = wire.array([wire.uint(UNWIND), wire.TRUE])
 _UNBOUND = wire.array([wire.uint(T_UNBOUND)])
 _copysign = math.copysign
 _get_ident = threading.get_ident
+_exc_info = sys.exc_info
 _EQ_TYPES = frozenset([int, str, bytes, bool, type(None)])
 _GEN_FLAGS = 0x20 | 0x80 | 0x200  # CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR
 _FUNCTION_FLAG = 0x02  # CO_NEWLOCALS: a function body, as opposed to a module or class body
@@ -82,7 +83,7 @@ class CodeInfo:
 class FrameState:
     """What the recorder remembers about one live (or suspended) frame."""
 
-    __slots__ = ("id", "key", "info", "snap", "enc", "prev", "exc", "suspended", "raised", "fresh",
+    __slots__ = ("id", "key", "info", "snap", "enc", "prev", "exc", "suspended", "fresh",
                  "region")
 
     def __init__(self, fid, key, info):
@@ -97,7 +98,6 @@ class FrameState:
         self.prev = None  # line of this frame's previous line event
         self.exc = 0  # id() of the exception this frame is handling or unwinding with
         self.suspended = False
-        self.raised = False  # settrace: an exception event came after the last line event
         self.fresh = True  # no line event yet
         self.region = None  # (start, end) offsets if the last line event was a loop back-jump
 
@@ -141,12 +141,13 @@ class Recorder:
     def name_id(self, s):
         nid = self._names.get(s)
         if nid is None:
-            nid = self._names[s] = len(self._names)
+            nid = len(self._names)
             try:
                 enc = wire.text(s)
             except UnicodeEncodeError:
                 enc = wire.text(s.encode("utf-8", "backslashreplace").decode("utf-8"))
             self._raw(wire.array([wire.uint(NAME), wire.uint(nid), enc]))
+            self._names[s] = nid  # only once defined in the stream: a failed write is retried
         return nid
 
     def secret(self, name):
@@ -302,7 +303,10 @@ class Recorder:
         """A line is about to run. `region`: the (start, end) offsets of a loop body that
         jumped back within this line, when the back end knows it."""
         st.fresh = False
-        st.exc = 0
+        if st.exc and id(_exc_info()[1]) != st.exc:
+            # Kept while a finally or except block handles it (it may go on); once not, an
+            # object raised later at its address is a new exception.
+            st.exc = 0
         self._unwinding = None
         prev = st.prev
         prev_region = st.region

@@ -277,8 +277,8 @@ class _Session:
         lost = self.backend.given_back()
         self.backend.stop()
         if lost and rec.enabled:
-            rec.failure = lost
-            rec.warn("tracer-not-restored", lost)
+            rec.failure = lost[1]
+            rec.warn(*lost)
         rec.finish(-signal.SIGINT if self.sigint else self.status, self.uncaught)
         if rec.failure and not self.parent:
             # Recorded by the agent alone: nobody else will say that the recording is incomplete.

@@ -87,7 +87,7 @@ class LineInfo:
             if ln is not None:
                 line = ln
             op = ins.opname
-            if op == "IMPORT_STAR":
+            if op == "IMPORT_STAR" or ins.argrepr == "INTRINSIC_IMPORT_STAR":  # 3.12+: an intrinsic
                 self.calls[line] = ANYTHING
                 continue
             if op in _STORES:

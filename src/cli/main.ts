@@ -11,7 +11,7 @@ import { UserError } from '../errors.js';
 import { addReplayCommands } from './replay.js';
 import { addShareCommands, folderSize, packWithProgress } from './share.js';
 import { progressLine, style } from './style.js';
-import { collect, nonNegativeInt, positiveInt } from './options.js';
+import { collect, nonNegativeInt, positiveInt, programAfterModule } from './options.js';
 import { formatBytes, parseSize } from '../units.js';
 
 const program = new Command('rewind')
@@ -26,11 +26,12 @@ Examples:
   $ rewind info recordings/orders-20261121-101500
   $ rewind dump recordings/orders-20261121-101500 --from 100 --to 120`);
 
-program.command('record')
+const recordCommand = program.command('record')
   .summary('run a Python program and record it')
-  .description('Run a Python script (or -m module) under the recorder. The program keeps its stdin, stdout, ' +
+  .description('Run a Python script (or -m module) under the recorder; as with python, everything after the ' +
+    'script or module is the program\'s. The program keeps its stdin, stdout, ' +
     'stderr and exit status; a one-line summary goes to stderr when it ends.')
-  .usage('[options] [--] script.py [args...]  |  [options] -m module [args...]')
+  .usage('[options] script.py [args...]  |  [options] -m module [args...]')
   .argument('[program...]', 'script and its arguments (or, with -m, the module\'s arguments)')
   .option('-m, --module <module>', 'run a library module as a script, like python -m')
   .option('-o, --out <path>', 'where to write the recording (default: recordings/<name>-<time>)')
@@ -65,8 +66,9 @@ runs; \`rewind info\` says what was dropped.
 
 Examples:
   $ rewind record examples/orders.py
-  $ rewind record -o /tmp/run1 -- tool.py --verbose input.txt
+  $ rewind record -o /tmp/run1 tool.py --verbose input.txt  # after the script: its arguments
   $ rewind record -m unittest tests.test_orders
+  $ rewind record -m pytest -x tests/                      # after -m MODULE: the module's
   $ rewind record --keep failure --pack -o ci/run.rwd -m unittest discover   # CI: keep failures only
   $ rewind record --max-size 200MB -- server.py            # keep the last ~200 MB of a long run
   $ rewind record --python python3.13 --exclude '*/vendor/*' app.py`)
@@ -273,7 +275,9 @@ async function main() {
     throw e;
   });
   try {
-    await program.parseAsync(process.argv);
+    const argv = process.argv.slice();
+    if (argv[2] === 'record') argv.splice(3, Infinity, ...programAfterModule(recordCommand, argv.slice(3)));
+    await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof UserError) {
       process.stderr.write(style.err(`rewind: ${e.message}`) + '\n');

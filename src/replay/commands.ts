@@ -234,8 +234,8 @@ const COMMANDS: Command[] = [
     text: (r) => frameText(r),
   },
   {
-    names: ['locals'], usage: 'locals', summary: 'the locals of the selected frame',
-    run: async (e) => ({ locals: e.localsJson((await e.selectedFrame()).locals) }),
+    names: ['locals'], usage: 'locals [all]', summary: 'the locals of the selected frame (all: with pytest\'s @py_assert temporaries)',
+    run: async (e, arg) => ({ locals: e.localsJson((await e.selectedFrame()).locals, arg.trim() === 'all') }),
     text: (r) => Object.entries(r.locals as Record<string, JsonValue>).map(([k, v]) => `${k} = ${v.repr}`).join('\n') || '(no locals)',
   },
   {

@@ -18,6 +18,9 @@ export type { Dir };
 
 export type Stop = 'start' | 'end' | 'outside';
 
+/** A local the program did not name: pytest's assertion rewriting makes `@py_assert1`... */
+export const isTemporary = (name: string) => name.startsWith('@py_');
+
 export interface Position { seq: number; thread: number; frame: number; depth: number; file: string; line: number; function: string }
 
 export interface Move {
@@ -173,19 +176,24 @@ export class Engine {
   /** The last line of the frame whose run ends at `seq`, as a stop at the edge of recorded code. */
   private async lastLineBefore(seq: number): Promise<Move> {
     const e = (await this.tl.event(seq))!;
-    const line = await this.tl.walk({ from: seq, dir: -1, thread: e[1], skipDepth: e[3] + 1, anchor: e[2] }, (_, l) => l[2] === e[2]);
-    if (line !== null) await this.moveTo(line);
-    return { pos: this.position(), stop: 'outside' };
+    return this.edge(e[1], e[2], e[3], seq, 1);
   }
 
   private async edgeOfRun([start, end]: [number, number], dir: Dir): Promise<Move> {
     const [, thread, frame, depth] = this.cursorEvent;
-    const seq = await this.tl.walk(
-      { from: dir > 0 ? end : start, dir: dir > 0 ? -1 : 1, thread, skipDepth: depth + 1, anchor: frame },
-      (_, e) => e[2] === frame,
-    );
-    if (seq !== null) await this.moveTo(seq);
-    return { pos: this.position(), stop: 'outside' };
+    return this.edge(thread, frame, depth, dir > 0 ? end : start, dir);
+  }
+
+  /**
+   * Stops at the frame's line next to its run's edge at `seq` (the last before an end, dir 1;
+   * the first after a start, dir -1): 'outside', or 'end' / 'start' where the thread runs no
+   * line beyond it anyway (the program's own first frame).
+   */
+  private async edge(thread: number, frame: number, depth: number, seq: number, dir: Dir): Promise<Move> {
+    const line = await this.tl.walk({ from: seq, dir: dir > 0 ? -1 : 1, thread, skipDepth: depth + 1, anchor: frame }, (_, e) => e[2] === frame);
+    if (line !== null) await this.moveTo(line);
+    const beyond = await this.tl.walk({ from: seq, dir, thread }, () => true);
+    return { pos: this.position(), stop: beyond !== null ? 'outside' : dir > 0 ? 'end' : 'start' };
   }
 
   /** continue / rcontinue: the nearest breakpoint hit or watched change, on any thread. */
@@ -277,9 +285,13 @@ export class Engine {
   frameFunction(f: LiveFrame): string { return this.rec.codes[f.code]?.qualname ?? '?'; }
   frameFile(f: LiveFrame): string { return this.path(this.rec.codes[f.code]?.file ?? -1); }
 
-  localsJson(locals: Map<number, WireValue>): Record<string, JsonValue> {
+  /** Locals as JSON, without the temporaries of pytest's assertion rewriting unless `all`. */
+  localsJson(locals: Map<number, WireValue>, all = true): Record<string, JsonValue> {
     const out: Record<string, JsonValue> = {};
-    for (const [k, v] of locals) out[this.rec.name(k)] = this.json(v);
+    for (const [k, v] of locals) {
+      const name = this.rec.name(k);
+      if (all || !isTemporary(name)) out[name] = this.json(v);
+    }
     return out;
   }
 

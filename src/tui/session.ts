@@ -3,7 +3,7 @@
 // so the benchmark can time every key on a big recording without a screen.
 import { UserError } from '../errors.js';
 import { incompleteness } from '../store/store.js';
-import type { Dir, Engine, HistoryEntry, Move } from '../replay/engine.js';
+import { isTemporary, type Dir, type Engine, type HistoryEntry, type Move } from '../replay/engine.js';
 import { execute, stopText } from '../replay/commands.js';
 import { childrenOf, reprOf, typeOf } from '../wire/values.js';
 import type { WireValue } from '../wire/protocol.js';
@@ -294,7 +294,7 @@ export class Session {
         add(`${path}\u0000${i}`, indent + 1, l, v);
       }
     };
-    for (const [id, v] of f.locals) add(names(id), 0, names(id), v);
+    for (const [id, v] of f.locals) if (!isTemporary(names(id))) add(names(id), 0, names(id), v);
     return rows;
   }
 

@@ -109,10 +109,7 @@ export class LinearReplay {
     const limit = found ?? this.events.length;
     for (let s = this.cursor + 1; s < limit; s++) {
       const e = this.events[s];
-      if (e.thread === thread && e.depth < depth && e.out) {
-        this.cursor = this.scan(-1, s, (l) => l.frame === e.frame) ?? this.cursor;
-        return { seq: this.cursor, stop: 'outside' };
-      }
+      if (e.thread === thread && e.depth < depth && e.out) return this.edge(e.frame, s, 1);
     }
     return null;
   }
@@ -131,10 +128,16 @@ export class LinearReplay {
 
   /** The run's last line (forwards) or first (backwards): next and finish stop there. */
   private edgeOfRun([start, end]: [number, number], dir: 1 | -1) {
-    const { frame } = this.cur;
-    const seq = dir > 0 ? this.scan(-1, end, (e) => e.frame === frame) : this.scan(1, start, (e) => e.frame === frame);
-    if (seq !== null) this.cursor = seq;
-    return { seq: this.cursor, stop: 'outside' };
+    return this.edge(this.cur.frame, dir > 0 ? end : start, dir);
+  }
+
+  /** The frame's line next to its run's edge at `seq`; 'end' / 'start' where its thread runs no line beyond. */
+  private edge(frame: number, seq: number, dir: 1 | -1) {
+    const { thread } = this.events[seq];
+    const line = this.scan(dir > 0 ? -1 : 1, seq, (e) => e.frame === frame);
+    if (line !== null) this.cursor = line;
+    const beyond = this.scan(dir, seq, (e) => e.thread === thread);
+    return { seq: this.cursor, stop: beyond !== null ? 'outside' : dir > 0 ? 'end' : 'start' };
   }
 
   goto(seq: number) {

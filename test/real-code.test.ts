@@ -1,0 +1,157 @@
+// Real programs, recorded right: star imports, tracers taken away and given back (doctest),
+// a test runner catching a test's exception, comprehensions, closures, code made from strings,
+// and the agent's own failures, which must be loud. Every case records a real process, on
+// every interpreter under test, with the pure-Python agent and with the accelerator (auto: it
+// falls back to the pure agent where it cannot be built, and says so).
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { PROGRAMS, dump, markers, pythons, rewind, run, tmp, type Run } from './helpers.js';
+
+const REAL = join(PROGRAMS, 'real');
+const stripSummary = (s: string) => s.replace(/(^|\n)rewind: recorded [^\n]*\n$/, '$1');
+
+interface Recorded { run: Run; rec: string; events: any[]; info: any }
+
+function record(exe: string, agent: string, args: string[], env: Record<string, string> = {}): Recorded {
+  const rec = join(tmp(), 'rec');
+  const r = rewind(['record', '--python', exe, '--accelerator', agent, '-o', rec, ...args], { cwd: REAL, env: { ...process.env, ...env } });
+  const info = JSON.parse(rewind(['info', '--json', rec]).stdout);
+  return { run: r, rec, events: dump(rec), info };
+}
+
+/** Batch replay with --json: one object per command. */
+function replay(rec: string, commands: string[]): any[] {
+  const r = rewind(['replay', '--json', rec], { input: commands.join('\n') + '\n' });
+  return r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+}
+
+const lines = (events: any[], fn: string) => events.filter((e) => e.kind === 'line' && e.function === fn);
+
+describe.each(pythons())('real programs on $label', ({ exe }) => {
+  describe.each(['off', 'auto'])('agent: accelerator %s', (agent) => {
+    it('a star import at module level: its names are recorded and the recording goes on', () => {
+      const m = markers(join(REAL, 'star_import.py'));
+      const r = record(exe, agent, ['star_import.py']);
+      expect(r.run.status).toBe(0);
+      expect(r.run.stdout).toBe(run(exe, ['star_import.py'], { cwd: REAL }).stdout);
+      const after = r.events.find((e) => e.kind === 'line' && e.line === m.after);
+      expect(Object.keys(after.changed)).toEqual(expect.arrayContaining(['basename', 'splitext', 'join']));
+      const last = lines(r.events, '<module>').at(-1);
+      expect(last.changed.parts.repr).toBe("('report', '.txt')");
+      expect(r.info.warnings).toBeUndefined();
+    });
+
+    it('the tracer taken away and given back: the program behaves as without Rewind, the recording resumes in step and says where it has a gap', () => {
+      const m = markers(join(REAL, 'tracer_handback.py'));
+      const plain = run(exe, ['tracer_handback.py'], { cwd: REAL });
+      const r = record(exe, agent, ['tracer_handback.py']);
+      expect(r.run.status).toBe(0);
+      expect(r.run.stdout).toBe(plain.stdout);
+      const settrace = r.info.backend === 'settrace';
+      const calls = r.events.filter((e) => e.kind === 'call' && e.function === 'twice').map((e) => e.args.n.repr);
+      expect(calls).toEqual(settrace ? ['1', '3', '5'] : ['1', '2', '3', '5']);
+      // After the gap, events land in the frame that really runs: outer, at depth 2.
+      const resumed = r.events.find((e) => e.kind === 'line' && e.line === m.resumed);
+      expect(resumed).toMatchObject({ function: 'outer', depth: 2 });
+      const [, r1] = replay(r.rec, [`goto ${resumed.seq}`, 'p r']);
+      expect(r1.value.repr).toBe('1');
+      expect(r.events.filter((e) => e.depth > 0).every((e) => e.function !== 'inner' || e.line <= m.resumed)).toBe(true);
+      const moduleAfter = r.events.filter((e) => e.function === '<module>' && e.seq > resumed.seq);
+      expect(moduleAfter.every((e) => e.depth === 1)).toBe(true);
+      expect(moduleAfter.at(-1).changed?.d?.repr ?? lines(r.events, '<module>').at(-1).changed.d.repr).toBe('11');
+      // What sys.gettrace() gave the program is recorded as a label, never walked.
+      const saved = r.events.find((e) => e.kind === 'line' && e.changed?.saved)?.changed.saved;
+      if (settrace) expect(saved.repr).not.toMatch(/config|Config/);
+      if (settrace) {
+        expect(r.info.warnings.map((w: any) => w.code)).toEqual(['tracer-replaced', 'tracer-replaced']);
+        expect(r.run.stderr).toContain('rewind: the recording is incomplete: the program took Rewind\'s tracer away 2 times');
+        expect(rewind(['info', r.rec]).stdout).toMatch(/incomplete +the program took Rewind's tracer away 2 times/);
+      } else {
+        expect(r.info.warnings).toBeUndefined(); // sys.monitoring: the program's tracer is another matter
+      }
+    });
+
+    it('python -m doctest: the same output and status as a plain run, the examples recorded with their source', () => {
+      const plain = run(exe, ['-m', 'doctest', '-v', 'doctests.py'], { cwd: REAL });
+      const r = record(exe, agent, ['-m', 'doctest', '--', '-v', 'doctests.py']);
+      expect(r.run.stdout).toBe(plain.stdout);
+      expect(r.run.status).toBe(plain.status);
+      expect(plain.status).toBe(1); // one example fails on purpose
+      const calls = r.events.filter((e) => e.kind === 'call' && e.function === 'double');
+      expect(calls.map((e) => e.args.x.repr)).toEqual(['2', '-1']);
+      const example = r.events.find((e) => e.kind === 'line' && e.file === '<doctest doctests.double[0]>');
+      expect(example).toBeDefined();
+      const [at, list] = replay(r.rec, [`goto ${example.seq}`, 'list']);
+      expect(at.function).toBe('<module>');
+      expect(list.lines.find((l: any) => l.line === 1).text).toBe('double(2)');
+    });
+
+    it('unittest: a test\'s exception caught by the runner is caught; finish and next stop where the test returns to the runner', () => {
+      const m = markers(join(REAL, 'unittest_prog.py'));
+      const plain = run(exe, ['unittest_prog.py'], { cwd: REAL });
+      const r = record(exe, agent, ['unittest_prog.py']);
+      expect(r.run.status).toBe(plain.status);
+      expect(stripSummary(r.run.stderr).replace(/[\d.]+s\n/, 'Ts\n')).toBe(plain.stderr.replace(/[\d.]+s\n/, 'Ts\n'));
+      const x = JSON.parse(rewind(['exceptions', '--json', r.rec]).stdout.trim().split('\n')[0]);
+      expect(x).toMatchObject({ type: 'AssertionError', caught: true });
+      const out = replay(r.rec, ['break check', 'continue', 'finish', 'next', 'delete 1', 'break check if x > 0', 'continue', 'finish', 'rfinish']);
+      expect(out[1]).toMatchObject({ function: 'check', line: m.check });
+      // check's caller, test_bad, runs no further line: it ends, back in the runner.
+      expect(out[2]).toMatchObject({ function: 'Checks.test_bad', line: m.bad, stop: 'outside' });
+      expect(out[3]).toMatchObject({ function: 'Checks.test_bad', line: m.bad, stop: 'outside' });
+      expect(out[6]).toMatchObject({ function: 'check', line: m.check });
+      expect(out[7]).toMatchObject({ function: 'Checks.test_good', line: m.good, stop: 'end' }); // nothing recorded runs after it
+      expect(out[8]).toMatchObject({ function: 'Checks.test_good', line: m.good, stop: 'outside' });
+    });
+
+    it('an exception raised in a comprehension and never caught is listed once, not caught', () => {
+      const r = record(exe, agent, ['comprehension_error.py']);
+      expect(r.run.status).toBe(1);
+      const xs = rewind(['exceptions', '--json', r.rec]).stdout.trim().split('\n').map((l) => JSON.parse(l));
+      expect(xs.map((x) => [x.type, x.caught])).toEqual([['ZeroDivisionError', false]]);
+      expect(r.info.uncaught.type).toBe('ZeroDivisionError');
+    });
+
+    it('a closure\'s free variables are part of its state from its first line', () => {
+      const m = markers(join(REAL, 'closures_free.py'));
+      const r = record(exe, agent, ['closures_free.py']);
+      const first = r.events.find((e) => e.kind === 'line' && e.line === m.bump);
+      expect(first.changed.count.repr).toBe('0');
+      const [, , p] = replay(r.rec, ['break closures_free.py:' + m.bump, 'continue', 'p count']);
+      expect(p.value.repr).toBe('0');
+    });
+
+    it('code made from strings is never taken for a file of the working directory', () => {
+      const m = markers(join(REAL, 'generated_code.py'));
+      const r = record(exe, agent, ['generated_code.py']);
+      expect(r.run.stdout).toBe(run(exe, ['generated_code.py'], { cwd: REAL }).stdout);
+      const files = new Set(r.events.map((e) => e.file));
+      expect([...files]).toEqual([join(REAL, 'generated_code.py')]);
+      expect(r.events.find((e) => e.line === m.calls && e.kind === 'line')).toBeDefined();
+      // Asked for, code from a string is recorded under an honest name.
+      const inc = record(exe, agent, ['--include', '<string>', 'generated_code.py']);
+      const made = inc.events.filter((e) => e.kind === 'call' && (e.function === 'made' || e.function === 'made2'));
+      expect(made.map((e) => [e.function, e.file])).toEqual([['made', '<string>'], ['made2', '<string>']]);
+    });
+
+    it('an internal error of the agent is loud: the program carries on, the recording says it is incomplete and keeps what came before', () => {
+      const m = markers(join(REAL, 'fault.py'));
+      const plain = run(exe, ['fault.py'], { cwd: REAL });
+      const r = record(exe, agent, ['fault.py'], { REWIND_AGENT_FAULT: 'faulty_helper.py' });
+      expect(r.run.stdout).toBe(plain.stdout);
+      expect(r.run.status).toBe(0);
+      expect(r.run.stderr).toMatch(/rewind: the recording is incomplete: the agent stopped recording at event \d+ after an internal error \(RuntimeError: fault injected by REWIND_AGENT_FAULT/);
+      expect(r.info.warnings[0].code).toBe('agent-error');
+      expect(r.info.exitStatus).toBe(0);
+      expect(rewind(['info', r.rec]).stdout).toMatch(/incomplete +the agent stopped recording/);
+      const [end] = replay(r.rec, ['goto end']);
+      expect(end.line).toBe(m.before + 1);
+      // The agent alone says so too.
+      const raw = join(tmp(), 'trace.raw');
+      const alone = run(exe, ['-m', 'rewind_agent', '--accelerator', agent, '-o', raw, 'fault.py'],
+        { cwd: REAL, env: { ...process.env, PYTHONPATH: join(REAL, '../../../agent'), REWIND_AGENT_FAULT: 'faulty_helper.py' } });
+      expect(alone.stdout).toBe(plain.stdout);
+      expect(alone.stderr).toContain('rewind_agent: the recording is incomplete: RuntimeError: fault injected');
+    });
+  });
+});
