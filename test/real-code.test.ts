@@ -155,3 +155,37 @@ describe.each(pythons())('real programs on $label', ({ exe }) => {
     });
   });
 });
+
+// pytest is Debian's (apt-get install python3-pytest), for /usr/bin/python3.
+const PYTEST_PY = '/usr/bin/python3';
+const hasPytest = run(PYTEST_PY, ['-c', 'import pytest'], {}).status === 0;
+if (!hasPytest) console.warn('test/real-code.test.ts: SKIPPED the pytest tests — /usr/bin/python3 has no pytest (apt-get install python3-pytest)');
+
+describe.skipIf(!hasPytest).each(['off', 'auto'])('a pytest run, recorded (accelerator %s)', (agent) => {
+  const SUITE = join(PROGRAMS, 'pytest_suite');
+  const args = ['-m', 'pytest', '-q', '--doctest-modules', '-p', 'no:cacheprovider', '.'];
+  const timeless = (s: string) => s.replace(/ in [\d.]+s/g, ' in Ts');
+
+  it('passes, fails, errors, skips and parametrizes as a plain run, with the same output and exit status', () => {
+    const plain = run(PYTEST_PY, args, { cwd: SUITE });
+    const rec = join(tmp(), 'rec');
+    const r = rewind(['record', '--python', PYTEST_PY, '--accelerator', agent, '-o', rec, ...args], { cwd: SUITE });
+    expect(plain.stdout).toMatch(/1 failed, 5 passed, 1 skipped, 1 error/);
+    expect(timeless(r.stdout)).toBe(timeless(plain.stdout));
+    expect(r.status).toBe(plain.status);
+    const xs = rewind(['exceptions', '--json', rec]).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(xs.map((x) => [x.type, x.caught])).toEqual([['AssertionError', true], ['RuntimeError', true]]);
+    const events = dump(rec);
+    const params = events.filter((e) => e.kind === 'call' && e.function === 'test_param').map((e) => e.args.qty.repr);
+    expect(params).toEqual(['1', '3', '2']);
+    expect(events.some((e) => e.file.startsWith('<doctest shop.total'))).toBe(true);
+    // From inside the failing test's call of total(): finish reaches the test, then stops
+    // where the test goes back to pytest instead of running into the next test.
+    const m = markers(join(SUITE, 'test_shop.py'));
+    const out = replay(rec, ['break shop.py:' + markers(join(SUITE, 'shop.py')).add + ' if qty == 1 and price == 4.0', 'continue', 'continue', 'finish', 'finish', 'p expected', 'locals']);
+    expect(out[3]).toMatchObject({ function: 'test_wrong_total', line: m.failing });
+    expect(out[4]).toMatchObject({ function: 'test_wrong_total', line: m.failing, stop: 'outside' });
+    expect(out[5].value.repr).toBe('8.0');
+    expect(Object.keys(out[6].locals).some((k) => k.startsWith('@py'))).toBe(false);
+  });
+});

@@ -155,14 +155,18 @@ class SettraceBackend:
         def local(st, frame, event, arg):
             try:
                 if event == "line":
+                    st.raised = False
                     on_line(frame, st, frame.f_lineno)
                 elif event == "return":
-                    if arg is None and _unwinds(frame):
+                    # Through an exception: one came last (a generator closed at its yield),
+                    # or the frame stopped elsewhere than where it returns or yields (after
+                    # a finally). The C tracer is told by the interpreter (no value).
+                    if arg is None and (st.raised or _unwinds(frame)):
                         rec.on_unwind(st, rec.out_of(frame))
                     else:
                         rec.on_return(st, arg, frame, rec.out_of(frame))
                 elif event == "exception":
-                    exception(frame, st, arg)
+                    st.raised = exception(frame, st, arg) or st.raised
             except Exception:
                 rec.fail(self)
 
@@ -170,7 +174,9 @@ class SettraceBackend:
         return local
 
     def _exception(self, frame, st, arg):
+        """An 'exception' event; True if it is a raise (not the end of an await / yield from)."""
         exc = arg[1]
         if isinstance(exc, _STOPS) and frame.f_code.co_code[frame.f_lasti] in _IMPLICIT_STOP:
-            return  # the end of an await / yield from, not a raise
+            return False
         self.rec.on_exception(st, exc)
+        return True

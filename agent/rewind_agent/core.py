@@ -83,7 +83,7 @@ class CodeInfo:
 class FrameState:
     """What the recorder remembers about one live (or suspended) frame."""
 
-    __slots__ = ("id", "key", "info", "snap", "enc", "prev", "exc", "suspended", "fresh",
+    __slots__ = ("id", "key", "info", "snap", "enc", "prev", "exc", "suspended", "raised", "fresh",
                  "region")
 
     def __init__(self, fid, key, info):
@@ -98,6 +98,7 @@ class FrameState:
         self.prev = None  # line of this frame's previous line event
         self.exc = 0  # id() of the exception this frame is handling or unwinding with
         self.suspended = False
+        self.raised = False  # settrace: an exception event came after the last line event
         self.fresh = True  # no line event yet
         self.region = None  # (start, end) offsets if the last line event was a loop back-jump
 
