@@ -111,6 +111,18 @@ describe('where the accelerator cannot be built', () => {
     expect(existsSync(rec)).toBe(false);
   });
 
+  it('on an interpreter it was not built and tested for (pretending to be 3.14), auto records with the pure-Python agent and says why; on refuses', () => {
+    const pretend = { env: { ...process.env, REWIND_ACCEL_PRETEND_VERSION: '3.14' } };
+    const rec = join(tmp(), 'rec');
+    const r = rewind(['record', '-o', rec, script], pretend);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/pure-Python agent \(slower\): the C accelerator is unavailable: it was built and tested for CPython 3\.11 to 3\.13, not cpython 3\.14\n$/);
+    expect(rewind(['info', rec]).stdout).toMatch(/python .*pure-Python agent\)/);
+    const refused = rewind(['record', '--accelerator', 'on', '-o', join(tmp(), 'rec'), script], pretend);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr.trim()).toBe('rewind: the C accelerator cannot be used with python3: it was built and tested for CPython 3.11 to 3.13, not cpython 3.14.');
+  });
+
   it('the standalone agent refuses in one sentence too', () => {
     const dir = tmp();
     const r = run('python3', ['-m', 'rewind_agent', '--accelerator', 'on', '-o', join(dir, 't.raw'), script],

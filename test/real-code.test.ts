@@ -134,6 +134,31 @@ describe.each(pythons())('real programs on $label', ({ exe }) => {
       expect(made.map((e) => [e.function, e.file])).toEqual([['made', '<string>'], ['made2', '<string>']]);
     });
 
+    it('recursion to the limit: the recording stays in step, or says loudly where it stopped', () => {
+      const m = markers(join(REAL, 'deep_recursion.py'));
+      const r = record(exe, agent, ['deep_recursion.py']);
+      expect(r.run.stdout).toBe('after 5\n');
+      const after = r.events.find((e) => e.kind === 'line' && e.line === m.after);
+      if (r.info.accelerator !== 'on' && r.info.backend === 'settrace') {
+        // The interpreter removes a Python trace function that cannot run: said, not hidden.
+        expect(after).toBeUndefined();
+        expect(r.info.warnings.map((w: any) => w.code)).toEqual(['tracer-lost']);
+        expect(r.run.stderr).toContain('rewind: the recording is incomplete: the interpreter removed the pure-Python agent\'s tracer');
+        return;
+      }
+      expect(after).toMatchObject({ function: '<module>', depth: 1 });
+      const xs = rewind(['exceptions', '--json', r.rec]).stdout.trim().split('\n').map((l) => JSON.parse(l));
+      expect(xs.map((x) => [x.type, x.caught])).toEqual([['RecursionError', true]]);
+      expect(r.info.warnings).toBeUndefined();
+    });
+
+    it('everything after -m MODULE or the script belongs to the program, as with python', () => {
+      const viaModule = record(exe, agent, ['-m', 'argv_echo', '-x', '--port', '8080', '-o', 'out']);
+      expect(viaModule.run.stdout).toBe("['-x', '--port', '8080', '-o', 'out']\n");
+      const viaScript = record(exe, agent, ['argv_echo.py', '-x', '--verbose']);
+      expect(viaScript.run.stdout).toBe("['-x', '--verbose']\n");
+    });
+
     it('an internal error of the agent is loud: the program carries on, the recording says it is incomplete and keeps what came before', () => {
       const m = markers(join(REAL, 'fault.py'));
       const plain = run(exe, ['fault.py'], { cwd: REAL });

@@ -21,6 +21,7 @@ class MonitoringBackend:
         self.rec = rec
         self.tool = None
         self._lines = {}  # code -> (offset -> line) for JUMP
+        self._deep = 0  # id() of the last RecursionError after which the stream was resynced
 
     def start(self):
         for tool in (mon.DEBUGGER_ID, 3, 4, 5):
@@ -130,6 +131,11 @@ class MonitoringBackend:
     def _unwind(self, code, offset, exc):
         try:
             frame = _getframe(1)
+            if type(exc) is RecursionError and id(exc) != self._deep:
+                # At the recursion limit these Python callbacks could not run (the C ones get
+                # headroom): events of deeper frames may be missing. Back in step, once.
+                self._deep = id(exc)
+                self.rec.resync()
             st = self._first_line(frame)
             if st is not None:
                 self.rec.on_unwind(st, self.rec.out_of(frame), exc)

@@ -159,8 +159,9 @@ export class Ingest {
       return false;
     });
     t.stack.forEach((f, i) => { f.depth = i + 1; });
+    // An exception in flight (a RecursionError) was in a frame that ended unseen: it moved out.
     const pending = this.pendingExc.get(t.thread);
-    if (pending && pending.frame !== 0 && !keep.has(pending.frame)) this.settle(t.thread, pending.rec, true);
+    if (pending && pending.frame !== 0 && !keep.has(pending.frame)) pending.frame = t.stack.at(-1)?.fid ?? 0;
   }
 
   private thread(tid: number, name?: string) {
