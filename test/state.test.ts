@@ -1,23 +1,14 @@
 // Random access: `rewind state --at SEQ` (snapshot + bounded replay) agrees, at points spread
 // over a recording that spans several snapshots, with a linear scan of `rewind dump --json`.
-import { beforeAll, expect, it } from 'vitest';
+// Also for a deep stack, whose snapshots are mostly deltas from an earlier full one.
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { PROGRAMS, dump, rewind, tmp } from './helpers.js';
+import { PROGRAMS, ROOT, dump, rewind, tmp } from './helpers.js';
 
 interface F { frame: number; function: string; line: number; locals: Record<string, unknown> }
-let rec: string;
-let events: any[];
-
-beforeAll(() => {
-  rec = join(tmp(), 'rec');
-  const r = rewind(['record', '-o', rec, join(PROGRAMS, 'behaviour/long_run.py')]);
-  expect(r.status, r.stderr).toBe(0);
-  events = dump(rec);
-  expect(events.length).toBeGreaterThan(3 * 4096);
-});
 
 /** The oracle: states after each event, by walking every event from the start. */
-function linearState(upto: number): Map<number, F[]> {
+function linearState(events: any[], upto: number): Map<number, F[]> {
   const threads = new Map<number, F[]>();
   const suspended = new Map<number, F>();
   for (const e of events.slice(0, upto + 1)) {
@@ -37,24 +28,37 @@ function linearState(upto: number): Map<number, F[]> {
   return threads;
 }
 
-it('state at points across snapshots equals a linear replay', () => {
-  let seed = 11;
-  const rand = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
-  const last = events.length - 1;
-  const points = [0, 1, 4095, 4096, 4097, 8192, last, ...Array.from({ length: 14 }, () => Math.floor(rand() * last))];
-  for (const at of points) {
-    const r = rewind(['state', '--json', '--at', String(at), rec]);
-    expect(r.status, r.stderr).toBe(0);
-    const got = JSON.parse(r.stdout);
-    expect(got.event.seq).toBe(at);
-    const want = linearState(at);
-    const simplify = (stack: any[]) => stack.map((f) => ({ frame: f.frame, function: f.function, line: f.line, locals: f.locals }));
-    for (const t of got.threads) expect(simplify(t.stack), `at ${at}`).toEqual(simplify(want.get(t.thread) ?? []));
-  }
-});
+const PROGRAMS_UNDER_TEST: [string, string[]][] = [
+  ['a long run with threads and generators', [join(PROGRAMS, 'behaviour/long_run.py')]],
+  ['work at the bottom of a 3,000-deep stack', [join(ROOT, 'bench/workloads/deep_work.py'), '3000', '12000']],
+];
 
-it('refuses a point past the end', () => {
-  const r = rewind(['state', '--at', String(events.length), rec]);
-  expect(r.status).not.toBe(0);
-  expect(r.stderr.trim()).toMatch(/^rewind: --at \d+ is past the end/);
+describe.each(PROGRAMS_UNDER_TEST)('%s', (_name, program) => {
+  const rec = join(tmp(), 'rec');
+  const r = rewind(['record', '-o', rec, ...program]);
+  const events = r.status === 0 ? dump(rec) : [];
+
+  it('state at points across snapshots equals a linear replay', () => {
+    expect(r.status, r.stderr).toBe(0);
+    expect(events.length).toBeGreaterThan(3 * 4096);
+    let seed = 11;
+    const rand = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    const last = events.length - 1;
+    const points = [0, 1, 4095, 4096, 4097, 8192, last, ...Array.from({ length: 14 }, () => Math.floor(rand() * last))];
+    for (const at of points) {
+      const s = rewind(['state', '--json', '--at', String(at), rec]);
+      expect(s.status, s.stderr).toBe(0);
+      const got = JSON.parse(s.stdout);
+      expect(got.event.seq).toBe(at);
+      const want = linearState(events, at);
+      const simplify = (stack: any[]) => stack.map((f) => ({ frame: f.frame, function: f.function, line: f.line, locals: f.locals }));
+      for (const t of got.threads) expect(simplify(t.stack), `at ${at}`).toEqual(simplify(want.get(t.thread) ?? []));
+    }
+  });
+
+  it('refuses a point past the end', () => {
+    const s = rewind(['state', '--at', String(events.length), rec]);
+    expect(s.status).not.toBe(0);
+    expect(s.stderr.trim()).toMatch(/^rewind: --at \d+ is past the end/);
+  });
 });

@@ -4,7 +4,7 @@
 import { K, T, decodeEvents, PyFloat, type WireEvent, type WireValue } from '../wire/protocol.js';
 import {
   BLOCK, EK, SNAPSHOT_EVERY, RecordingWriter,
-  type CodeRecord, type ExceptionRecord, type FrameRecord, type Meta, type RecordingWarning, type Snapshot, type SnapshotFrame, type StoredEvent, type ThreadRecord,
+  type CodeRecord, type ExceptionRecord, type FrameRecord, type Meta, type RecordingWarning, type Snapshot, type SnapshotDelta, type SnapshotFrame, type StoredEvent, type ThreadRecord,
 } from '../store/store.js';
 import { FORMAT_VERSION } from '../store/layout.js';
 
@@ -13,9 +13,13 @@ interface LiveFrame {
   locals: Map<number, WireValue>;
   entered: number; // seq of the call or resume that began the frame's current run
   spans: [number, number | null][] | null; // its runs, once it has yielded
+  dirty: boolean; // it had events since the last full snapshot
 }
 
-interface ThreadState extends ThreadRecord { stack: LiveFrame[] }
+interface ThreadState extends ThreadRecord {
+  stack: LiveFrame[];
+  kept: number; // how many frames at the bottom of the stack had no event since the last full snapshot
+}
 
 /** How the program ended, as the recorder saw it (the agent's END event and the OS). */
 export interface Ending {
@@ -79,6 +83,8 @@ export class Ingest {
   private carry: Buffer | null = null;
   private snapshotDue = false;
   private pendingOutput: { seq: number; stream: 1 | 2; text: string } | null = null;
+  /** The last full snapshot: deltas describe what changed since; spent: the frames they held. */
+  private base: { block: number; seq: number; spent: number } | null = null;
   private started = Date.now() / 1000;
   /** The first event kept (not 0 once the flight recorder has dropped the oldest part). */
   firstSeq = 0;
@@ -159,6 +165,7 @@ export class Ingest {
       return false;
     });
     t.stack.forEach((f, i) => { f.depth = i + 1; });
+    t.kept = 0;
     // An exception in flight (a RecursionError) was in a frame that ended unseen: it moved out.
     const pending = this.pendingExc.get(t.thread);
     if (pending && pending.frame !== 0 && !keep.has(pending.frame)) pending.frame = t.stack.at(-1)?.fid ?? 0;
@@ -167,7 +174,7 @@ export class Ingest {
   private thread(tid: number, name?: string) {
     let t = this.threads.get(tid);
     if (!t) {
-      t = { thread: tid, name: name ?? `Thread-${tid}`, first: this.seq, last: this.seq, ended: false, stack: [] };
+      t = { thread: tid, name: name ?? `Thread-${tid}`, first: this.seq, last: this.seq, ended: false, stack: [], kept: 0 };
       this.threads.set(tid, t);
       this.counts.threads++;
     }
@@ -196,6 +203,8 @@ export class Ingest {
     const pending = this.pendingExc.get(t.thread);
     if (pending && pending.frame === f.fid) pending.handled = true;
     f.line = line;
+    f.dirty = true;
+    t.kept = Math.min(t.kept, t.stack.length - 1);
     const code = this.codes[f.code];
     const lk = code.file * 4194304 + line;
     this.lineIdx.set(lk, (this.lineIdx.get(lk) ?? 0) + 1);
@@ -229,7 +238,7 @@ export class Ingest {
     const code = this.codes[codeId];
     const f: LiveFrame = {
       fid, code: codeId, tid: t.thread, parent: parent?.fid ?? 0, depth: t.stack.length + 1,
-      start: this.seq, line: code.firstLine, locals: new Map(), entered: this.seq, spans: null,
+      start: this.seq, line: code.firstLine, locals: new Map(), entered: this.seq, spans: null, dirty: true,
     };
     for (let i = 0; i + 1 < args.length; i += 2) {
       f.locals.set(args[i] as number, args[i + 1] as WireValue);
@@ -251,6 +260,7 @@ export class Ingest {
     f.depth = t.stack.length + 1;
     f.tid = t.thread;
     f.entered = this.seq;
+    f.dirty = true;
     t.stack.push(f);
     this.push([EK.RESUME, t.thread, fid, f.depth, f.code, f.line]);
   }
@@ -264,6 +274,7 @@ export class Ingest {
     }
     const f = t.stack.pop();
     if (!f) return;
+    t.kept = Math.min(t.kept, t.stack.length);
     const ev: StoredEvent = [kind, t.thread, f.fid, f.depth, f.code, f.line];
     if (value !== undefined || out) ev.push(value ?? null);
     if (out) ev.push(true); // OUT: back to code that is not recorded
@@ -416,19 +427,46 @@ export class Ingest {
     this.firstSeq = next.seq;
   }
 
-  private snapshot(): Snapshot {
+  /**
+   * The state at the start of this block. Where most frames had no event since the last full
+   * snapshot (a deep stack that stays), only what changed since that one: without that, a
+   * snapshot every SNAPSHOT_EVERY blocks would cost the stack's depth each time. A flight
+   * recording drops old snapshots: its are all full.
+   */
+  private snapshot(): Snapshot | SnapshotDelta {
     const frame = (f: LiveFrame): SnapshotFrame => {
       const locals: unknown[] = [];
       for (const [k, v] of f.locals) locals.push(k, v);
       return { frame: f.fid, code: f.code, depth: f.depth, line: f.line, locals };
     };
     const onStack = new Set<number>();
-    const threads = [...this.threads.values()].map((t) => {
-      for (const f of t.stack) onStack.add(f.fid);
-      return { thread: t.thread, stack: t.stack.map(frame) };
-    });
-    const suspended = [...this.frames.values()].filter((f) => !onStack.has(f.fid)).map(frame);
-    return { seq: this.seq, threads, suspended };
+    for (const t of this.threads.values()) for (const f of t.stack) onStack.add(f.fid);
+    const suspended = [...this.frames.values()].filter((f) => !onStack.has(f.fid));
+    const base = this.base;
+    if (base && !this.windowed) {
+      let size = 0;
+      // A frame with no event since the base is as it was there.
+      const changed = (f: LiveFrame) => (f.dirty || f.start >= base.seq ? (size++, frame(f)) : f.fid);
+      const threads = [...this.threads.values()].map((t) => {
+        const keep = Math.min(t.kept, t.stack.length);
+        return { thread: t.thread, keep, push: t.stack.slice(keep).map(changed) };
+      });
+      const delta: SnapshotDelta = { seq: this.seq, base: base.block, threads, suspended: suspended.map(changed) };
+      // A full one costs the state's size; deltas their changes, again at each snapshot until
+      // the next full one: once they have cost as much as a full one, a new full one pays.
+      if (base.spent + size <= onStack.size + suspended.length) {
+        base.spent += size;
+        return delta;
+      }
+    }
+    this.base = { block: this.blockNo, seq: this.seq, spent: 0 };
+    for (const t of this.threads.values()) t.kept = t.stack.length;
+    for (const f of this.frames.values()) f.dirty = false;
+    return {
+      seq: this.seq,
+      threads: [...this.threads.values()].map((t) => ({ thread: t.thread, stack: t.stack.map(frame) })),
+      suspended: suspended.map(frame),
+    };
   }
 
   /** Writes everything still held and the metadata; `ending` says how the process ended. */
@@ -445,7 +483,7 @@ export class Ingest {
     for (const [lk, n] of this.lineRuns) this.w.putLineRuns(Math.floor(lk / 4194304), lk % 4194304, n);
     this.w.putNames(this.names);
     this.w.putCodes(this.codes);
-    this.w.putThreads([...this.threads.values()].map(({ stack, ...t }) => t));
+    this.w.putThreads([...this.threads.values()].map(({ stack, kept, ...t }) => t));
     this.counts.files = this.fileCount;
     const h = this.hello;
     const meta: Meta = {

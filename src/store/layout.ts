@@ -7,13 +7,14 @@
 //   '@'                       format version (u32 BE)                 written first
 //   'M'                       metadata (JSON text)                    rewritten at the end
 //   'B' block                 events seq block*BLOCK .. +BLOCK-1: array of StoredEvent
-//   'P' block                 state snapshot at the start of `block` (every SNAPSHOT_EVERY)
+//   'P' block                 state snapshot at the start of `block` (every SNAPSHOT_EVERY): a
+//                             Snapshot, or a SnapshotDelta from the full one at an earlier block
 //   'L' file line block       index: `file:line` has line events in `block` (value: count)
 //   'V' name block            index: a local called `name` changed in `block` (value: count)
 //   'C' code block            index: a frame of `code` started in `block` (value: count)
 //   'R' file line             how often `file:line` ran in all (written at the end; absent in
 //                             recordings made before it existed: readers then sum 'L')
-//   'F' frame                 FrameRecord
+//   'F' frame                 FrameRecord, as an array (store.ts: packFrame)
 //   'X' seq                   ExceptionRecord
 //   'O' seq                   OutputRecord
 //   'S' file                  [path, source text or null]
@@ -24,7 +25,10 @@
 // FORMAT_VERSION: bump it whenever a reader of the previous version would misread a
 // recording of the new one (a key, a record's fields, their meaning). Readers refuse newer
 // versions with a sentence, never a guess.
-export const FORMAT_VERSION = 2; // 2: frame records hold a generator's runs (spans)
+// 2: frame records hold a generator's runs (spans). 3: a snapshot may be a delta from an
+// earlier full one (SnapshotDelta); return, yield and unwind events may say they go to code that
+// is not recorded; frame records are arrays.
+export const FORMAT_VERSION = 3;
 export const BLOCK = 256;
 export const SNAPSHOT_EVERY = 16; // blocks
 

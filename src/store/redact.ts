@@ -5,7 +5,7 @@
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { T, type WireValue } from '../wire/protocol.js';
 import { UserError } from '../errors.js';
-import { EK, Recording, RecordingWriter, packr, type ExceptionRecord, type Meta, type OutputRecord, type Redaction, type Snapshot, type StoredEvent } from './store.js';
+import { EK, Recording, RecordingWriter, packr, type ExceptionRecord, type Meta, type OutputRecord, type Redaction, type Snapshot, type SnapshotDelta, type StoredEvent } from './store.js';
 
 export interface RedactRule { names: string[]; values: string[] }
 
@@ -150,8 +150,9 @@ export async function redactRecording(src: string, out: string | null, rule: Red
       switch (String.fromCharCode(k[0])) {
         case 'B': put((packr.unpack(v) as StoredEvent[]).map((e) => r.event(e))); break;
         case 'P': {
-          const s = packr.unpack(v) as Snapshot;
-          for (const f of [...s.threads.flatMap((t) => t.stack), ...s.suspended]) f.locals = r.pairs(f.locals);
+          const s = packr.unpack(v) as Snapshot | SnapshotDelta;
+          const frames = 'base' in s ? [...s.threads.flatMap((t) => t.push), ...s.suspended] : [...s.threads.flatMap((t) => t.stack), ...s.suspended];
+          for (const f of frames) if (typeof f !== 'number') f.locals = r.pairs(f.locals);
           put(s);
           break;
         }

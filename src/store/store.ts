@@ -54,6 +54,55 @@ export interface Snapshot {
   suspended: SnapshotFrame[];
 }
 
+/**
+ * A snapshot as stored when most frames are as in an earlier full one (a deep stack that
+ * stays): what differs from the full snapshot at block `base`. Each thread's stack is the base's
+ * first `keep` frames, then `push`; a number stands for that frame as it is in the base.
+ * Readers get full snapshots: the store resolves this.
+ */
+export interface SnapshotDelta {
+  seq: number;
+  base: number;
+  threads: { thread: number; keep: number; push: (SnapshotFrame | number)[] }[];
+  suspended: (SnapshotFrame | number)[];
+}
+
+// A frame record is stored as an array, not an object: one is written per call, and field names
+// would be most of its bytes. Recordings of format 2 stored objects, which are read as they are.
+const END_KINDS = [null, 'return', 'unwind', 'lost'] as const;
+
+function packFrame(f: FrameRecord): unknown[] {
+  const a: unknown[] = [f.frame, f.code, f.thread, f.parent, f.depth, f.start, f.end, END_KINDS.indexOf(f.endKind)];
+  if (f.spans) a.push(f.spans);
+  return a;
+}
+
+function unpackFrame(v: unknown): FrameRecord {
+  if (!Array.isArray(v)) return v as FrameRecord;
+  const [frame, code, thread, parent, depth, start, end, kind, spans] = v as [number, number, number, number, number, number, number | null, number, FrameRecord['spans']];
+  const f: FrameRecord = { frame, code, thread, parent, depth, start, end, endKind: END_KINDS[kind] ?? null };
+  if (spans) f.spans = spans;
+  return f;
+}
+
+/** A snapshot as read back: a delta resolved against its base. */
+export function resolveSnapshot(stored: Snapshot | SnapshotDelta, base?: Snapshot): Snapshot {
+  if (!('base' in stored)) return stored;
+  if (!base) throw new Error(`snapshot at seq ${stored.seq} refers to a missing base (block ${stored.base})`);
+  const inBase = new Map<number, SnapshotFrame>();
+  for (const t of base.threads) for (const f of t.stack) inBase.set(f.frame, f);
+  for (const f of base.suspended) inBase.set(f.frame, f);
+  const frame = (f: SnapshotFrame | number) => (typeof f === 'number' ? inBase.get(f)! : f);
+  return {
+    seq: stored.seq,
+    threads: stored.threads.map((t) => ({
+      thread: t.thread,
+      stack: [...(base.threads.find((b) => b.thread === t.thread)?.stack.slice(0, t.keep) ?? []), ...t.push.map(frame)],
+    })),
+    suspended: stored.suspended.map(frame),
+  };
+}
+
 export interface Meta {
   format: number;
   finished: boolean;
@@ -188,12 +237,12 @@ export class RecordingWriter {
   compactDropped() { this.compactDue = this.dropped !== null; }
 
   putBlock(block: number, events: StoredEvent[]) { this.put(key.block(block), events); }
-  putSnapshot(block: number, s: Snapshot) { this.put(key.snapshot(block), s); }
+  putSnapshot(block: number, s: Snapshot | SnapshotDelta) { this.put(key.snapshot(block), s); }
   putLineIndex(file: number, line: number, block: number, count: number) { this.put(key.lineIndex(file, line, block), count); }
   putVarIndex(name: number, block: number, count: number) { this.put(key.varIndex(name, block), count); }
   putCodeIndex(code: number, block: number, count: number) { this.put(key.codeIndex(code, block), count); }
   putLineRuns(file: number, line: number, count: number) { this.put(key.lineRuns(file, line), count); }
-  putFrame(f: FrameRecord) { this.put(key.frame(f.frame), f); }
+  putFrame(f: FrameRecord) { this.put(key.frame(f.frame), packFrame(f)); }
   putException(x: ExceptionRecord) { this.put(key.exception(x.seq), x); }
   putOutput(o: OutputRecord) { this.put(key.output(o.seq), o); }
   putFile(id: number, f: FileRecord) { this.put(key.source(id), [f.path, f.source]); }
@@ -248,6 +297,7 @@ export class Recording {
   private files = new Map<number, FileRecord>();
   private blockCache = new Map<number, StoredEvent[]>();
   private frameCache = new Map<number, FrameRecord>();
+  private base: { block: number; snapshot: Snapshot } | null = null; // the full snapshot deltas were last resolved against
   private paths: Map<number, string> | null = null;
 
   /** A folder this recording was unpacked into from a .rwd file, removed on close. */
@@ -367,7 +417,7 @@ export class Recording {
     const first = block - (block % SNAPSHOT_EVERY);
     const missing = this.uncached(first, block);
     const [snap, ...read] = await this.db.getMany([key.snapshot(first), ...missing.map(key.block)]);
-    if (snap) return { snapshot: unpack(snap) as Snapshot, first, blocks: this.decodeRange(first, block, missing, read) };
+    if (snap) return { snapshot: await this.resolved(snap), first, blocks: this.decodeRange(first, block, missing, read) };
     // No snapshot where the recorder puts them (the recording's first blocks): the one before, if any.
     const older = await this.snapshotBefore(first);
     const from = older?.block ?? 0;
@@ -454,8 +504,9 @@ export class Recording {
   async frame(fid: number): Promise<FrameRecord | undefined> {
     let f = this.frameCache.get(fid);
     if (!f) {
-      f = (await this.getPacked(key.frame(fid))) as FrameRecord | undefined;
-      if (!f) return undefined;
+      const stored = await this.getPacked(key.frame(fid));
+      if (!stored) return undefined;
+      f = unpackFrame(stored);
       if (this.frameCache.size > 4096) this.frameCache.delete(this.frameCache.keys().next().value!);
       this.frameCache.set(fid, f);
     }
@@ -477,12 +528,23 @@ export class Recording {
     if (block % SNAPSHOT_EVERY === 0) {
       // Where the recorder put one: a point read, cheaper than a reverse seek.
       const v = await this.db.get(key.snapshot(block));
-      if (v) return { block, snapshot: unpack(v) as Snapshot };
+      if (v) return { block, snapshot: await this.resolved(v) };
     }
     for await (const [k, v] of this.db.iterator({ gte: range('P').gte, lte: key.snapshot(block), reverse: true, limit: 1 })) {
-      return { block: keyInts(k)[0], snapshot: unpack(v) as Snapshot };
+      return { block: keyInts(k)[0], snapshot: await this.resolved(v) };
     }
     return undefined;
+  }
+
+  /** A stored snapshot, a delta resolved against its base (the last base read is kept). */
+  private async resolved(packed: Buffer): Promise<Snapshot> {
+    const stored = unpack(packed) as Snapshot | SnapshotDelta;
+    if (!('base' in stored)) return stored;
+    if (this.base?.block !== stored.base) {
+      const b = await this.db.get(key.snapshot(stored.base));
+      this.base = b ? { block: stored.base, snapshot: unpack(b) as Snapshot } : null;
+    }
+    return resolveSnapshot(stored, this.base?.snapshot);
   }
 
   /**
