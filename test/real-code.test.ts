@@ -102,6 +102,9 @@ describe.each(pythons())('real programs on $label', ({ exe }) => {
       expect(out[6]).toMatchObject({ function: 'check', line: m.check });
       expect(out[7]).toMatchObject({ function: 'Checks.test_good', line: m.good, stop: 'end' }); // nothing recorded runs after it
       expect(out[8]).toMatchObject({ function: 'Checks.test_good', line: m.good, stop: 'outside' });
+      const tests = rewind(['tests', '--json', r.rec]).stdout.trim().split('\n').map((l) => JSON.parse(l));
+      expect(tests.map((t) => [t.name, t.outcome])).toEqual([['Checks.test_bad', 'failed'], ['Checks.test_good', 'passed']]);
+      expect(replay(r.rec, ['goto failure'])[0]).toMatchObject({ function: 'check', line: m.check });
     });
 
     it('an exception raised in a comprehension and never caught is listed once, not caught', () => {
@@ -212,5 +215,20 @@ describe.skipIf(!hasPytest).each(['off', 'auto'])('a pytest run, recorded (accel
     expect(out[4]).toMatchObject({ function: 'test_wrong_total', line: m.failing, stop: 'outside' });
     expect(out[5].value.repr).toBe('8.0');
     expect(Object.keys(out[6].locals).some((k) => k.startsWith('@py'))).toBe(false);
+    // The tests that ran, with their outcomes; goto failure and goto test.
+    const tests = rewind(['tests', '--json', rec]).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(tests.map((t) => [t.name, t.outcome])).toEqual([
+      ['test_total(cart=[(\'pen\', 2, 1.5), (\'ink\', 1, 4.0)])', 'passed'],
+      ['test_wrong_total(cart=[(\'pen\', 2, 1.5), (\'ink\', 1, 4.0)])', 'failed'],
+      ['test_param(qty=1, price=2.0, want=2.0)', 'passed'],
+      ['test_param(qty=3, price=1.0, want=3.0)', 'passed'],
+      ['test_param(qty=2, price=2.5, want=5.0)', 'passed'],
+    ]);
+    expect(tests[1].exception.type).toBe('AssertionError');
+    const [failure, where, test, qty] = replay(rec, ['goto failure', 'where', 'goto test test_param(qty=3', 'p qty']);
+    expect(failure).toMatchObject({ function: 'test_wrong_total', line: m.failing });
+    expect(where.stack.at(-1).function).toBe('test_wrong_total');
+    expect(test).toMatchObject({ function: 'test_param' });
+    expect(qty.value.repr).toBe('3');
   });
 });

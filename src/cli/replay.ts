@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { createInterface } from 'node:readline';
 import { Engine } from '../replay/engine.js';
 import { runTui } from '../tui/screen.js';
-import { execute, exceptionText, helpText, historyText, hitText } from '../replay/commands.js';
+import { execute, exceptionText, helpText, historyText, hitText, testText } from '../replay/commands.js';
 import { UserError } from '../errors.js';
 
 async function withEngine<T>(path: string, fn: (e: Engine) => Promise<T>): Promise<T> {
@@ -147,6 +147,26 @@ Examples:
   $ rewind log recordings/orders-20261121-101500 orders.py:31 'qty={qty} subtotal={qty * price}'`)
     .action(async (path: string, where: string, template: string, o) => {
       await withEngine(path, (e) => stream(e.log(where, template), (l) => (o.json ? JSON.stringify(l) : l.text)));
+    });
+
+  program.command('tests')
+    .summary('the tests of a recorded pytest or unittest run, with their outcomes')
+    .description('Lists each test that ran (a function named test* called by pytest or unittest): its outcome ' +
+      '(passed, failed, error, skipped), its events and, where it did not pass, the exception. The recording has no ' +
+      'clock, so a test\'s length is given in events. In replay: goto test NAME, goto failure.')
+    .argument('<recording>', 'recording folder or .rwd file')
+    .option('--json', 'one JSON object per test')
+    .addHelpText('after', `
+Examples:
+  $ rewind record -m pytest -x tests/ && rewind tests recordings/pytest-20261202-101500
+  $ rewind tests --json REC | jq 'select(.outcome == "failed") | .name'
+  $ printf 'goto failure\nwhere\nlocals\n' | rewind replay REC`)
+    .action(async (path: string, o) => {
+      await withEngine(path, async (e) => {
+        const tests = await e.tests();
+        await out(tests.map((t) => (o.json ? JSON.stringify(t) : testText(t)) + '\n').join('') ||
+          (o.json ? '' : 'No tests ran (tests are functions named test* called by pytest or unittest).\n'));
+      });
     });
 
   program.command('exceptions')

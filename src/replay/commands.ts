@@ -5,6 +5,7 @@ import { UserError } from '../errors.js';
 import { incompleteness } from '../store/store.js';
 import type { JsonValue } from '../wire/values.js';
 import type { Dir, Engine, Move, Position, Stop } from './engine.js';
+import type { TestRun } from './tests.js';
 
 export type Result = Record<string, unknown>;
 
@@ -97,6 +98,11 @@ export function hitText(h: any): string {
   return `event ${String(h.seq).padStart(7)}  T${h.thread}  ${h.function}():${h.line}  ${locals}`;
 }
 
+export function testText(t: TestRun): string {
+  const why = t.exception ? `  ${t.exception.type}${t.exception.message != null ? `: ${t.exception.message.split('\n')[0]}` : ''}` : '';
+  return `${t.outcome.toUpperCase().padEnd(8)} ${t.name}   events ${t.start}-${t.end ?? '…'} (${t.events})${why}`;
+}
+
 export function exceptionText(x: any): string {
   const fate = x.caught === true ? 'caught' : x.caught === false ? 'not caught' : 'in flight at the end';
   return `event ${String(x.seq).padStart(7)}  ${x.type}${x.message != null ? `: ${x.message}` : ''}   at ${base(x.file)}:${x.line} in ${x.function}() — ${fate}`;
@@ -118,13 +124,16 @@ const COMMANDS: Command[] = [
   motionCommand(['continue', 'c'], 'the next breakpoint hit or watched change (any thread)', (e, d) => e.cont(d), 1),
   motionCommand(['rcontinue', 'rc'], 'the previous breakpoint hit, or the line that made the last watched change', (e, d) => e.cont(d), -1),
   {
-    names: ['goto', 'g'], usage: 'goto SEQ | start | end | exception', summary: 'jump to an event, an end, or the exception',
+    names: ['goto', 'g'], usage: 'goto SEQ | start | end | exception | failure | test NAME',
+    summary: 'jump to an event, an end, the exception, where the first failing test failed, or a test\'s start',
     run: async (e, arg) => {
-      const a = needArg(arg, 'goto SEQ | start | end | exception');
+      const a = needArg(arg, 'goto SEQ | start | end | exception | failure | test NAME');
       if (a === 'start') return motion(await e.gotoEdge(-1));
       if (a === 'end') return motion(await e.gotoEdge(1));
       if (a === 'exception') return motion(await e.gotoException());
-      if (!/^\d+$/.test(a)) throw new UserError(`goto needs an event number, start, end or exception, not '${a}'.`);
+      if (a === 'failure') return motion(await e.gotoFailure());
+      if (a === 'test' || a.startsWith('test ')) return motion(await e.gotoTest(needArg(a.slice(4).trim(), 'goto test NAME')));
+      if (!/^\d+$/.test(a)) throw new UserError(`goto needs an event number, start, end, exception, failure or test NAME, not '${a}'.`);
       return motion(await e.goto(Number(a)));
     },
     text: motionText,
@@ -203,6 +212,11 @@ const COMMANDS: Command[] = [
     names: ['exceptions'], usage: 'exceptions', summary: 'every exception raised, where, and whether it was caught',
     run: async (e) => ({ exceptions: await collect(e.exceptions()) }),
     text: (r) => ((r.exceptions as unknown[]).length ? (r.exceptions as unknown[]).map(exceptionText).join('\n') : 'No exceptions.'),
+  },
+  {
+    names: ['tests'], usage: 'tests', summary: 'the tests of a pytest or unittest run: outcome, events, where',
+    run: async (e) => ({ tests: await e.tests() }),
+    text: (r) => ((r.tests as unknown[]).length ? (r.tests as TestRun[]).map(testText).join('\n') : 'No tests ran (tests are functions named test* called by pytest or unittest).'),
   },
   {
     names: ['output'], usage: 'output', summary: 'what the program printed, each piece with its event',

@@ -11,6 +11,7 @@ import type { WireValue } from '../wire/protocol.js';
 import { toJson, type JsonValue } from '../wire/values.js';
 import { UserError } from '../errors.js';
 import { Timeline, type Dir, type Walk } from './timeline.js';
+import { testsIn, type TestRun } from './tests.js';
 import { StateWalker, applyChanges, frameIn, stateAt, type LiveFrame, type ProgramState } from './state.js';
 import { ExprError, evaluate, namesIn, parse, sameValue, test, type Node, type Scope } from './expr.js';
 
@@ -68,6 +69,7 @@ export class Engine {
   private nextId = 1;
   private cursor = 0;
   private cursorEvent!: StoredEvent;
+  private testRuns: TestRun[] | null = null;
   /** The selected frame, counted from the innermost (0); motions reset it. */
   private selected = 0;
 
@@ -242,16 +244,46 @@ export class Engine {
     return { pos: this.position() };
   }
 
+  /** The tests of a recorded pytest or unittest run, in the order they started (tests.ts). */
+  async tests(): Promise<TestRun[]> {
+    return (this.testRuns ??= await testsIn(this.rec, (f) => this.path(f)));
+  }
+
+  /** goto test NAME: the first line of the first test whose name holds NAME. */
+  async gotoTest(name: string): Promise<Move> {
+    const runs = await this.tests();
+    const t = runs.find((r) => r.name === name || r.function === name) ?? runs.find((r) => r.name.includes(name));
+    if (!t) {
+      throw new UserError(runs.length ? `no test named like '${name}' ran (${runs.length} did: rewind tests lists them).`
+        : 'no test ran in this recording (tests are functions named test* called by pytest or unittest).');
+    }
+    const [, thread, frame, depth] = (await this.tl.event(t.start))!;
+    const first = await this.tl.walk({ from: t.start, dir: 1, thread, anchor: frame, skipDepth: depth + 1 }, (_, e) => e[2] === frame);
+    return this.goto(first ?? t.start);
+  }
+
+  /** goto failure: where the first test that failed (or erred) raised what ended it. */
+  async gotoFailure(): Promise<Move> {
+    const t = (await this.tests()).find((r) => (r.outcome === 'failed' || r.outcome === 'error') && r.exception);
+    if (!t) throw new UserError('no test failed in this recording.');
+    return this.gotoRaise(t.exception!);
+  }
+
   /** goto exception: where the uncaught exception was raised, else the last exception raised. */
   async gotoException(): Promise<Move> {
     let chosen = null;
     for await (const x of this.rec.exceptions()) if (!chosen || x.caught === false || chosen.caught !== false) chosen = x;
     if (!chosen) throw new UserError('no exception was raised in this recording.');
+    return this.gotoRaise(chosen);
+  }
+
+  /** The line that raised an exception: its frame's line at or before the exception event. */
+  private async gotoRaise(x: { seq: number; thread: number; frame: number }): Promise<Move> {
     const seq = await this.tl.walk(
-      { from: chosen.seq + 1, dir: -1, thread: chosen.thread, anchor: chosen.frame, skipDepth: 1 },
-      (_, e) => e[2] === chosen.frame,
+      { from: x.seq + 1, dir: -1, thread: x.thread, anchor: x.frame, skipDepth: 1 },
+      (_, e) => e[2] === x.frame,
     );
-    return this.goto(seq ?? chosen.seq);
+    return this.goto(seq ?? x.seq);
   }
 
   // ---- state at the cursor ----

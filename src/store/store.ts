@@ -632,8 +632,9 @@ export class Recording {
     for await (const entry of this.db.iterator()) yield entry;
   }
 
-  async *exceptions(): AsyncGenerator<ExceptionRecord> {
-    for await (const v of this.db.values(range('X'))) yield unpack(v) as ExceptionRecord;
+  /** Exceptions raised, in order; with from/to, those raised at events from..to. */
+  async *exceptions(from = 0, to = 0xffffffff): AsyncGenerator<ExceptionRecord> {
+    for await (const v of this.db.values({ gte: key.exception(from), lte: key.exception(to) })) yield unpack(v) as ExceptionRecord;
   }
 
   async *outputs(toSeq = Infinity): AsyncGenerator<OutputRecord> {
