@@ -160,7 +160,7 @@ Examples:
 Examples:
   $ rewind record -m pytest -x tests/ && rewind tests recordings/pytest-20261202-101500
   $ rewind tests --json REC | jq 'select(.outcome == "failed") | .name'
-  $ printf 'goto failure\nwhere\nlocals\n' | rewind replay REC`)
+  $ printf 'goto failure\\nwhere\\nlocals\\n' | rewind replay REC`)
     .action(async (path: string, o) => {
       await withEngine(path, async (e) => {
         const tests = await e.tests();

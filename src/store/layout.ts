@@ -29,6 +29,9 @@
 // earlier full one (SnapshotDelta); return, yield and unwind events may say they go to code that
 // is not recorded; frame records are arrays.
 export const FORMAT_VERSION = 3;
+// The oldest format this Rewind still reads (format 2's full snapshots and frame records as
+// objects are read as they are). Older ones are refused with a sentence.
+export const OLDEST_READABLE = 2;
 export const BLOCK = 256;
 export const SNAPSHOT_EVERY = 16; // blocks
 

@@ -8,7 +8,7 @@ import { Level } from 'level';
 import { Packr } from 'msgpackr';
 import '../wire/protocol.js'; // registers the float extension with msgpackr
 import type { WireValue } from '../wire/protocol.js';
-import { BLOCK, FORMAT_VERSION, SNAPSHOT_EVERY, key, keyInts, range } from './layout.js';
+import { BLOCK, FORMAT_VERSION, OLDEST_READABLE, SNAPSHOT_EVERY, key, keyInts, range } from './layout.js';
 import { UserError } from '../errors.js';
 
 export { BLOCK, SNAPSHOT_EVERY, FORMAT_VERSION };
@@ -331,8 +331,8 @@ export class Recording {
       if (version > FORMAT_VERSION) {
         throw new UserError(`${path} was made by a newer Rewind (recording format ${version}); this Rewind reads format ${FORMAT_VERSION}. Upgrade Rewind to open it.`, 'REWIND_NEWER_FORMAT');
       }
-      if (version < FORMAT_VERSION) {
-        throw new UserError(`${path} was made by an older Rewind (recording format ${version}); this Rewind reads format ${FORMAT_VERSION}. Record the program again.`, 'REWIND_OLDER_FORMAT');
+      if (version < OLDEST_READABLE) {
+        throw new UserError(`${path} was made by an older Rewind (recording format ${version}); this Rewind reads formats ${OLDEST_READABLE} to ${FORMAT_VERSION}. Record the program again.`, 'REWIND_OLDER_FORMAT');
       }
       const m = await db.get(key.meta());
       if (!m) throw new UserError(`${path} is incomplete: the recorder stopped before writing its metadata.`, 'REWIND_CORRUPT');
