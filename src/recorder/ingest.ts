@@ -13,13 +13,19 @@ interface LiveFrame {
   locals: Map<number, WireValue>;
   entered: number; // seq of the call or resume that began the frame's current run
   spans: [number, number | null][] | null; // its runs, once it has yielded
-  dirty: boolean; // it had events since the last full snapshot
+  changed: number; // seq of its last event that changed what a snapshot holds of it (call, line, resume)
 }
 
 interface ThreadState extends ThreadRecord {
   stack: LiveFrame[];
-  kept: number; // how many frames at the bottom of the stack had no event since the last full snapshot
 }
+
+/**
+ * Snapshots come in cycles: a full one, then deltas, the one numbered i in the cycle from the
+ * one numbered i & (i - 1) (a Fenwick tree). A reader resolves at most log2(DELTA_CYCLE) deltas,
+ * and a frame that stays is written O(log DELTA_CYCLE) times a cycle, not at every snapshot.
+ */
+const DELTA_CYCLE = 256;
 
 /** How the program ended, as the recorder saw it (the agent's END event and the OS). */
 export interface Ending {
@@ -83,8 +89,8 @@ export class Ingest {
   private carry: Buffer | null = null;
   private snapshotDue = false;
   private pendingOutput: { seq: number; stream: 1 | 2; text: string } | null = null;
-  /** The last full snapshot: deltas describe what changed since; spent: the frames they held. */
-  private base: { block: number; seq: number; spent: number } | null = null;
+  /** The snapshots of the current cycle, the full one first (see DELTA_CYCLE). */
+  private cycle: { block: number; seq: number }[] = [];
   private started = Date.now() / 1000;
   /** The first event kept (not 0 once the flight recorder has dropped the oldest part). */
   firstSeq = 0;
@@ -164,8 +170,7 @@ export class Ingest {
       if (this.windowed) this.intervals[this.intervals.length - 1].frames.push(f.fid);
       return false;
     });
-    t.stack.forEach((f, i) => { f.depth = i + 1; });
-    t.kept = 0;
+    t.stack.forEach((f, i) => { if (f.depth !== i + 1) { f.depth = i + 1; f.changed = this.seq; } });
     // An exception in flight (a RecursionError) was in a frame that ended unseen: it moved out.
     const pending = this.pendingExc.get(t.thread);
     if (pending && pending.frame !== 0 && !keep.has(pending.frame)) pending.frame = t.stack.at(-1)?.fid ?? 0;
@@ -174,7 +179,7 @@ export class Ingest {
   private thread(tid: number, name?: string) {
     let t = this.threads.get(tid);
     if (!t) {
-      t = { thread: tid, name: name ?? `Thread-${tid}`, first: this.seq, last: this.seq, ended: false, stack: [], kept: 0 };
+      t = { thread: tid, name: name ?? `Thread-${tid}`, first: this.seq, last: this.seq, ended: false, stack: [] };
       this.threads.set(tid, t);
       this.counts.threads++;
     }
@@ -203,8 +208,7 @@ export class Ingest {
     const pending = this.pendingExc.get(t.thread);
     if (pending && pending.frame === f.fid) pending.handled = true;
     f.line = line;
-    f.dirty = true;
-    t.kept = Math.min(t.kept, t.stack.length - 1);
+    f.changed = this.seq;
     const code = this.codes[f.code];
     const lk = code.file * 4194304 + line;
     this.lineIdx.set(lk, (this.lineIdx.get(lk) ?? 0) + 1);
@@ -238,7 +242,7 @@ export class Ingest {
     const code = this.codes[codeId];
     const f: LiveFrame = {
       fid, code: codeId, tid: t.thread, parent: parent?.fid ?? 0, depth: t.stack.length + 1,
-      start: this.seq, line: code.firstLine, locals: new Map(), entered: this.seq, spans: null, dirty: true,
+      start: this.seq, line: code.firstLine, locals: new Map(), entered: this.seq, spans: null, changed: this.seq,
     };
     for (let i = 0; i + 1 < args.length; i += 2) {
       f.locals.set(args[i] as number, args[i + 1] as WireValue);
@@ -260,7 +264,7 @@ export class Ingest {
     f.depth = t.stack.length + 1;
     f.tid = t.thread;
     f.entered = this.seq;
-    f.dirty = true;
+    f.changed = this.seq;
     t.stack.push(f);
     this.push([EK.RESUME, t.thread, fid, f.depth, f.code, f.line]);
   }
@@ -274,7 +278,6 @@ export class Ingest {
     }
     const f = t.stack.pop();
     if (!f) return;
-    t.kept = Math.min(t.kept, t.stack.length);
     const ev: StoredEvent = [kind, t.thread, f.fid, f.depth, f.code, f.line];
     if (value !== undefined || out) ev.push(value ?? null);
     if (out) ev.push(true); // OUT: back to code that is not recorded
@@ -428,10 +431,9 @@ export class Ingest {
   }
 
   /**
-   * The state at the start of this block. Where most frames had no event since the last full
-   * snapshot (a deep stack that stays), only what changed since that one: without that, a
-   * snapshot every SNAPSHOT_EVERY blocks would cost the stack's depth each time. A flight
-   * recording drops old snapshots: its are all full.
+   * The state at the start of this block. Within a cycle (DELTA_CYCLE), only what changed since
+   * an earlier snapshot of the cycle: without that, a snapshot every SNAPSHOT_EVERY blocks would
+   * cost the stack's depth each time. A flight recording drops old snapshots: its are all full.
    */
   private snapshot(): Snapshot | SnapshotDelta {
     const frame = (f: LiveFrame): SnapshotFrame => {
@@ -442,26 +444,27 @@ export class Ingest {
     const onStack = new Set<number>();
     for (const t of this.threads.values()) for (const f of t.stack) onStack.add(f.fid);
     const suspended = [...this.frames.values()].filter((f) => !onStack.has(f.fid));
-    const base = this.base;
-    if (base && !this.windowed) {
+    const cycle = this.cycle;
+    const i = cycle.length;
+    if (i > 0 && i < DELTA_CYCLE && !this.windowed) {
+      const base = cycle[i & (i - 1)];
+      // A frame that was there at the base and has had no event since is as it was there; at
+      // the bottom of a stack, such frames are the base's stack as it was.
+      const same = (f: LiveFrame) => f.start < base.seq && f.changed < base.seq;
       let size = 0;
-      // A frame with no event since the base is as it was there.
-      const changed = (f: LiveFrame) => (f.dirty || f.start >= base.seq ? (size++, frame(f)) : f.fid);
+      const ref = (f: LiveFrame) => (same(f) ? f.fid : (size++, frame(f)));
       const threads = [...this.threads.values()].map((t) => {
-        const keep = Math.min(t.kept, t.stack.length);
-        return { thread: t.thread, keep, push: t.stack.slice(keep).map(changed) };
+        let keep = 0;
+        while (keep < t.stack.length && same(t.stack[keep])) keep++;
+        return { thread: t.thread, keep, push: t.stack.slice(keep).map(ref) };
       });
-      const delta: SnapshotDelta = { seq: this.seq, base: base.block, threads, suspended: suspended.map(changed) };
-      // A full one costs the state's size; deltas their changes, again at each snapshot until
-      // the next full one: once they have cost as much as a full one, a new full one pays.
-      if (base.spent + size <= onStack.size + suspended.length) {
-        base.spent += size;
+      const delta: SnapshotDelta = { seq: this.seq, base: base.block, threads, suspended: suspended.map(ref) };
+      if (size * 2 <= onStack.size + suspended.length) {
+        cycle.push({ block: this.blockNo, seq: this.seq });
         return delta;
       }
     }
-    this.base = { block: this.blockNo, seq: this.seq, spent: 0 };
-    for (const t of this.threads.values()) t.kept = t.stack.length;
-    for (const f of this.frames.values()) f.dirty = false;
+    this.cycle = [{ block: this.blockNo, seq: this.seq }];
     return {
       seq: this.seq,
       threads: [...this.threads.values()].map((t) => ({ thread: t.thread, stack: t.stack.map(frame) })),
@@ -483,7 +486,7 @@ export class Ingest {
     for (const [lk, n] of this.lineRuns) this.w.putLineRuns(Math.floor(lk / 4194304), lk % 4194304, n);
     this.w.putNames(this.names);
     this.w.putCodes(this.codes);
-    this.w.putThreads([...this.threads.values()].map(({ stack, kept, ...t }) => t));
+    this.w.putThreads([...this.threads.values()].map(({ stack, ...t }) => t));
     this.counts.files = this.fileCount;
     const h = this.hello;
     const meta: Meta = {

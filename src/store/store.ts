@@ -55,10 +55,10 @@ export interface Snapshot {
 }
 
 /**
- * A snapshot as stored when most frames are as in an earlier full one (a deep stack that
- * stays): what differs from the full snapshot at block `base`. Each thread's stack is the base's
- * first `keep` frames, then `push`; a number stands for that frame as it is in the base.
- * Readers get full snapshots: the store resolves this.
+ * A snapshot as stored when most frames are as in an earlier one (a deep stack that stays): what
+ * differs from the snapshot at block `base` (itself full or a delta). Each thread's stack is the
+ * base's first `keep` frames, then `push`; a number stands for that frame as it is in the base.
+ * Readers get full snapshots: the store resolves these.
  */
 export interface SnapshotDelta {
   seq: number;
@@ -297,7 +297,7 @@ export class Recording {
   private files = new Map<number, FileRecord>();
   private blockCache = new Map<number, StoredEvent[]>();
   private frameCache = new Map<number, FrameRecord>();
-  private base: { block: number; snapshot: Snapshot } | null = null; // the full snapshot deltas were last resolved against
+  private bases = new Map<number, Snapshot>(); // block -> snapshot, resolved: the bases of deltas last read
   private paths: Map<number, string> | null = null;
 
   /** A folder this recording was unpacked into from a .rwd file, removed on close. */
@@ -536,15 +536,20 @@ export class Recording {
     return undefined;
   }
 
-  /** A stored snapshot, a delta resolved against its base (the last base read is kept). */
+  /** A stored snapshot, a delta resolved through its bases (recent ones are kept resolved). */
   private async resolved(packed: Buffer): Promise<Snapshot> {
     const stored = unpack(packed) as Snapshot | SnapshotDelta;
     if (!('base' in stored)) return stored;
-    if (this.base?.block !== stored.base) {
+    let base = this.bases.get(stored.base);
+    if (!base) {
       const b = await this.db.get(key.snapshot(stored.base));
-      this.base = b ? { block: stored.base, snapshot: unpack(b) as Snapshot } : null;
+      if (b) {
+        base = await this.resolved(b);
+        if (this.bases.size >= 16) this.bases.delete(this.bases.keys().next().value!);
+        this.bases.set(stored.base, base);
+      }
     }
-    return resolveSnapshot(stored, this.base?.snapshot);
+    return resolveSnapshot(stored, base);
   }
 
   /**
