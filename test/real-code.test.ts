@@ -180,6 +180,9 @@ describe.each(pythons())('real programs on $label', ({ exe }) => {
         { cwd: REAL, env: { ...process.env, PYTHONPATH: join(REAL, '../../../agent'), REWIND_AGENT_FAULT: 'faulty_helper.py' } });
       expect(alone.stdout).toBe(plain.stdout);
       expect(alone.stderr).toContain('rewind_agent: the recording is incomplete: RuntimeError: fault injected');
+      const imported = rewind(['import', raw, '-o', join(tmp(), 'imported')]);
+      expect(imported.status).toBe(0);
+      expect(imported.stderr).toMatch(/^rewind: the recording is incomplete: the agent stopped recording at event \d+ after an internal error/);
     });
   });
 });

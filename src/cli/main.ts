@@ -129,6 +129,8 @@ Examples:
   .action(async (raw: string, o) => {
     const p = progressLine('importing');
     const r = await importRaw(raw, o, (b) => p.update(formatBytes(b))).finally(p.done);
+    const missing = incompleteness(r.meta);
+    if (missing && !r.meta.truncated) process.stderr.write(style.err(`rewind: the recording is incomplete: ${missing}.\n`));
     process.stderr.write(`rewind: imported ${r.meta.counts.events.toLocaleString('en-US')} events to ${displayPath(r.path)}${r.meta.truncated ? ' (the stream was cut short: truncated)' : ''}\n`);
   });
 
