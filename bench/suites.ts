@@ -50,6 +50,6 @@ for (const suite of chosen) {
   const events = info.counts?.events ?? 0;
   const bytes = dirBytes(rec);
   const complete = info.warnings ? `no: ${info.warnings[0].message}` : 'yes';
-  console.log(`| ${suite} | ${ran(plain.out)}, ${result(plain.out)} | ${plain.s.toFixed(2)} | ${ran(traced.out)}, ${result(traced.out)} | ${same ? 'yes' : '**no**'} | ${traced.s.toFixed(1)} | ${(traced.s / plain.s).toFixed(0)} | ${events.toLocaleString('en-US')} | ${(bytes / 2 ** 20).toFixed(0)} MB | ${(bytes / Math.max(events, 1)).toFixed(1)} | ${complete} |`);
+  console.log(`| ${suite} | ${ran(plain.out)}, ${result(plain.out)} | ${plain.s.toFixed(2)} | ${ran(traced.out)}, ${result(traced.out)} | ${same ? 'yes' : '**no**'} | ${traced.s.toFixed(1)} | ${(traced.s / plain.s).toFixed(0)} | ${events.toLocaleString('en-US')} | ${(bytes / 2 ** 20).toFixed(1)} MB | ${(bytes / Math.max(events, 1)).toFixed(1)} | ${complete} |`);
   rmSync(dir, { recursive: true, force: true });
 }
