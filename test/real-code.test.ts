@@ -157,8 +157,10 @@ describe.each(pythons())('real programs on $label', ({ exe }) => {
 
     it('everything after -m MODULE or the script belongs to the program, as with python', () => {
       const viaModule = record(exe, agent, ['-m', 'argv_echo', '-x', '--port', '8080', '-o', 'out']);
+      expect(viaModule.run.status, viaModule.run.stderr).toBe(0);
       expect(viaModule.run.stdout).toBe("['-x', '--port', '8080', '-o', 'out']\n");
       const viaScript = record(exe, agent, ['argv_echo.py', '-x', '--verbose']);
+      expect(viaScript.run.status, viaScript.run.stderr).toBe(0);
       expect(viaScript.run.stdout).toBe("['-x', '--verbose']\n");
     });
 
