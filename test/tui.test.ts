@@ -185,6 +185,17 @@ describe.skipIf(!hasTmux)('rewind replay on a terminal', () => {
     await t.until((s) => s.includes('EXITED 0'), 'a clean exit');
   });
 
+  it('says first thing that a recording is incomplete', async () => {
+    const r = join(tmp(), 'rec');
+    const real = join(PROGRAMS, 'real');
+    rewind(['record', '-o', r, join(real, 'fault.py')], { cwd: real, env: { ...process.env, REWIND_AGENT_FAULT: 'faulty_helper.py' } });
+    const t = open(r);
+    const s = await t.saying((m) => m.startsWith('incomplete recording:'), 'the incomplete message');
+    expect(messageOf(s)).toMatch(/^incomplete recording: the agent stopped recording at event \d+ after an internal/); // cut at 80 columns
+    t.keys('q');
+    await t.until((x) => x.includes('EXITED 0'), 'a clean exit');
+  });
+
   it('opens values, shows UTF-8, marks cut values, and follows a resize', async () => {
     const dir = tmp();
     const prog = join(dir, 'unicode.py');

@@ -229,6 +229,6 @@ export async function runTui(e: Engine): Promise<void> {
   });
   screen.on('resize', () => run(() => undefined, false));
 
-  run(() => { session.message = 'Welcome to Rewind: ? for help'; });
+  run(() => { session.message ||= 'Welcome to Rewind: ? for help'; }, false); // unless the session has something to say first
   await finished;
 }
