@@ -4,6 +4,7 @@
 // every interpreter under test, with the pure-Python agent and with the accelerator (auto: it
 // falls back to the pure agent where it cannot be built, and says so).
 import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROGRAMS, dump, markers, pythons, rewind, run, tmp, type Run } from './helpers.js';
 
@@ -15,6 +16,7 @@ interface Recorded { run: Run; rec: string; events: any[]; info: any }
 function record(exe: string, agent: string, args: string[], env: Record<string, string> = {}): Recorded {
   const rec = join(tmp(), 'rec');
   const r = rewind(['record', '--python', exe, '--accelerator', agent, '-o', rec, ...args], { cwd: REAL, env: { ...process.env, ...env } });
+  if (!existsSync(rec)) throw new Error(`rewind record made no recording (status ${r.status}, signal ${r.signal}):\n${r.stderr}`);
   const info = JSON.parse(rewind(['info', '--json', rec]).stdout);
   return { run: r, rec, events: dump(rec), info };
 }
