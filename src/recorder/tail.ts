@@ -38,6 +38,11 @@ export async function* tailRaw(path: string, finished: () => boolean, state: Tai
         await sleep(5);
         continue;
       }
+      // The agent sizes the file, then writes its magic: zeros are a header not written yet.
+      if (!done && head.subarray(0, 12).every((b) => b === 0)) {
+        await sleep(5);
+        continue;
+      }
       const h = readRawHeader(head);
       Object.assign(state, h);
       if (h.committed > consumed) {
