@@ -22,12 +22,17 @@ _LEAVES = frozenset(dis.opmap[n] for n in ("RETURN_VALUE", "RETURN_CONST", "YIEL
                                            "YIELD_FROM") if n in dis.opmap)
 
 
+def _stopped_at(frame):
+    """The opcode the frame stopped at (None before its first instruction)."""
+    code = frame.f_code.co_code
+    i = frame.f_lasti
+    return code[i] if 0 <= i < len(code) else None
+
+
 def _unwinds(frame):
     """A 'return' event with None: does the frame exit through an exception? (A handler or a
     `finally` may have run lines since it arrived, so that no exception event comes last.)"""
-    code = frame.f_code.co_code
-    i = frame.f_lasti
-    return not (0 <= i < len(code) and code[i] in _LEAVES)
+    return _stopped_at(frame) not in _LEAVES
 
 
 def _starts(frame):
@@ -161,10 +166,11 @@ class SettraceBackend:
                     # Through an exception: one came last (a generator closed at its yield),
                     # or the frame stopped elsewhere than where it returns or yields (after
                     # a finally). The C tracer is told by the interpreter (no value).
+                    out = rec.out_of(frame)
                     if arg is None and (st.raised or _unwinds(frame)):
-                        rec.on_unwind(st, rec.out_of(frame))
+                        rec.on_unwind(st, out)
                     else:
-                        rec.on_return(st, arg, frame, rec.out_of(frame))
+                        rec.on_return(st, arg, frame, out)
                 elif event == "exception":
                     st.raised = exception(frame, st, arg) or st.raised
             except Exception:
@@ -176,7 +182,7 @@ class SettraceBackend:
     def _exception(self, frame, st, arg):
         """An 'exception' event; True if it is a raise (not the end of an await / yield from)."""
         exc = arg[1]
-        if isinstance(exc, _STOPS) and frame.f_code.co_code[frame.f_lasti] in _IMPLICIT_STOP:
+        if isinstance(exc, _STOPS) and _stopped_at(frame) in _IMPLICIT_STOP:
             return False
         self.rec.on_exception(st, exc)
         return True

@@ -16,9 +16,7 @@ interface LiveFrame {
   changed: number; // seq of its last event that changed what a snapshot holds of it (call, line, resume)
 }
 
-interface ThreadState extends ThreadRecord {
-  stack: LiveFrame[];
-}
+interface ThreadState extends ThreadRecord { stack: LiveFrame[] }
 
 /**
  * Snapshots come in cycles: a full one, then deltas, the one numbered i in the cycle from the

@@ -135,10 +135,10 @@ export class Engine {
   /** next / rnext: the next line of this frame or of a caller (calls are stepped over). */
   async next(dir: Dir): Promise<Move> {
     const [, thread, frame, depth] = this.cursorEvent;
-    const run = await this.outsideRun();
+    const run = await this.cursorRun();
     const w: Walk = { from: this.cursor, dir, thread, skipDepth: depth, anchor: frame, halt: this.callerLeaves(depth, dir) };
     const seq = await this.tl.walk(w, (_, e) => e[2] === frame || e[3] < depth);
-    if (run && (seq === null || seq < run[0] || seq > run[1])) return this.edgeOfRun(run, dir);
+    if (run.outside && (seq === null || seq < run.start || seq > run.end)) return this.edgeOfRun(run, dir);
     if (w.halted !== undefined) return this.lastLineBefore(w.halted);
     return this.arrive(seq, dir, thread);
   }
@@ -146,23 +146,22 @@ export class Engine {
   /** finish / rfinish: the next line in a caller; backwards, the line that made the call. */
   async finish(dir: Dir): Promise<Move> {
     const [, thread, frame, depth] = this.cursorEvent;
-    const run = await this.outsideRun();
-    if (run) return this.edgeOfRun(run, dir);
-    const [start, end] = await this.tl.runAround(frame, this.cursor);
-    const w: Walk = { from: dir > 0 ? end : start, dir, thread, skipDepth: depth, halt: this.callerLeaves(depth, dir) };
+    const run = await this.cursorRun();
+    if (run.outside) return this.edgeOfRun(run, dir);
+    const w: Walk = { from: dir > 0 ? run.end : run.start, dir, thread, skipDepth: depth, halt: this.callerLeaves(depth, dir) };
     const seq = await this.tl.walk(w, (_, e) => e[3] < depth);
     if (w.halted !== undefined) return this.lastLineBefore(w.halted);
     return this.arrive(seq, dir, thread);
   }
 
   /**
-   * The cursor's frame's run, [start, end], if it went back to code that is not recorded (its
+   * The cursor's frame's run, and whether it went back to code that is not recorded (its
    * caller): there, next and finish stop at its last line, rnext and rfinish at its first.
    */
-  private async outsideRun(): Promise<[number, number] | null> {
-    const run = await this.tl.runAround(this.cursorEvent[2], this.cursor);
-    const end = await this.tl.event(run[1]);
-    return end && end[2] === this.cursorEvent[2] && end[7] === true ? run : null;
+  private async cursorRun(): Promise<{ start: number; end: number; outside: boolean }> {
+    const [start, end] = await this.tl.runAround(this.cursorEvent[2], this.cursor);
+    const last = await this.tl.event(end);
+    return { start, end, outside: last?.[2] === this.cursorEvent[2] && last[7] === true };
   }
 
   /**
@@ -181,9 +180,14 @@ export class Engine {
     return this.edge(e[1], e[2], e[3], seq, 1);
   }
 
-  private async edgeOfRun([start, end]: [number, number], dir: Dir): Promise<Move> {
+  private async edgeOfRun(run: { start: number; end: number }, dir: Dir): Promise<Move> {
     const [, thread, frame, depth] = this.cursorEvent;
-    return this.edge(thread, frame, depth, dir > 0 ? end : start, dir);
+    return this.edge(thread, frame, depth, dir > 0 ? run.end : run.start, dir);
+  }
+
+  /** The frame's nearest line from `seq` (exclusive) in direction `dir`, its callees skipped. */
+  private frameLine(thread: number, frame: number, depth: number, seq: number, dir: Dir): Promise<number | null> {
+    return this.tl.walk({ from: seq, dir, thread, skipDepth: depth + 1, anchor: frame }, (_, e) => e[2] === frame);
   }
 
   /**
@@ -192,7 +196,7 @@ export class Engine {
    * line beyond it anyway (the program's own first frame).
    */
   private async edge(thread: number, frame: number, depth: number, seq: number, dir: Dir): Promise<Move> {
-    const line = await this.tl.walk({ from: seq, dir: dir > 0 ? -1 : 1, thread, skipDepth: depth + 1, anchor: frame }, (_, e) => e[2] === frame);
+    const line = await this.frameLine(thread, frame, depth, seq, dir > 0 ? -1 : 1);
     if (line !== null) await this.moveTo(line);
     const beyond = await this.tl.walk({ from: seq, dir, thread }, () => true);
     return { pos: this.position(), stop: beyond !== null ? 'outside' : dir > 0 ? 'end' : 'start' };
@@ -258,8 +262,7 @@ export class Engine {
         : 'no test ran in this recording (tests are functions named test* called by pytest or unittest).');
     }
     const [, thread, frame, depth] = (await this.tl.event(t.start))!;
-    const first = await this.tl.walk({ from: t.start, dir: 1, thread, anchor: frame, skipDepth: depth + 1 }, (_, e) => e[2] === frame);
-    return this.goto(first ?? t.start);
+    return this.goto((await this.frameLine(thread, frame, depth, t.start, 1)) ?? t.start);
   }
 
   /** goto failure: where the first test that failed (or erred) raised what ended it. */
