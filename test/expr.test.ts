@@ -46,7 +46,7 @@ describe('refuses with one clear sentence', () => {
     ['cut[5]', /cut short by the recording's size bounds/],
     ['99 in cut', /cut short/],
     ['longs + "x"', /cut short/],
-    ['undefined', /name 'undefined' is not a local of f\(\) at event 1/],
+    ['undefined', /name 'undefined' is not defined in f\(\) at event 1/],
     ['secret', /redacted/],
     ['p.z', /has no recorded attribute 'z'/],
     ['p == p', /__eq__, which Rewind does not run/],

@@ -126,6 +126,32 @@ describe.each(pythons())('real programs on $label', ({ exe }) => {
       expect(p.value.repr).toBe('0');
     });
 
+    it('module globals changed by functions: recorded where they change, shown in every frame, in history', () => {
+      const m = markers(join(REAL, 'module_globals.py'));
+      const r = record(exe, agent, ['module_globals.py']);
+      expect(r.run.stdout).toBe(run(exe, ['module_globals.py'], { cwd: REAL }).stdout);
+      const changes = r.events.filter((e) => e.kind === 'globals').slice(0, 7)
+        .map((e) => [e.function, e.module, Object.entries(e.changed).map(([k, v]: [string, any]) => `${k}=${v.repr}`).join(' ')]);
+      expect(changes).toEqual([
+        ['bump', '__main__', 'COUNT=1'], ['bump', '__main__', 'COUNT=3'], ['remember', '__main__', "CACHE={'a': 1}"],
+        ['forget_later', '__main__', 'LATER=<unbound>'], ['login', '__main__', 'SESSION_TOKEN=<redacted>'],
+        ['register', 'globals_helper', 'CALLS=1'], ['register', 'globals_helper', "REGISTRY=['x']"],
+      ]);
+      // In a function, a name that is not a local is its module's global, as of that moment
+      // (the last state comes from a snapshot taken thousands of events in).
+      const [, , before, , , total, globals] = replay(r.rec, [`break module_globals.py:${m['before-remember']}`, 'continue', 'p CACHE',
+        `break module_globals.py:${m.total}`, 'continue', 'p COUNT', 'globals']);
+      expect(before.value.repr).toBe('{}');
+      expect(total.value.repr).toBe('3003');
+      expect(globals.globals.CACHE.repr).toBe("{'a': 1}");
+      expect(globals.globals.LATER).toBeUndefined();
+      const history = rewind(['history', '--json', r.rec, 'COUNT']).stdout.trim().split('\n').map((l) => JSON.parse(l));
+      expect(history.slice(0, 3).map((h) => [h.function, h.module, h.old?.repr ?? null, h.new.repr]))
+        .toEqual([['<module>', '__main__', null, '0'], ['bump', '__main__', '0', '1'], ['bump', '__main__', '1', '3']]);
+      expect(history.length).toBe(3 + 3000);
+      expect(history[1].changedBy.line).toBe(m.bump);
+    });
+
     it('code made from strings is never taken for a file of the working directory', () => {
       const m = markers(join(REAL, 'generated_code.py'));
       const r = record(exe, agent, ['generated_code.py']);

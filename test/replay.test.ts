@@ -160,7 +160,7 @@ describe('bad input in batch mode: one sentence, and the next command runs', () 
     ['break shop.py:2', /shop\.py line 2 holds no code; the nearest lines that ran are 1 and 4/],
     ['break nosuch.py:3', /no recorded file matches 'nosuch\.py'/],
     ['break no_such_function', /no function called 'no_such_function' was recorded/],
-    ['print undefined_name', /name 'undefined_name' is not a local of <module>\(\)/],
+    ['print undefined_name', /name 'undefined_name' is not defined in <module>\(\)/],
     ['print len(', /ends too early|expected/],
     ['print __import__("os")', /only len, abs, min, max, str, repr can be called/],
     ['delete 7', /there is no breakpoint 7/],

@@ -216,7 +216,10 @@ static PyTypeObject SinkType = {
  * line may mutate objects in place) or ANYTHING (static.ANYTHING: it may also bind names it does
  * not name, `from m import *`; after it every name is looked at). */
 enum { ANYTHING = 2 };
-typedef struct { PyObject *stores, *loads; char calls; int *ix; int nst, nld; } LineFacts;
+/* gl: the line (of a function) rebinds module globals (GL_STORES), or only reads some (GL_LOADS):
+ * LineInfo.globals has it */
+typedef struct { PyObject *stores, *loads, *gloads; char calls, gl; int *ix; int nst, nld; } LineFacts;
+enum { GL_STORES = 1, GL_LOADS = 2 };
 
 /* The facts of a back-jump region (LineInfo.region), kept: its tuples owned */
 typedef struct { long from, to; LineFacts f; } Region;
@@ -225,10 +228,13 @@ typedef struct {
     PyObject_HEAD
     PyObject *id, *id_enc, *code, *lines, *cells, *frees, *args;
     char function, generator;
-    PyObject *l_lines, *l_stores, *l_loads, *l_calls;  /* lines' dicts, read once */
+    PyObject *l_lines, *l_stores, *l_loads, *l_calls, *l_globals;  /* lines' dicts, read once */
     LineFacts *l_facts;  /* the same by line - l_first, for l_n lines (NULL: use the dicts) */
     long l_first, l_n;
     PyObject *jumps;  /* sys.monitoring: offset -> line, for JUMP events */
+    /* the module globals its frames ran with last (borrowed: the recorder's Namespace holds
+     * them for good) and that Namespace's enc, whose keys are the globals that can change in place */
+    PyObject *g_dict, *g_enc;
     Region **regions;
     int nregions;
     /* a function's locals by slot (_accel_locals.h), set up at its first call */
@@ -242,7 +248,7 @@ typedef struct {
 static int Info_traverse(Info *o, visitproc visit, void *arg) {
     Py_VISIT(o->id); Py_VISIT(o->id_enc); Py_VISIT(o->code); Py_VISIT(o->lines);
     Py_VISIT(o->cells); Py_VISIT(o->frees); Py_VISIT(o->args); Py_VISIT(o->l_lines); Py_VISIT(o->l_stores);
-    Py_VISIT(o->l_loads); Py_VISIT(o->l_calls); Py_VISIT(o->jumps); Py_VISIT(o->slots);
+    Py_VISIT(o->l_loads); Py_VISIT(o->l_calls); Py_VISIT(o->l_globals); Py_VISIT(o->g_enc); Py_VISIT(o->jumps); Py_VISIT(o->slots);
     for (int i = 0; i < o->nregions; i++) { Py_VISIT(o->regions[i]->f.stores); Py_VISIT(o->regions[i]->f.loads); }
     for (int i = 0; o->keys && i < o->nslots; i++) Py_VISIT(o->keys[i]);
     return 0;
@@ -267,7 +273,8 @@ static int Info_clear(Info *o) {
     o->nslots = o->ncells = 0;
     Py_CLEAR(o->slots);
     Py_CLEAR(o->cells); Py_CLEAR(o->frees); Py_CLEAR(o->args); Py_CLEAR(o->l_lines); Py_CLEAR(o->l_stores);
-    Py_CLEAR(o->l_loads); Py_CLEAR(o->l_calls); Py_CLEAR(o->jumps);
+    Py_CLEAR(o->l_loads); Py_CLEAR(o->l_calls); Py_CLEAR(o->l_globals); Py_CLEAR(o->g_enc); Py_CLEAR(o->jumps);
+    o->g_dict = NULL;
     return 0;
 }
 
@@ -490,7 +497,8 @@ static inline void cache_state(Core *self, void *frame, State *st) {
 }
 
 static PyObject *s_code_info, *s_key, *s_on_unwind, *s_on_exception, *s_fail,
-    *s_emit_switching, *s_stores, *s_loads, *s_calls, *s_f_trace_lines;
+    *s_emit_switching, *s_stores, *s_loads, *s_calls, *s_globals, *s_f_trace_lines,
+    *s_global_changes, *s_module_body_namespace, *s_namespace, *s_enc;
 
 static void core_fail(Core *self) {
     /* rec.fail(backend): recording stops, the program carries on */
@@ -865,6 +873,11 @@ static int key_range(PyObject *d, long *lo, long *hi) {
     return 1;
 }
 
+/* a LineInfo.globals value, a pair of tuples (stores, loads): GL_STORES or GL_LOADS */
+static char globals_of(PyObject *v) {
+    return PyTuple_GET_SIZE(PyTuple_GET_ITEM(v, 0)) ? GL_STORES : GL_LOADS;
+}
+
 /* a LineInfo.calls value: 1 (True), or ANYTHING (2: the line may bind names it does not name) */
 static char calls_of(PyObject *v) { return PyLong_Check(v) && PyLong_AsLong(v) == ANYTHING ? ANYTHING : 1; }
 
@@ -872,7 +885,8 @@ static char calls_of(PyObject *v) { return PyLong_Check(v) && PyLong_AsLong(v) =
 static int line_table(Info *info) {
     long lo = LONG_MAX, hi = -1;
     if (!key_range(info->l_stores, &lo, &hi) || !key_range(info->l_loads, &lo, &hi)
-        || !key_range(info->l_calls, &lo, &hi) || hi < lo || hi - lo >= 1000000) return 0;
+        || !key_range(info->l_calls, &lo, &hi) || !key_range(info->l_globals, &lo, &hi)
+        || hi < lo || hi - lo >= 1000000) return 0;
     LineFacts *t = PyMem_Calloc(hi - lo + 1, sizeof(LineFacts));
     if (!t) { PyErr_NoMemory(); return -1; }
     Py_ssize_t pos = 0;
@@ -880,6 +894,11 @@ static int line_table(Info *info) {
     while (PyDict_Next(info->l_stores, &pos, &k, &v)) t[PyLong_AsLong(k) - lo].stores = v;
     for (pos = 0; PyDict_Next(info->l_loads, &pos, &k, &v);) t[PyLong_AsLong(k) - lo].loads = v;
     for (pos = 0; PyDict_Next(info->l_calls, &pos, &k, &v);) t[PyLong_AsLong(k) - lo].calls = calls_of(v);
+    for (pos = 0; PyDict_Next(info->l_globals, &pos, &k, &v);) {
+        LineFacts *f = &t[PyLong_AsLong(k) - lo];
+        f->gl = globals_of(v);
+        f->gloads = PyTuple_GET_ITEM(v, 1);
+    }
     info->l_facts = t;
     info->l_first = lo;
     info->l_n = hi - lo + 1;
@@ -899,6 +918,7 @@ static int info_lines(Core *self, Info *info) {
     if (!(info->l_stores = PyObject_GetAttr(info->lines, s_stores))) return -1;
     if (!(info->l_loads = PyObject_GetAttr(info->lines, s_loads))) return -1;
     if (!(info->l_calls = PyObject_GetAttr(info->lines, s_calls))) return -1;
+    if (!(info->l_globals = PyObject_GetAttr(info->lines, s_globals))) return -1;
     return line_table(info);
 }
 
@@ -953,8 +973,11 @@ static LineFacts *facts_since(Info *info, long prev, PyObject *prev_region, PyOb
     tmp->loads = tmp->stores || !PyErr_Occurred() ? PyDict_GetItemWithError(info->l_loads, key) : NULL;
     PyObject *c = !PyErr_Occurred() ? PyDict_GetItemWithError(info->l_calls, key) : NULL;
     int calls = c ? calls_of(c) : PyErr_Occurred() ? -1 : 0;
+    PyObject *g = calls >= 0 ? PyDict_GetItemWithError(info->l_globals, key) : NULL;
     Py_DECREF(key);
-    if (calls < 0) return NULL;
+    if (calls < 0 || (!g && PyErr_Occurred())) return NULL;
+    tmp->gl = g ? globals_of(g) : 0;
+    tmp->gloads = g ? PyTuple_GET_ITEM(g, 1) : NULL;
     if (!tmp->stores) tmp->stores = empty;
     if (!tmp->loads) tmp->loads = empty;
     tmp->calls = (char)calls;
@@ -991,6 +1014,75 @@ static int info_frees(State *st) {
         && PyTuple_GET_SIZE(info->frees) <= info->ncells;
 }
 
+/* Would Recorder.global_changes find anything to look at after a line with facts f? A line that
+ * rebinds globals, yes; one that read globals and called, if one of those can change in place
+ * (the Python method is called for these lines only: most lines that read a global call a
+ * function or a builtin, which never change in place). 1 yes, 0 no, -1 error. */
+static int globals_to_check(Core *self, Frame *frame, Info *info, LineFacts *f) {
+    if (f->gl == GL_STORES) return 1;
+    if (f->gl != GL_LOADS || !f->calls) return 0;
+    PyObject *g = frame_globals(frame);
+    if (!g) return PyErr_Occurred() ? -1 : 0;
+    if (g != info->g_dict) {
+        PyObject *ns = PyObject_CallMethodOneArg((PyObject *)self, s_namespace, g);
+        if (!ns) return -1;
+        PyObject *enc = ns == Py_None ? NULL : PyObject_GetAttr(ns, s_enc);
+        int none = ns == Py_None;
+        Py_DECREF(ns);
+        if (none) return 0;  /* not a module's globals: not followed */
+        if (!enc) return -1;
+        info->g_dict = g;
+        Py_XSETREF(info->g_enc, enc);
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(f->gloads); i++) {
+        int in = PyDict_Contains(info->g_enc, PyTuple_GET_ITEM(f->gloads, i));
+        if (in) return in;
+    }
+    return 0;
+}
+
+/* Recorder.global_changes(frame, st, line, calls) after `line`, whose facts are f */
+static int global_changes(Core *self, Frame *frame, State *st, long line, LineFacts *f) {
+    int check = globals_to_check(self, frame, (Info *)st->info, f);
+    if (check <= 0) return check;
+    PyFrameObject *fo = frame_object(frame);
+    PyObject *ln = fo ? PyLong_FromLong(line) : NULL;
+    if (!ln) return -1;
+    forget_cached(self);  /* Python code runs */
+    PyObject *r = PyObject_CallMethodObjArgs((PyObject *)self, s_global_changes, (PyObject *)fo, (PyObject *)st,
+                                             ln, f->calls ? Py_True : Py_False, NULL);
+    Py_DECREF(ln);
+    if (!r) return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+/* Recorder._leaving: a function's frame returns, yields or unwinds; what its last line did to
+ * module globals */
+static int leaving(Core *self, Frame *frame, State *st) {
+    Info *info = (Info *)st->info;
+    if (st->prev < 0 || !info->function) return 0;
+    if (info_lines(self, info)) return -1;
+    LineFacts tmp = {0};
+    LineFacts *f = facts_since(info, st->prev, Py_None, NULL, &tmp);
+    int rc = f ? global_changes(self, frame, st, st->prev, f) : -1;
+    facts_done(&tmp);
+    return rc;
+}
+
+/* A module body's state keeps what it saw in its module's Namespace (Recorder.on_call) */
+static int share_namespace(Core *self, Frame *frame, State *st) {
+    PyFrameObject *fo = frame_object(frame);
+    PyObject *r = fo ? PyObject_CallMethodOneArg((PyObject *)self, s_module_body_namespace, (PyObject *)fo) : NULL;
+    if (!r) return -1;
+    if (r != Py_None) {
+        Py_SETREF(st->snap, Py_NewRef(PyTuple_GET_ITEM(r, 0)));
+        Py_SETREF(st->enc, Py_NewRef(PyTuple_GET_ITEM(r, 1)));
+    }
+    Py_DECREF(r);
+    return 0;
+}
+
 /* Recorder.on_line. region: NULL, or the (start, end) offsets of a back-jump within the line */
 static int on_line(Core *self, Frame *frame, State *st, long line, PyObject *region) {
     st->fresh = 0;
@@ -1016,7 +1108,7 @@ static int on_line(Core *self, Frame *frame, State *st, long line, PyObject *reg
         Info *info = (Info *)st->info;
         if (info_lines(self, info)) goto done;
         LineFacts *f = facts_since(info, prev, prev_region, region, &tmp);
-        if (!f) goto done;
+        if (!f || (f->gl && global_changes(self, frame, st, prev, f))) goto done;
         int full = self->last != (PyObject *)st || f->calls == ANYTHING;
         int has_stores = PyTuple_GET_SIZE(f->stores ? f->stores : empty) > 0;
         int with_loads = !full && f->calls && has_mutable(st);
@@ -1081,6 +1173,7 @@ static State *on_call(Core *self, Frame *frame, Info *info) {
     if (info_slots(info)) return NULL;
     State *st = state_new(self->next_frame++, frame, info);
     if (!st) return NULL;
+    if (!info->function && share_namespace(self, frame, st)) { Py_DECREF(st); return NULL; }
     Locals L;
     locals_open(&L, frame);
     Buf out, tmp;
@@ -1193,7 +1286,8 @@ static int put_leave(Core *self, Buf *ev, int kind, PyObject *value, int out) {
 }
 
 /* Recorder.on_return: frame given (settrace) to tell a generator's yield from its return */
-static int on_return(Core *self, State *st, PyObject *value, PyFrameObject *frame, int out) {
+static int on_return(Core *self, State *st, PyObject *value, Frame *fr, PyFrameObject *frame, int out) {
+    if (fr && leaving(self, fr, st)) return -1;
     Buf ev;
     buf_init(&ev);
     int kind = K_RETURN, rc = -1;
@@ -1282,6 +1376,7 @@ static int call_py(Core *self, PyObject *name, PyObject *arg) {
 
 /* Recorder.on_unwind(st, out, exc): out if the frame's caller is not recorded; exc may be NULL */
 static int call_unwind(Core *self, State *st, Frame *frame, PyObject *exc) {
+    if (leaving(self, frame, st)) return -1;
     Py_INCREF(st);
     forget_cached(self);
     PyObject *r = PyObject_CallMethodObjArgs((PyObject *)self, s_on_unwind, (PyObject *)st,
@@ -1344,7 +1439,7 @@ static int c_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         Py_INCREF(st);
         /* the interpreter passes no value when the frame exits through an exception */
         if (!arg) rc = call_unwind(self, st, fr, NULL);
-        else rc = on_return(self, st, arg ? arg : Py_None, frame, returns_out(self, fr));
+        else rc = on_return(self, st, arg ? arg : Py_None, fr, frame, returns_out(self, fr));
         Py_DECREF(st);
         break;
     case PyTrace_EXCEPTION:
@@ -1445,7 +1540,7 @@ static PyObject *m_return(Core *self, PyObject *const *args, Py_ssize_t nargs) {
     State *st = first_line(self, frame);
     if (st) {
         Py_INCREF(st);
-        int rc = on_return(self, st, args[2], NULL, returns_out(self, frame));
+        int rc = on_return(self, st, args[2], frame, NULL, returns_out(self, frame));
         Py_DECREF(st);
         return mon_done(self, rc);
     }
@@ -1491,10 +1586,11 @@ static PyObject *m_yield(Core *self, PyObject *const *args, Py_ssize_t nargs) {
         return disable_or_none(self, args[0]);
     }
     Py_INCREF(st);
+    int rc = leaving(self, frame, st);
     st->suspended = 1;
     Buf ev;
     buf_init(&ev);
-    int rc = put_leave(self, &ev, K_YIELD, args[2], returns_out(self, frame)) || end_frame(self, st, &ev);
+    rc = rc || put_leave(self, &ev, K_YIELD, args[2], returns_out(self, frame)) || end_frame(self, st, &ev);
     buf_free(&ev);
     Py_DECREF(st);
     return mon_done(self, rc);
@@ -1665,7 +1761,8 @@ static PyObject *Core_on_return(Core *self, PyObject *args) {
     int out = 0;
     if (!PyArg_ParseTuple(args, "O!O|Op", &StateType, &st, &value, &frame, &out)) return NULL;
     if (frame != Py_None && !PyFrame_Check(frame)) { PyErr_SetString(PyExc_TypeError, "a frame or None"); return NULL; }
-    if (on_return(self, st, value, frame == Py_None ? NULL : (PyFrameObject *)frame, out)) return NULL;
+    PyFrameObject *fo = frame == Py_None ? NULL : (PyFrameObject *)frame;
+    if (on_return(self, st, value, fo ? frame_of(fo) : NULL, fo, out)) return NULL;
     Py_RETURN_NONE;
 }
 
@@ -1812,6 +1909,9 @@ PyMODINIT_FUNC PyInit__rewind_accel(void) {
     INTERN(s_on_unwind, "on_unwind"); INTERN(s_on_exception, "on_exception"); INTERN(s_fail, "fail");
     INTERN(s_emit_switching, "_emit_switching");
     INTERN(s_stores, "stores"); INTERN(s_loads, "loads"); INTERN(s_calls, "calls");
+    INTERN(s_globals, "globals"); INTERN(s_global_changes, "global_changes");
+    INTERN(s_module_body_namespace, "module_body_namespace");
+    INTERN(s_namespace, "namespace"); INTERN(s_enc, "enc");
     INTERN(s_f_trace_lines, "f_trace_lines");
     if (!(zero = PyLong_FromLong(0)) || !(empty = PyTuple_New(0))) return NULL;
     no_facts.stores = no_facts.loads = empty;

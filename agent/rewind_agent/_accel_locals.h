@@ -86,6 +86,17 @@ static inline PyCodeObject *frame_code(Frame *f) {
 #endif
 }
 
+/* its globals, borrowed */
+static inline PyObject *frame_globals(Frame *f) {
+#ifdef REWIND_IFRAME
+    return f->f_globals;
+#else
+    PyObject *g = PyFrame_GetGlobals(f);
+    Py_XDECREF(g);  /* the frame holds them */
+    return g;
+#endif
+}
+
 static inline int frame_line(Frame *f) {
 #ifdef REWIND_IFRAME
     return PyUnstable_InterpreterFrame_GetLine(f);

@@ -111,7 +111,7 @@ class MonitoringBackend:
             frame = _getframe(1)
             st = self._first_line(frame)
             if st is not None:
-                self.rec.on_return(st, value, None, self.rec.out_of(frame))
+                self.rec.on_return(st, value, frame, self.rec.out_of(frame))
             elif self.rec.code_info(code) is None:
                 return mon.DISABLE
         except Exception:
@@ -122,7 +122,7 @@ class MonitoringBackend:
             frame = _getframe(1)
             st = self._first_line(frame)
             if st is not None:
-                self.rec.on_yield(st, value, self.rec.out_of(frame))
+                self.rec.on_yield(st, value, self.rec.out_of(frame), frame)
             elif self.rec.code_info(code) is None:
                 return mon.DISABLE
         except Exception:
@@ -138,7 +138,7 @@ class MonitoringBackend:
                 self.rec.resync()
             st = self._first_line(frame)
             if st is not None:
-                self.rec.on_unwind(st, self.rec.out_of(frame), exc)
+                self.rec.on_unwind(st, self.rec.out_of(frame), exc, frame)
         except Exception:
             self.rec.fail(self)
 

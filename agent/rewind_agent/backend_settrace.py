@@ -168,7 +168,7 @@ class SettraceBackend:
                     # a finally). The C tracer is told by the interpreter (no value).
                     out = rec.out_of(frame)
                     if arg is None and (st.raised or _unwinds(frame)):
-                        rec.on_unwind(st, out)
+                        rec.on_unwind(st, out, None, frame)
                     else:
                         rec.on_return(st, arg, frame, out)
                 elif event == "exception":

@@ -17,8 +17,8 @@ from types import CodeType as _CodeType
 from . import wire
 from .static import ANYTHING, LineInfo
 from .values import ATOMS, REDACTED, Serializer, type_name
-from .wire import (CALL, CODE, END, EXCEPTION, FILE, LINE, NAME, OUTPUT, RESUME, RETURN,
-                   SYNC, THREAD, THREAD_END, UNWIND, WARNING, YIELD, T_UNBOUND)
+from .wire import (CALL, CODE, END, EXCEPTION, FILE, GLOBALS, LINE, NAME, OUTPUT, RESUME,
+                   RETURN, SYNC, THREAD, THREAD_END, UNWIND, WARNING, YIELD, T_UNBOUND)
 
 _YIELD_VALUE = dis.opmap["YIELD_VALUE"]
 _MISSING = object()
@@ -41,6 +41,7 @@ _exc_info = sys.exc_info
 _EQ_TYPES = frozenset([int, str, bytes, bool, type(None)])
 _GEN_FLAGS = 0x20 | 0x80 | 0x200  # CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR
 _FUNCTION_FLAG = 0x02  # CO_NEWLOCALS: a function body, as opposed to a module or class body
+_ModuleType = type(sys)
 
 _COMPREHENSIONS = frozenset(("<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>"))
 
@@ -103,6 +104,20 @@ class FrameState:
         self.region = None  # (start, end) offsets if the last line event was a loop back-jump
 
 
+class Namespace:
+    """A module's globals as the recording has shown them. The frame state of the module's body
+    shares `snap` and `enc` (its locals are these globals), so a change a function made and
+    reported (GLOBALS) is not reported again by the module body."""
+
+    __slots__ = ("globals", "module", "snap", "enc")
+
+    def __init__(self, g, module):
+        self.globals = g  # held: the module's dict lives as long as the module anyway
+        self.module = module  # its name's id
+        self.snap = {}
+        self.enc = {}
+
+
 class Recorder:
     _CodeInfo = CodeInfo  # the accelerated recorder's has a C layout
     pure = True  # its own hot paths run (the accelerated recorder's are C's)
@@ -124,6 +139,7 @@ class Recorder:
         self._thread_local = threading.local()
         self._cur_thread = None
         self.frames = {}  # id(frame) -> FrameState
+        self._namespaces = {}  # id() of a module's globals -> Namespace
         self.last = None  # FrameState of the most recent event, on any thread
         # (thread ident, id() of the exception) of the last UNWIND, until the next line event:
         # ids are compared only while the exception is surely alive.
@@ -171,12 +187,45 @@ class Recorder:
         if fid is not None:
             cid = len(self._codes)
             info = self._CodeInfo(cid, code)
+            ns = self._namespace_running(code)
             self._raw(wire.array([
                 wire.uint(CODE), wire.uint(cid), wire.uint(fid), wire.text(code.co_name),
                 wire.text(self._qualname(code)),
-                wire.uint(code.co_firstlineno)]))
+                wire.uint(code.co_firstlineno), wire.NIL if ns is None else wire.uint(ns.module)]))
         self._codes[code] = info
         return info
+
+    def namespace(self, g):
+        """The Namespace of a module's globals `g`; None if `g` is not a module's (code run by
+        `exec` in a dict of its own: a doctest's, say), whose globals are not followed."""
+        ns = self._namespaces.get(id(g))
+        if ns is not None and ns.globals is g:
+            return ns
+        name = g.get("__name__")
+        m = sys.modules.get(name) if type(name) is str else None
+        if not isinstance(m, _ModuleType) or m.__dict__ is not g:
+            return None
+        ns = self._namespaces[id(g)] = Namespace(g, self.name_id(name))
+        return ns
+
+    def _namespace_running(self, code):
+        """The Namespace of the globals of the frame that runs `code` (called as its first event
+        is handled, so that frame is a few calls up), or None."""
+        f = sys._getframe(1)
+        for _ in range(8):
+            if f is None:
+                return None
+            if f.f_code is code:
+                return self.namespace(f.f_globals)
+            f = f.f_back
+        return None
+
+    def module_body_namespace(self, frame):
+        """(snap, enc) of the Namespace a module body's frame shows as its locals, or None."""
+        if frame.f_code.co_name != "<module>" or frame.f_locals is not frame.f_globals:
+            return None
+        ns = self.namespace(frame.f_globals)
+        return None if ns is None else (ns.snap, ns.enc)
 
     def _qualname(self, code):
         """co_qualname; before 3.11 (no co_qualname), the name the compiler gives a nested code
@@ -268,6 +317,10 @@ class Recorder:
         st = FrameState(self._next_frame, id(frame), info)
         self._next_frame += 1
         self.frames[st.key] = st
+        if not info.function:
+            shared = self.module_body_namespace(frame)
+            if shared is not None:
+                st.snap, st.enc = shared
         fid = st.id
         out = [_CALL_KIND, _SMALL[fid] if fid < 65536 else wire.uint(fid), info.id_enc]
         if info.args:
@@ -326,6 +379,8 @@ class Recorder:
                 stores = lines.stores.get(prev, ())
                 loads = lines.loads.get(prev, ())
                 calls = lines.calls.get(prev, False)
+                if prev in lines.globals:
+                    self._globals_after(frame, st, prev, calls)
             if self.last is not st or calls is ANYTHING:  # it may have changed anything
                 ch = self._changes(frame, st, stores, True)
             elif calls and st.enc:  # untraced calls: what the line handed them
@@ -346,8 +401,9 @@ class Recorder:
         self.emit(data)
 
     def on_return(self, st, value, frame=None, out=False):
-        """A frame returns (value) or, for a generator, yields (`frame` given to tell); `out`:
-        to a caller that is not recorded (where `finish` stops)."""
+        """A frame returns (value) or, for a generator on settrace, yields (`frame` tells);
+        `out`: to a caller that is not recorded (where `finish` stops)."""
+        self._leaving(frame, st)
         t = type(value)
         enc = wire.NIL if value is None else _SMALL[value] if t is int and 0 <= value < 65536 \
             else self.encode(value)
@@ -357,15 +413,17 @@ class Recorder:
         else:
             self.end_frame(st, _RETURN_OUT + enc + wire.TRUE if out else _RETURN_HEAD + enc)
 
-    def on_yield(self, st, value, out=False):
+    def on_yield(self, st, value, out=False, frame=None):
+        self._leaving(frame, st)
         st.suspended = True
         enc = self.encode(value)
         self.end_frame(st, _YIELD_OUT + enc + wire.TRUE if out else _YIELD_HEAD + enc)
 
-    def on_unwind(self, st, out=False, exc=None):
+    def on_unwind(self, st, out=False, exc=None, frame=None):
         """A frame exits through an exception (`exc` where the back end knows it: a handler or
         `finally` may have run since it arrived); `out`: into a caller that is not recorded,
         where it may be caught (the reader needs this to tell caught from uncaught)."""
+        self._leaving(frame, st)
         self._unwinding = (_get_ident(), st.exc if exc is None else id(exc))
         self.end_frame(st, _UNWIND_OUT if out else _UNWIND_EVENT)
 
@@ -498,8 +556,15 @@ class Recorder:
             names.extend(n for n in loads if n in encs and n not in stores)
         else:
             names = stores
+        return self._diff(loc, st.snap, encs, names, full)
+
+    def _diff(self, loc, snap, encs, names, full):
+        """[name id, value, ...] of the `names` whose value in the namespace `loc` is not what
+        `snap` (objects seen last) and `encs` (encodings of those that can change in place) hold;
+        both are brought up to date. Unless `full`, the other names of `encs` that hold an object
+        that changed in place are looked at too."""
         out = []
-        snap = st.snap
+        nsmall = len(_SMALL)  # 65536 with a pure Recorder; the accelerated one's Python paths see 256
         keys = self._keys
         encode = self.encode
         mutated = None  # ids of objects changed in place, to find their aliases
@@ -532,7 +597,7 @@ class Recorder:
                 elif t is int:
                     if type(old) is int and v == old:
                         continue
-                    enc = _SMALL[v] if 0 <= v < 65536 else encode(v)
+                    enc = _SMALL[v] if 0 <= v < nsmall else encode(v)
                 elif t in _EQ_TYPES and t is type(old) and v == old:
                     continue
                 else:
@@ -554,8 +619,49 @@ class Recorder:
             # Other names of this frame that hold an object that changed in place.
             aliases = [n for n in encs if n not in names and id(snap[n]) in mutated]
             if aliases:
-                out.extend(self._changes(frame, st, aliases, False))
+                out.extend(self._diff(loc, snap, encs, aliases, False))
         return out
+
+    def global_changes(self, frame, st, line, calls):
+        """After `line` of a function ran (`calls`: it may have changed objects in place): emit
+        GLOBALS for the module globals it rebound or deleted, or read and changed in place."""
+        stores, loads = st.info.lines.globals[line]
+        if not (stores or calls):
+            return
+        ns = self.namespace(frame.f_globals)
+        if ns is None:
+            return
+        names = stores
+        if calls:
+            encs = ns.enc
+            names = list(stores)
+            names.extend(n for n in loads if n in encs and n not in stores)
+        ch = self._diff(ns.globals, ns.snap, ns.enc, names, False) if names else None
+        if ch:
+            n = len(ch) + 2
+            self.emit(wire.array_header(n) + wire.uint(GLOBALS) + wire.uint(ns.module) + b"".join(ch))
+
+    def _leaving(self, frame, st):
+        """A function's frame returns, yields or unwinds: what its last line did to globals."""
+        line = st.prev
+        if frame is None or line is None or not st.info.function:
+            return
+        try:
+            lines = st.info.lines
+            if lines is None:
+                lines = st.info.lines = LineInfo(st.info.code)
+            if line in lines.globals:
+                self.global_changes(frame, st, line, lines.calls.get(line, False))
+        except RecursionError:
+            pass  # as in _globals_after
+
+    def _globals_after(self, frame, st, line, calls):
+        try:
+            self.global_changes(frame, st, line, calls)
+        except RecursionError:
+            # At the recursion limit (3.12+ runs the callbacks on the program's own stack) there
+            # is no room to look: a module body sees the change at its next full look.
+            pass
 
 
 def recorder_class(accel):

@@ -16,6 +16,8 @@ _STORES = frozenset([
     "STORE_GLOBAL", "DELETE_GLOBAL", "STORE_FAST_LOAD_FAST", "STORE_FAST_STORE_FAST",
     "STORE_FAST_MAYBE_NULL", "LOAD_FAST_AND_CLEAR",
 ])
+# In a function, these store into the module's globals, not the frame's locals.
+_GLOBAL_STORES = frozenset(["STORE_GLOBAL", "DELETE_GLOBAL"])
 
 _LOADS = frozenset([
     "LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_FAST_LOAD_FAST", "LOAD_FAST_BORROW",
@@ -65,9 +67,11 @@ ANYTHING = 2
 class LineInfo:
     """Per-line facts of one code object: `stores[line]` (names a line can rebind or delete),
     `loads[line]` (local names it reads) and `calls[line]` (True if the line may mutate objects
-    in place, ANYTHING if it may also bind names it does not name)."""
+    in place, ANYTHING if it may also bind names it does not name). A function's lines that
+    touch module globals have `globals[line]`: (names it rebinds or deletes there, names it
+    reads there, which it may change in place if it calls)."""
 
-    __slots__ = ("stores", "loads", "calls", "code", "_regions")
+    __slots__ = ("stores", "loads", "calls", "globals", "code", "_regions")
 
     def __init__(self, code, offsets=None):
         self.code = code
@@ -75,6 +79,8 @@ class LineInfo:
         self.stores = {}
         self.loads = {}
         self.calls = {}
+        gstores = {}
+        gloads = {}
         function = bool(code.co_flags & 0x02)  # CO_NEWLOCALS; module and class bodies hide dunders
         line = code.co_firstlineno
         for ins in dis.get_instructions(code):
@@ -90,7 +96,11 @@ class LineInfo:
             if op == "IMPORT_STAR" or ins.argrepr == "INTRINSIC_IMPORT_STAR":  # 3.12+: an intrinsic
                 self.calls[line] = ANYTHING
                 continue
-            if op in _STORES:
+            if function and (op in _GLOBAL_STORES or op == "LOAD_GLOBAL"):
+                g = (gstores if op in _GLOBAL_STORES else gloads).setdefault(line, [])
+                if isinstance(ins.argval, str) and ins.argval not in g:
+                    g.append(ins.argval)
+            elif op in _STORES:
                 names = ins.argval if isinstance(ins.argval, tuple) else (ins.argval,)
                 s = self.stores.setdefault(line, [])
                 for n in names:
@@ -111,6 +121,8 @@ class LineInfo:
                 self.calls.setdefault(line, True)
         self.stores = {k: tuple(v) for k, v in self.stores.items()}
         self.loads = {k: tuple(v) for k, v in self.loads.items()}
+        self.globals = {k: (tuple(gstores.get(k, ())), tuple(gloads.get(k, ())))
+                        for k in set(gstores) | set(gloads)}
 
 
     def region(self, start, end):

@@ -29,6 +29,7 @@ EXCEPTION = 13
 OUTPUT = 14
 WARNING = 15
 SYNC = 16
+GLOBALS = 17
 
 # Value tags: the first element of a value that is an array.
 T_BIGINT = 0

@@ -123,11 +123,14 @@ def event_vectors():
         wire.array([u(wire.HELLO), u(wire.VERSION), wire.plain({"argv": ["prog.py"], "pid": 7})]),
         wire.array([u(wire.THREAD), u(1), wire.text("MainThread")]),
         wire.array([u(wire.FILE), u(0), wire.text("/src/prog.py"), wire.text("x = 1\n")]),
-        wire.array([u(wire.CODE), u(0), u(0), wire.text("<module>"), wire.text("<module>"), u(1)]),
+        wire.array([u(wire.NAME), u(0), wire.text("x")]),
+        wire.array([u(wire.NAME), u(1), wire.text("__main__")]),
+        wire.array([u(wire.CODE), u(0), u(0), wire.text("<module>"), wire.text("<module>"), u(1),
+                    u(1)]),
         wire.array([u(wire.CALL), u(1), u(0)]),
         u(1),
-        wire.array([u(wire.NAME), u(0), wire.text("x")]),
         wire.array([u(wire.LINE), u(2), u(0), wire.integer(1)]),
+        wire.array([u(wire.GLOBALS), u(1), u(0), wire.integer(2)]),
         wire.array([u(wire.OUTPUT), u(1), wire.text("hi\n")]),
         wire.array([u(wire.EXCEPTION), u(0), wire.NIL, wire.FALSE]),
         wire.array([u(wire.UNWIND)]),
@@ -137,8 +140,8 @@ def event_vectors():
     ]
     decoded = [
         [0, 1, {"argv": ["prog.py"], "pid": 7}], [5, 1, "MainThread"],
-        [2, 0, "/src/prog.py", "x = 1\n"], [3, 0, 0, "<module>", "<module>", 1], [7, 1, 0], 1,
-        [4, 0, "x"], [8, 2, 0, 1], [14, 1, "hi\n"], [13, 0, None, False], [10],
+        [2, 0, "/src/prog.py", "x = 1\n"], [4, 0, "x"], [4, 1, "__main__"],
+        [3, 0, 0, "<module>", "<module>", 1, 1], [7, 1, 0], 1, [8, 2, 0, 1], [17, 1, 0, 2], [14, 1, "hi\n"], [13, 0, None, False], [10],
         [15, "tracer-replaced", "gap"], [16, 1], [1, 1, None],
     ]
     return {"hex": b"".join(ev).hex(), "events": decoded}

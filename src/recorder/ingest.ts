@@ -3,8 +3,8 @@
 // its keys.
 import { K, T, decodeEvents, PyFloat, type WireEvent, type WireValue } from '../wire/protocol.js';
 import {
-  BLOCK, EK, SNAPSHOT_EVERY, RecordingWriter,
-  type CodeRecord, type ExceptionRecord, type FrameRecord, type Meta, type RecordingWarning, type Snapshot, type SnapshotDelta, type SnapshotFrame, type StoredEvent, type ThreadRecord,
+  BLOCK, EK, SNAPSHOT_EVERY, RecordingWriter, sharesGlobals,
+  type CodeRecord, type GlobalsList, type ExceptionRecord, type FrameRecord, type Meta, type RecordingWarning, type Snapshot, type SnapshotDelta, type SnapshotFrame, type StoredEvent, type ThreadRecord,
 } from '../store/store.js';
 import { FORMAT_VERSION } from '../store/layout.js';
 
@@ -71,6 +71,9 @@ export class Ingest {
   private threads = new Map<number, ThreadState>();
   private cur: ThreadState | null = null;
   private frames = new Map<number, LiveFrame>();
+  /** Module globals by module name id (a module body's frame has the same map as its locals). */
+  private globals = new Map<number, Map<number, WireValue>>();
+  private globalsChanged = new Map<number, number>(); // module -> seq of its last change
   seq = 0;
   private block: StoredEvent[] = [];
   private blockNo = 0;
@@ -135,9 +138,12 @@ export class Ingest {
       case K.THREAD_END: { const t = this.threads.get(e[1] as number); if (t) t.ended = true; return; }
       case K.NAME: this.names[e[1] as number] = e[2] as string; return;
       case K.CODE: {
-        this.codes[e[1] as number] = { file: e[2] as number, name: e[3] as string, qualname: e[4] as string, firstLine: e[5] as number };
+        const c: CodeRecord = { file: e[2] as number, name: e[3] as string, qualname: e[4] as string, firstLine: e[5] as number };
+        if (typeof e[6] === 'number') c.module = e[6];
+        this.codes[e[1] as number] = c;
         return;
       }
+      case K.GLOBALS: return this.globalsChange(e[1] as number, e.slice(2) as unknown[]);
       case K.FILE:
         this.fileCount++;
         this.w.putFile(e[1] as number, { path: e[2] as string, source: (e[3] as string | null) ?? null });
@@ -212,16 +218,36 @@ export class Ingest {
     this.lineIdx.set(lk, (this.lineIdx.get(lk) ?? 0) + 1);
     this.counts.lines++;
     if (changes && changes.length) {
-      for (let i = 0; i + 1 < changes.length; i += 2) {
-        const name = changes[i] as number;
-        const v = changes[i + 1] as WireValue;
-        if (Array.isArray(v) && v[0] === T.UNBOUND) f.locals.delete(name); else f.locals.set(name, v);
-        this.varIdx.set(name, (this.varIdx.get(name) ?? 0) + 1);
-      }
+      this.applyChanges(f.locals, changes);
+      if (sharesGlobals(code)) this.globalsChanged.set(code.module!, this.seq);
       this.push([EK.LINE, t.thread, f.fid, f.depth, f.code, line, changes]);
     } else {
       this.push([EK.LINE, t.thread, f.fid, f.depth, f.code, line]);
     }
+  }
+
+  private applyChanges(locals: Map<number, WireValue>, changes: unknown[]) {
+    for (let i = 0; i + 1 < changes.length; i += 2) {
+      const name = changes[i] as number;
+      const v = changes[i + 1] as WireValue;
+      if (Array.isArray(v) && v[0] === T.UNBOUND) locals.delete(name); else locals.set(name, v);
+      this.varIdx.set(name, (this.varIdx.get(name) ?? 0) + 1);
+    }
+  }
+
+  private globalsOf(module: number): Map<number, WireValue> {
+    let g = this.globals.get(module);
+    if (!g) this.globals.set(module, (g = new Map()));
+    return g;
+  }
+
+  /** The current frame's last line changed globals of `module` (a function's `global x`, `CACHE[k] = v`). */
+  private globalsChange(module: number, changes: unknown[]) {
+    const t = this.thr();
+    const f = t.stack[t.stack.length - 1];
+    this.applyChanges(this.globalsOf(module), changes);
+    this.globalsChanged.set(module, this.seq);
+    this.push([EK.GLOBALS, t.thread, f?.fid ?? 0, f?.depth ?? 0, f?.code ?? 0, f?.line ?? 0, changes, module]);
   }
 
   /**
@@ -239,13 +265,10 @@ export class Ingest {
     const parent = t.stack[t.stack.length - 1];
     const code = this.codes[codeId];
     const f: LiveFrame = {
-      fid, code: codeId, tid: t.thread, parent: parent?.fid ?? 0, depth: t.stack.length + 1,
-      start: this.seq, line: code.firstLine, locals: new Map(), entered: this.seq, spans: null, changed: this.seq,
+      fid, code: codeId, tid: t.thread, parent: parent?.fid ?? 0, depth: t.stack.length + 1, start: this.seq, line: code.firstLine,
+      locals: sharesGlobals(code) ? this.globalsOf(code.module!) : new Map(), entered: this.seq, spans: null, changed: this.seq,
     };
-    for (let i = 0; i + 1 < args.length; i += 2) {
-      f.locals.set(args[i] as number, args[i + 1] as WireValue);
-      this.varIdx.set(args[i] as number, (this.varIdx.get(args[i] as number) ?? 0) + 1);
-    }
+    this.applyChanges(f.locals, args);
     t.stack.push(f);
     this.frames.set(fid, f);
     this.counts.calls++;
@@ -435,10 +458,11 @@ export class Ingest {
    */
   private snapshot(): Snapshot | SnapshotDelta {
     const frame = (f: LiveFrame): SnapshotFrame => {
-      const locals: unknown[] = [];
-      for (const [k, v] of f.locals) locals.push(k, v);
+      // A module body's locals are its module's globals, which the snapshot holds once.
+      const locals = sharesGlobals(this.codes[f.code]) ? [] : flat(f.locals);
       return { frame: f.fid, code: f.code, depth: f.depth, line: f.line, locals };
     };
+    const globals = (since: number): GlobalsList => [...this.globals].filter(([m]) => this.globalsChanged.get(m)! >= since).map(([m, g]) => [m, flat(g)]);
     const onStack = new Set<number>();
     for (const t of this.threads.values()) for (const f of t.stack) onStack.add(f.fid);
     const suspended = [...this.frames.values()].filter((f) => !onStack.has(f.fid));
@@ -456,7 +480,7 @@ export class Ingest {
         while (keep < t.stack.length && same(t.stack[keep])) keep++;
         return { thread: t.thread, keep, push: t.stack.slice(keep).map(ref) };
       });
-      const delta: SnapshotDelta = { seq: this.seq, base: base.block, threads, suspended: suspended.map(ref) };
+      const delta: SnapshotDelta = { seq: this.seq, base: base.block, threads, suspended: suspended.map(ref), globals: globals(base.seq) };
       if (size * 2 <= onStack.size + suspended.length) {
         cycle.push({ block: this.blockNo, seq: this.seq });
         return delta;
@@ -467,6 +491,7 @@ export class Ingest {
       seq: this.seq,
       threads: [...this.threads.values()].map((t) => ({ thread: t.thread, stack: t.stack.map(frame) })),
       suspended: suspended.map(frame),
+      globals: globals(0),
     };
   }
 
@@ -519,6 +544,13 @@ export class Ingest {
 
 function newInterval(block: number, seq: number): Interval {
   return { block, seq, bytes: 0, lineIndex: [], varIndex: [], codeIndex: [], lineRuns: new Map(), frames: [] };
+}
+
+/** A map as [key, value, key, value, ...]. */
+function flat<K, V>(m: Map<K, V>): unknown[] {
+  const out: unknown[] = [];
+  for (const [k, v] of m) out.push(k, v);
+  return out;
 }
 
 function pairs(flat: number[]): [number, number][] {

@@ -90,7 +90,8 @@ async function collect<T>(gen: AsyncGenerator<T>, max = Infinity): Promise<T[]> 
 
 export function historyText(h: any): string {
   const by = h.changedBy ? `line ${h.changedBy.line} (event ${h.changedBy.seq})` : 'the call';
-  return `event ${String(h.seq).padStart(7)}  ${h.function}()  ${h.name}: ${h.old ? h.old.repr : '<unset>'} -> ${h.new.repr}   by ${by}`;
+  const name = h.module ? `${h.name} (global of ${h.module})` : h.name;
+  return `event ${String(h.seq).padStart(7)}  ${h.function}()  ${name}: ${h.old ? h.old.repr : '<unset>'} -> ${h.new.repr}   by ${by}`;
 }
 
 export function hitText(h: any): string {
@@ -251,6 +252,15 @@ const COMMANDS: Command[] = [
     names: ['locals'], usage: 'locals [all]', summary: 'the locals of the selected frame (all: with pytest\'s @py_assert temporaries)',
     run: async (e, arg) => ({ locals: e.localsJson((await e.selectedFrame()).locals, arg.trim() === 'all') }),
     text: (r) => Object.entries(r.locals as Record<string, JsonValue>).map(([k, v]) => `${k} = ${v.repr}`).join('\n') || '(no locals)',
+  },
+  {
+    names: ['globals'], usage: 'globals', summary: 'the globals of the selected frame\'s module, as its functions left them',
+    run: async (e) => {
+      const f = await e.selectedFrame();
+      if (!f.globals) throw new UserError(`the globals of ${e.frameFunction(f)}() were not recorded (its code runs outside a module's namespace, or the recording is older than Rewind's globals).`);
+      return { globals: e.localsJson(f.globals, false) };
+    },
+    text: (r) => Object.entries(r.globals as Record<string, JsonValue>).map(([k, v]) => `${k} = ${v.repr}`).join('\n') || '(no globals)',
   },
   {
     names: ['print', 'p'], usage: 'print EXPR', summary: 'evaluate an expression over the recorded locals',

@@ -5,7 +5,7 @@
 // Nothing here scans a recording from its start: motions walk from the cursor and jump over
 // calls (timeline.ts), breakpoints and watches read the line and variable indexes, and state
 // comes from the nearest snapshot (state.ts).
-import { BLOCK, EK, SNAPSHOT_EVERY, Recording, type StoredEvent } from '../store/store.js';
+import { BLOCK, EK, SNAPSHOT_EVERY, Recording, sharesGlobals, type StoredEvent } from '../store/store.js';
 import { BlockView } from '../store/blockview.js';
 import type { WireValue } from '../wire/protocol.js';
 import { toJson, type JsonValue } from '../wire/values.js';
@@ -40,7 +40,7 @@ interface BreakBase { id: number; enabled: boolean; temporary: boolean; cond: Co
 export type Breakpoint =
   | (BreakBase & { kind: 'line'; file: number; path: string; line: number; ran: number })
   | (BreakBase & { kind: 'function'; name: string; codes: number[] })
-  | (BreakBase & { kind: 'watch'; expr: string; node: Node; names: number[]; frame: number; function: string });
+  | (BreakBase & { kind: 'watch'; expr: string; node: Node; names: number[]; frame: number; function: string; module?: number });
 
 export interface BreakpointJson {
   id: number; kind: 'line' | 'function' | 'watch'; enabled: boolean; temporary: boolean;
@@ -51,6 +51,8 @@ export interface HistoryEntry {
   seq: number; thread: number; frame: number; function: string; name: string;
   changedBy: { seq: number; line: number } | null;
   old: JsonValue | null; new: JsonValue;
+  /** the change is to a global of this module */
+  module?: string;
 }
 
 export interface Hit { seq: number; thread: number; frame: number; line: number; function: string; locals: Record<string, JsonValue> }
@@ -332,9 +334,13 @@ export class Engine {
 
   json(v: WireValue): JsonValue { return toJson(v, (id) => this.rec.name(id)); }
 
-  scope(locals: Map<number, WireValue>, where: string): Scope {
+  /** Names as Python finds them: the locals, then the module's globals (when there are any). */
+  scope(locals: Map<number, WireValue>, where: string, globals?: Map<number, WireValue>): Scope {
     return {
-      lookup: (name) => { const id = this.nameIds.get(name); return id === undefined ? undefined : locals.get(id); },
+      lookup: (name) => {
+        const id = this.nameIds.get(name);
+        return id === undefined ? undefined : locals.get(id) ?? globals?.get(id);
+      },
       names: (id) => this.rec.name(id),
       nameId: (name) => this.nameIds.get(name),
       where,
@@ -342,7 +348,7 @@ export class Engine {
   }
 
   private frameScope(f: LiveFrame, seq: number): Scope {
-    return this.scope(f.locals, `${this.frameFunction(f)}() at event ${seq}`);
+    return this.scope(f.locals, `${this.frameFunction(f)}() at event ${seq}`, f.globals);
   }
 
   /** print EXPR in the selected frame. */
@@ -390,10 +396,10 @@ export class Engine {
     if (!names.length) throw new UserError(`${expr} reads no local that was ever recorded, so it can never change.`);
     const bp: Breakpoint = {
       id: this.nextId++, enabled: true, temporary: false, cond: null,
-      kind: 'watch', expr, node, names, frame: f.frame, function: this.frameFunction(f),
+      kind: 'watch', expr, node, names, frame: f.frame, function: this.frameFunction(f), module: this.rec.codes[f.code]?.module,
     };
     this.bps.set(bp.id, bp);
-    return { bp, value: this.outcomeJson(this.outcome(bp, f.locals)) };
+    return { bp, value: this.outcomeJson(this.outcome(bp, f)) };
   }
 
   private bp(id: number): Breakpoint {
@@ -506,7 +512,7 @@ export class Engine {
     if (bp.kind === 'line') return (e) => e[0] === EK.LINE && e[5] === bp.line && this.rec.codes[e[4]]?.file === bp.file;
     if (bp.kind === 'function') return (e) => e[0] === EK.CALL && bp.codes.includes(e[4]);
     return (e) => {
-      if (e[0] !== EK.LINE || e[2] !== bp.frame || !e[6]) return false;
+      if (!e[6] || !(e[0] === EK.LINE ? e[2] === bp.frame : e[0] === EK.GLOBALS && e[7] === bp.module)) return false;
       const changes = e[6] as unknown[];
       for (let j = 0; j < changes.length; j += 2) if (bp.names.includes(changes[j] as number)) return true;
       return false;
@@ -522,8 +528,8 @@ export class Engine {
 
   // -- watches --
 
-  private outcome(bp: Breakpoint & { kind: 'watch' }, locals: Map<number, WireValue>): Outcome {
-    return orElse<Outcome>(() => evaluate(bp.node, this.scope(locals, `${bp.function}()`)), (err) => ({ error: err.message }));
+  private outcome(bp: Breakpoint & { kind: 'watch' }, names: Names): Outcome {
+    return orElse<Outcome>(() => evaluate(bp.node, this.scope(names.locals, `${bp.function}()`, names.globals)), (err) => ({ error: err.message }));
   }
 
   outcomeJson(v: Outcome): JsonValue {
@@ -535,23 +541,40 @@ export class Engine {
     return sameValue(a, b);
   }
 
-  /** The locals of the watched frame just after event `seq` (empty before the frame exists). */
-  private async watchedLocals(bp: Breakpoint & { kind: 'watch' }, seq: number): Promise<Map<number, WireValue>> {
+  /**
+   * Copies of the names the watched frame sees just after event `seq`: its locals and its
+   * module's globals (one map for a module body; empty before the frame exists).
+   */
+  private async watchedNames(bp: Breakpoint & { kind: 'watch' }, seq: number): Promise<Names> {
     const f = frameIn(await stateAt(this.rec, seq), bp.frame);
-    return new Map(f?.locals ?? []);
+    const locals = new Map(f?.locals ?? []);
+    const globals = !f?.globals ? undefined : f.globals === f.locals ? locals : new Map(f.globals);
+    return { locals, globals };
+  }
+
+  /** Applies a change the watch picked (its frame's line, or a globals event of its module). */
+  private applyWatched(names: Names, e: StoredEvent) {
+    applyChanges(e[0] === EK.GLOBALS ? names.globals ?? new Map() : names.locals, e[6] as unknown[]);
   }
 
   /**
-   * Line events of the watched frame that change a name the watch reads, in time order,
-   * within (after, upto]; the blocks come from the variable index.
+   * Events that change a name the watch reads, in time order, within (after, upto]: the watched
+   * frame's lines, and its module's globals events; the blocks come from the variable index.
    */
-  private async *watchChanges(bp: Breakpoint & { kind: 'watch' }, after: number, upto: number): AsyncGenerator<[number, unknown[]]> {
+  private async *watchChanges(bp: Breakpoint & { kind: 'watch' }, after: number, upto: number): AsyncGenerator<[number, StoredEvent]> {
     const first = Math.floor(after / BLOCK), lastBlock = Math.floor(upto / BLOCK);
     const pick = this.pick(bp);
     for await (const b of mergeBlocks(bp.names.map((n) => this.rec.varBlocks(n, first)), 1)) {
       if (b > lastBlock) return;
-      for await (const [seq, e] of this.inBlock(b, 1, pick)) if (seq > after && seq <= upto) yield [seq, e[6] as unknown[]];
+      for await (const [seq, e] of this.inBlock(b, 1, pick)) if (seq > after && seq <= upto) yield [seq, e];
     }
+  }
+
+  /** Where a forward watch stops for a change at `seq`: there for a line, the next line of its thread for a global. */
+  private async watchStop(seq: number, e: StoredEvent): Promise<number> {
+    if (e[0] !== EK.GLOBALS) return seq;
+    return (await this.tl.walk({ from: seq, dir: 1, thread: e[1] }, () => true))
+      ?? (await this.tl.walk({ from: seq, dir: -1, thread: e[1] }, () => true)) ?? seq;
   }
 
   /**
@@ -568,12 +591,12 @@ export class Engine {
     if (dir > 0) {
       const from = Math.max(this.cursor, fr.start);
       if (from >= end) return null;
-      const locals = await this.watchedLocals(bp, from);
-      let old = this.outcome(bp, locals);
-      for await (const [seq, changes] of this.watchChanges(bp, from, Math.min(end, limit ?? Infinity))) {
-        applyChanges(locals, changes);
-        const now = this.outcome(bp, locals);
-        if (!this.same(old, now)) return report(seq, old, now);
+      const names = await this.watchedNames(bp, from);
+      let old = this.outcome(bp, names);
+      for await (const [seq, e] of this.watchChanges(bp, from, Math.min(end, limit ?? Infinity))) {
+        this.applyWatched(names, e);
+        const now = this.outcome(bp, names);
+        if (!this.same(old, now)) return report(await this.watchStop(seq, e), old, now);
         old = now;
       }
       return null;
@@ -583,17 +606,17 @@ export class Engine {
     let upto = Math.min(this.cursor, end);
     while (upto > fr.start) {
       const lo = Math.max(fr.start, Math.floor(upto / span) * span - 1);
-      const locals = await this.watchedLocals(bp, lo);
-      let old = this.outcome(bp, locals);
-      let last: { seq: number; old: Outcome; now: Outcome } | null = null;
-      for await (const [seq, changes] of this.watchChanges(bp, lo, upto)) {
-        applyChanges(locals, changes);
-        const now = this.outcome(bp, locals);
-        if (!this.same(old, now)) last = { seq, old, now };
+      const names = await this.watchedNames(bp, lo);
+      let old = this.outcome(bp, names);
+      let last: { seq: number; frame: number; old: Outcome; now: Outcome } | null = null;
+      for await (const [seq, e] of this.watchChanges(bp, lo, upto)) {
+        this.applyWatched(names, e);
+        const now = this.outcome(bp, names);
+        if (!this.same(old, now)) last = { seq, frame: e[2], old, now };
         old = now;
       }
       if (last) {
-        const by = await this.madeBy(last.seq, bp.frame);
+        const by = await this.madeBy(last.seq, last.frame);
         if (limit !== undefined && (by ?? last.seq) < limit) return null;
         return report(by ?? last.seq, last.old, last.now);
       }
@@ -621,7 +644,7 @@ export class Engine {
     const id = this.nameIds.get(name);
     if (id === undefined) throw new UserError(`no local called '${name}' was recorded.`);
     const codes = fn ? new Set(this.resolveFunction(fn)) : null;
-    const last = await this.valuesAtStart(id); // frame -> its value, as shown
+    const last = await this.valuesAtStart(id); // frame (or globalKey) -> its value, as shown
     let view = new BlockView();
     let prior = new BlockView(); // the block before, where the previous line usually is
     let priorBlock = -1;
@@ -631,31 +654,37 @@ export class Engine {
       const piece: HistoryEntry[] = [];
       for (let i = 0; i < view.length; i++) {
         const kind = view.kind[i];
-        if ((kind !== EK.LINE && kind !== EK.CALL) || (codes && !codes.has(view.code[i]))) continue;
+        if ((kind !== EK.LINE && kind !== EK.CALL && kind !== EK.GLOBALS) || (codes && !codes.has(view.code[i]))) continue;
         const now = view.pairValue(i, id) as WireValue | undefined;
         if (now === undefined) continue;
         const seq = b * BLOCK + i, thread = view.thread[i], frame = view.frame[i], depth = view.depth[i];
         const shown = this.json(now);
-        const old = last.get(frame) ?? null;
-        last.set(frame, shown);
+        const code = this.rec.codes[view.code[i]];
+        // A global's changes (a function's, or its module body's) follow one another whatever the frame.
+        const module = kind === EK.GLOBALS ? view.payloadInt(i, 1) : sharesGlobals(code) ? code.module! : undefined;
+        const owner = module === undefined ? frame : globalKey(module);
+        const old = last.get(owner) ?? null;
+        last.set(owner, shown);
         // A line's change was made by its frame's previous line; an argument's by the call
         // site. Almost always in this block or the one before: look there, else walk.
         let changedBy: HistoryEntry['changedBy'] = null;
         for (let k = i - 1; k >= -back; k--) {
           const v = k >= 0 ? view : prior, at = k >= 0 ? k : prior.length + k;
-          if (v.kind[at] === EK.LINE && v.thread[at] === thread && (kind === EK.LINE ? v.frame[at] === frame : v.depth[at] < depth)) {
+          if (v.kind[at] === EK.LINE && v.thread[at] === thread && (kind !== EK.CALL ? v.frame[at] === frame : v.depth[at] < depth)) {
             changedBy = { seq: b * BLOCK + k, line: v.line[at] };
             break;
           }
         }
         if (!changedBy) {
-          const by = kind === EK.LINE
+          const by = kind !== EK.CALL
             ? await this.madeBy(seq, frame)
             : await this.tl.walk({ from: seq, dir: -1, thread, skipDepth: depth }, (_, l) => l[3] < depth);
           const e = by === null ? undefined : await this.tl.event(by);
           if (e) changedBy = { seq: by!, line: e[5] };
         }
-        piece.push({ seq, thread, frame, function: this.rec.codes[view.code[i]]?.qualname ?? '?', name, changedBy, old, new: shown });
+        const entry: HistoryEntry = { seq, thread, frame, function: code?.qualname ?? '?', name, changedBy, old, new: shown };
+        if (module !== undefined) entry.module = this.rec.name(module);
+        piece.push(entry);
       }
       [prior, view] = [view, prior];
       priorBlock = b;
@@ -668,8 +697,10 @@ export class Engine {
     const out = new Map<number, JsonValue>();
     if (this.tl.first === 0) return out;
     const snap = (await this.rec.snapshotBefore(Math.floor(this.tl.first / BLOCK)))?.snapshot;
-    for (const f of [...(snap?.threads.flatMap((t) => t.stack) ?? []), ...(snap?.suspended ?? [])]) {
-      for (let i = 0; i + 1 < f.locals.length; i += 2) if (f.locals[i] === id) out.set(f.frame, this.json(f.locals[i + 1] as WireValue));
+    const holders: [number, unknown[]][] = [...(snap?.threads.flatMap((t) => t.stack) ?? []), ...(snap?.suspended ?? [])].map((f) => [f.frame, f.locals]);
+    for (const [m, g] of snap?.globals ?? []) holders.push([globalKey(m), g]);
+    for (const [owner, flat] of holders) {
+      for (let i = 0; i + 1 < flat.length; i += 2) if (flat[i] === id) out.set(owner, this.json(flat[i + 1] as WireValue));
     }
     return out;
   }
@@ -796,6 +827,12 @@ export class Engine {
 }
 
 /** Merges ascending (dir 1) or descending (dir -1) streams of block numbers, without repeats. */
+/** What a watch reads: a frame's locals and its module's globals (the same map for a module body). */
+interface Names { locals: Map<number, WireValue>; globals?: Map<number, WireValue> }
+
+/** history's key for a module's globals, apart from frame ids (which are positive). */
+const globalKey = (module: number) => -1 - module;
+
 async function* mergeBlocks(gens: AsyncGenerator<number>[], dir: Dir): AsyncGenerator<number> {
   try {
     const heads = await Promise.all(gens.map((g) => g.next()));

@@ -15,6 +15,8 @@ export interface EventJson {
   line: number;
   function: string;
   changed?: Record<string, JsonValue>;
+  /** globals: the module whose globals `changed` are; call: the module whose globals the frame has */
+  module?: string;
   args?: Record<string, JsonValue>;
   value?: JsonValue;
   /** return, yield, unwind: back to code that is not recorded (a test runner, a library) */
@@ -56,7 +58,11 @@ export class EventView {
     const names = (id: number) => this.rec.name(id);
     switch (kind) {
       case EK.LINE: out.changed = this.pairs((e[6] as unknown[] | undefined) ?? []); break;
-      case EK.CALL: out.args = this.pairs((e[6] as unknown[]) ?? []); break;
+      case EK.GLOBALS: out.changed = this.pairs(e[6] as unknown[]); out.module = names(e[7] as number); break;
+      case EK.CALL:
+        out.args = this.pairs((e[6] as unknown[]) ?? []);
+        if (c?.module !== undefined) out.module = names(c.module);
+        break;
       case EK.RETURN: case EK.YIELD: out.value = toJson(e[6] as WireValue, names); break;
       case EK.EXCEPTION: out.exception = { type: e[6] as string, message: e[7] as string | null, propagated: e[8] as boolean }; break;
       case EK.OUTPUT: out.stream = e[6] === 2 ? 'stderr' : 'stdout'; out.text = e[7] as string; break;
@@ -73,6 +79,7 @@ export class EventView {
     const kv = (values: Record<string, JsonValue>, sep: string) => Object.entries(values).map(([k, v]) => `${k}=${v.repr}`).join(sep);
     switch (e[0]) {
       case EK.LINE: detail = kv(j.changed!, ' '); break;
+      case EK.GLOBALS: detail = `${j.module}: ${kv(j.changed!, ' ')}`; break;
       case EK.CALL: detail = `(${kv(j.args!, ', ')})`; break;
       case EK.RETURN: case EK.YIELD: detail = `-> ${j.value!.repr}`; break;
       case EK.EXCEPTION: detail = `${j.exception!.type}${j.exception!.message != null ? `: ${j.exception!.message}` : ''}${j.exception!.propagated ? ' (propagated)' : ''}`; break;

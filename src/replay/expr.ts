@@ -237,7 +237,7 @@ class Evaluator {
       case 'lit': return n.v;
       case 'name': {
         const v = this.s.lookup(n.id);
-        if (v === undefined) throw new ExprError(`name '${n.id}' is not a local of ${this.s.where}.`);
+        if (v === undefined) throw new ExprError(`name '${n.id}' is not defined in ${this.s.where}.`);
         if (isArr(v) && v[0] === T.REDACTED) throw new ExprError(`'${n.id}' was redacted when it was recorded.`);
         return v;
       }

@@ -1,23 +1,43 @@
 // The full state at any point of a recording: every thread's stack, each frame with its line
 // and locals. Starts from the snapshot at or before the point and applies at most
 // SNAPSHOT_EVERY * BLOCK events, so the work is bounded whatever the recording's length.
+// Module globals are kept per module; a module body's frame has its module's as its locals.
 import type { WireValue } from '../wire/protocol.js';
-import { BLOCK, EK, SNAPSHOT_EVERY, type Recording, type SnapshotFrame, type StoredEvent } from '../store/store.js';
+import { BLOCK, EK, SNAPSHOT_EVERY, sharesGlobals, type CodeRecord, type Recording, type SnapshotFrame, type StoredEvent } from '../store/store.js';
 import { T } from '../wire/protocol.js';
 
-export interface LiveFrame { frame: number; code: number; depth: number; line: number; locals: Map<number, WireValue> }
+/** `globals`: its module's, where the recording has them (format 4 on, code that runs in a module's namespace). */
+export interface LiveFrame { frame: number; code: number; depth: number; line: number; locals: Map<number, WireValue>; globals?: Map<number, WireValue> }
 export interface ProgramState {
   seq: number;
   thread: number; // the thread of the event at seq
   threads: Map<number, LiveFrame[]>; // outermost frame first
   suspended: Map<number, LiveFrame>;
+  globals: Map<number, Map<number, WireValue>>; // module name id -> its globals
+  codes: CodeRecord[];
 }
 
-const fromSnapshot = (f: SnapshotFrame): LiveFrame => {
-  const locals = new Map<number, WireValue>();
-  for (let i = 0; i + 1 < f.locals.length; i += 2) locals.set(f.locals[i] as number, f.locals[i + 1] as WireValue);
-  return { frame: f.frame, code: f.code, depth: f.depth, line: f.line, locals };
-};
+function toMap(flat: unknown[]): Map<number, WireValue> {
+  const m = new Map<number, WireValue>();
+  for (let i = 0; i + 1 < flat.length; i += 2) m.set(flat[i] as number, flat[i + 1] as WireValue);
+  return m;
+}
+
+/** The globals of `module` in a state (created empty the first time). */
+export function globalsOf(state: ProgramState, module: number): Map<number, WireValue> {
+  let g = state.globals.get(module);
+  if (!g) state.globals.set(module, (g = new Map()));
+  return g;
+}
+
+/** A new live frame: a module body's locals are its module's globals. */
+function newFrame(state: ProgramState, frame: number, code: number, depth: number, line: number, locals: unknown[]): LiveFrame {
+  const c = state.codes[code];
+  const globals = c?.module === undefined ? undefined : globalsOf(state, c.module);
+  return { frame, code, depth, line, locals: sharesGlobals(c) ? globals! : toMap(locals), globals };
+}
+
+const fromSnapshot = (state: ProgramState, f: SnapshotFrame): LiveFrame => newFrame(state, f.frame, f.code, f.depth, f.line, f.locals);
 
 /** Applies a line event's changes ([name, value, ...]) to a frame's locals; UNBOUND deletes. */
 export function applyChanges(locals: Map<number, WireValue>, changes: unknown[]) {
@@ -37,14 +57,14 @@ export function apply(state: ProgramState, seq: number, e: StoredEvent) {
   state.thread = thread;
   switch (kind) {
     case EK.CALL: {
-      const f: LiveFrame = { frame, code, depth, line, locals: new Map() };
-      const args = (e[6] as unknown[]) ?? [];
-      for (let i = 0; i + 1 < args.length; i += 2) f.locals.set(args[i] as number, args[i + 1] as WireValue);
+      const f = newFrame(state, frame, code, depth, line, []);
+      applyChanges(f.locals, (e[6] as unknown[]) ?? []);
       stack.push(f);
       return;
     }
+    case EK.GLOBALS: applyChanges(globalsOf(state, e[7] as number), e[6] as unknown[]); return;
     case EK.RESUME: {
-      const f = state.suspended.get(frame) ?? { frame, code, depth, line, locals: new Map() };
+      const f = state.suspended.get(frame) ?? newFrame(state, frame, code, depth, line, []);
       state.suspended.delete(frame);
       f.depth = depth;
       stack.push(f);
@@ -68,10 +88,11 @@ export function apply(state: ProgramState, seq: number, e: StoredEvent) {
 /** The state just after the event `seq` (for a line event: as the line is about to run). */
 export async function stateAt(rec: Recording, seq: number): Promise<ProgramState> {
   const { snapshot, first, blocks } = await rec.interval(Math.floor(seq / BLOCK));
-  const state: ProgramState = { seq: 0, thread: 1, threads: new Map(), suspended: new Map() };
+  const state: ProgramState = { seq: 0, thread: 1, threads: new Map(), suspended: new Map(), globals: new Map(), codes: rec.codes };
   if (snapshot) {
-    for (const t of snapshot.threads) state.threads.set(t.thread, t.stack.map(fromSnapshot));
-    for (const f of snapshot.suspended) state.suspended.set(f.frame, fromSnapshot(f));
+    for (const [m, g] of snapshot.globals ?? []) state.globals.set(m, toMap(g));
+    for (const t of snapshot.threads) state.threads.set(t.thread, t.stack.map((f) => fromSnapshot(state, f)));
+    for (const f of snapshot.suspended) state.suspended.set(f.frame, fromSnapshot(state, f));
   }
   applyBlocks(state, first, blocks, snapshot?.seq ?? 0, seq);
   return state;

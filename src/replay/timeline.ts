@@ -84,7 +84,7 @@ export class Timeline {
           if (accept(seq, e)) return seq;
           continue;
         }
-        if (kind === EK.EXCEPTION || kind === EK.OUTPUT) continue;
+        if (kind === EK.EXCEPTION || kind === EK.OUTPUT || kind === EK.GLOBALS) continue;
         if (w.halt?.(e)) { w.halted = seq; return null; }
         if (e[2] === anchor) {
           status = dir > 0

@@ -61,6 +61,14 @@ export class BlockView {
     return undefined;
   }
 
+  /** Event i's payload item k (0 first) as a non-negative integer; -1 if absent or not one. */
+  payloadInt(i: number, k: number): number {
+    if (this.payload[i] < 0) return -1;
+    this.p = this.payload[i];
+    for (let j = 0; j < k; j++) this.skip();
+    return this.p < this.buf.length ? this.uint() : -1;
+  }
+
   /** The value at p: small integers (most changes) read in place, the rest through msgpackr. */
   private value(): unknown {
     const b = this.buf, c = b[this.p];

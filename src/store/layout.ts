@@ -27,8 +27,9 @@
 // versions with a sentence, never a guess.
 // 2: frame records hold a generator's runs (spans). 3: a snapshot may be a delta from an
 // earlier full one (SnapshotDelta); return, yield and unwind events may say they go to code that
-// is not recorded; frame records are arrays.
-export const FORMAT_VERSION = 3;
+// is not recorded; frame records are arrays. 4: module globals (globals events, code records'
+// module, snapshots' globals; a module body's frame keeps its locals there).
+export const FORMAT_VERSION = 4;
 // The oldest format this Rewind still reads (format 2's full snapshots and frame records as
 // objects are read as they are). Older ones are refused with a sentence.
 export const OLDEST_READABLE = 2;

@@ -119,7 +119,7 @@ class Redactor {
   event(e: StoredEvent): StoredEvent {
     const out = [...e] as StoredEvent;
     switch (e[0]) {
-      case EK.LINE: case EK.CALL: if (e[6]) out[6] = this.pairs(e[6] as unknown[]); break;
+      case EK.LINE: case EK.CALL: case EK.GLOBALS: if (e[6]) out[6] = this.pairs(e[6] as unknown[]); break;
       case EK.RETURN: case EK.YIELD: if (e.length > 6) out[6] = this.value(e[6] as WireValue); break;
       case EK.EXCEPTION: out[7] = this.text(e[7] as string | null); break;
       case EK.OUTPUT: out[7] = this.text(e[7] as string); break;
@@ -153,6 +153,7 @@ export async function redactRecording(src: string, out: string | null, rule: Red
           const s = packr.unpack(v) as Snapshot | SnapshotDelta;
           const frames = 'base' in s ? [...s.threads.flatMap((t) => t.push), ...s.suspended] : [...s.threads.flatMap((t) => t.stack), ...s.suspended];
           for (const f of frames) if (typeof f !== 'number') f.locals = r.pairs(f.locals);
+          for (const g of s.globals ?? []) g[1] = r.pairs(g[1]);
           put(s);
           break;
         }

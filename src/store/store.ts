@@ -14,9 +14,9 @@ import { UserError } from '../errors.js';
 export { BLOCK, SNAPSHOT_EVERY, FORMAT_VERSION };
 
 /** Sequenced event kinds (the same numbers as the wire's). */
-export const EK = { CALL: 7, LINE: 8, RETURN: 9, UNWIND: 10, YIELD: 11, RESUME: 12, EXCEPTION: 13, OUTPUT: 14 } as const;
+export const EK = { CALL: 7, LINE: 8, RETURN: 9, UNWIND: 10, YIELD: 11, RESUME: 12, EXCEPTION: 13, OUTPUT: 14, GLOBALS: 17 } as const;
 export const KIND_NAMES: Record<number, string> = {
-  7: 'call', 8: 'line', 9: 'return', 10: 'unwind', 11: 'yield', 12: 'resume', 13: 'exception', 14: 'output',
+  7: 'call', 8: 'line', 9: 'return', 10: 'unwind', 11: 'yield', 12: 'resume', 13: 'exception', 14: 'output', 17: 'globals',
 };
 
 /**
@@ -26,6 +26,7 @@ export const KIND_NAMES: Record<number, string> = {
  *   return / yield / unwind: value (null for unwind), then true if to code that is not recorded
  *   exception: typeName, message (string|null), propagated (bool)
  *   output:    stream (1 stdout, 2 stderr), text
+ *   globals:   changes = [name, value, ...] of the module globals `module` (a name), made by the frame's last line
  */
 export type StoredEvent = [number, number, number, number, number, number, ...unknown[]];
 
@@ -41,17 +42,28 @@ export interface ExceptionRecord {
   propagated: boolean; caught: boolean | null;
 }
 export interface OutputRecord { seq: number; stream: 1 | 2; text: string }
-export interface CodeRecord { file: number; name: string; qualname: string; firstLine: number }
+/** `module`: the name (id) of the module whose globals the code runs with, when it is a module's. */
+export interface CodeRecord { file: number; name: string; qualname: string; firstLine: number; module?: number }
+
+/** A module body's frame shows its module's globals as its locals: the two are one map. */
+export const sharesGlobals = (c: CodeRecord | undefined): boolean => c !== undefined && c.module !== undefined && c.name === '<module>';
+
+/** Module globals by module name id, each as [name, value, ...]. */
+export type GlobalsList = [number, unknown[]][];
 export interface ThreadRecord { thread: number; name: string; first: number; last: number; ended: boolean }
 export interface FileRecord { path: string; source: string | null }
 
-/** A live frame in a snapshot: its locals as [name, value, ...]. */
+/** A live frame in a snapshot: its locals as [name, value, ...] (empty for a module body's: see `globals`). */
 export interface SnapshotFrame { frame: number; code: number; depth: number; line: number; locals: unknown[] }
-/** State at the start of a block: per thread its stack (outermost first), plus suspended frames. */
+/**
+ * State at the start of a block: per thread its stack (outermost first), plus suspended frames,
+ * plus the globals of the modules seen so far (absent before format 4).
+ */
 export interface Snapshot {
   seq: number;
   threads: { thread: number; stack: SnapshotFrame[] }[];
   suspended: SnapshotFrame[];
+  globals?: GlobalsList;
 }
 
 /**
@@ -65,6 +77,8 @@ export interface SnapshotDelta {
   base: number;
   threads: { thread: number; keep: number; push: (SnapshotFrame | number)[] }[];
   suspended: (SnapshotFrame | number)[];
+  /** The modules whose globals changed since the base; the others are as there. */
+  globals?: GlobalsList;
 }
 
 // A frame record is stored as an array, not an object: one is written per call, and field names
@@ -100,7 +114,15 @@ export function resolveSnapshot(stored: Snapshot | SnapshotDelta, base?: Snapsho
       stack: [...(base.threads.find((b) => b.thread === t.thread)?.stack.slice(0, t.keep) ?? []), ...t.push.map(frame)],
     })),
     suspended: stored.suspended.map(frame),
+    globals: mergeGlobals(base.globals, stored.globals),
   };
+}
+
+function mergeGlobals(base: GlobalsList | undefined, changed: GlobalsList | undefined): GlobalsList | undefined {
+  if (!changed?.length) return base;
+  const out = new Map(base ?? []);
+  for (const [m, g] of changed) out.set(m, g);
+  return [...out];
 }
 
 export interface Meta {

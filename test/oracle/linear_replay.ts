@@ -7,6 +7,7 @@ export interface Ev {
   changed?: Record<string, { type: string; repr: string }>;
   args?: Record<string, { type: string; repr: string }>;
   out?: true; // return, yield, unwind: back to code that is not recorded
+  module?: string; // globals: whose globals changed; call: the frame's module
 }
 
 type Bp =
@@ -23,25 +24,52 @@ export class LinearReplay {
   private nextId = 1;
   private frameStart = new Map<number, number>();
   private frameEnd = new Map<number, number>();
+  private moduleOf = new Map<number, string>(); // frame -> the module whose globals it has
+  private moduleBody = new Set<number>(); // frames whose locals are their module's globals
 
   constructor(readonly events: Ev[]) {
     for (const e of events) {
       if (e.kind === 'call') this.frameStart.set(e.frame, e.seq);
+      if (e.kind === 'call' && e.module) {
+        this.moduleOf.set(e.frame, e.module);
+        if (e.function === '<module>') this.moduleBody.add(e.frame);
+      }
       if (e.kind === 'return' || e.kind === 'unwind') this.frameEnd.set(e.frame, e.seq);
     }
     this.cursor = events.find((e) => e.kind === 'line')!.seq;
   }
 
-  /** The local `name` of `frame` after event seq, as "type:repr": the latest binding, scanning back. */
+  /** `name` in `frame` after event seq, as "type:repr": its local binding, scanning back, else its module's global. */
   private value(frame: number, name: string, seq: number): string {
+    const module = this.moduleOf.get(frame);
+    if (!this.moduleBody.has(frame)) {
+      for (let s = seq; s >= 0; s--) {
+        const e = this.events[s];
+        if (e.frame !== frame) continue;
+        const v = e.kind === 'line' ? e.changed?.[name] : e.kind === 'call' ? e.args?.[name] : undefined;
+        if (v && v.type !== 'unbound') return `${v.type}:${v.repr}`;
+        if (v || e.kind === 'call') break;
+      }
+    }
+    return module === undefined ? '<none>' : this.globalValue(module, name, seq);
+  }
+
+  /** The global `name` of `module` after event seq: set by a globals event or by a line of the module's body. */
+  private globalValue(module: string, name: string, seq: number): string {
     for (let s = seq; s >= 0; s--) {
-      const e = this.events[s];
-      if (e.frame !== frame) continue;
-      const v = e.kind === 'line' ? e.changed?.[name] : e.kind === 'call' ? e.args?.[name] : undefined;
-      if (v) return v.type === 'unbound' ? '<none>' : `${v.type}:${v.repr}`;
-      if (e.kind === 'call') return '<none>';
+      const v = this.globalChange(this.events[s], name);
+      if (v && v.module === module) return v.value.type === 'unbound' ? '<none>' : `${v.value.type}:${v.value.repr}`;
     }
     return '<none>';
+  }
+
+  /** The change event e makes to a global called `name`, if it makes one. */
+  private globalChange(e: Ev, name: string): { module: string; value: { type: string; repr: string } } | null {
+    const v = e.changed?.[name];
+    if (!v) return null;
+    if (e.kind === 'globals') return { module: e.module!, value: v };
+    if (e.kind === 'line' && this.moduleBody.has(e.frame)) return { module: this.moduleOf.get(e.frame)!, value: v };
+    return null;
   }
 
   /**
@@ -50,17 +78,19 @@ export class LinearReplay {
    */
   history(name: string): { seq: number; frame: number; changedBy: number | null; old: string | null; new: string }[] {
     const out = [];
-    const last = new Map<number, string>();
+    const last = new Map<number | string, string>(); // frame, or a module's globals
     for (const e of this.events) {
-      const v = e.kind === 'line' ? e.changed?.[name] : e.kind === 'call' ? e.args?.[name] : undefined;
+      const v = e.kind === 'line' || e.kind === 'globals' ? e.changed?.[name] : e.kind === 'call' ? e.args?.[name] : undefined;
       if (!v) continue;
       let by: number | null = null;
       for (let s = e.seq - 1; s >= 0 && by === null; s--) {
         const l = this.events[s];
-        if (l.kind === 'line' && l.thread === e.thread && (e.kind === 'line' ? l.frame === e.frame : l.depth < e.depth)) by = s;
+        if (l.kind === 'line' && l.thread === e.thread && (e.kind !== 'call' ? l.frame === e.frame : l.depth < e.depth)) by = s;
       }
-      out.push({ seq: e.seq, frame: e.frame, changedBy: by, old: last.get(e.frame) ?? null, new: v.repr });
-      last.set(e.frame, v.repr);
+      const g = this.globalChange(e, name);
+      const owner = g ? `globals of ${g.module}` : e.frame;
+      out.push({ seq: e.seq, frame: e.frame, changedBy: by, old: last.get(owner) ?? null, new: v.repr });
+      last.set(owner, v.repr);
     }
     return out;
   }
@@ -197,14 +227,24 @@ export class LinearReplay {
     return this.arrive(best, dir);
   }
 
+  /** Can event e change what the watch reads: a line of its frame, or its module's globals? */
+  private watched(b: Bp & { kind: 'watch' }, e: Ev): boolean {
+    return e.kind === 'line' ? e.frame === b.frame : e.kind === 'globals' && e.module === this.moduleOf.get(b.frame);
+  }
+
   private watchForward(b: Bp & { kind: 'watch' }): number | null {
     const end = this.frameEnd.get(b.frame) ?? this.events.length - 1;
     let old = this.watchValue(b, this.cursor);
     for (let s = Math.max(this.cursor, this.frameStart.get(b.frame)!) + 1; s <= end; s++) {
       const e = this.events[s];
-      if (e.kind !== 'line' || e.frame !== b.frame) continue;
+      if (!this.watched(b, e)) continue;
       const now = this.value(b.frame, b.name, s);
-      if (now !== old) return s;
+      if (now !== old) {
+        if (e.kind === 'line') return s;
+        // A global changed by some function: right after, where its thread next runs a line.
+        const on = (l: Ev) => l.thread === e.thread;
+        return this.scan(1, s, on) ?? this.scan(-1, s, on) ?? s;
+      }
       old = now;
     }
     return null;
@@ -215,9 +255,9 @@ export class LinearReplay {
     const end = this.frameEnd.get(b.frame) ?? this.events.length - 1;
     for (let s = Math.min(this.cursor, end); s > start; s--) {
       const e = this.events[s];
-      if (e.kind !== 'line' || e.frame !== b.frame) continue;
+      if (!this.watched(b, e)) continue;
       if (this.value(b.frame, b.name, s) !== this.value(b.frame, b.name, s - 1)) {
-        return this.scan(-1, s, (l) => l.frame === b.frame) ?? s;
+        return this.scan(-1, s, (l) => l.frame === e.frame) ?? s;
       }
     }
     return null;
