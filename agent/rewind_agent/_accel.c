@@ -878,8 +878,9 @@ static char globals_of(PyObject *v) {
     return PyTuple_GET_SIZE(PyTuple_GET_ITEM(v, 0)) ? GL_STORES : GL_LOADS;
 }
 
-/* a LineInfo.calls value: 1 (True), or ANYTHING (2: the line may bind names it does not name) */
-static char calls_of(PyObject *v) { return PyLong_Check(v) && PyLong_AsLong(v) == ANYTHING ? ANYTHING : 1; }
+/* a LineInfo.calls value: 1 (true), or ANYTHING if it has that bit (the line may bind names it
+ * does not name; its GLOBALS bit is not needed here: l_globals is read instead) */
+static char calls_of(PyObject *v) { return PyLong_Check(v) && (PyLong_AsLong(v) & ANYTHING) ? ANYTHING : 1; }
 
 /* info->l_facts from the dicts; left NULL (the dicts are read instead) for odd line numbers */
 static int line_table(Info *info) {

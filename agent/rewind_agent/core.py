@@ -15,7 +15,7 @@ import threading
 from types import CodeType as _CodeType
 
 from . import wire
-from .static import ANYTHING, LineInfo
+from .static import ANYTHING, GLOBALS as _TOUCHES_GLOBALS, LineInfo
 from .values import ATOMS, REDACTED, Serializer, type_name
 from .wire import (CALL, CODE, END, EXCEPTION, FILE, GLOBALS, LINE, NAME, OUTPUT, RESUME,
                    RETURN, SYNC, THREAD, THREAD_END, UNWIND, WARNING, YIELD, T_UNBOUND)
@@ -367,10 +367,10 @@ class Recorder:
         st.prev = line
         st.region = region
         data = _SMALL[line] if line < 65536 else wire.uint(line)  # a bare LINE event
+        lines = st.info.lines
+        if lines is None:  # at the first line: a frame's last line is looked at as it ends
+            lines = st.info.lines = LineInfo(st.info.code)
         if prev is not None:
-            lines = st.info.lines
-            if lines is None:
-                lines = st.info.lines = LineInfo(st.info.code)
             if region is not None and prev_region is not None and prev_region[0] <= region[1]:
                 # Both events are back-jumps within this line: what ran since is the code from
                 # where the previous one landed to where this one jumped, not the whole line.
@@ -379,8 +379,16 @@ class Recorder:
                 stores = lines.stores.get(prev, ())
                 loads = lines.loads.get(prev, ())
                 calls = lines.calls.get(prev, False)
-                if prev in lines.globals:
-                    self._globals_after(frame, st, prev, calls)
+                if calls & _TOUCHES_GLOBALS:
+                    # Inline: a loop over range() or len() meets this at every turn.
+                    ns = lines.ns
+                    if ns is None or ns.globals is not frame.f_globals:
+                        ns = lines.ns = self.namespace(frame.f_globals)
+                    if ns is not None:
+                        gstores, gloads = lines.globals[prev]
+                        if gstores or not ns.enc.keys().isdisjoint(gloads):
+                            self._globals_after(frame, st, prev, calls)
+            # (`is`: ANYTHING is a module's, and only functions' lines have the GLOBALS bit)
             if self.last is not st or calls is ANYTHING:  # it may have changed anything
                 ch = self._changes(frame, st, stores, True)
             elif calls and st.enc:  # untraced calls: what the line handed them
@@ -403,7 +411,8 @@ class Recorder:
     def on_return(self, st, value, frame=None, out=False):
         """A frame returns (value) or, for a generator on settrace, yields (`frame` tells);
         `out`: to a caller that is not recorded (where `finish` stops)."""
-        self._leaving(frame, st)
+        if frame is not None and st.prev is not None and st.prev in st.info.lines.globals:
+            self._leaving(frame, st)
         t = type(value)
         enc = wire.NIL if value is None else _SMALL[value] if t is int and 0 <= value < 65536 \
             else self.encode(value)
@@ -414,7 +423,8 @@ class Recorder:
             self.end_frame(st, _RETURN_OUT + enc + wire.TRUE if out else _RETURN_HEAD + enc)
 
     def on_yield(self, st, value, out=False, frame=None):
-        self._leaving(frame, st)
+        if frame is not None and st.prev is not None and st.prev in st.info.lines.globals:
+            self._leaving(frame, st)
         st.suspended = True
         enc = self.encode(value)
         self.end_frame(st, _YIELD_OUT + enc + wire.TRUE if out else _YIELD_HEAD + enc)
@@ -423,7 +433,8 @@ class Recorder:
         """A frame exits through an exception (`exc` where the back end knows it: a handler or
         `finally` may have run since it arrived); `out`: into a caller that is not recorded,
         where it may be caught (the reader needs this to tell caught from uncaught)."""
-        self._leaving(frame, st)
+        if frame is not None and st.prev is not None and st.prev in st.info.lines.globals:
+            self._leaving(frame, st)
         self._unwinding = (_get_ident(), st.exc if exc is None else id(exc))
         self.end_frame(st, _UNWIND_OUT if out else _UNWIND_EVENT)
 
@@ -530,17 +541,20 @@ class Recorder:
             k = self._keys[name] = (wire.uint(self.name_id(name)), self.secret(name))
         return k
 
-    def _changes(self, frame, st, stores, full, loads=()):
+    def _changes(self, frame, st, stores, full, loads=(), loc=None):
         """[name id, value, ...] of the locals that changed since the frame's previous event,
-        among `stores`, every mutable or cell local if `full`, and the mutable ones in `loads`.
-        This is the recorder's hot path: keep it flat."""
-        loc = frame.f_locals
-        if not st.info.function and type(loc) is not dict:
-            # 3.13+: inside a comprehension inlined into a module or class body, f_locals shows
-            # only the comprehension's variables. Look at the module's namespace instead.
-            if st.info.code.co_name != "<module>":
-                return []
-            loc = frame.f_globals
+        among `stores`, every mutable or cell local if `full`, and the mutable ones in `loads`;
+        `st.snap` (objects seen last) and `st.enc` (encodings of those that can change in place)
+        are brought up to date. With `loc`, that namespace is read instead of the frame's locals
+        (a module's globals, `st` its Namespace). This is the recorder's hot path: keep it flat."""
+        if loc is None:
+            loc = frame.f_locals
+            if not st.info.function and type(loc) is not dict:
+                # 3.13+: inside a comprehension inlined into a module or class body, f_locals
+                # shows only the comprehension's variables. Look at the module's namespace.
+                if st.info.code.co_name != "<module>":
+                    return []
+                loc = frame.f_globals
         encs = st.enc  # its keys: the names whose value can change in place
         if full:
             if st.info.function:
@@ -556,15 +570,8 @@ class Recorder:
             names.extend(n for n in loads if n in encs and n not in stores)
         else:
             names = stores
-        return self._diff(loc, st.snap, encs, names, full)
-
-    def _diff(self, loc, snap, encs, names, full):
-        """[name id, value, ...] of the `names` whose value in the namespace `loc` is not what
-        `snap` (objects seen last) and `encs` (encodings of those that can change in place) hold;
-        both are brought up to date. Unless `full`, the other names of `encs` that hold an object
-        that changed in place are looked at too."""
         out = []
-        nsmall = len(_SMALL)  # 65536 with a pure Recorder; the accelerated one's Python paths see 256
+        snap = st.snap
         keys = self._keys
         encode = self.encode
         mutated = None  # ids of objects changed in place, to find their aliases
@@ -597,7 +604,7 @@ class Recorder:
                 elif t is int:
                     if type(old) is int and v == old:
                         continue
-                    enc = _SMALL[v] if 0 <= v < nsmall else encode(v)
+                    enc = _SMALL[v] if 0 <= v < 65536 else encode(v)
                 elif t in _EQ_TYPES and t is type(old) and v == old:
                     continue
                 else:
@@ -619,7 +626,7 @@ class Recorder:
             # Other names of this frame that hold an object that changed in place.
             aliases = [n for n in encs if n not in names and id(snap[n]) in mutated]
             if aliases:
-                out.extend(self._diff(loc, snap, encs, aliases, False))
+                out.extend(self._changes(frame, st, aliases, False, (), loc))
         return out
 
     def global_changes(self, frame, st, line, calls):
@@ -631,29 +638,23 @@ class Recorder:
         ns = self.namespace(frame.f_globals)
         if ns is None:
             return
-        names = stores
-        if calls:
-            encs = ns.enc
-            names = list(stores)
-            names.extend(n for n in loads if n in encs and n not in stores)
-        ch = self._diff(ns.globals, ns.snap, ns.enc, names, False) if names else None
+        if not self.pure:
+            wire.small_ints()  # _changes indexes _SMALL up to 65535 (the first time: a few ms)
+        ch = self._changes(frame, ns, stores, False, loads if calls else (), ns.globals)
         if ch:
             n = len(ch) + 2
             self.emit(wire.array_header(n) + wire.uint(GLOBALS) + wire.uint(ns.module) + b"".join(ch))
 
     def _leaving(self, frame, st):
-        """A function's frame returns, yields or unwinds: what its last line did to globals."""
+        """A frame returns, yields or unwinds after a line that touched its module's globals."""
         line = st.prev
-        if frame is None or line is None or not st.info.function:
-            return
-        try:
-            lines = st.info.lines
-            if lines is None:
-                lines = st.info.lines = LineInfo(st.info.code)
-            if line in lines.globals:
-                self.global_changes(frame, st, line, lines.calls.get(line, False))
-        except RecursionError:
-            pass  # as in _globals_after
+        lines = st.info.lines
+        stores, loads = lines.globals[line]
+        calls = lines.calls.get(line, False)
+        if stores or calls:
+            ns = self.namespace(frame.f_globals)
+            if ns is not None and (stores or not ns.enc.keys().isdisjoint(loads)):
+                self._globals_after(frame, st, line, calls)
 
     def _globals_after(self, frame, st, line, calls):
         try:

@@ -62,20 +62,25 @@ _INPLACE_BINARY_OP = "="  # BINARY_OP's argrepr for in-place forms ends with '='
 # calls[line] of a line that may bind names no instruction names (`from m import *`): after it,
 # every name of the frame is looked at, as after other traced code.
 ANYTHING = 2
+# A bit set in calls[line] of a function's line that calls and touches module globals: it has
+# globals[line] (looked up only then: the pure agent's hot path).
+GLOBALS = 4
 
 
 class LineInfo:
     """Per-line facts of one code object: `stores[line]` (names a line can rebind or delete),
-    `loads[line]` (local names it reads) and `calls[line]` (True if the line may mutate objects
-    in place, ANYTHING if it may also bind names it does not name). A function's lines that
-    touch module globals have `globals[line]`: (names it rebinds or deletes there, names it
-    reads there, which it may change in place if it calls)."""
+    `loads[line]` (local names it reads) and `calls[line]` (true if the line may mutate objects
+    in place; with the bit ANYTHING if it may also bind names it does not name). A function's
+    lines that touch module globals have `globals[line]`: (names it rebinds or deletes there,
+    names it reads there, which it may change in place if it calls); if the line calls, its
+    calls[line] has the bit GLOBALS."""
 
-    __slots__ = ("stores", "loads", "calls", "globals", "code", "_regions")
+    __slots__ = ("stores", "loads", "calls", "globals", "code", "_regions", "ns")
 
     def __init__(self, code, offsets=None):
         self.code = code
         self._regions = {}
+        self.ns = None  # the pure agent's: the module Namespace this code's frames ran with last
         self.stores = {}
         self.loads = {}
         self.calls = {}
@@ -123,6 +128,9 @@ class LineInfo:
         self.loads = {k: tuple(v) for k, v in self.loads.items()}
         self.globals = {k: (tuple(gstores.get(k, ())), tuple(gloads.get(k, ())))
                         for k in set(gstores) | set(gloads)}
+        for k in self.globals:
+            if k in self.calls:
+                self.calls[k] |= GLOBALS
 
 
     def region(self, start, end):
