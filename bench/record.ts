@@ -1,14 +1,16 @@
 // Recording overhead, per Python version and workload, side by side in one run: a plain run, the
 // floor (a line callback that does nothing), the pure-Python agent and the accelerated agent alone
-// writing their raw streams, and `rewind record` end to end (accelerated); events/s and
-// bytes/event on disk; the recorder's ingest rate (`rewind import` of a raw stream). Prints
-// Markdown tables for the README.
+// writing their raw streams, and `rewind record` end to end (accelerated): as it is by default
+// (the stream kept raw, indexed when first opened; that first open is timed too) and with
+// --index now (indexed alongside, the recording ready when the command returns); events/s and
+// bytes/event on disk. Then the fixed start-up of `rewind record`, a passing run under --keep
+// failure, and the recorder's ingest rate. Prints Markdown tables for the README.
 //
 //   npm run bench:record                    # python3
 //   REWIND_PYTHONS=/path/python3.13 npm run bench:record
 //   BENCH_REPEAT=5 BENCH_PURE_REPEAT=1 npm run bench:record   # best of 5, the pure agent once
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,9 +59,9 @@ for (const py of pythons) {
   const { exe, version } = realExe(py);
   const startup = best(() => timed(exe, ['-c', 'pass']), 5);
   console.log(`## Python ${version} (${exe}), startup ${(startup * 1000).toFixed(0)} ms\n`);
-  console.log('| workload | plain s | no-op callback × | pure agent s | pure × | accelerated s | accelerated × | record s | record × | events | events/s | bytes/event |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  const ratios = { noop: [] as number[], pure: [] as number[], fast: [] as number[], record: [] as number[] };
+  console.log('| workload | plain s | no-op callback × | pure agent s | pure × | accelerated s | accelerated × | record s | record × | ÷ agent | first open s | record --index now s | now × | events | bytes/event |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const ratios = { noop: [] as number[], pure: [] as number[], fast: [] as number[], record: [] as number[], overAgent: [] as number[], now: [] as number[] };
   let rawForIngest = '';
   let rawEvents = 0;
   const agentEnv = { ...process.env, PYTHONPATH: join(ROOT, 'agent') };
@@ -70,27 +72,52 @@ for (const py of pythons) {
     const raw = join(tmp, `${w}.raw`);
     const agent = (mode: string) => () => timed(exe, ['-m', 'rewind_agent', '--accelerator', mode, '-o', raw, script], agentEnv);
     const pure = best(agent('off'), PURE_REPEAT);
-    // plain, floor and accelerated take turns, so that a ratio compares runs of one moment of
-    // this machine, whose speed drifts; the best of each is kept
-    const [plain, noop, fast] = bestInTurns([
+    const rec = join(tmp, `${w}.rec`);
+    const record = (...opts: string[]) => () => {
+      rmSync(rec, { recursive: true, force: true });
+      return timed(process.execPath, [CLI, 'record', '--accelerator', 'on', '--python', exe, ...opts, '-o', rec, script]);
+    };
+    // plain, floor, accelerated and record take turns, so that a ratio compares runs of one
+    // moment of this machine, whose speed drifts; the best of each is kept
+    const [plain, noop, fast, recorded] = bestInTurns([
       () => timed(exe, [script]),
       () => timed(exe, [join(ROOT, 'bench/noop_line_callback.py'), script]),
       agent('on'),
+      record(),
     ]);
-    const rec = join(tmp, `${w}.rec`);
-    const record = best(() => { rmSync(rec, { recursive: true, force: true }); return timed(process.execPath, [CLI, 'record', '--accelerator', 'on', '--python', exe, '-o', rec, script]); }, 1);
+    const firstOpen = timed(process.execPath, [CLI, 'info', rec]); // indexes the raw stream the last record left
+    const now = best(record('--index', 'now'), 1);
     const info = JSON.parse(spawnSync(process.execPath, [CLI, 'info', '--json', rec], { encoding: 'utf8' }).stdout);
     const events = info.counts.events as number;
     const bytes = dirBytes(rec);
     if (events > rawEvents) { rawEvents = events; rawForIngest = raw; }
     if (CPU_BOUND.includes(w)) {
-      ratios.noop.push(noop / plain); ratios.pure.push(pure / plain); ratios.fast.push(fast / plain); ratios.record.push(record / plain);
+      ratios.noop.push(noop / plain); ratios.pure.push(pure / plain); ratios.fast.push(fast / plain); ratios.record.push(recorded / plain);
+      ratios.overAgent.push(recorded / fast); ratios.now.push(now / plain);
     }
     const x = (t: number) => (t / plain).toFixed(1);
-    console.log(`| ${w} | ${plain.toFixed(3)} | ${x(noop)} | ${pure.toFixed(2)} | ${x(pure)} | ${fast.toFixed(2)} | ${x(fast)} | ${record.toFixed(2)} | ${x(record)} | ${events.toLocaleString('en-US')} | ${Math.round(events / record).toLocaleString('en-US')} | ${(bytes / events).toFixed(1)} |`);
+    console.log(`| ${w} | ${plain.toFixed(3)} | ${x(noop)} | ${pure.toFixed(2)} | ${x(pure)} | ${fast.toFixed(2)} | ${x(fast)} | ${recorded.toFixed(2)} | ${x(recorded)} | ${(recorded / fast).toFixed(2)} | ${firstOpen.toFixed(2)} | ${now.toFixed(2)} | ${x(now)} | ${events.toLocaleString('en-US')} | ${(bytes / events).toFixed(1)} |`);
   }
   const g = (xs: number[]) => `**${geomean(xs).toFixed(1)}**`;
-  console.log(`| **geometric mean, CPU-bound** | | ${g(ratios.noop)} | | ${g(ratios.pure)} | | ${g(ratios.fast)} | | ${g(ratios.record)} | | | |\n`);
+  const g2 = (xs: number[]) => `**${geomean(xs).toFixed(2)}**`;
+  console.log(`| **geometric mean, CPU-bound** | | ${g(ratios.noop)} | | ${g(ratios.pure)} | | ${g(ratios.fast)} | | ${g(ratios.record)} | ${g2(ratios.overAgent)} | | | ${g(ratios.now)} | | |\n`);
+  // What every `rewind record` costs before the program runs, and a passing run under --keep
+  // failure (never indexed), each against the same program run plain, taking turns.
+  const hello = join(tmp, 'hello.py');
+  writeFileSync(hello, 'print("hello")\n');
+  const rec = join(tmp, 'fixed.rec');
+  const [helloPlain, helloRecord] = bestInTurns([
+    () => timed(exe, [hello]),
+    () => { rmSync(rec, { recursive: true, force: true }); return timed(process.execPath, [CLI, 'record', '--python', exe, '-o', rec, hello]); },
+  ]);
+  const fib = join(ROOT, 'bench/workloads/recursion.py');
+  const [fibPlain, fibAgent, fibKeep] = bestInTurns([
+    () => timed(exe, [fib]),
+    () => timed(exe, ['-m', 'rewind_agent', '--accelerator', 'on', '-o', join(tmp, 'keep.raw'), fib], agentEnv),
+    () => timed(process.execPath, [CLI, 'record', '--keep', 'failure', '--python', exe, '-o', rec, fib]),
+  ]);
+  console.log(`Fixed start-up: \`rewind record hello.py\` ${(helloRecord * 1000).toFixed(0)} ms against ${(helloPlain * 1000).toFixed(0)} ms plain: **${((helloRecord - helloPlain) * 1000).toFixed(0)} ms**. ` +
+    `A passing run under \`--keep failure\` (recursion): ${(fibKeep / fibPlain).toFixed(1)}× plain, the agent alone ${(fibAgent / fibPlain).toFixed(1)}×.\n`);
   const imp = join(tmp, 'ingest.rec');
   const t = best(() => { rmSync(imp, { recursive: true, force: true }); return timed(process.execPath, [CLI, 'import', rawForIngest, '-o', imp]); }, 2);
   console.log(`Recorder ingest (\`rewind import\` of the largest raw stream, ${rawEvents.toLocaleString('en-US')} events, incl. ~0.1 s node start): ${Math.round(rawEvents / t).toLocaleString('en-US')} events/s\n`);

@@ -28,7 +28,7 @@ function snapshot(path: string): string {
 beforeAll(() => {
   dir = tmp();
   good = join(dir, 'good');
-  const r = rewind(['record', '-o', good, join(PROGRAMS, 'recursion.py')]);
+  const r = rewind(['record', '--index', 'now', '-o', good, join(PROGRAMS, 'recursion.py')]);
   expect(r.status, r.stderr).toBe(0);
 });
 
@@ -119,6 +119,23 @@ describe('opening recordings', () => {
     cpSync(good, bad, { recursive: true });
     for (const f of readdirSync(bad).filter((f) => /\.(log|ldb)$/.test(f))) truncateSync(join(bad, f), 0);
     expectOneSentence(rewind(['info', bad]), /corrupt|incomplete|not a Rewind recording/);
+  });
+
+  it('refuses a raw recording whose event stream is damaged, and leaves it as it was', () => {
+    const bad = join(dir, 'raw-damaged');
+    mkdirSync(bad);
+    writeFileSync(join(bad, 'events.raw'), 'REWINDRAW garbage, not a stream');
+    const before = snapshot(bad);
+    expectOneSentence(rewind(['info', bad]), /holds an event stream that cannot be indexed/);
+    expect(snapshot(bad)).toBe(before);
+  });
+
+  it('refuses to open a raw recording whose program is still being recorded', () => {
+    const busy = join(dir, 'raw-busy');
+    mkdirSync(busy);
+    writeFileSync(join(busy, 'events.raw'), '');
+    writeFileSync(join(busy, 'recording.pid'), `999999 ${process.pid}`); // the program: alive (this process)
+    expectOneSentence(rewind(['info', busy]), /is still being recorded \(pid \d+\); open it once the program has finished/);
   });
 
   it('refuses a recording of a newer format version, by name', async () => {

@@ -132,7 +132,7 @@ describe.each(pythons())('the program does not notice, on $label', ({ exe }) => 
 });
 
 describe('if the recorder goes away', () => {
-  it('the program carries on untraced to its own end, and the raw stream is removed', async () => {
+  it('the program carries on, recorded to its end, and the recording opens whole', async () => {
     const { spawn } = await import('node:child_process');
     const { existsSync } = await import('node:fs');
     const { CLI } = await import('./helpers.js');
@@ -144,9 +144,44 @@ describe('if the recorder goes away', () => {
     for (let i = 0; i < 1200 && !existsSync(`${marker}.started`); i++) await new Promise((r) => setTimeout(r, 100));
     child.kill('SIGKILL');
     for (let i = 0; i < 1200 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 100));
-    // The marker is written, then the program exits: its stream is removed as the recording ends.
-    for (let i = 0; i < 300 && readdirSync(dir).some((f) => f.includes('.raw-')); i++) await new Promise((r) => setTimeout(r, 100));
     expect(readFileSync(marker, 'utf8')).toBe(`done ${(400000 * 399999) / 2}`);
-    expect(readdirSync(dir).filter((f) => f.includes('.raw-'))).toEqual([]);
+    // Opening it waits for nothing and indexes what the agent wrote: all of it, up to the exit.
+    let info: any = null;
+    for (let i = 0; i < 600 && !info; i++) {
+      const r = rewind(['info', '--json', rec]);
+      if (r.status === 0) info = JSON.parse(r.stdout);
+      else if (/still being recorded/.test(r.stderr)) await new Promise((res) => setTimeout(res, 100));
+      else throw new Error(r.stderr);
+    }
+    expect(info).toMatchObject({ exitStatus: 7, truncated: false });
+    const lines = dump(rec).filter((e) => e.kind === 'line');
+    expect(lines.at(-1).line).toBe(markers(join(B, 'outlives_recorder.py')).exit);
+    expect(readdirSync(rec)).not.toContain('events.raw');
+  });
+});
+
+describe('a recording kept raw', () => {
+  it('is indexed once, by whoever opens it first, however many open it at once', async () => {
+    const { spawn } = await import('node:child_process');
+    const { CLI } = await import('./helpers.js');
+    const rec = join(tmp(), 'rec');
+    expect(rewind(['record', '-o', rec, join(B, 'long_run.py')]).status).toBe(0);
+    expect(readdirSync(rec).sort()).toEqual(['events.raw', 'recorded.json']);
+    const opens = [0, 1, 2].map(() => new Promise<{ status: number | null; out: string; err: string }>((res) => {
+      const c = spawn(process.execPath, [CLI, 'info', '--json', rec]);
+      let out = '', err = '';
+      c.stdout.on('data', (b) => { out += b; });
+      c.stderr.on('data', (b) => { err += b; });
+      c.on('exit', (status) => res({ status, out, err }));
+    }));
+    const results = await Promise.all(opens);
+    // Each one indexed it, or waited for the one that did; LevelDB lets one process at a time
+    // read a recording, so a reader can still find it busy (not what this test is about).
+    for (const r of results) if (r.status !== 0) expect(r.err).toMatch(/is in use by another Rewind process/);
+    const counts = results.filter((r) => r.status === 0).map((r) => JSON.parse(r.out).counts.events);
+    expect(counts.length).toBeGreaterThan(0);
+    expect(JSON.parse(rewind(['info', '--json', rec]).stdout).counts.events).toBe(counts[0]);
+    expect(readdirSync(rec)).not.toContain('events.raw');
+    expect(readdirSync(rec)).not.toContain('index.lock');
   });
 });

@@ -194,9 +194,10 @@ describe('ls, rm, gc', () => {
   let d: string;
   beforeAll(() => {
     d = tmp();
-    expect(rewind(['record', '-o', join(d, 'a'), SHOP]).status).toBe(1);
+    expect(rewind(['record', '--index', 'now', '-o', join(d, 'a'), SHOP]).status).toBe(1);
     expect(rewind(['record', '--pack', '-o', join(d, 'b.rwd'), join(PROGRAMS, 'recursion.py')]).status).toBe(0);
     mkdirSync(join(d, 'c.partial-999999')); // left by a recorder that was killed (no such pid)
+    expect(rewind(['record', '-o', join(d, 'd'), SHOP]).status).toBe(1); // kept raw: indexed when first opened
     writeFileSync(join(d, 'notes.txt'), 'not a recording');
   });
 
@@ -208,9 +209,11 @@ describe('ls, rm, gc', () => {
     expect(rows.find((l) => l.startsWith('a '))).toMatch(/ 1 ValueError +\d+ +[\d.]+ KB +.*shop\.py$/);
     expect(rows.find((l) => l.startsWith('b.rwd '))).toMatch(/ 0 +\d+ +[\d.]+ KB +.*recursion\.py$/);
     expect(rows.find((l) => l.startsWith('c.partial-999999'))).toContain('(left by a recorder that stopped (pid 999999))');
+    expect(rows.find((l) => l.startsWith('d '))).toMatch(/ 1 +- +[\d.]+ KB +.*shop\.py \(not indexed yet: indexed when first opened\)$/);
     expect(r.stdout).not.toContain('notes.txt');
     const json = rewind(['ls', '--json', d]).stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(json.map((j) => [j.kind, j.path.split('/').pop()]).sort()).toEqual([['folder', 'a'], ['partial', 'c.partial-999999'], ['rwd', 'b.rwd']]);
+    expect(json.map((j) => [j.kind, j.path.split('/').pop()]).sort()).toEqual([['folder', 'a'], ['partial', 'c.partial-999999'], ['raw', 'd'], ['rwd', 'b.rwd']]);
+    expect(json.find((j) => j.kind === 'raw')).toMatchObject({ exitStatus: 1, signal: null, indexed: false, argv: [expect.any(String), expect.stringMatching(/shop\.py$/)] });
     expect(json.find((j) => j.kind === 'folder')).toMatchObject({ exitStatus: 1, uncaught: { type: 'ValueError' }, events: expect.any(Number) });
   });
 

@@ -509,6 +509,9 @@ class Recorder:
     def warn(self, code, message):
         """Tell the reader what the recording misses from here (PROTOCOL.md, WARNING)."""
         self.emit(wire.array([wire.uint(WARNING), wire.text(code), wire.text(message)]))
+        mark = getattr(self.w, "mark_warned", None)  # a RawWriter's; test writers have none
+        if mark is not None:
+            mark()
 
     def fail(self, backend, error=None):
         """An error of the agent's own (`error`, else the exception being handled): stop

@@ -134,7 +134,9 @@ def main(argv=None):
                     secrets=list(Config().secrets) + opts["secret"])
     rec = recorder_class(fast)(writer, config, Scope(config.include, config.exclude))
     session = _Session(rec, module, prog_argv, opts["env"], accelerator, opts["parent"])
-    if opts["parent"]:
+    if opts["parent"] and opts["max_backlog"]:
+        # A recorder reading alongside: the program waits for it, so it must still be there.
+        # (Without one, the stream is indexed later: the program records on if it goes.)
         writer.on_window = lambda: session.check_parent(opts["parent"])
         writer.max_backlog = opts["max_backlog"]
     session.run()

@@ -5,7 +5,7 @@ program killed by SIGKILL still leaves every committed event on disk, and the wr
 waits for a reader. Layout (see PROTOCOL.md, "Framing"):
 
     offset 0   MAGIC (12 bytes)
-    offset 12  u32 little-endian flags (1 = the agent closed the stream)
+    offset 12  u32 little-endian flags (1 = the agent closed the stream, 2 = it holds a WARNING)
     offset 16  u64 little-endian committed length: stream bytes that are complete events
     offset 24  u64 little-endian consumed length: written by the recorder, what it has read
     offset HEADER  the stream: concatenated msgpack events
@@ -29,6 +29,7 @@ HEADER = max(4096, mmap.ALLOCATIONGRANULARITY)
 WINDOW = 1 << 20  # 1 MiB, a multiple of any allocation granularity; also how often the
 # agent checks that the recorder is still there
 FLAG_CLOSED = 1
+FLAG_WARNED = 2
 _u64 = struct.Struct("<Q")
 _u32 = struct.Struct("<I")
 
@@ -125,13 +126,19 @@ class RawWriter:
             except OSError:
                 pass
 
+    def mark_warned(self):
+        """The stream holds a WARNING: a reader that looks only at the header knows the
+        recording misses something without decoding it all."""
+        if not self.closed:
+            _u32.pack_into(self._hdr, 12, _u32.unpack_from(self._hdr, 12)[0] | FLAG_WARNED)
+
     def close(self):
         """Mark the stream complete and cut the file to its content."""
         if self.closed:
             return
         self.closed = True
         self._release_sink()
-        _u32.pack_into(self._hdr, 12, FLAG_CLOSED)
+        _u32.pack_into(self._hdr, 12, _u32.unpack_from(self._hdr, 12)[0] | FLAG_CLOSED)
         self._win.close()
         self._hdr.close()
         os.ftruncate(self._fd, HEADER + self.total)

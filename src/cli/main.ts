@@ -5,7 +5,8 @@ import { Command } from 'commander';
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { record, importRaw, ACCELERATOR_MODES } from '../recorder/record.js';
-import { Recording, incompleteness } from '../store/store.js';
+import { rawHello, rawPath } from '../recorder/deferred.js';
+import { Recording, incompleteness, type Meta } from '../store/store.js';
 import { EventView, describeState } from '../replay/events.js';
 import { UserError } from '../errors.js';
 import { addReplayCommands } from './replay.js';
@@ -46,6 +47,7 @@ const recordCommand = program.command('record')
   .option('--accelerator <mode>', 'auto: the agent\'s C accelerator where it builds, else pure Python; on: fail if it cannot be built; off: pure Python', 'auto')
   .option('-f, --force', 'replace the output if it exists')
   .option('--keep <when>', 'always, or failure: keep the recording only if the program failed', 'always')
+  .option('--index <when>', 'later: keep the agent\'s stream and index it when the recording is first opened (the program runs at the agent\'s pace); now: index it before returning', 'later')
   .option('--pack', 'write one .rwd file (see rewind pack) instead of a folder')
   .option('--max-events <n>', 'flight recorder: keep only about the last n events', positiveInt('--max-events'))
   .option('--max-size <size>', 'flight recorder: keep only about the last SIZE of records, measured before compression (e.g. 200MB)', (v: string) => parseSize(v, '--max-size'))
@@ -75,6 +77,7 @@ Examples:
   .action(async (prog: string[], o) => {
     if (!o.module && prog.length === 0) throw new UserError('no program to record: give a script (rewind record prog.py) or a module (rewind record -m mod).');
     if (o.keep !== 'always' && o.keep !== 'failure') throw new UserError(`--keep takes always or failure, not '${o.keep}'.`);
+    if (o.index !== 'later' && o.index !== 'now') throw new UserError(`--index takes later or now, not '${o.index}'.`);
     if (!ACCELERATOR_MODES.includes(o.accelerator)) throw new UserError(`--accelerator takes auto, on or off, not '${o.accelerator}'.`);
     let rwd: string | null = null;
     if (o.pack) {
@@ -87,18 +90,28 @@ Examples:
       include: o.include, exclude: o.exclude, secrets: o.secret, env: o.env,
       maxDepth: o.maxDepth, maxItems: o.maxItems, maxString: o.maxString, accelerator: o.accelerator,
       limits: { maxEvents: o.maxEvents, maxBytes: o.maxSize },
+      // --keep failure: a passing run is never indexed at all
+      index: o.keep === 'always' && (o.index === 'now' || o.pack) ? 'now' : 'later',
     });
-    const m = r.meta;
     process.exitCode = r.status;
+    const e = r.ending;
+    const failed = e.signal !== null || e.exitStatus !== 0;
+    const accelerator = r.meta ? r.meta.accelerator : rawHello(r.path).accelerator;
     // Said once, on the summary line: where the accelerator could not be built, and why.
-    const slow = m.accelerator?.startsWith('unavailable: ') ? ` — pure-Python agent (slower): the C accelerator is ${m.accelerator}` : '';
-    const how = m.signal ? `killed by ${m.signal}` : `exit status ${m.exitStatus}${m.uncaught ? `, uncaught ${m.uncaught.type}` : ''}`;
-    const failed = m.signal !== null || m.exitStatus !== 0 || m.uncaught !== null;
+    const slow = typeof accelerator === 'string' && accelerator.startsWith('unavailable: ') ? ` — pure-Python agent (slower): the C accelerator is ${accelerator}` : '';
     if (o.keep === 'failure' && !failed) {
       rmSync(r.path, { recursive: true, force: true });
-      process.stderr.write(style.dim(`rewind: the program succeeded (${how}): no recording kept (--keep failure)${slow}\n`));
+      process.stderr.write(style.dim(`rewind: the program succeeded (exit status ${e.exitStatus}): no recording kept (--keep failure)${slow}\n`));
       return;
     }
+    // Indexed now when asked, to pack it, or to say at once what the agent said is missing.
+    const m = r.meta ?? (o.pack || o.index === 'now' || r.warned ? await indexNow(r.path) : null);
+    if (!m) {
+      const how = e.signal ? `killed by ${e.signal}` : `exit status ${e.exitStatus}`;
+      process.stderr.write(style.dim(`rewind: recorded ${formatBytes(statSync(rawPath(r.path)).size)} of events to ${displayPath(r.path)} — ${how}; indexed when first opened${slow}\n`));
+      return;
+    }
+    const how = m.signal ? `killed by ${m.signal}` : `exit status ${m.exitStatus}${m.uncaught ? `, uncaught ${m.uncaught.type}` : ''}`;
     // Never a silent truncation: a recording that misses something says so, not dimmed.
     const missing = incompleteness(m);
     if (missing) process.stderr.write(style.err(`rewind: the recording is incomplete: ${missing}.\n`));
@@ -114,6 +127,13 @@ Examples:
     }
     process.stderr.write(style.dim(`rewind: recorded ${events} (${formatBytes(folderSize(r.path))}) to ${displayPath(r.path)} — ${how}${m.truncated ? ', truncated' : ''}${kept}${slow}\n`));
   });
+
+/** Indexes a recording kept raw now (with progress on a terminal); its metadata. */
+async function indexNow(path: string): Promise<Meta> {
+  const rec = await Recording.open(path);
+  await rec.close();
+  return rec.meta;
+}
 
 program.command('import')
   .summary('turn a raw stream from the standalone agent into a recording')
@@ -276,6 +296,11 @@ async function main() {
     if (e.code === 'EPIPE') process.exit(0);
     throw e;
   });
+  // A recording kept raw is indexed as it is first opened, whatever the command: show it.
+  Recording.onIndexing = () => {
+    const p = progressLine('indexing');
+    return { update: (done, total) => p.update(`${Math.floor((100 * done) / Math.max(1, total))}% of ${formatBytes(total)}`), done: p.done };
+  };
   try {
     const argv = process.argv.slice();
     if (argv[2] === 'record') argv.splice(3, Infinity, ...programAfterModule(recordCommand, argv.slice(3)));

@@ -11,6 +11,7 @@ import { UserError } from '../errors.js';
 import { formatBytes, parseAge, parseSize } from '../units.js';
 import { progressLine, style } from './style.js';
 import { collect } from './options.js';
+import { rawHello, rawPath, readEnding, recorderOf, type RawEnding } from '../recorder/deferred.js';
 
 export function folderSize(path: string): number {
   let total = 0;
@@ -34,8 +35,9 @@ export async function packWithProgress(rec: string, out: string, extra: Partial<
 /** What `ls`, `rm` and `gc` know of one entry of a recordings folder. */
 interface Listed {
   path: string;
-  kind: 'folder' | 'rwd' | 'partial';
+  kind: 'folder' | 'rwd' | 'partial' | 'raw'; // raw: kept raw, indexed when first opened
   meta: Meta | null;
+  raw?: { argv: string[]; ending: RawEnding | null }; // kind raw: what is known before indexing
   size: number;
   note?: string; // why there is no metadata
   time: number; // seconds since the epoch: when it was recorded (or last touched)
@@ -61,6 +63,14 @@ async function look(path: string): Promise<Listed | null> {
     const pid = Number(partial[2]);
     const size = st.isDirectory() ? folderSize(path) : st.size;
     return { path, kind: 'partial', meta: null, size, time: st.mtimeMs / 1000, note: alive(pid) ? `being recorded (pid ${pid})` : `left by a recorder that stopped (pid ${pid})` };
+  }
+  if (st.isDirectory() && existsSync(rawPath(path))) {
+    const pid = recorderOf(path);
+    const argv = rawHello(path).argv;
+    return {
+      path, kind: 'raw', meta: null, raw: { argv: Array.isArray(argv) ? argv.map(String) : [], ending: readEnding(path) },
+      size: folderSize(path), time: st.mtimeMs / 1000, note: pid !== null ? `being recorded (pid ${pid})` : 'not indexed yet: indexed when first opened',
+    };
   }
   if (st.isDirectory() && existsSync(join(path, 'CURRENT'))) {
     try {
@@ -95,7 +105,7 @@ async function listFolder(dir: string): Promise<Listed[]> {
   return out.sort((a, b) => a.time - b.time);
 }
 
-function ending(m: Meta): string {
+function ending(m: Pick<Meta, 'signal' | 'exitStatus'> & { uncaught?: Meta['uncaught'] }): string {
   if (m.signal) return m.signal;
   if (m.uncaught) return `${m.exitStatus} ${m.uncaught.type}`;
   return String(m.exitStatus ?? '?');
@@ -108,6 +118,7 @@ function listedJson(l: Listed) {
   return {
     path: l.path, kind: l.kind, size: l.size, time: new Date(l.time * 1000).toISOString(),
     ...(m ? { argv: m.argv, exitStatus: m.exitStatus, signal: m.signal, uncaught: m.uncaught, events: m.counts.events, truncated: m.truncated } : {}),
+    ...(l.raw ? { argv: l.raw.argv, exitStatus: l.raw.ending?.exitStatus ?? null, signal: l.raw.ending?.signal ?? null, indexed: false } : {}),
     ...(l.note ? { note: l.note } : {}),
   };
 }
@@ -229,8 +240,9 @@ Examples:
       if (o.json) { process.stdout.write(all.map((l) => JSON.stringify(listedJson(l)) + '\n').join('')); return; }
       if (!all.length) { process.stdout.write(`No recordings in ${dir}.\n`); return; }
       const rows = all.map((l) => [
-        basename(l.path), when(l.time), l.meta ? ending(l.meta) : '-', l.meta ? l.meta.counts.events.toLocaleString('en-US') : '-',
-        formatBytes(l.size), l.meta ? l.meta.argv.join(' ') : `(${l.note})`,
+        basename(l.path), when(l.time), l.meta ? ending(l.meta) : l.raw?.ending ? ending(l.raw.ending) : '-',
+        l.meta ? l.meta.counts.events.toLocaleString('en-US') : '-', formatBytes(l.size),
+        l.meta ? l.meta.argv.join(' ') : l.raw ? `${l.raw.argv.join(' ')} (${l.note})` : `(${l.note})`,
       ]);
       const head = ['RECORDING', 'WHEN (UTC)', 'EXIT', 'EVENTS', 'SIZE', 'COMMAND'];
       const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -255,7 +267,7 @@ Examples:
           refused++;
           continue;
         }
-        if (l.kind === 'partial' && l.note?.startsWith('being recorded')) {
+        if (l.note?.startsWith('being recorded')) {
           process.stderr.write(style.err(`rewind: ${p} is ${l.note}; left alone.`) + '\n');
           refused++;
           continue;
@@ -281,7 +293,8 @@ Examples:
       const cutoff = Date.now() / 1000 - parseAge(o.olderThan, '--older-than');
       let n = 0, bytes = 0;
       for (const l of await listFolder(dir)) {
-        const stale = l.kind === 'partial' ? !l.note?.startsWith('being recorded') : l.time < cutoff;
+        const recording = l.note?.startsWith('being recorded');
+        const stale = !recording && (l.kind === 'partial' || l.time < cutoff);
         if (!stale) continue;
         if (!o.dryRun) remove(l);
         n++;

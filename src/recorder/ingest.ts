@@ -30,6 +30,8 @@ export interface Ending {
   exitStatus: number | null;
   signal: string | null;
   truncated: boolean;
+  /** When the program ended (seconds since the epoch), if not now; null if nobody saw it end. */
+  end?: number | null;
 }
 
 /**
@@ -524,7 +526,7 @@ export class Ingest {
       accelerator: typeof h.accelerator === 'string' ? h.accelerator : undefined,
       pid: (h.pid as number) ?? 0,
       start: typeof h.start === 'number' ? h.start : h.start instanceof PyFloat ? h.start.value : this.started,
-      end: Date.now() / 1000,
+      end: ending.end !== undefined ? ending.end : Date.now() / 1000,
       exitStatus: ending.exitStatus ?? this.end?.status ?? null,
       signal: ending.signal,
       uncaught: this.end?.uncaught ?? null,

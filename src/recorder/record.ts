@@ -9,6 +9,7 @@ import { RecordingWriter, type Meta } from '../store/store.js';
 import { UserError } from '../errors.js';
 import { Ingest, type Ending, type Limits } from './ingest.js';
 import { tailRaw } from './tail.js';
+import { beginRaw, endRaw, rawHeader, rawPath } from './deferred.js';
 
 export const AGENT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../agent');
 const MIN_PYTHON: [number, number] = [3, 9];
@@ -35,9 +36,18 @@ export interface RecordOptions extends AgentOptions {
   module?: string;
   argv: string[]; // script and its args, or the module's args
   limits?: Limits; // flight recorder
+  /** later (default): keep the agent's stream, index it when first opened; now: index it as it comes */
+  index?: 'now' | 'later';
 }
 
-export interface RecordResult { path: string; meta: Meta; status: number }
+/**
+ * `meta` is null for a recording kept raw, to be indexed when first opened (deferred.ts).
+ * `warned`: the agent said the recording misses something.
+ */
+export interface RecordResult {
+  path: string; meta: Meta | null; status: number; warned: boolean;
+  ending: { exitStatus: number | null; signal: string | null };
+}
 
 /** Checks the interpreter, returns its version ("3.11"), or throws a UserError. */
 export function checkPython(python: string): string {
@@ -136,10 +146,20 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   checkPython(o.python);
   if (o.accelerator === 'on') checkAccelerator(o.python);
   const out = outputPath(o);
-  const raw = `${out}.raw-${process.pid}`;
-  const partial = await PartialRecording.create(out, o.limits);
+  const flight = o.limits?.maxEvents != null || o.limits?.maxBytes != null;
+  return flight || o.index === 'now' ? recordLive(o, out) : recordRaw(o, out);
+}
+
+/** The program's exit as the OS tells it. */
+interface Exit { code: number | null; signal: NodeJS.Signals | null }
+
+/**
+ * Runs the program under the agent (writing `raw`, with `extra` agent options) and forwards
+ * the signals a job control or CI sends us. `exited` is set once it is over.
+ */
+function runProgram(o: RecordOptions, raw: string, extra: string[]): { done: Promise<Exit>; exited: () => Exit | null; pid?: number } {
   const boot = `import sys; sys.path.insert(0, ${JSON.stringify(AGENT_DIR)}); from rewind_agent.runner import main; main()`;
-  const args = ['-c', boot, '-o', raw, '--parent', String(process.pid), '--max-backlog', String(maxBacklog(o.limits)),
+  const args = ['-c', boot, '-o', raw, '--parent', String(process.pid), ...extra,
     ...agentArgs(o), ...(o.module ? ['-m', o.module] : ['--']), ...o.argv];
   const child = spawn(o.python, args, { stdio: 'inherit' });
   // The terminal's Ctrl-C reaches the program by itself; we stay to finish the recording.
@@ -147,29 +167,71 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
   const handlers: [NodeJS.Signals, () => void][] = [['SIGINT', ignore], ['SIGTERM', forward('SIGTERM')], ['SIGHUP', forward('SIGHUP')]];
   for (const [s, h] of handlers) process.on(s, h);
-  let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-  const exitedP = new Promise<void>((res) => {
-    child.on('exit', (code, signal) => { exited = { code, signal }; res(); });
-    child.on('error', () => { exited = { code: 127, signal: null }; res(); });
+  let exit: Exit | null = null;
+  const done = new Promise<Exit>((res) => {
+    const over = (e: Exit) => {
+      if (exit) return;
+      exit = e;
+      for (const [s, h] of handlers) process.off(s, h);
+      res(e);
+    };
+    child.on('exit', (code, signal) => over({ code, signal }));
+    child.on('error', () => over({ code: 127, signal: null }));
   });
+  return { done, exited: () => exit, pid: child.pid };
+}
+
+const exitStatusOf = (ex: Exit) => (ex.signal ? 128 + (osConstants.signals[ex.signal] ?? 0) : (ex.code ?? 1));
+const gitOf = (o: RecordOptions) => gitCommitOf(o.module ? process.cwd() : dirname(resolve(o.argv[0])));
+
+/**
+ * The program runs at the agent's own pace: its stream goes to disk as it comes, and is indexed
+ * when the recording is first opened (or at once, when the caller asks: indexRaw). If this
+ * recorder dies, the program records on and the stream stays recoverable.
+ */
+async function recordRaw(o: RecordOptions, out: string): Promise<RecordResult> {
   try {
-    for await (const chunk of tailRaw(raw, () => exited !== null, undefined, true)) await partial.ingest.feed(chunk);
-    await exitedP;
-    const ex = exited as unknown as { code: number | null; signal: NodeJS.Signals | null };
+    if (existsSync(out)) rmSync(out, { recursive: true, force: true }); // --force: outputPath refused otherwise
+    mkdirSync(out);
+    beginRaw(out);
+  } catch (e) {
+    throw new UserError(`cannot create the recording at ${out} (${(e as Error).message}).`, 'REWIND_OUTPUT');
+  }
+  const prog = runProgram(o, rawPath(out), []);
+  beginRaw(out, prog.pid);
+  const ex = await prog.done;
+  endRaw(out, { exitStatus: ex.signal ? null : ex.code, signal: ex.signal, gitCommit: gitOf(o), end: Date.now() / 1000 });
+  if (!existsSync(rawPath(out))) {
+    rmSync(out, { recursive: true, force: true });
+    throw new UserError(`the program could not be started under the agent (exit status ${exitStatusOf(ex)}); nothing was recorded.`, 'REWIND_AGENT');
+  }
+  return { path: out, meta: null, status: exitStatusOf(ex), ending: { exitStatus: ex.signal ? null : ex.code, signal: ex.signal }, warned: rawHeader(out)?.warned ?? false };
+}
+
+/**
+ * The stream is indexed as it comes, on another core: the recording is ready when the program
+ * ends, a little after. The flight recorder needs this (it drops the oldest part as it goes,
+ * so disk use stays bounded). The program waits for the indexer when it gets too far ahead.
+ */
+async function recordLive(o: RecordOptions, out: string): Promise<RecordResult> {
+  const raw = `${out}.raw-${process.pid}`;
+  const partial = await PartialRecording.create(out, o.limits);
+  const prog = runProgram(o, raw, ['--max-backlog', String(maxBacklog(o.limits))]);
+  try {
+    for await (const chunk of tailRaw(raw, () => prog.exited() !== null, undefined, true)) await partial.ingest.feed(chunk);
+    const ex = await prog.done;
     const ending: Ending = {
       exitStatus: ex.signal ? null : ex.code,
       signal: ex.signal,
       // Only SIGKILL can stop the agent halfway through an event; other ends commit whole events.
       truncated: partial.ingest.end === null && ex.signal === 'SIGKILL',
     };
-    const meta = await partial.complete(ending, gitCommitOf(o.module ? process.cwd() : dirname(resolve(o.argv[0]))));
-    const status = ex.signal ? 128 + (osConstants.signals[ex.signal] ?? 0) : (ex.code ?? 1);
-    return { path: out, meta, status };
+    const meta = await partial.complete(ending, gitOf(o));
+    return { path: out, meta, status: exitStatusOf(ex), ending, warned: meta.warnings !== undefined };
   } catch (e) {
     await partial.abort();
     throw e;
   } finally {
-    for (const [s, h] of handlers) process.off(s, h);
     rmSync(raw, { force: true });
   }
 }
@@ -206,12 +268,12 @@ class PartialRecording {
 }
 
 /** Turns a raw stream written by the agent alone (python3 -m rewind_agent) into a recording. */
-export async function importRaw(rawPath: string, o: { out: string; force?: boolean }, progress?: (bytes: number) => void): Promise<RecordResult> {
+export async function importRaw(rawPath: string, o: { out: string; force?: boolean }, progress?: (bytes: number) => void): Promise<RecordResult & { meta: Meta }> {
   if (!existsSync(rawPath)) throw new UserError(`${rawPath} does not exist.`, 'REWIND_NOT_FOUND');
   const out = outputPath({ out: o.out, force: o.force, argv: [] });
   const partial = await PartialRecording.create(out);
   try {
-    const state = { committed: 0, closed: false };
+    const state = { committed: 0, closed: false, warned: false };
     let bytes = 0;
     for await (const chunk of tailRaw(rawPath, () => true, state)) {
       await partial.ingest.feed(chunk);
@@ -220,7 +282,7 @@ export async function importRaw(rawPath: string, o: { out: string; force?: boole
     }
     const truncated = !state.closed || partial.ingest.end === null;
     const meta = await partial.complete({ exitStatus: null, signal: null, truncated }, null);
-    return { path: out, meta, status: 0 };
+    return { path: out, meta, status: 0, warned: meta.warnings !== undefined, ending: { exitStatus: meta.exitStatus, signal: null } };
   } catch (e) {
     await partial.abort();
     if (e instanceof UserError) throw e;

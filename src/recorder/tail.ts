@@ -1,13 +1,13 @@
 // Reads a raw stream file while the agent is still writing it (or after it stopped).
 // Only committed bytes are read, so every chunk ends on an event boundary.
 import { open, type FileHandle } from 'node:fs/promises';
-import { RAW_HEADER, WireError, readRawHeader } from '../wire/protocol.js';
+import { RAW_HEADER, WireError, readRawHeader, type RawHeader } from '../wire/protocol.js';
 
 const MAX_CHUNK = 256 << 10; // read but not yet stored: a flight recording's peak disk use grows with it
 const CONSUMED_AT = 24; // header offset of the consumed length (PROTOCOL.md, Framing)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export interface TailState { committed: number; closed: boolean }
+export type TailState = RawHeader;
 
 /**
  * Yields chunks of the stream as they are committed. `finished()` says the writer is gone;
@@ -15,7 +15,7 @@ export interface TailState { committed: number; closed: boolean }
  * `release` (the recorder's own stream) it tells the agent what it has read, so the agent can
  * free that part of the file; a stream someone hands us (import) is only read.
  */
-export async function* tailRaw(path: string, finished: () => boolean, state: TailState = { committed: 0, closed: false }, release = false): AsyncGenerator<Buffer> {
+export async function* tailRaw(path: string, finished: () => boolean, state: TailState = { committed: 0, closed: false, warned: false }, release = false): AsyncGenerator<Buffer> {
   let fh: FileHandle | null = null;
   while (!fh) {
     try {

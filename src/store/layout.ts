@@ -33,6 +33,8 @@ export const FORMAT_VERSION = 4;
 // The oldest format this Rewind still reads (format 2's full snapshots and frame records as
 // objects are read as they are). Older ones are refused with a sentence.
 export const OLDEST_READABLE = 2;
+/** A recording folder holding this file is kept raw, not indexed yet (recorder/deferred.ts). */
+export const RAW_FILE = 'events.raw';
 export const BLOCK = 256;
 export const SNAPSHOT_EVERY = 16; // blocks
 

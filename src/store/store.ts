@@ -8,7 +8,7 @@ import { Level } from 'level';
 import { Packr } from 'msgpackr';
 import '../wire/protocol.js'; // registers the float extension with msgpackr
 import type { WireValue } from '../wire/protocol.js';
-import { BLOCK, FORMAT_VERSION, OLDEST_READABLE, SNAPSHOT_EVERY, key, keyInts, range } from './layout.js';
+import { BLOCK, FORMAT_VERSION, OLDEST_READABLE, RAW_FILE, SNAPSHOT_EVERY, key, keyInts, range } from './layout.js';
 import { UserError } from '../errors.js';
 
 export { BLOCK, SNAPSHOT_EVERY, FORMAT_VERSION };
@@ -328,11 +328,29 @@ export class Recording {
   private constructor(readonly path: string, private db: DB, readonly meta: Meta) {}
 
   /** Opens a recording folder, or a .rwd file (unpacked into a temporary folder until close). */
+  /**
+   * Shows the indexing of a recording kept raw as it is first opened (the CLI sets it: a
+   * progress line on a terminal); `done` and `total` are stream bytes.
+   */
+  static onIndexing: ((path: string) => { update(done: number, total: number): void; done(): void }) | null = null;
+
   static async open(path: string): Promise<Recording> {
     if (!existsSync(path)) throw new UserError(`${path} does not exist.`, 'REWIND_NOT_FOUND');
     if (statSync(path).isFile()) return Recording.openPacked(path);
     if (!statSync(path).isDirectory()) throw new UserError(`${path} is not a Rewind recording.`, 'REWIND_NOT_RECORDING');
+    if (existsSync(join(path, RAW_FILE))) await Recording.index(path);
     return Recording.openFolder(path, path);
+  }
+
+  /** Indexes a recording kept raw (`rewind record` leaves them so): the recorder's code does it. */
+  static async index(path: string): Promise<void> {
+    const { indexRaw } = await import('../recorder/deferred.js'); // loaded only when needed
+    const shown = Recording.onIndexing?.(path);
+    try {
+      await indexRaw(path, shown ? (done, total) => shown.update(done, total) : undefined);
+    } finally {
+      shown?.done();
+    }
   }
 
   /** Opens the LevelDB folder `dir`; `path` is how people know the recording (in messages). */

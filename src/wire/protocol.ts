@@ -7,6 +7,7 @@ export const VERSION = 1;
 export const MAGIC = Buffer.from('REWINDRAW\x00\x00\x01', 'latin1');
 export const RAW_HEADER = 4096;
 export const FLAG_CLOSED = 1;
+export const FLAG_WARNED = 2;
 export const EXT_FLOAT = 1;
 
 export const K = {
@@ -75,9 +76,12 @@ export function decodeEvents(buf: Uint8Array): { events: WireEvent[]; used: numb
 }
 
 /** The fixed header of a raw stream file. */
-export function readRawHeader(head: Buffer): { committed: number; closed: boolean } {
+export interface RawHeader { committed: number; closed: boolean; warned: boolean }
+
+export function readRawHeader(head: Buffer): RawHeader {
   if (head.length < 24 || !head.subarray(0, 12).equals(MAGIC)) {
     throw new WireError('not a Rewind raw stream (bad magic)');
   }
-  return { committed: Number(head.readBigUInt64LE(16)), closed: (head.readUInt32LE(12) & FLAG_CLOSED) !== 0 };
+  const flags = head.readUInt32LE(12);
+  return { committed: Number(head.readBigUInt64LE(16)), closed: (flags & FLAG_CLOSED) !== 0, warned: (flags & FLAG_WARNED) !== 0 };
 }

@@ -13,4 +13,4 @@ for i in range(400000):  # several 1 MiB windows of events
     total += i
 with open(marker, "w") as f:
     f.write("done %d" % total)
-sys.exit(7)
+sys.exit(7)  # @exit
