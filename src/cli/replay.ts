@@ -3,7 +3,6 @@
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline';
 import { Engine } from '../replay/engine.js';
-import { runTui } from '../tui/screen.js';
 import { execute, exceptionText, helpText, historyText, hitText, testText } from '../replay/commands.js';
 import { UserError } from '../errors.js';
 
@@ -98,7 +97,7 @@ Examples:
     .action(async (path: string, o) => {
       await withEngine(path, async (e) => {
         const terminal = process.stdin.isTTY && process.stdout.isTTY && !o.json;
-        if (terminal && !o.plain) await runTui(e);
+        if (terminal && !o.plain) await (await import('../tui/screen.js')).runTui(e); // blessed: loaded only here
         else if (terminal) await prompt(e);
         else process.exitCode = await batch(e, Boolean(o.json));
       });

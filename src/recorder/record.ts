@@ -10,9 +10,10 @@ import { UserError } from '../errors.js';
 import { Ingest, type Ending, type Limits } from './ingest.js';
 import { tailRaw } from './tail.js';
 import { beginRaw, endRaw, rawHeader, rawPath } from './deferred.js';
+import { checkPython } from './interpreters.js';
+
 
 export const AGENT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../agent');
-const MIN_PYTHON: [number, number] = [3, 9];
 
 export interface AgentOptions {
   include?: string[];
@@ -47,23 +48,6 @@ export interface RecordOptions extends AgentOptions {
 export interface RecordResult {
   path: string; meta: Meta | null; status: number; warned: boolean;
   ending: { exitStatus: number | null; signal: string | null };
-}
-
-/** Checks the interpreter, returns its version ("3.11"), or throws a UserError. */
-export function checkPython(python: string): string {
-  const r = spawnSync(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' });
-  if (r.error) {
-    throw new UserError((r.error as NodeJS.ErrnoException).code === 'ENOENT'
-      ? `Python interpreter '${python}' was not found; pass --python with the path of a Python 3.9 or newer.`
-      : `Python interpreter '${python}' could not be run (${r.error.message}).`, 'REWIND_PYTHON');
-  }
-  const m = /^(\d+)\.(\d+)/.exec(r.stdout ?? '');
-  if (r.status !== 0 || !m) throw new UserError(`'${python}' does not look like a Python interpreter.`, 'REWIND_PYTHON');
-  const v: [number, number] = [Number(m[1]), Number(m[2])];
-  if (v[0] < MIN_PYTHON[0] || (v[0] === MIN_PYTHON[0] && v[1] < MIN_PYTHON[1])) {
-    throw new UserError(`Python ${v.join('.')} is too old: Rewind records Python ${MIN_PYTHON.join('.')} and newer.`, 'REWIND_PYTHON');
-  }
-  return v.join('.');
 }
 
 /** With --accelerator on: builds (or finds) the C accelerator before the program starts, or
@@ -131,9 +115,15 @@ function maxBacklog(limits?: Limits): number {
   return limits?.maxBytes != null ? Math.min(64 * MiB, Math.max(MiB, Math.floor(limits.maxBytes / 4))) : 64 * MiB;
 }
 
-function gitCommitOf(dir: string): string | null {
-  const r = spawnSync('git', ['-C', dir, 'rev-parse', 'HEAD'], { encoding: 'utf8', timeout: 2000 });
-  return r.status === 0 ? r.stdout.trim() || null : null;
+/** The commit checked out where the program is, asked while it runs (git takes a few ms). */
+function gitCommitOf(dir: string): Promise<string | null> {
+  return new Promise((res) => {
+    const git = spawn('git', ['-C', dir, 'rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 });
+    let out = '';
+    git.stdout.on('data', (b) => { out += b; });
+    git.on('error', () => res(null));
+    git.on('close', (status) => res(status === 0 ? out.trim() || null : null));
+  });
 }
 
 export async function record(o: RecordOptions): Promise<RecordResult> {
@@ -198,9 +188,11 @@ async function recordRaw(o: RecordOptions, out: string): Promise<RecordResult> {
     throw new UserError(`cannot create the recording at ${out} (${(e as Error).message}).`, 'REWIND_OUTPUT');
   }
   const prog = runProgram(o, rawPath(out), []);
+  const git = gitOf(o);
   beginRaw(out, prog.pid);
   const ex = await prog.done;
-  endRaw(out, { exitStatus: ex.signal ? null : ex.code, signal: ex.signal, gitCommit: gitOf(o), end: Date.now() / 1000 });
+  const end = Date.now() / 1000;
+  endRaw(out, { exitStatus: ex.signal ? null : ex.code, signal: ex.signal, gitCommit: await git, end });
   if (!existsSync(rawPath(out))) {
     rmSync(out, { recursive: true, force: true });
     throw new UserError(`the program could not be started under the agent (exit status ${exitStatusOf(ex)}); nothing was recorded.`, 'REWIND_AGENT');
@@ -217,6 +209,7 @@ async function recordLive(o: RecordOptions, out: string): Promise<RecordResult> 
   const raw = `${out}.raw-${process.pid}`;
   const partial = await PartialRecording.create(out, o.limits);
   const prog = runProgram(o, raw, ['--max-backlog', String(maxBacklog(o.limits))]);
+  const git = gitOf(o);
   try {
     for await (const chunk of tailRaw(raw, () => prog.exited() !== null, undefined, true)) await partial.ingest.feed(chunk);
     const ex = await prog.done;
@@ -226,7 +219,7 @@ async function recordLive(o: RecordOptions, out: string): Promise<RecordResult> 
       // Only SIGKILL can stop the agent halfway through an event; other ends commit whole events.
       truncated: partial.ingest.end === null && ex.signal === 'SIGKILL',
     };
-    const meta = await partial.complete(ending, gitOf(o));
+    const meta = await partial.complete(ending, await git);
     return { path: out, meta, status: exitStatusOf(ex), ending, warned: meta.warnings !== undefined };
   } catch (e) {
     await partial.abort();

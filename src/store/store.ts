@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unpackRecording } from './rwd.js';
-import { Level } from 'level';
+import type { Level } from 'level';
 import { Packr } from 'msgpackr';
 import '../wire/protocol.js'; // registers the float extension with msgpackr
 import type { WireValue } from '../wire/protocol.js';
@@ -196,7 +196,9 @@ const unpack = (b: Buffer) => packr.unpack(b);
 
 type DB = Level<Buffer, Buffer>;
 
-function openDb(path: string, create: boolean, writeBufferSize?: number): DB {
+/** LevelDB's binding is loaded on first use: `rewind record` keeps the stream raw and never needs it. */
+async function openDb(path: string, create: boolean, writeBufferSize?: number): Promise<DB> {
+  const { Level } = await import('level');
   return new Level<Buffer, Buffer>(path, { keyEncoding: 'buffer', valueEncoding: 'buffer', createIfMissing: create, errorIfExists: create, compression: true, writeBufferSize } as any);
 }
 
@@ -215,7 +217,7 @@ export class RecordingWriter {
 
   /** `writeBufferSize`: LevelDB's (4 MB by default), smaller for a small flight recording. */
   static async create(path: string, writeBufferSize?: number): Promise<RecordingWriter> {
-    const db = openDb(path, true, writeBufferSize);
+    const db = await openDb(path, true, writeBufferSize);
     await db.open();
     const version = Buffer.alloc(4);
     version.writeUInt32BE(FORMAT_VERSION);
@@ -356,7 +358,7 @@ export class Recording {
   /** Opens the LevelDB folder `dir`; `path` is how people know the recording (in messages). */
   private static async openFolder(dir: string, path: string): Promise<Recording> {
     if (!existsSync(join(dir, 'CURRENT'))) throw new UserError(`${path} is not a Rewind recording.`, 'REWIND_NOT_RECORDING');
-    const db = openDb(dir, false);
+    const db = await openDb(dir, false);
     try {
       await db.open({ passive: false } as any);
     } catch (e: any) {
