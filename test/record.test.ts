@@ -160,6 +160,37 @@ describe('if the recorder goes away', () => {
   });
 });
 
+describe('a signal while record --index now catches up', () => {
+  it('ends it: the program is over, its recording is kept raw and opens whole', async () => {
+    const { spawn } = await import('node:child_process');
+    const { existsSync } = await import('node:fs');
+    const { CLI } = await import('./helpers.js');
+    const dir = tmp();
+    const marker = join(dir, 'marker');
+    const rec = join(dir, 'rec');
+    const child = spawn(process.execPath, [CLI, 'record', '--index', 'now', '-o', rec, join(B, 'many_events.py'), marker], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    // The program's pid is in the folder while it runs: signal once it is gone.
+    let pid = 0;
+    for (let i = 0; i < 1200 && !pid; i++) {
+      const file = join(rec, 'recording.pid');
+      pid = existsSync(file) ? Number(readFileSync(file, 'utf8').split(' ')[1] ?? 0) : 0;
+      if (!pid) await new Promise((r) => setTimeout(r, 50));
+    }
+    const gone = () => { try { process.kill(pid, 0); return false; } catch { return true; } };
+    for (let i = 0; i < 1200 && !gone(); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(existsSync(marker)).toBe(true);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0); // the program's status: it had finished
+    expect(readdirSync(rec)).toContain('events.raw'); // what was not indexed yet: kept raw
+    const info = JSON.parse(rewind(['info', '--json', rec]).stdout);
+    expect(info).toMatchObject({ exitStatus: 0, truncated: false });
+    expect(info.warnings).toBeUndefined();
+    const tail = rewind(['dump', '--json', rec, '--from', String(info.counts.events - 20)]).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(tail.some((e) => e.kind === 'line' && e.line === markers(join(B, 'many_events.py')).done)).toBe(true);
+  });
+});
+
 describe('a recording kept raw', () => {
   it('is indexed once, by whoever opens it first, however many open it at once', async () => {
     const { spawn } = await import('node:child_process');

@@ -105,10 +105,12 @@ Examples:
       return;
     }
     // Indexed now when asked, to pack it, or to say at once what the agent said is missing.
-    const m = r.meta ?? (o.pack || o.index === 'now' || r.warned ? await indexNow(r.path) : null);
+    const m = r.meta ?? (!r.abandoned && (o.pack || o.index === 'now' || r.warned) ? await indexNow(r.path) : null);
     if (!m) {
       const how = e.signal ? `killed by ${e.signal}` : `exit status ${e.exitStatus}`;
-      process.stderr.write(style.dim(`rewind: recorded ${formatBytes(statSync(rawPath(r.path)).size)} of events to ${displayPath(r.path)} — ${how}; indexed when first opened${slow}\n`));
+      const why = r.abandoned ? 'indexing stopped by a signal: it will be indexed' : 'indexed';
+      process.stderr.write(style.dim(`rewind: recorded ${formatBytes(statSync(rawPath(r.path)).size)} of events to ${displayPath(r.path)} — ${how}; ${why} when first opened${slow}\n`));
+      if (r.abandoned) process.exit(); // not waiting for the index writes in flight
       return;
     }
     const how = m.signal ? `killed by ${m.signal}` : `exit status ${m.exitStatus}${m.uncaught ? `, uncaught ${m.uncaught.type}` : ''}`;

@@ -48,6 +48,8 @@ export interface RecordOptions extends AgentOptions {
 export interface RecordResult {
   path: string; meta: Meta | null; status: number; warned: boolean;
   ending: { exitStatus: number | null; signal: string | null };
+  /** A signal stopped the indexing: writes are still in flight; the caller exits without waiting for them. */
+  abandoned?: true;
 }
 
 /** With --accelerator on: builds (or finds) the C accelerator before the program starts, or
@@ -137,7 +139,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   if (o.accelerator === 'on') checkAccelerator(o.python);
   const out = outputPath(o);
   const flight = o.limits?.maxEvents != null || o.limits?.maxBytes != null;
-  return flight || o.index === 'now' ? recordLive(o, out) : recordRaw(o, out);
+  return flight || o.index === 'now' ? recordLive(o, out, flight) : recordRaw(o, out);
 }
 
 /** The program's exit as the OS tells it. */
@@ -180,6 +182,13 @@ const gitOf = (o: RecordOptions) => gitCommitOf(o.module ? process.cwd() : dirna
  * recorder dies, the program records on and the stream stays recoverable.
  */
 async function recordRaw(o: RecordOptions, out: string): Promise<RecordResult> {
+  const prog = startRaw(o, out);
+  const ex = await prog.done;
+  return endRawRecording(out, ex, await prog.git);
+}
+
+/** Creates `out` as a recording kept raw and starts the program writing its stream there. */
+function startRaw(o: RecordOptions, out: string): ReturnType<typeof runProgram> & { git: Promise<string | null> } {
   try {
     if (existsSync(out)) rmSync(out, { recursive: true, force: true }); // --force: outputPath refused otherwise
     mkdirSync(out);
@@ -188,11 +197,13 @@ async function recordRaw(o: RecordOptions, out: string): Promise<RecordResult> {
     throw new UserError(`cannot create the recording at ${out} (${(e as Error).message}).`, 'REWIND_OUTPUT');
   }
   const prog = runProgram(o, rawPath(out), []);
-  const git = gitOf(o);
   beginRaw(out, prog.pid);
-  const ex = await prog.done;
-  const end = Date.now() / 1000;
-  endRaw(out, { exitStatus: ex.signal ? null : ex.code, signal: ex.signal, gitCommit: await git, end });
+  return { ...prog, git: gitOf(o) };
+}
+
+/** The program is over: `out` stays a recording kept raw, indexed when first opened. */
+function endRawRecording(out: string, ex: Exit, gitCommit: string | null): RecordResult {
+  endRaw(out, { exitStatus: ex.signal ? null : ex.code, signal: ex.signal, gitCommit, end: Date.now() / 1000 });
   if (!existsSync(rawPath(out))) {
     rmSync(out, { recursive: true, force: true });
     throw new UserError(`the program could not be started under the agent (exit status ${exitStatusOf(ex)}); nothing was recorded.`, 'REWIND_AGENT');
@@ -201,31 +212,60 @@ async function recordRaw(o: RecordOptions, out: string): Promise<RecordResult> {
 }
 
 /**
- * The stream is indexed as it comes, on another core: the recording is ready when the program
- * ends, a little after. The flight recorder needs this (it drops the oldest part as it goes,
- * so disk use stays bounded). The program waits for the indexer when it gets too far ahead.
+ * The stream is indexed as it comes, on the other core: the recording is ready when the
+ * command returns, a little after the program. Without limits the stream is kept raw in `out`
+ * meanwhile, so Ctrl-C or SIGTERM while indexing catches up, or a recorder that dies, leaves a
+ * recording kept raw, indexed when first opened. The flight recorder drops the oldest part as
+ * it goes: its stream lies beside, given back as it is read, and the program waits when too
+ * far ahead; interrupted, it keeps what is indexed and says the end is missing.
  */
-async function recordLive(o: RecordOptions, out: string): Promise<RecordResult> {
-  const raw = `${out}.raw-${process.pid}`;
+async function recordLive(o: RecordOptions, out: string, flight: boolean): Promise<RecordResult> {
   const partial = await PartialRecording.create(out, o.limits);
-  const prog = runProgram(o, raw, ['--max-backlog', String(maxBacklog(o.limits))]);
-  const git = gitOf(o);
+  const raw = flight ? `${out}.raw-${process.pid}` : rawPath(out);
+  let prog: ReturnType<typeof startRaw>;
   try {
-    for await (const chunk of tailRaw(raw, () => prog.exited() !== null, undefined, true)) await partial.ingest.feed(chunk);
+    prog = flight
+      ? { ...runProgram(o, raw, ['--max-backlog', String(maxBacklog(o.limits))]), git: gitOf(o) }
+      : startRaw(o, out);
+  } catch (e) {
+    await partial.abort();
+    throw e;
+  }
+  // Once the program is over, a signal stops the indexing that catches up, not the program.
+  let interrupted = false;
+  let signalled = () => {};
+  const signal = new Promise<null>((res) => { signalled = () => res(null); });
+  const stop = () => { interrupted = true; signalled(); };
+  void prog.done.then(() => { process.on('SIGINT', stop); process.on('SIGTERM', stop); });
+  try {
+    for await (const chunk of tailRaw(raw, () => prog.exited() !== null, undefined, flight)) {
+      if (interrupted) break;
+      await partial.ingest.feed(chunk);
+    }
     const ex = await prog.done;
+    const asRaw = async () => {
+      partial.drop();
+      return { ...endRawRecording(out, ex, await prog.git), abandoned: true as const };
+    };
+    if (interrupted && !flight) return asRaw();
+    if (interrupted) partial.ingest.warnings.push({ seq: partial.ingest.seq, code: 'indexing-interrupted', message: 'rewind record was interrupted while it indexed the end of the run: that part is missing' });
     const ending: Ending = {
       exitStatus: ex.signal ? null : ex.code,
       signal: ex.signal,
       // Only SIGKILL can stop the agent halfway through an event; other ends commit whole events.
-      truncated: partial.ingest.end === null && ex.signal === 'SIGKILL',
+      truncated: !interrupted && partial.ingest.end === null && ex.signal === 'SIGKILL',
     };
-    const meta = await partial.complete(ending, await git);
+    // Writing out what is indexed takes a while too: a signal then leaves the recording raw.
+    const meta = await Promise.race([partial.complete(ending, await prog.git), flight ? new Promise<null>(() => {}) : signal]);
+    if (meta === null) return asRaw();
     return { path: out, meta, status: exitStatusOf(ex), ending, warned: meta.warnings !== undefined };
   } catch (e) {
     await partial.abort();
     throw e;
   } finally {
-    rmSync(raw, { force: true });
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    if (flight) rmSync(raw, { force: true });
   }
 }
 
@@ -256,6 +296,11 @@ class PartialRecording {
 
   async abort() {
     await this.writer.close().catch(() => {});
+    rmSync(this.partial, { recursive: true, force: true });
+  }
+
+  /** Removes it at once, its writes still in flight (the process is about to exit: see RecordResult.abandoned). */
+  drop() {
     rmSync(this.partial, { recursive: true, force: true });
   }
 }
