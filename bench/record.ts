@@ -114,7 +114,7 @@ for (const py of pythons) {
   const [fibPlain, fibAgent, fibKeep] = bestInTurns([
     () => timed(exe, [fib]),
     () => timed(exe, ['-m', 'rewind_agent', '--accelerator', 'on', '-o', join(tmp, 'keep.raw'), fib], agentEnv),
-    () => timed(process.execPath, [CLI, 'record', '--keep', 'failure', '--python', exe, '-o', rec, fib]),
+    () => timed(process.execPath, [CLI, 'record', '--keep', 'failure', '--force', '--python', exe, '-o', rec, fib]),
   ]);
   console.log(`Fixed start-up: \`rewind record hello.py\` ${(helloRecord * 1000).toFixed(0)} ms against ${(helloPlain * 1000).toFixed(0)} ms plain: **${((helloRecord - helloPlain) * 1000).toFixed(0)} ms**. ` +
     `A passing run under \`--keep failure\` (recursion): ${(fibKeep / fibPlain).toFixed(1)}× plain, the agent alone ${(fibAgent / fibPlain).toFixed(1)}×.\n`);

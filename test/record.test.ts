@@ -2,8 +2,9 @@
 // what ran (values, in-place mutation, redaction, SIGKILL).
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { PROGRAMS, dump, markers, pythons, rewind, run, tmp } from './helpers.js';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { CLI, PROGRAMS, dump, markers, pythons, rewind, run, tmp } from './helpers.js';
 
 const B = join(PROGRAMS, 'behaviour');
 const stripSummary = (s: string) => s.replace(/(^|\n)rewind: recorded [^\n]*\n$/, '$1');
@@ -131,19 +132,27 @@ describe.each(pythons())('the program does not notice, on $label', ({ exe }) => 
   });
 });
 
+/** `rewind record OPTIONS -o REC PROGRAM MARKER` started in the background, for a test to act on it mid-way. */
+function recordInBackground(options: string[], program: string) {
+  const dir = tmp();
+  const marker = join(dir, 'marker');
+  const rec = join(dir, 'rec');
+  const child = spawn(process.execPath, [CLI, 'record', ...options, '-o', rec, join(B, program), marker], { stdio: 'ignore' });
+  const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+  return { child, exited, marker, rec };
+}
+
+const until = async (ok: () => boolean, tries = 1200) => {
+  for (let i = 0; i < tries && !ok(); i++) await new Promise((r) => setTimeout(r, 100));
+};
+
 describe('if the recorder goes away', () => {
   it('the program carries on, recorded to its end, and the recording opens whole', async () => {
-    const { spawn } = await import('node:child_process');
-    const { existsSync } = await import('node:fs');
-    const { CLI } = await import('./helpers.js');
-    const dir = tmp();
-    const marker = join(dir, 'marker');
-    const rec = join(dir, 'rec');
-    const child = spawn(process.execPath, [CLI, 'record', '-o', rec, join(B, 'outlives_recorder.py'), marker], { stdio: 'ignore' });
+    const { child, marker, rec } = recordInBackground([], 'outlives_recorder.py');
     // Killed once the program runs (it waits for that, then makes events).
-    for (let i = 0; i < 1200 && !existsSync(`${marker}.started`); i++) await new Promise((r) => setTimeout(r, 100));
+    await until(() => existsSync(`${marker}.started`));
     child.kill('SIGKILL');
-    for (let i = 0; i < 1200 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 100));
+    await until(() => existsSync(marker));
     expect(readFileSync(marker, 'utf8')).toBe(`done ${(400000 * 399999) / 2}`);
     // Opening it waits for nothing and indexes what the agent wrote: all of it, up to the exit.
     let info: any = null;
@@ -162,23 +171,14 @@ describe('if the recorder goes away', () => {
 
 describe('a signal while record --index now catches up', () => {
   it('ends it: the program is over, its recording is kept raw and opens whole', async () => {
-    const { spawn } = await import('node:child_process');
-    const { existsSync } = await import('node:fs');
-    const { CLI } = await import('./helpers.js');
-    const dir = tmp();
-    const marker = join(dir, 'marker');
-    const rec = join(dir, 'rec');
-    const child = spawn(process.execPath, [CLI, 'record', '--index', 'now', '-o', rec, join(B, 'many_events.py'), marker], { stdio: 'ignore' });
-    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    const { child, exited, marker, rec } = recordInBackground(['--index', 'now'], 'many_events.py');
     // The program's pid is in the folder while it runs: signal once it is gone.
-    let pid = 0;
-    for (let i = 0; i < 1200 && !pid; i++) {
-      const file = join(rec, 'recording.pid');
-      pid = existsSync(file) ? Number(readFileSync(file, 'utf8').split(' ')[1] ?? 0) : 0;
-      if (!pid) await new Promise((r) => setTimeout(r, 50));
-    }
-    const gone = () => { try { process.kill(pid, 0); return false; } catch { return true; } };
-    for (let i = 0; i < 1200 && !gone(); i++) await new Promise((r) => setTimeout(r, 50));
+    const pidFile = join(rec, 'recording.pid');
+    const pid = () => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split(' ')[1] ?? 0) : 0);
+    await until(() => pid() > 0);
+    const program = pid();
+    const gone = () => { try { process.kill(program, 0); return false; } catch { return true; } };
+    await until(gone);
     expect(existsSync(marker)).toBe(true);
     child.kill('SIGTERM');
     expect(await exited).toBe(0); // the program's status: it had finished
@@ -193,8 +193,6 @@ describe('a signal while record --index now catches up', () => {
 
 describe('a recording kept raw', () => {
   it('is indexed once, by whoever opens it first, however many open it at once', async () => {
-    const { spawn } = await import('node:child_process');
-    const { CLI } = await import('./helpers.js');
     const rec = join(tmp(), 'rec');
     expect(rewind(['record', '-o', rec, join(B, 'long_run.py')]).status).toBe(0);
     expect(readdirSync(rec).sort()).toEqual(['events.raw', 'recorded.json']);

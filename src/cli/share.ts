@@ -11,7 +11,7 @@ import { UserError } from '../errors.js';
 import { formatBytes, parseAge, parseSize } from '../units.js';
 import { progressLine, style } from './style.js';
 import { collect } from './options.js';
-import { rawHello, rawPath, readEnding, recorderOf, type RawEnding } from '../recorder/deferred.js';
+import { alive, rawHello, rawPath, readEnding, recorderOf, type RawEnding } from '../recorder/deferred.js';
 
 export function folderSize(path: string): number {
   let total = 0;
@@ -45,14 +45,6 @@ interface Listed {
 
 const PARTIAL = /\.(partial|raw)-(\d+)$/;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Looks at one path: a recording folder, a .rwd, a leftover of a recorder, or null (not ours). */
 async function look(path: string): Promise<Listed | null> {

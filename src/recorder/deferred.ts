@@ -38,7 +38,8 @@ export function endRaw(dir: string, ending: RawEnding) {
   rmSync(join(dir, RECORDING_PID), { force: true });
 }
 
-function alive(pid: number): boolean {
+/** Is process `pid` running (ours or another user's)? */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
