@@ -154,6 +154,26 @@ describe('queries', () => {
   });
 });
 
+describe('pdb habits', () => {
+  it('args, whatis, pp, longlist and help COMMAND answer as pdb does', () => {
+    const [, args, whatis, pp, ll, help, helpPp] = batch('goto exception', 'args', 'whatis spent', 'pp cart.items[0]', 'longlist', 'help next', 'help pp');
+    expect(Object.keys(args.args)).toEqual(['cart', 'budget']);
+    expect(args.args.budget.repr).toBe('10');
+    expect(whatis.type).toBe('int');
+    expect(pp.value.repr).toBe("('pen', 3, 1)");
+    expect(ll.lines[0]).toMatchObject({ line: M['spent-init'] - 1, text: 'def checkout(cart, budget):' });
+    expect(ll.lines.at(-1).text).toContain('return spent');
+    expect(help.help).toEqual([expect.objectContaining({ usage: expect.stringMatching(/^next/) })]);
+    expect(helpPp.help[0].usage).toMatch(/^print EXPR/);
+  });
+
+  it('a mistyped command suggests the nearest one', () => {
+    const [r] = batch('contineu');
+    expect(r.error).toBe("unknown command 'contineu'; did you mean 'continue'? (type help for the list).");
+    expect(batch('frobnicate')[0].error).toBe("unknown command 'frobnicate' (type help for the list).");
+  });
+});
+
 describe('bad input in batch mode: one sentence, and the next command runs', () => {
   it.each([
     ['frobnicate', /unknown command 'frobnicate'/],

@@ -263,9 +263,19 @@ const COMMANDS: Command[] = [
     text: (r) => Object.entries(r.globals as Record<string, JsonValue>).map(([k, v]) => `${k} = ${v.repr}`).join('\n') || '(no globals)',
   },
   {
-    names: ['print', 'p'], usage: 'print EXPR', summary: 'evaluate an expression over the recorded locals',
+    names: ['print', 'p', 'pp'], usage: 'print EXPR', summary: 'evaluate an expression over the recorded locals, then globals',
     run: async (e, arg) => ({ value: await e.print(needArg(arg, 'print EXPR')) }),
     text: (r) => (r.value as JsonValue).repr,
+  },
+  {
+    names: ['whatis'], usage: 'whatis EXPR', summary: 'the type of an expression\'s value',
+    run: async (e, arg) => ({ type: (await e.print(needArg(arg, 'whatis EXPR'))).type }),
+    text: (r) => String(r.type),
+  },
+  {
+    names: ['args', 'a'], usage: 'args', summary: 'the arguments of the selected frame, as they are now',
+    run: async (e) => ({ args: e.localsJson(await e.args(await e.selectedFrame())) }),
+    text: (r) => Object.entries(r.args as Record<string, JsonValue>).map(([k, v]) => `${k} = ${v.repr}`).join('\n') || '(no arguments)',
   },
   {
     names: ['list', 'l'], usage: 'list', summary: 'the source around the current line',
@@ -273,11 +283,15 @@ const COMMANDS: Command[] = [
       const f = await e.selectedFrame();
       return { ...(await e.source(f, f.line)) };
     },
-    text: (r, e) => {
-      const bps = e.breakLines(r.file as string);
-      return (r.lines as { line: number; text: string }[]).map((l) =>
-        `${String(l.line).padStart(5)} ${bps.has(l.line) ? 'B' : ' '}${l.line === r.line ? '->' : '  '} ${l.text}`).join('\n');
+    text: (r, e) => listText(r, e),
+  },
+  {
+    names: ['longlist', 'll'], usage: 'longlist', summary: 'the whole source of the selected frame\'s function',
+    run: async (e) => {
+      const f = await e.selectedFrame();
+      return { ...(await e.functionSource(f)) };
     },
+    text: (r, e) => listText(r, e),
   },
   {
     names: ['info'], usage: 'info', summary: 'the recording and where the cursor is',
@@ -300,9 +314,14 @@ const COMMANDS: Command[] = [
     },
   },
   {
-    names: ['help', 'h', '?'], usage: 'help', summary: 'this list',
-    run: async () => ({ help: COMMANDS.map((c) => ({ usage: c.usage, aliases: c.names.slice(1), summary: c.summary })) }),
-    text: () => helpText(),
+    names: ['help', 'h', '?'], usage: 'help [COMMAND]', summary: 'this list, or what one command does',
+    run: async (_e, arg) => {
+      const one = arg.trim();
+      const cs = one ? [commandNamed(one)] : COMMANDS;
+      return { help: cs.map((c) => ({ usage: c.usage, aliases: c.names.slice(1), summary: c.summary })) };
+    },
+    text: (r) => (r.help as { usage: string; aliases: string[]; summary: string }[])
+      .map((c) => `  ${c.usage.padEnd(34)} ${c.summary}${c.aliases.length ? ` (also: ${c.aliases.join(', ')})` : ''}`).join('\n'),
   },
 ];
 
@@ -314,7 +333,33 @@ function frameText(r: Result): string {
   return `> ${base(r.file as string)}:${r.line} ${r.function}()   [frame ${r.frame}, depth ${r.depth}]`;
 }
 
+function listText(r: Result, e: Engine): string {
+  const bps = e.breakLines(r.file as string);
+  return (r.lines as { line: number; text: string }[]).map((l) =>
+    `${String(l.line).padStart(5)} ${bps.has(l.line) ? 'B' : ' '}${l.line === r.line ? '->' : '  '} ${l.text}`).join('\n');
+}
+
 const BY_NAME = new Map(COMMANDS.flatMap((c) => c.names.map((n) => [n, c] as const)));
+
+/** The command called `name`, or a UserError that suggests the nearest one (a typo, pdb's spelling). */
+function commandNamed(name: string): Command {
+  const cmd = BY_NAME.get(name);
+  if (cmd) return cmd;
+  const near = [...BY_NAME.keys()].map((n) => [n, editDistance(n, name)] as const).filter(([n, d]) => d <= Math.max(1, Math.min(2, n.length - 2)))
+    .sort((a, b) => a[1] - b[1])[0];
+  throw new UserError(`unknown command '${name}'${near ? `; did you mean '${near[0]}'?` : ''} (type help for the list).`);
+}
+
+/** Levenshtein distance. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
 
 export function helpText(): string {
   return COMMANDS.map((c) => `  ${c.usage.padEnd(34)} ${c.summary}${c.names.length > 1 ? ` (also: ${c.names.slice(1).join(', ')})` : ''}`).join('\n');
@@ -324,8 +369,7 @@ export function helpText(): string {
 export async function execute(e: Engine, line: string): Promise<{ result: Result; text: () => Promise<string> }> {
   const m = /^\s*(\S+)\s*(.*)$/.exec(line);
   if (!m) throw new UserError('empty command.');
-  const cmd = BY_NAME.get(m[1]);
-  if (!cmd) throw new UserError(`unknown command '${m[1]}' (type help for the list).`);
+  const cmd = commandNamed(m[1]);
   const result = await cmd.run(e, m[2]);
   return { result, text: async () => cmd.text(result, e) };
 }

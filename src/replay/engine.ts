@@ -805,6 +805,42 @@ export class Engine {
     return this.rec.linesRan(this.rec.codes[f.code]?.file ?? -1);
   }
 
+  /** The arguments of frame `f` (the names its call bound), with their values now. */
+  async args(f: LiveFrame): Promise<Map<number, WireValue>> {
+    const fr = await this.rec.frame(f.frame);
+    const call = fr ? await this.tl.event(fr.start) : undefined;
+    const names = call && call[0] === EK.CALL ? ((call[6] as unknown[]) ?? []).filter((_, i) => i % 2 === 0) as number[] : [];
+    return new Map(names.flatMap((n) => (f.locals.has(n) ? [[n, f.locals.get(n)!] as const] : [])));
+  }
+
+  /**
+   * The source of frame `f`'s function: from its first line to the last line indented under it
+   * (a module body's: the whole file).
+   */
+  async functionSource(f: LiveFrame): Promise<{ file: string; line: number; lines: { line: number; text: string }[] }> {
+    const c = this.rec.codes[f.code];
+    const src = c ? (await this.rec.file(c.file))?.source : null;
+    if (src == null) throw new UserError(`the source of ${this.frameFile(f)} was not recorded.`);
+    const all = src.split('\n');
+    const indent = (t: string) => t.length - t.trimStart().length;
+    let lo = c.name === '<module>' ? 1 : c.firstLine, hi = all.length;
+    if (c.name !== '<module>') {
+      while (lo < all.length && /^\s*@/.test(all[lo - 1])) lo++; // decorators: the def comes after them
+      const base = indent(all[lo - 1] ?? '');
+      hi = lo;
+      for (let l = lo + 1; l <= all.length; l++) {
+        const t = all[l - 1];
+        if (t.trim() === '') continue;
+        if (indent(t) <= base) break;
+        hi = l;
+      }
+      lo = c.firstLine;
+    }
+    const lines = [];
+    for (let l = lo; l <= hi; l++) lines.push({ line: l, text: all[l - 1] });
+    return { file: this.frameFile(f), line: f.line, lines };
+  }
+
   /** Source lines around the selected frame's line (or around `center`). */
   async source(f: LiveFrame, center: number, around = 5): Promise<{ file: string; line: number; lines: { line: number; text: string }[] }> {
     const c = this.rec.codes[f.code];
