@@ -167,6 +167,17 @@ describe('pdb habits', () => {
     expect(helpPp.help[0].usage).toMatch(/^print EXPR/);
   });
 
+  it('until leaves a loop in one motion, runtil goes back the same way; until LINE goes to that line', () => {
+    const out = batch(`break shop.py:${M.spend}`, 'continue', 'print spent', 'until', 'print spent', 'runtil', `until ${M.check}`, 'until nowhere');
+    expect(out[1]).toMatchObject({ line: M.spend, function: 'checkout' });
+    expect(out[2].value.repr).toBe('0');
+    expect(out[3]).toMatchObject({ line: M.check, function: 'checkout' }); // every turn of the loop ran
+    expect(out[4].value.repr).toBe('29');
+    expect(out[5]).toMatchObject({ line: M.spend - 1, function: 'checkout' }); // the loop's last test
+    expect(out[6]).toMatchObject({ line: M.check, function: 'checkout' });
+    expect(out[7].error).toBe("until takes a line number, not 'nowhere'.");
+  });
+
   it('a mistyped command suggests the nearest one', () => {
     const [r] = batch('contineu');
     expect(r.error).toBe("unknown command 'contineu'; did you mean 'continue'? (type help for the list).");

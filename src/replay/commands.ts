@@ -58,6 +58,16 @@ const motionCommand = (names: string[], summary: string, go: (e: Engine, dir: Di
   text: motionText,
 });
 
+const untilCommand = (names: string[], summary: string, dir: Dir): Command => ({
+  names, usage: `${names[0]} [LINE]`, summary,
+  run: async (e, arg) => {
+    const line = arg.trim() ? Number(arg.trim()) : undefined;
+    if (line !== undefined && !(Number.isInteger(line) && line > 0)) throw new UserError(`${names[0]} takes a line number, not '${arg.trim()}'.`);
+    return motion(await e.until(dir, line));
+  },
+  text: motionText,
+});
+
 function needArg(arg: string, usage: string): string {
   if (!arg.trim()) throw new UserError(`usage: ${usage}`);
   return arg.trim();
@@ -120,6 +130,8 @@ const COMMANDS: Command[] = [
   motionCommand(['rstep', 'rs'], 'the previous line event of this thread', (e, d) => e.step(d), -1),
   motionCommand(['next', 'n'], 'the next line of this frame (step over calls), or of its caller', (e, d) => e.next(d), 1),
   motionCommand(['rnext', 'rn'], 'the previous line of this frame, or the line that called it', (e, d) => e.next(d), -1),
+  untilCommand(['until', 'unt'], 'as next, but only to a line past this one in this frame (out of a loop), or to LINE', 1),
+  untilCommand(['runtil', 'runt'], 'as rnext, but only to a line before this one in this frame, or to LINE', -1),
   motionCommand(['finish', 'f', 'return', 'r'], 'run until this frame returns: the next line in a caller', (e, d) => e.finish(d), 1),
   motionCommand(['rfinish', 'rf'], 'back to the line that called this frame', (e, d) => e.finish(d), -1),
   motionCommand(['continue', 'c'], 'the next breakpoint hit or watched change (any thread)', (e, d) => e.cont(d), 1),

@@ -135,11 +135,25 @@ export class Engine {
   }
 
   /** next / rnext: the next line of this frame or of a caller (calls are stepped over). */
-  async next(dir: Dir): Promise<Move> {
+  next(dir: Dir): Promise<Move> {
+    return this.over(dir, () => true);
+  }
+
+  /**
+   * until / runtil (pdb's until, both ways): as next, but in this frame only to a line past the
+   * current one (before it, backwards), or to `line` and beyond: out of a loop in one motion.
+   */
+  until(dir: Dir, line?: number): Promise<Move> {
+    const target = line ?? this.cursorEvent[5] + dir;
+    return this.over(dir, (l) => (dir > 0 ? l >= target : l <= target));
+  }
+
+  /** The next line of this frame that `ownLine` takes, or of a caller (calls are stepped over). */
+  private async over(dir: Dir, ownLine: (line: number) => boolean): Promise<Move> {
     const [, thread, frame, depth] = this.cursorEvent;
     const run = await this.cursorRun();
     const w: Walk = { from: this.cursor, dir, thread, skipDepth: depth, anchor: frame, halt: this.callerLeaves(depth, dir) };
-    const seq = await this.tl.walk(w, (_, e) => e[2] === frame || e[3] < depth);
+    const seq = await this.tl.walk(w, (_, e) => (e[2] === frame && ownLine(e[5])) || e[3] < depth);
     if (run.outside && (seq === null || seq < run.start || seq > run.end)) return this.edgeOfRun(run, dir);
     if (w.halted !== undefined) return this.lastLineBefore(w.halted);
     return this.arrive(seq, dir, thread);
