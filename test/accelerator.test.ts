@@ -56,7 +56,12 @@ describe.each(pythons())('the C accelerator on $label', ({ exe }) => {
     const fast = recordWith(exe, 'on', script);
     expect(fast.run.status).toBe(pure.run.status);
     expect(fast.run.stdout).toBe(pure.run.stdout);
-    const [a, b] = [dump(pure.rec), dump(fast.rec)];
+    let [a, b] = [dump(pure.rec), dump(fast.rec)];
+    if (prog.startsWith('threads')) {
+      // A global two threads change lands on whichever thread looks first (one GLOBALS event
+      // per change seen): how many, and where, depends on timing. The rest must agree.
+      [a, b] = [a, b].map((events) => events.filter((e: any) => e.kind !== 'globals'));
+    }
     expect(b.length).toBe(a.length);
     if (prog.startsWith('threads')) {
       // Values a thread sees of the others' objects depend on timing: compare where each went.
