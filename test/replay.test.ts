@@ -178,6 +178,20 @@ describe('pdb habits', () => {
     expect(out[7].error).toBe("until takes a line number, not 'nowhere'.");
   });
 
+  it('condition adds or removes a condition after the fact; clear deletes breakpoints', () => {
+    const out = batch(`break shop.py:${M.spend}`, 'condition 1 spent > 5', 'continue', 'print spent', 'condition 1', 'breaks',
+      `break shop.py:${M.check}`, `clear shop.py:${M.check}`, 'watch spent', 'clear', 'breaks', 'condition 9 x', `clear shop.py:${M.raise}`);
+    expect(out[1].breakpoint).toMatchObject({ id: 1, condition: 'spent > 5' });
+    expect(out[2]).toMatchObject({ line: M.spend, breakpoint: 1 });
+    expect(Number(out[3].value.repr)).toBeGreaterThan(5);
+    expect(out[5].breakpoints[0].condition).toBeUndefined();
+    expect(out[7].deleted).toEqual([2]);
+    expect(out[9].deleted).toEqual([1, 3]);
+    expect(out[10].breakpoints).toEqual([]);
+    expect(out[11].error).toMatch(/there is no breakpoint 9/);
+    expect(out[12].error).toBe(`there is no breakpoint at shop.py:${M.raise}.`);
+  });
+
   it('a mistyped command suggests the nearest one', () => {
     const [r] = batch('contineu');
     expect(r.error).toBe("unknown command 'contineu'; did you mean 'continue'? (type help for the list).");

@@ -181,6 +181,20 @@ const COMMANDS: Command[] = [
     text: (r) => `Deleted ${r.deleted}`,
   },
   {
+    names: ['clear', 'cl'], usage: 'clear [FILE:LINE]', summary: 'delete every breakpoint and watch, or the breakpoints at FILE:LINE',
+    run: async (e, arg) => ({ deleted: await e.clearBreaks(arg.trim() || undefined) }),
+    text: (r) => ((r.deleted as number[]).length ? `Deleted ${(r.deleted as number[]).join(', ')}` : 'No breakpoints'),
+  },
+  {
+    names: ['condition'], usage: 'condition N [EXPR]', summary: 'give breakpoint N a condition, or take it away',
+    run: async (e, arg) => {
+      const m = /^\s*(\S+)\s*(.*)$/.exec(arg) ?? ['', '', ''];
+      const b = e.setCondition(breakId(m[1], 'condition N [EXPR]'), m[2].trim() || null);
+      return { breakpoint: e.describe(b) };
+    },
+    text: (r) => breakText(r.breakpoint),
+  },
+  {
     names: ['disable'], usage: 'disable N', summary: 'turn a breakpoint or watch off',
     run: async (e, arg) => { const n = breakId(arg, 'disable N'); e.enableBreak(n, false); return { disabled: n }; },
     text: (r) => `Disabled ${r.disabled}`,

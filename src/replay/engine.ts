@@ -423,6 +423,28 @@ export class Engine {
   }
 
   deleteBreak(id: number) { this.bp(id); this.bps.delete(id); }
+
+  /** condition N [EXPR]: give breakpoint N a condition, or (without one) make it unconditional. */
+  setCondition(id: number, cond: string | null): Breakpoint {
+    const b = this.bp(id);
+    if (b.kind === 'watch') throw new UserError(`${id} is a watch: it has no condition (watch the expression you want instead).`);
+    b.cond = cond ? { src: cond, node: parse(cond) } : null;
+    return b;
+  }
+
+  /** clear [FILE:LINE]: delete every breakpoint (and watch), or those at FILE:LINE. The ids deleted. */
+  async clearBreaks(where?: string): Promise<number[]> {
+    let ids = [...this.bps.keys()];
+    if (where) {
+      const m = /^(.*):(\d+)$/.exec(where);
+      if (!m) throw new UserError(`'${where}' is not FILE:LINE.`);
+      const file = await this.resolveFile(m[1]);
+      ids = ids.filter((id) => { const b = this.bps.get(id)!; return b.kind === 'line' && b.file === file && b.line === Number(m[2]); });
+      if (!ids.length) throw new UserError(`there is no breakpoint at ${where}.`);
+    }
+    for (const id of ids) this.bps.delete(id);
+    return ids;
+  }
   enableBreak(id: number, on: boolean) { this.bp(id).enabled = on; }
 
   /** FILE by path suffix or base name; a line that holds no code names the nearest that do. */
