@@ -192,6 +192,23 @@ describe('pdb habits', () => {
     expect(out[12].error).toBe(`there is no breakpoint at shop.py:${M.raise}.`);
   });
 
+  it('display shows expressions at every stop, undisplay stops it', () => {
+    const out = batch(`break shop.py:${M.spend}`, 'display spent', 'display no_such_name', 'continue', 'undisplay no_such_name', 'next',
+      'display', 'undisplay', 'next', 'undisplay spent', 'display spent +');
+    expect(out[1].display).toEqual([{ expr: 'spent', value: expect.objectContaining({ type: 'error' }) }]); // not yet a local
+    expect(out[3].display).toEqual([
+      { expr: 'spent', value: { type: 'int', repr: '0' } },
+      { expr: 'no_such_name', value: expect.objectContaining({ type: 'error', repr: expect.stringMatching(/not defined/) }) },
+    ]);
+    expect(out[4].undisplayed).toEqual(['no_such_name']);
+    expect(out[5].display).toEqual([{ expr: 'spent', value: { type: 'int', repr: '3' } }]);
+    expect(out[6].display).toHaveLength(1);
+    expect(out[7].undisplayed).toEqual(['spent']);
+    expect(out[8].display).toBeUndefined();
+    expect(out[9].error).toBe("'spent' is not displayed.");
+    expect(out[10].error).toMatch(/ends too early|expected/);
+  });
+
   it('a mistyped command suggests the nearest one', () => {
     const [r] = batch('contineu');
     expect(r.error).toBe("unknown command 'contineu'; did you mean 'continue'? (type help for the list).");

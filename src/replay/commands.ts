@@ -41,6 +41,14 @@ export function stopText(stop: Stop, e: Engine): string {
   return e.tl.first > 0 ? 'at the first event kept: the flight recorder dropped the earlier ones' : 'at the start: nothing further backwards';
 }
 
+/** A motion's result, with the values of the `display` expressions where it stopped. */
+async function stopAt(e: Engine, m: Move): Promise<Result> {
+  const r = motion(m);
+  const shown = await e.displays();
+  if (shown.length) r.display = shown;
+  return r;
+}
+
 async function motionText(r: Result, e: Engine): Promise<string> {
   const p = r as unknown as Position & { stop?: string; breakpoint?: number; watch?: number; old?: JsonValue; new?: JsonValue };
   const out: string[] = [];
@@ -49,12 +57,13 @@ async function motionText(r: Result, e: Engine): Promise<string> {
   if (p.watch !== undefined) out.push(`Watch ${p.watch}: ${p.old!.repr} -> ${p.new!.repr}`);
   out.push(`> ${base(p.file)}:${p.line} ${p.function}()   [event ${p.seq}, thread ${p.thread}]`);
   out.push(`  ${String(p.line).padStart(4)}  ${(await sourceLine(e, p.file, p.line)).trimEnd()}`);
+  for (const d of (r.display as { expr: string; value: JsonValue }[] | undefined) ?? []) out.push(`display ${d.expr}: ${d.value.repr}`);
   return out.join('\n');
 }
 
 const motionCommand = (names: string[], summary: string, go: (e: Engine, dir: Dir) => Promise<Move>, dir: Dir): Command => ({
   names, usage: names[0], summary,
-  run: async (e) => motion(await go(e, dir)),
+  run: async (e) => stopAt(e, await go(e, dir)),
   text: motionText,
 });
 
@@ -63,7 +72,7 @@ const untilCommand = (names: string[], summary: string, dir: Dir): Command => ({
   run: async (e, arg) => {
     const line = arg.trim() ? Number(arg.trim()) : undefined;
     if (line !== undefined && !(Number.isInteger(line) && line > 0)) throw new UserError(`${names[0]} takes a line number, not '${arg.trim()}'.`);
-    return motion(await e.until(dir, line));
+    return stopAt(e, await e.until(dir, line));
   },
   text: motionText,
 });
@@ -141,13 +150,13 @@ const COMMANDS: Command[] = [
     summary: 'jump to an event, an end, the exception, where the first failing test failed, or a test\'s start',
     run: async (e, arg) => {
       const a = needArg(arg, 'goto SEQ | start | end | exception | failure | test NAME');
-      if (a === 'start') return motion(await e.gotoEdge(-1));
-      if (a === 'end') return motion(await e.gotoEdge(1));
-      if (a === 'exception') return motion(await e.gotoException());
-      if (a === 'failure') return motion(await e.gotoFailure());
-      if (a === 'test' || a.startsWith('test ')) return motion(await e.gotoTest(needArg(a.slice(4).trim(), 'goto test NAME')));
+      if (a === 'start') return stopAt(e, await e.gotoEdge(-1));
+      if (a === 'end') return stopAt(e, await e.gotoEdge(1));
+      if (a === 'exception') return stopAt(e, await e.gotoException());
+      if (a === 'failure') return stopAt(e, await e.gotoFailure());
+      if (a === 'test' || a.startsWith('test ')) return stopAt(e, await e.gotoTest(needArg(a.slice(4).trim(), 'goto test NAME')));
       if (!/^\d+$/.test(a)) throw new UserError(`goto needs an event number, start, end, exception, failure or test NAME, not '${a}'.`);
-      return motion(await e.goto(Number(a)));
+      return stopAt(e, await e.goto(Number(a)));
     },
     text: motionText,
   },
@@ -310,6 +319,16 @@ const COMMANDS: Command[] = [
       return { ...(await e.source(f, f.line)) };
     },
     text: (r, e) => listText(r, e),
+  },
+  {
+    names: ['display'], usage: 'display [EXPR]', summary: 'show EXPR at every stop; alone, what is displayed and its values',
+    run: async (e, arg) => ({ display: arg.trim() ? [await e.addDisplay(arg.trim())] : await e.displays() }),
+    text: (r) => (r.display as { expr: string; value: JsonValue }[]).map((d) => `display ${d.expr}: ${d.value.repr}`).join('\n') || '(nothing displayed)',
+  },
+  {
+    names: ['undisplay'], usage: 'undisplay [EXPR]', summary: 'stop showing EXPR (alone: every display)',
+    run: async (e, arg) => ({ undisplayed: e.removeDisplay(arg.trim() || undefined) }),
+    text: (r) => `Not displayed: ${(r.undisplayed as string[]).join(', ') || '(nothing was)'}`,
   },
   {
     names: ['longlist', 'll'], usage: 'longlist', summary: 'the whole source of the selected frame\'s function',

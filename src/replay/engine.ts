@@ -365,6 +365,35 @@ export class Engine {
     return this.scope(f.locals, `${this.frameFunction(f)}() at event ${seq}`, f.globals);
   }
 
+  // ---- display: expressions shown at every stop, as pdb's ----
+
+  private shown: string[] = [];
+
+  /** display EXPR: shown at every stop from now on; its value here. */
+  async addDisplay(expr: string): Promise<{ expr: string; value: JsonValue }> {
+    parse(expr); // a syntax error is said now, not at every stop
+    if (!this.shown.includes(expr)) this.shown.push(expr);
+    return (await this.displays()).find((d) => d.expr === expr)!;
+  }
+
+  /** undisplay [EXPR]: the expressions no longer shown. */
+  removeDisplay(expr?: string): string[] {
+    if (expr === undefined) return this.shown.splice(0);
+    if (!this.shown.includes(expr)) throw new UserError(`'${expr}' is not displayed${this.shown.length ? ` (displayed: ${this.shown.join(', ')})` : ''}.`);
+    this.shown = this.shown.filter((x) => x !== expr);
+    return [expr];
+  }
+
+  /** The displayed expressions' values in the selected frame (one that cannot be computed here says why). */
+  async displays(): Promise<{ expr: string; value: JsonValue }[]> {
+    if (!this.shown.length) return [];
+    const f = await this.selectedFrame();
+    const scope = this.frameScope(f, this.cursor);
+    return this.shown.map((expr) => ({
+      expr, value: orElse<JsonValue>(() => this.json(evaluate(parse(expr), scope)), (err) => ({ type: 'error', repr: `<${err.message.replace(/\.$/, '')}>` })),
+    }));
+  }
+
   /** print EXPR in the selected frame. */
   async print(expr: string): Promise<JsonValue> {
     const node = parse(expr);

@@ -71,7 +71,8 @@ export class Session {
   async motion(kind: 'step' | 'next' | 'finish' | 'cont', dir: Dir): Promise<void> {
     const m: Move = kind === 'cont' ? await this.e.cont(dir) : await this.e[kind](dir);
     this.moved();
-    this.message = describeMove(m, this.e);
+    const shown = (await this.e.displays()).map((d) => `${d.expr} = ${d.value.repr}`);
+    this.message = [describeMove(m, this.e), ...shown].filter(Boolean).join('   ');
   }
 
   async gotoSeq(seq: number): Promise<void> {
