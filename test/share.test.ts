@@ -234,8 +234,12 @@ describe('ls, rm, gc', () => {
     expect(r.stderr).toContain('would delete 1 recording');
     expect(readdirSync(e).sort()).toEqual(['a', 'b.rwd', 'c.partial-999999', 'notes.txt']);
     r = rewind(['gc', e, '--older-than', '1h']);
+    expect(r.stderr).toMatch(/deleted .*c\.partial-999999 .*: left by a recorder that stopped/);
     expect(readdirSync(e).sort()).toEqual(['a', 'b.rwd', 'notes.txt']); // young recordings stay
+    r = rewind(['gc', e]); // 7 days: nothing here is that old
+    expect(r.stderr).toContain('deleted 0 recordings');
     r = rewind(['gc', e, '--older-than', '0s']);
+    expect(r.stderr).toMatch(/deleted .*\/b\.rwd \(.*\): older than 0s/);
     expect(r.stderr).toContain('deleted 2 recordings');
     expect(readdirSync(e)).toEqual(['notes.txt']);
     expect(rewind(['gc', e, '--older-than', 'soon']).stderr.trim()).toBe("rewind: --older-than needs an age such as 7d, 12h or 30m, not 'soon'.");

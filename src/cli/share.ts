@@ -272,26 +272,26 @@ Examples:
 
   program.command('gc')
     .summary('delete old recordings and leftovers')
-    .description('Delete the recordings in a folder recorded longer ago than --older-than, and what recorders ' +
+    .description('Delete the recordings in a folder recorded longer ago than --older-than (7 days unless told), and what recorders ' +
       'that stopped halfway left behind.')
     .argument('[dir]', 'folder to clean', 'recordings')
-    .requiredOption('--older-than <age>', 'age such as 7d, 12h, 30m')
+    .option('--older-than <age>', 'age such as 7d, 12h, 30m', '7d')
     .option('-n, --dry-run', 'say what would be deleted, delete nothing')
     .addHelpText('after', `
 Examples:
-  $ rewind gc --older-than 7d
+  $ rewind gc                                  # recordings/: older than 7 days, and leftovers
   $ rewind gc --dry-run --older-than 12h /tmp/ci-recordings`)
     .action(async (dir: string, o) => {
       const cutoff = Date.now() / 1000 - parseAge(o.olderThan, '--older-than');
       let n = 0, bytes = 0;
       for (const l of await listFolder(dir)) {
-        const recording = l.note?.startsWith('being recorded');
-        const stale = !recording && (l.kind === 'partial' || l.time < cutoff);
-        if (!stale) continue;
+        if (l.note?.startsWith('being recorded')) continue;
+        const why = l.kind === 'partial' ? 'left by a recorder that stopped' : l.time < cutoff ? `older than ${o.olderThan}` : null;
+        if (!why) continue;
         if (!o.dryRun) remove(l);
         n++;
         bytes += l.size;
-        process.stderr.write(style.dim(`rewind: ${o.dryRun ? 'would delete' : 'deleted'} ${l.path} (${when(l.time)}, ${formatBytes(l.size)})\n`));
+        process.stderr.write(style.dim(`rewind: ${o.dryRun ? 'would delete' : 'deleted'} ${l.path} (${when(l.time)}, ${formatBytes(l.size)}): ${why}\n`));
       }
       process.stderr.write(`rewind: ${o.dryRun ? 'would delete' : 'deleted'} ${n} recording${n === 1 ? '' : 's'}, ${formatBytes(bytes)}\n`);
     });
