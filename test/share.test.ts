@@ -205,16 +205,18 @@ describe('ls, rm, gc', () => {
     const r = rewind(['ls', d]);
     expect(r.status).toBe(0);
     const rows = r.stdout.trim().split('\n');
-    expect(rows[0]).toMatch(/^RECORDING +WHEN \(UTC\) +EXIT +EVENTS +SIZE +COMMAND$/);
-    expect(rows.find((l) => l.startsWith('a '))).toMatch(/ 1 ValueError +\d+ +[\d.]+ KB +.*shop\.py$/);
-    expect(rows.find((l) => l.startsWith('b.rwd '))).toMatch(/ 0 +\d+ +[\d.]+ KB +.*recursion\.py$/);
+    expect(rows[0]).toMatch(/^RECORDING +WHEN \(UTC\) +AGE +STATUS +EXIT +EVENTS +SIZE +COMMAND$/);
+    expect(rows.find((l) => l.startsWith('a '))).toMatch(/ \d+s +failed +1 ValueError +\d+ +[\d.]+ KB +.*shop\.py$/);
+    expect(rows.find((l) => l.startsWith('b.rwd '))).toMatch(/ complete +0 +\d+ +[\d.]+ KB +.*recursion\.py$/);
     expect(rows.find((l) => l.startsWith('c.partial-999999'))).toContain('(left by a recorder that stopped (pid 999999))');
-    expect(rows.find((l) => l.startsWith('d '))).toMatch(/ 1 +- +[\d.]+ KB +.*shop\.py \(not indexed yet: indexed when first opened\)$/);
+    expect(rows.find((l) => l.startsWith('d '))).toMatch(/ not indexed +1 +- +[\d.]+ KB +.*shop\.py \(not indexed yet: indexed when first opened\)$/);
+    expect(rows.find((l) => l.startsWith('c.partial-999999'))).toMatch(/ leftover /);
     expect(r.stdout).not.toContain('notes.txt');
     const json = rewind(['ls', '--json', d]).stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(json.map((j) => [j.kind, j.path.split('/').pop()]).sort()).toEqual([['folder', 'a'], ['partial', 'c.partial-999999'], ['raw', 'd'], ['rwd', 'b.rwd']]);
     expect(json.find((j) => j.kind === 'raw')).toMatchObject({ exitStatus: 1, signal: null, indexed: false, argv: [expect.any(String), expect.stringMatching(/shop\.py$/)] });
-    expect(json.find((j) => j.kind === 'folder')).toMatchObject({ exitStatus: 1, uncaught: { type: 'ValueError' }, events: expect.any(Number) });
+    expect(json.find((j) => j.kind === 'folder')).toMatchObject({ status: 'failed', exitStatus: 1, uncaught: { type: 'ValueError' }, events: expect.any(Number) });
+    expect(json.find((j) => j.kind === 'rwd').status).toBe('complete');
   });
 
   it('rm deletes recordings and leaves anything else alone', () => {

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { Recording, type Meta, type Redaction } from '../store/store.js';
+import { Recording, incompleteness, type Meta, type Redaction } from '../store/store.js';
 import { DEFAULT_LIMITS } from '../store/archive.js';
 import { packRecording, readManifest, unpackRecording, type Manifest } from '../store/rwd.js';
 import { redactRecording } from '../store/redact.js';
@@ -105,10 +105,27 @@ function ending(m: Pick<Meta, 'signal' | 'exitStatus'> & { uncaught?: Meta['unca
 
 const when = (t: number) => new Date(t * 1000).toISOString().slice(0, 16).replace('T', ' ');
 
+/** "40s", "12m", "5h", "3d": how long ago. */
+function age(t: number): string {
+  const s = Math.max(0, Date.now() / 1000 - t);
+  return s < 60 ? `${Math.floor(s)}s` : s < 3600 ? `${Math.floor(s / 60)}m` : s < 86400 ? `${Math.floor(s / 3600)}h` : `${Math.floor(s / 86400)}d`;
+}
+
+/** One word for what a listed entry is: complete, failed (the program did), incomplete, not indexed, recording, leftover. */
+function status(l: Listed): string {
+  if (l.note?.startsWith('being recorded')) return 'recording';
+  if (l.kind === 'partial') return 'leftover';
+  if (l.raw) return 'not indexed';
+  const m = l.meta;
+  if (!m) return 'unreadable';
+  if (incompleteness(m)) return 'incomplete';
+  return m.signal || m.exitStatus !== 0 || m.uncaught ? 'failed' : 'complete';
+}
+
 function listedJson(l: Listed) {
   const m = l.meta;
   return {
-    path: l.path, kind: l.kind, size: l.size, time: new Date(l.time * 1000).toISOString(),
+    path: l.path, kind: l.kind, status: status(l), size: l.size, time: new Date(l.time * 1000).toISOString(),
     ...(m ? { argv: m.argv, exitStatus: m.exitStatus, signal: m.signal, uncaught: m.uncaught, events: m.counts.events, truncated: m.truncated } : {}),
     ...(l.raw ? { argv: l.raw.argv, exitStatus: l.raw.ending?.exitStatus ?? null, signal: l.raw.ending?.signal ?? null, indexed: false } : {}),
     ...(l.note ? { note: l.note } : {}),
@@ -232,13 +249,14 @@ Examples:
       if (o.json) { process.stdout.write(all.map((l) => JSON.stringify(listedJson(l)) + '\n').join('')); return; }
       if (!all.length) { process.stdout.write(`No recordings in ${dir}.\n`); return; }
       const rows = all.map((l) => [
-        basename(l.path), when(l.time), l.meta ? ending(l.meta) : l.raw?.ending ? ending(l.raw.ending) : '-',
+        basename(l.path), when(l.time), age(l.time), status(l), l.meta ? ending(l.meta) : l.raw?.ending ? ending(l.raw.ending) : '-',
         l.meta ? l.meta.counts.events.toLocaleString('en-US') : '-', formatBytes(l.size),
         l.meta ? l.meta.argv.join(' ') : l.raw ? `${l.raw.argv.join(' ')} (${l.note})` : `(${l.note})`,
       ]);
-      const head = ['RECORDING', 'WHEN (UTC)', 'EXIT', 'EVENTS', 'SIZE', 'COMMAND'];
+      const head = ['RECORDING', 'WHEN (UTC)', 'AGE', 'STATUS', 'EXIT', 'EVENTS', 'SIZE', 'COMMAND'];
+      const right = new Set([2, 5, 6]);
       const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-      const line = (r: string[]) => r.map((c, i) => (i === 3 || i === 4 ? c.padStart(widths[i]) : i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
+      const line = (r: string[]) => r.map((c, i) => (right.has(i) ? c.padStart(widths[i]) : i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
       process.stdout.write(style.bold(line(head)) + '\n' + rows.map((r) => line(r) + '\n').join(''));
     });
 
