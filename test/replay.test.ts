@@ -209,6 +209,15 @@ describe('pdb habits', () => {
     expect(out[10].error).toMatch(/ends too early|expected/);
   });
 
+  it('ignore passes over the next hits of a breakpoint', () => {
+    const out = batch(`break shop.py:${M.spend}`, 'ignore 1 2', 'continue', 'print spent', 'breaks', 'ignore 1 many');
+    expect(out[1].breakpoint).toMatchObject({ id: 1, ignore: 2 });
+    expect(out[2]).toMatchObject({ line: M.spend, breakpoint: 1 });
+    expect(out[3].value.repr).toBe('17'); // the third turn of the loop: 3*1 + 7*2 spent before it
+    expect(out[4].breakpoints[0].ignore).toBeUndefined();
+    expect(out[5].error).toBe("ignore takes a breakpoint number and a count, not '1 many'.");
+  });
+
   it('a mistyped command suggests the nearest one', () => {
     const [r] = batch('contineu');
     expect(r.error).toBe("unknown command 'contineu'; did you mean 'continue'? (type help for the list).");

@@ -131,7 +131,8 @@ export function exceptionText(x: any): string {
 function breakText(b: any): string {
   const what = b.kind === 'watch' ? 'watch' : b.temporary ? 'tbreak' : 'break';
   const ran = b.ran !== undefined ? `  (ran ${b.ran} time${b.ran === 1 ? '' : 's'})` : '';
-  return `${String(b.id).padStart(3)}  ${what.padEnd(6)} ${b.enabled ? 'on ' : 'off'}  ${b.location}${b.condition ? ` if ${b.condition}` : ''}${ran}`;
+  const ignore = b.ignore ? `  (ignore next ${b.ignore})` : '';
+  return `${String(b.id).padStart(3)}  ${what.padEnd(6)} ${b.enabled ? 'on ' : 'off'}  ${b.location}${b.condition ? ` if ${b.condition}` : ''}${ran}${ignore}`;
 }
 
 const COMMANDS: Command[] = [
@@ -193,6 +194,16 @@ const COMMANDS: Command[] = [
     names: ['clear', 'cl'], usage: 'clear [FILE:LINE]', summary: 'delete every breakpoint and watch, or the breakpoints at FILE:LINE',
     run: async (e, arg) => ({ deleted: await e.clearBreaks(arg.trim() || undefined) }),
     text: (r) => ((r.deleted as number[]).length ? `Deleted ${(r.deleted as number[]).join(', ')}` : 'No breakpoints'),
+  },
+  {
+    names: ['ignore'], usage: 'ignore N COUNT', summary: 'pass over the next COUNT hits of breakpoint N',
+    run: async (e, arg) => {
+      const [n, count] = arg.trim().split(/\s+/);
+      const c = Number(count);
+      if (!Number.isInteger(c) || c < 0) throw new UserError(`ignore takes a breakpoint number and a count, not '${arg.trim()}'.`);
+      return { breakpoint: e.describe(e.ignoreBreak(breakId(n ?? '', 'ignore N COUNT'), c)) };
+    },
+    text: (r) => breakText(r.breakpoint),
   },
   {
     names: ['condition'], usage: 'condition N [EXPR]', summary: 'give breakpoint N a condition, or take it away',

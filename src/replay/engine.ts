@@ -36,7 +36,8 @@ export interface Move {
 }
 
 interface Condition { src: string; node: Node }
-interface BreakBase { id: number; enabled: boolean; temporary: boolean; cond: Condition | null }
+/** `ignore`: hits still to pass over (pdb's ignore), in whichever direction the motion goes. */
+interface BreakBase { id: number; enabled: boolean; temporary: boolean; cond: Condition | null; ignore?: number }
 export type Breakpoint =
   | (BreakBase & { kind: 'line'; file: number; path: string; line: number; ran: number })
   | (BreakBase & { kind: 'function'; name: string; codes: number[] })
@@ -44,7 +45,7 @@ export type Breakpoint =
 
 export interface BreakpointJson {
   id: number; kind: 'line' | 'function' | 'watch'; enabled: boolean; temporary: boolean;
-  location: string; condition?: string; ran?: number; frame?: number;
+  location: string; condition?: string; ran?: number; frame?: number; ignore?: number;
 }
 
 export interface HistoryEntry {
@@ -220,6 +221,22 @@ export class Engine {
 
   /** continue / rcontinue: the nearest breakpoint hit or watched change, on any thread. */
   async cont(dir: Dir): Promise<Move> {
+    for (;;) {
+      const hit = await this.nearestHit(dir);
+      if (!hit?.bp.ignore) return this.stopAtHit(hit, dir);
+      hit.bp.ignore--; // passed over, as pdb's ignore: look again from there
+      await this.moveTo(hit.seq);
+    }
+  }
+
+  /** ignore N COUNT: the next COUNT hits of breakpoint N do not stop a continue. */
+  ignoreBreak(id: number, count: number): Breakpoint {
+    const b = this.bp(id);
+    b.ignore = count;
+    return b;
+  }
+
+  private async nearestHit(dir: Dir): Promise<{ seq: number; bp: Breakpoint; watch?: Move['watch'] } | null> {
     let best: { seq: number; bp: Breakpoint; watch?: Move['watch'] } | null = null;
     for (const bp of this.bps.values()) {
       if (!bp.enabled) continue;
@@ -234,6 +251,10 @@ export class Engine {
         best = { seq: found.seq, bp, watch: found.watch };
       }
     }
+    return best;
+  }
+
+  private async stopAtHit(best: { seq: number; bp: Breakpoint; watch?: Move['watch'] } | null, dir: Dir): Promise<Move> {
     if (!best) return this.arrive(null, dir);
     await this.moveTo(best.seq);
     const move: Move = { pos: this.position() };
@@ -411,6 +432,7 @@ export class Engine {
     if (b.kind === 'function') out.location = b.name;
     if (b.kind === 'watch') { out.location = `${b.expr} in ${b.function}()`; out.frame = b.frame; }
     if (b.cond) out.condition = b.cond.src;
+    if (b.ignore) out.ignore = b.ignore;
     return out;
   }
 
