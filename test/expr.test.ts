@@ -32,6 +32,10 @@ describe('gives what Python gives', () => {
     ['p.x', '3'], ['p.y < 0', 'True'], ['abs(p.y)', '1.0'], ['min(xs)', '1'], ['max(n, f, 3)', '7'], ['str(n) + "x"', "'7x'"], ['repr(s)', `"'héllo'"`],
     ['none is None', 'True'], ['flag and n', '7'], ['not flag or 0', '0'], ['flag + 1', '2'], ['1 == 1.0 == True', 'True'],
     ['len(cut)', '500'], ['cut[1]', '2'], ['len(longs)', '5000'],
+    ['sum(xs)', '6'], ['sum(xs, 10)', '16'], ['sum([f, n])', '9.5'], ['sorted([3, 1, 2])', '[1, 2, 3]'], ['sorted(s)', "['h', 'l', 'l', 'o', 'é']"],
+    ['any([0, ""])', 'False'], ['any(xs)', 'True'], ['all(xs)', 'True'], ['all([1, 0])', 'False'], ['bool(xs)', 'True'], ['bool("")', 'False'],
+    ['int(f)', '2'], ['int(-2.7)', '-2'], ['int("42")', '42'], ['int(flag)', '1'], ['float(n)', '7.0'], ['float("1e3")', '1000.0'], ['float("-inf")', '-inf'],
+    ['round(f)', '2'], ['round(3.5)', '4'], ['round(-2.5)', '-2'], ['round(2.675, 2)', '2.67'], ['round(0.125, 2)', '0.12'], ['round(0.375, 2)', '0.38'], ['round(n)', '7'],
   ])('%s -> %s', (src, want) => expect(py(src)).toBe(want));
 
   it('conditions use Python truthiness', () => {

@@ -233,7 +233,7 @@ describe('bad input in batch mode: one sentence, and the next command runs', () 
     ['break no_such_function', /no function called 'no_such_function' was recorded/],
     ['print undefined_name', /name 'undefined_name' is not defined in <module>\(\)/],
     ['print len(', /ends too early|expected/],
-    ['print __import__("os")', /only len, abs, min, max, str, repr can be called/],
+    ['print __import__("os")', /only len, abs, min, max, sum, round, sorted, any, all, int, float, bool, str, repr can be called/],
     ['delete 7', /there is no breakpoint 7/],
     ['goto 99999999', /there is no event 99999999/],
     ['goto somewhere', /goto needs an event number/],

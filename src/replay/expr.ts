@@ -59,7 +59,7 @@ function tokenize(src: string): Tok[] {
   return out;
 }
 
-const FUNCTIONS = new Set(['len', 'abs', 'min', 'max', 'str', 'repr']);
+const FUNCTIONS = new Set(['len', 'abs', 'min', 'max', 'sum', 'round', 'sorted', 'any', 'all', 'int', 'float', 'bool', 'str', 'repr']);
 const CMP = new Set(['==', '!=', '<', '<=', '>', '>=', 'in', 'not in', 'is', 'is not']);
 
 export function parse(src: string): Node {
@@ -469,10 +469,78 @@ class Evaluator {
         if (!pool.length) throw new ExprError(`${fn}() arg is an empty sequence.`);
         return pool.reduce((best, x) => (this.compare(fn === 'min' ? '<' : '>', x, best) ? x : best));
       }
+      case 'sum': {
+        if (args.length < 1 || args.length > 2) throw new ExprError(`sum() takes an iterable and an optional start (${args.length} given).`);
+        return this.items(args[0], 'the argument of sum()').reduce((acc, x) => this.arith('+', acc, x), args[1] ?? 0);
+      }
+      case 'sorted': {
+        const items = this.iterate(one(), 'the argument of sorted()');
+        items.sort((a, b) => (this.compare('<', a, b) ? -1 : this.compare('<', b, a) ? 1 : 0));
+        return [T.LIST, items.length, ...items];
+      }
+      case 'any': return this.iterate(one(), 'the argument of any()').some((x) => this.truthy(x));
+      case 'all': return this.iterate(one(), 'the argument of all()').every((x) => this.truthy(x));
+      case 'bool': return args.length ? this.truthy(one()) : false;
+      case 'int': return this.toInt(one());
+      case 'float': return this.toFloat(one());
+      case 'round': return this.round(args);
       case 'str': { const v = one(); return this.str(v) ?? this.repr(v); }
       case 'repr': return this.repr(one());
     }
     throw new ExprError(`unknown function ${fn}().`);
+  }
+
+  private toInt(v: WireValue): WireValue {
+    const x = this.num(v);
+    if (typeof x === 'bigint') return normInt(x);
+    if (x !== undefined) {
+      if (!Number.isFinite(x.value)) throw new ExprError(`cannot convert float ${this.repr(v)} to integer.`);
+      return normInt(BigInt(Math.trunc(x.value)));
+    }
+    const s = this.str(v);
+    if (s !== undefined && /^\s*[+-]?\d+(_\d+)*\s*$/.test(s)) return normInt(BigInt(s.trim().replace(/_/g, '')));
+    throw new ExprError(s !== undefined ? `invalid literal for int() with base 10: ${this.repr(v)}.` : `int() cannot convert '${this.type(v)}'.`);
+  }
+
+  private toFloat(v: WireValue): WireValue {
+    const x = this.num(v);
+    if (x !== undefined) return typeof x === 'bigint' ? new PyFloat(Number(x)) : x;
+    const s = this.str(v)?.trim().toLowerCase();
+    if (s !== undefined) {
+      const special: Record<string, number> = { inf: Infinity, '+inf': Infinity, '-inf': -Infinity, infinity: Infinity, '-infinity': -Infinity, nan: NaN, '+nan': NaN, '-nan': NaN };
+      if (s in special) return new PyFloat(special[s]);
+      if (/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(s)) return new PyFloat(Number(s));
+    }
+    throw new ExprError(s !== undefined ? `could not convert string to float: ${this.repr(v)}.` : `float() cannot convert '${this.type(v)}'.`);
+  }
+
+  /** round(x[, n]): Python's, halves to even. */
+  private round(args: WireValue[]): WireValue {
+    if (args.length < 1 || args.length > 2) throw new ExprError(`round() takes a number and an optional number of digits (${args.length} given).`);
+    const x = this.num(args[0]);
+    const n = args.length === 2 ? this.num(args[1]) : undefined;
+    if (x === undefined) throw new ExprError(`type ${this.type(args[0])} doesn't define __round__ that Rewind can compute.`);
+    if (args.length === 2 && typeof n !== 'bigint') throw new ExprError(`round()'s digits must be an integer.`);
+    if (typeof x === 'bigint') return normInt(x); // ints keep their value (negative digits aside)
+    const even = (y: number) => { const r = Math.floor(y), d = y - r; return d > 0.5 || (d === 0.5 && r % 2 !== 0) ? r + 1 : r; };
+    if (n === undefined) {
+      if (!Number.isFinite(x.value)) throw new ExprError(`cannot convert float ${this.repr(args[0])} to integer.`);
+      return normInt(BigInt(even(x.value)));
+    }
+    // The decimal digits of the double itself (toFixed is exact), a tie only where they stop at a 5.
+    const digits = Number(n);
+    if (digits < 0 || digits > 60 || !Number.isFinite(x.value)) return new PyFloat(Number(x.value.toFixed(Math.max(0, Math.min(digits, 100)))));
+    const exact = x.value.toFixed(digits + 40);
+    const tail = exact.slice(exact.length - 40);
+    if (!/^50*$/.test(tail)) return new PyFloat(Number(x.value.toFixed(digits)));
+    const scale = 10 ** digits;
+    return new PyFloat(even(Number(exact.slice(0, exact.length - 40)) * scale + (x.value < 0 ? -0.5 : 0.5)) / scale);
+  }
+
+  /** What a for loop over v goes through: a string's characters, a container's items. */
+  private iterate(v: WireValue, what: string): WireValue[] {
+    const s = this.str(v);
+    return s !== undefined ? [...s] : [...this.items(v, what)];
   }
 
   // -- comparison --
