@@ -14,7 +14,7 @@ import { RAW_FILE } from '../store/layout.js';
 import { RecordingWriter } from '../store/store.js';
 import { UserError } from '../errors.js';
 import { Ingest } from './ingest.js';
-import { tailRaw } from './tail.js';
+import { ingestStream } from './tail.js';
 import { decodeEvents, K, RAW_HEADER, readRawHeader, type RawHeader } from '../wire/protocol.js';
 
 const ENDING_FILE = 'recorded.json';
@@ -130,14 +130,8 @@ async function build(dir: string, progress?: (done: number, total: number) => vo
   const total = Math.max(0, statSync(rawPath(dir)).size - RAW_HEADER);
   const writer = await RecordingWriter.create(dir);
   const ingest = new Ingest(writer);
-  const state: RawHeader = { committed: 0, closed: false, warned: false };
-  let done = 0;
   try {
-    for await (const chunk of tailRaw(rawPath(dir), () => true, state)) {
-      await ingest.feed(chunk);
-      done += chunk.length;
-      progress?.(done, total);
-    }
+    const state = await ingestStream(rawPath(dir), ingest, progress && ((done) => progress(done, total)));
     const seen = readEnding(dir);
     // Only SIGKILL (or a recorder that died with the program) stops the agent mid-event.
     const truncated = ingest.end === null && (seen === null ? !state.closed : seen.signal === 'SIGKILL');

@@ -8,10 +8,9 @@ import { constants as osConstants } from 'node:os';
 import { RecordingWriter, type Meta } from '../store/store.js';
 import { UserError } from '../errors.js';
 import { Ingest, type Ending, type Limits } from './ingest.js';
-import { tailRaw } from './tail.js';
+import { ingestStream, tailRaw } from './tail.js';
 import { beginRaw, endRaw, rawHeader, rawPath } from './deferred.js';
 import { checkPython } from './interpreters.js';
-
 
 export const AGENT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../agent');
 
@@ -311,13 +310,7 @@ export async function importRaw(rawPath: string, o: { out: string; force?: boole
   const out = outputPath({ out: o.out, force: o.force, argv: [] });
   const partial = await PartialRecording.create(out);
   try {
-    const state = { committed: 0, closed: false, warned: false };
-    let bytes = 0;
-    for await (const chunk of tailRaw(rawPath, () => true, state)) {
-      await partial.ingest.feed(chunk);
-      bytes += chunk.length;
-      progress?.(bytes);
-    }
+    const state = await ingestStream(rawPath, partial.ingest, progress);
     const truncated = !state.closed || partial.ingest.end === null;
     const meta = await partial.complete({ exitStatus: null, signal: null, truncated }, null);
     return { path: out, meta, status: 0, warned: meta.warnings !== undefined, ending: { exitStatus: meta.exitStatus, signal: null } };

@@ -10,6 +10,21 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export type TailState = RawHeader;
 
 /**
+ * Feeds a stream the agent has finished with (or that was cut short) to `ingest`, whole;
+ * `progress` gets the bytes fed so far. Returns its header as last read.
+ */
+export async function ingestStream(path: string, ingest: { feed(chunk: Buffer): Promise<void> }, progress?: (bytes: number) => void): Promise<TailState> {
+  const state: TailState = { committed: 0, closed: false, warned: false };
+  let bytes = 0;
+  for await (const chunk of tailRaw(path, () => true, state)) {
+    await ingest.feed(chunk);
+    bytes += chunk.length;
+    progress?.(bytes);
+  }
+  return state;
+}
+
+/**
  * Yields chunks of the stream as they are committed. `finished()` says the writer is gone;
  * after it turns true one more pass reads what is left, then the generator ends. With
  * `release` (the recorder's own stream) it tells the agent what it has read, so the agent can
