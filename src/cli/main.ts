@@ -253,7 +253,7 @@ function infoText(path: string, rec: Recording): string {
   const n = (x: number) => x.toLocaleString('en-US');
   const when = new Date(m.start * 1000);
   const dur = m.end ? `${(m.end - m.start).toFixed(2)} s` : '?';
-  const ending = m.signal ? `killed by ${m.signal}` : `exit status ${m.exitStatus ?? 'unknown'}`;
+  const ending = m.inProgress ? 'still running when opened' : m.signal ? `killed by ${m.signal}` : `exit status ${m.exitStatus ?? 'unknown'}`;
   const rows: [string, string][] = [
     ['recording', path],
     ['program', m.argv.join(' ')],

@@ -125,17 +125,33 @@ export async function indexRaw(dir: string, progress?: (done: number, total: num
   }
 }
 
-/** The index of the stream in `dir`, built beside it. */
-async function build(dir: string, progress?: (done: number, total: number) => void) {
+/**
+ * Indexes what the program still recording into `dir` has written so far into the new folder
+ * `into`, leaving the stream as it is: a look at a recording in progress (it says incomplete).
+ */
+export async function indexSoFar(dir: string, into: string): Promise<void> {
+  let head: RawHeader | null = null;
+  try { head = rawHeader(dir); } catch { /* its header is not written yet */ }
+  if (!head?.committed) throw new UserError(`${dir} is being recorded and nothing has arrived yet; try again in a moment.`, 'REWIND_LOCKED');
+  try {
+    await build(dir, undefined, into, true);
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError(`${dir} is being recorded and what has arrived so far cannot be indexed (${(e as Error).message.split('\n')[0]}).`, 'REWIND_BAD_RAW');
+  }
+}
+
+/** The index of the stream in `dir`, built beside it (or in `into`). */
+async function build(dir: string, progress?: (done: number, total: number) => void, into = dir, inProgress = false) {
   const total = Math.max(0, statSync(rawPath(dir)).size - RAW_HEADER);
-  const writer = await RecordingWriter.create(dir);
+  const writer = await RecordingWriter.create(into);
   const ingest = new Ingest(writer);
   try {
     const state = await ingestStream(rawPath(dir), ingest, progress && ((done) => progress(done, total)));
     const seen = readEnding(dir);
     // Only SIGKILL (or a recorder that died with the program) stops the agent mid-event.
-    const truncated = ingest.end === null && (seen === null ? !state.closed : seen.signal === 'SIGKILL');
-    const ending = { exitStatus: seen?.exitStatus ?? null, signal: seen?.signal ?? null, truncated, end: seen?.end ?? null };
+    const truncated = !inProgress && ingest.end === null && (seen === null ? !state.closed : seen.signal === 'SIGKILL');
+    const ending = { exitStatus: seen?.exitStatus ?? null, signal: seen?.signal ?? null, truncated, end: seen?.end ?? null, inProgress };
     await ingest.finish(ending, { gitCommit: seen?.gitCommit ?? null });
   } finally {
     await writer.close();

@@ -32,6 +32,8 @@ export interface Ending {
   truncated: boolean;
   /** When the program ended (seconds since the epoch), if not now; null if nobody saw it end. */
   end?: number | null;
+  /** The program is still running: this is what it had recorded when someone looked. */
+  inProgress?: boolean;
 }
 
 /**
@@ -535,6 +537,7 @@ export class Ingest {
       counts: this.counts,
       agentVersion: 1,
     };
+    if (ending.inProgress) meta.inProgress = true;
     if (this.windowed) meta.window = { ...this.limits, firstSeq: this.firstSeq };
     if (this.warnings.length) meta.warnings = this.warnings;
     if (h.env && typeof h.env === 'object') meta.env = h.env as Record<string, string | null>;

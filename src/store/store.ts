@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unpackRecording } from './rwd.js';
+import { viewOf } from './view.js';
 import type { Level } from 'level';
 import { Packr } from 'msgpackr';
 import '../wire/protocol.js'; // registers the float extension with msgpackr
@@ -157,6 +158,8 @@ export interface Meta {
   env?: Record<string, string | null>;
   /** What the recording misses, as the agent said (an internal error, a tracer taken away). */
   warnings?: RecordingWarning[];
+  /** Indexed while the program was still running: what it had recorded by then. */
+  inProgress?: true;
 }
 
 /** The agent's WARNING: from event `seq` on, the recording misses something (agent/PROTOCOL.md). */
@@ -164,6 +167,7 @@ export interface RecordingWarning { seq: number; code: string; message: string }
 
 /** One sentence on why a recording is not whole, or null if it is. */
 export function incompleteness(meta: Meta): string | null {
+  if (meta.inProgress) return 'the program was still running when this was opened: it holds what had been recorded by then';
   const w = meta.warnings ?? [];
   const failed = w.find((x) => x.code === 'agent-error');
   if (failed) return `the agent stopped recording at event ${failed.seq} after an internal error (${failed.message})`;
@@ -340,7 +344,12 @@ export class Recording {
     if (!existsSync(path)) throw new UserError(`${path} does not exist.`, 'REWIND_NOT_FOUND');
     if (statSync(path).isFile()) return Recording.openPacked(path);
     if (!statSync(path).isDirectory()) throw new UserError(`${path} is not a Rewind recording.`, 'REWIND_NOT_RECORDING');
-    if (existsSync(join(path, RAW_FILE))) await Recording.index(path);
+    if (existsSync(join(path, RAW_FILE)) || !existsSync(join(path, 'CURRENT'))) {
+      const deferred = await import('../recorder/deferred.js'); // loaded only when needed
+      // Still being recorded: what has arrived so far, indexed aside (the stream stays as it is).
+      if (deferred.recorderOf(path) !== null) return Recording.openAside(path, (dir) => deferred.indexSoFar(path, dir));
+      if (existsSync(join(path, RAW_FILE))) await Recording.index(path);
+    }
     return Recording.openFolder(path, path);
   }
 
@@ -356,14 +365,18 @@ export class Recording {
   }
 
   /** Opens the LevelDB folder `dir`; `path` is how people know the recording (in messages). */
-  private static async openFolder(dir: string, path: string): Promise<Recording> {
+  private static async openFolder(dir: string, path: string, shared = true): Promise<Recording> {
     if (!existsSync(join(dir, 'CURRENT'))) throw new UserError(`${path} is not a Rewind recording.`, 'REWIND_NOT_RECORDING');
     const db = await openDb(dir, false);
     try {
       await db.open({ passive: false } as any);
     } catch (e: any) {
       const why = String(e?.cause?.message ?? e?.message ?? e);
-      if (/lock/i.test(why)) throw new UserError(`${path} is in use by another Rewind process (it may still be recording).`, 'REWIND_LOCKED');
+      if (/lock/i.test(why)) {
+        // Another process holds it (a viewer, or the recorder still writing): read a view of it.
+        if (shared) return Recording.openAside(path, async (view) => { viewOf(dir, view); });
+        throw new UserError(`${path} is in use by another Rewind process (it may still be recording).`, 'REWIND_LOCKED');
+      }
       throw new UserError(`${path} is corrupt and cannot be opened (${why.split('\n')[0]}).`, 'REWIND_CORRUPT');
     }
     try {
@@ -390,11 +403,19 @@ export class Recording {
     }
   }
 
-  private static async openPacked(file: string): Promise<Recording> {
+  private static openPacked(file: string): Promise<Recording> {
+    return Recording.openAside(file, async (dir) => { await unpackRecording(file, dir); });
+  }
+
+  /**
+   * Opens a temporary copy of recording `path` that `make` writes into a folder of its own
+   * (unpacked from a .rwd, viewed while another process holds it); removed on close.
+   */
+  private static async openAside(path: string, make: (dir: string) => Promise<void>): Promise<Recording> {
     const tmp = mkdtempSync(join(tmpdir(), 'rewind-open-'));
     try {
-      await unpackRecording(file, join(tmp, 'recording'));
-      const rec = await Recording.openFolder(join(tmp, 'recording'), file);
+      await make(join(tmp, 'recording'));
+      const rec = await Recording.openFolder(join(tmp, 'recording'), path, false);
       rec.unpacked = tmp;
       return rec;
     } catch (e) {
