@@ -228,7 +228,7 @@ describe('pdb habits', () => {
 describe('bad input in batch mode: one sentence, and the next command runs', () => {
   it.each([
     ['frobnicate', /unknown command 'frobnicate'/],
-    ['break shop.py:2', /shop\.py line 2 holds no code; the nearest lines that ran are 1 and 4/],
+    ['break shop.py:9999', /shop\.py has no line 9999; the nearest lines that ran are \d+/],
     ['break nosuch.py:3', /no recorded file matches 'nosuch\.py'/],
     ['break no_such_function', /no function called 'no_such_function' was recorded/],
     ['print undefined_name', /name 'undefined_name' is not defined in <module>\(\)/],

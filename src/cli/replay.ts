@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { Engine } from '../replay/engine.js';
 import { execute, exceptionText, helpText, historyText, hitText, testText } from '../replay/commands.js';
 import { UserError } from '../errors.js';
+import { nonNegativeInt } from './options.js';
 
 async function withEngine<T>(path: string, fn: (e: Engine) => Promise<T>): Promise<T> {
   const e = await Engine.open(path);
@@ -101,6 +102,24 @@ Examples:
         else if (terminal) await prompt(e);
         else process.exitCode = await batch(e, Boolean(o.json));
       });
+    });
+
+  program.command('dap')
+    .summary('serve the Debug Adapter Protocol: replay a recording in VS Code, Neovim, Emacs...')
+    .description('A debug adapter over recordings, with step back and reverse continue. It speaks DAP on ' +
+      'stdin/stdout (how an editor starts it), or with --port on a TCP port. The editor\'s launch request ' +
+      'names a recording ("recording": PATH) or a program to record first ("program": SCRIPT, "args": [...]). ' +
+      'See docs/editors.md.')
+    .option('--port <n>', 'listen on this TCP port (127.0.0.1) instead of stdin/stdout; 0 picks a free one', nonNegativeInt)
+    .addHelpText('after', `
+Examples:
+  $ rewind dap                     an editor runs this and talks DAP over its stdin/stdout
+  $ rewind dap --port 4711         nvim-dap or dape connect to 127.0.0.1:4711`)
+    .action(async (o) => {
+      const { serveStdio, servePort } = await import('../dap/server.js'); // loaded only here
+      if (o.port === undefined) return serveStdio();
+      const port = await servePort(o.port);
+      process.stderr.write(`rewind: debug adapter listening on 127.0.0.1:${port}\n`);
     });
 
   program.command('history')

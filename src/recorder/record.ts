@@ -82,9 +82,9 @@ export function agentArgs(o: AgentOptions): string[] {
 }
 
 /** Where a new recording goes; refuses to clobber one unless forced. */
-export function outputPath(o: { out?: string; force?: boolean; module?: string; argv: string[] }): string {
+export function outputPath(o: { out?: string; force?: boolean; module?: string; argv: string[]; cwd?: string }): string {
   if (o.out) {
-    const out = resolve(o.out);
+    const out = resolve(o.cwd ?? '.', o.out);
     if (existsSync(out) && !o.force) throw new UserError(`${o.out} already exists; pass --force to replace it.`, 'REWIND_EXISTS');
     const parent = dirname(out);
     if (!existsSync(parent)) throw new UserError(`cannot write ${o.out}: folder ${parent} does not exist.`, 'REWIND_OUTPUT');
@@ -97,7 +97,7 @@ export function outputPath(o: { out?: string; force?: boolean; module?: string; 
   const d = new Date();
   const p2 = (n: number) => String(n).padStart(2, '0');
   const stamp = `${d.getFullYear()}${p2(d.getMonth() + 1)}${p2(d.getDate())}-${p2(d.getHours())}${p2(d.getMinutes())}${p2(d.getSeconds())}`;
-  const dir = resolve('recordings');
+  const dir = resolve(o.cwd ?? '.', 'recordings');
   try { mkdirSync(dir, { recursive: true }); } catch {
     throw new UserError(`cannot create the recordings folder ${dir}.`, 'REWIND_OUTPUT');
   }

@@ -132,7 +132,8 @@ function breakText(b: any): string {
   const what = b.kind === 'watch' ? 'watch' : b.temporary ? 'tbreak' : 'break';
   const ran = b.ran !== undefined ? `  (ran ${b.ran} time${b.ran === 1 ? '' : 's'})` : '';
   const ignore = b.ignore ? `  (ignore next ${b.ignore})` : '';
-  return `${String(b.id).padStart(3)}  ${what.padEnd(6)} ${b.enabled ? 'on ' : 'off'}  ${b.location}${b.condition ? ` if ${b.condition}` : ''}${ran}${ignore}`;
+  const moved = b.movedFrom ? `  (line ${b.movedFrom} holds no code: moved to the next line that ran)` : '';
+  return `${String(b.id).padStart(3)}  ${what.padEnd(6)} ${b.enabled ? 'on ' : 'off'}  ${b.location}${b.condition ? ` if ${b.condition}` : ''}${ran}${ignore}${moved}`;
 }
 
 const COMMANDS: Command[] = [

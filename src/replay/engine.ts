@@ -33,19 +33,30 @@ export interface Move {
   stop?: Stop;
   breakpoint?: number; // the breakpoint that stopped a continue
   watch?: { id: number; expr: string; old: JsonValue; new: JsonValue };
+  /** The exception whose raise stopped a continue (an exception breakpoint). */
+  exception?: { type: string; message: string | null; caught: boolean | null; seq: number };
 }
 
 interface Condition { src: string; node: Node }
 /** `ignore`: hits still to pass over (pdb's ignore), in whichever direction the motion goes. */
-interface BreakBase { id: number; enabled: boolean; temporary: boolean; cond: Condition | null; ignore?: number }
+/**
+ * `hits`: which hits stop, by their number in the recording (the Nth time the line ran, the Nth
+ * call), as an IDE's hit condition: "5" or "==5", ">5", ">=5", "<5", "<=5", "%5".
+ */
+interface BreakBase { id: number; enabled: boolean; temporary: boolean; cond: Condition | null; ignore?: number; hits?: HitCondition }
+interface HitCondition { src: string; ok: (n: number) => boolean }
 export type Breakpoint =
-  | (BreakBase & { kind: 'line'; file: number; path: string; line: number; ran: number })
+  | (BreakBase & { kind: 'line'; file: number; path: string; line: number; ran: number; movedFrom?: number })
   | (BreakBase & { kind: 'function'; name: string; codes: number[] })
-  | (BreakBase & { kind: 'watch'; expr: string; node: Node; names: number[]; frame: number; function: string; module?: number });
+  | (BreakBase & { kind: 'watch'; expr: string; node: Node; names: number[]; frame: number; function: string; module?: number })
+  /** Stops where an exception is raised: every one, or only those nothing caught. */
+  | (BreakBase & { kind: 'exception'; uncaught: boolean });
 
 export interface BreakpointJson {
-  id: number; kind: 'line' | 'function' | 'watch'; enabled: boolean; temporary: boolean;
-  location: string; condition?: string; ran?: number; frame?: number; ignore?: number;
+  id: number; kind: 'line' | 'function' | 'watch' | 'exception'; enabled: boolean; temporary: boolean;
+  location: string; condition?: string; hitCondition?: string; ran?: number; frame?: number; ignore?: number;
+  /** A line breakpoint asked for on a line that runs no code, moved to the next that does. */
+  movedFrom?: number;
 }
 
 export interface HistoryEntry {
@@ -57,6 +68,9 @@ export interface HistoryEntry {
 }
 
 export interface Hit { seq: number; thread: number; frame: number; line: number; function: string; locals: Record<string, JsonValue> }
+
+/** Where a continue may stop, and why. */
+interface Hit_ { seq: number; bp: Breakpoint; watch?: Move['watch']; exception?: Move['exception'] }
 
 /** A value that could not be computed (for watches: "no value" is a state too). */
 interface NoValue { error: string }
@@ -100,6 +114,9 @@ export class Engine {
   close() { return this.rec.close(); }
 
   get seq(): number { return this.cursor; }
+
+  /** The recorded files: id -> path. */
+  get files(): ReadonlyMap<number, string> { return this.paths; }
 
   // ---- where the cursor is ----
 
@@ -236,30 +253,32 @@ export class Engine {
     return b;
   }
 
-  private async nearestHit(dir: Dir): Promise<{ seq: number; bp: Breakpoint; watch?: Move['watch'] } | null> {
-    let best: { seq: number; bp: Breakpoint; watch?: Move['watch'] } | null = null;
+  private async nearestHit(dir: Dir): Promise<Hit_ | null> {
+    let best: Hit_ | null = null;
     for (const bp of this.bps.values()) {
       if (!bp.enabled) continue;
       const limit = best?.seq;
-      let found: { seq: number; watch?: Move['watch'] } | null;
+      let found: { seq: number; watch?: Move['watch']; exception?: Move['exception'] } | null;
       if (bp.kind === 'watch') found = await this.watchHit(bp, dir, limit);
+      else if (bp.kind === 'exception') found = await this.exceptionHit(bp, dir, limit);
       else {
         const seq = await this.breakHit(bp, dir, limit);
         found = seq === null ? null : { seq };
       }
       if (found && (!best || (dir > 0 ? found.seq < best.seq : found.seq > best.seq) || (found.seq === best.seq && bp.id < best.bp.id))) {
-        best = { seq: found.seq, bp, watch: found.watch };
+        best = { seq: found.seq, bp, watch: found.watch, exception: found.exception };
       }
     }
     return best;
   }
 
-  private async stopAtHit(best: { seq: number; bp: Breakpoint; watch?: Move['watch'] } | null, dir: Dir): Promise<Move> {
+  private async stopAtHit(best: Hit_ | null, dir: Dir): Promise<Move> {
     if (!best) return this.arrive(null, dir);
     await this.moveTo(best.seq);
     const move: Move = { pos: this.position() };
     if (best.watch) move.watch = best.watch;
     else move.breakpoint = best.bp.id;
+    if (best.exception) move.exception = best.exception;
     if (best.bp.temporary) this.bps.delete(best.bp.id);
     return move;
   }
@@ -277,6 +296,25 @@ export class Engine {
     if (line === null) throw new UserError(`event ${seq} is on a thread that ran no recorded line.`);
     await this.moveTo(line);
     return { pos: this.position() };
+  }
+
+  /** Makes `thread` the cursor's: its line at or before the cursor (its first, if it had not run yet). */
+  async focusThread(thread: number): Promise<void> {
+    if (thread === this.cursorEvent[1]) return;
+    const seq = (await this.tl.walk({ from: this.cursor + 1, dir: -1, thread }, () => true))
+      ?? (await this.tl.walk({ from: this.cursor, dir: 1, thread }, () => true));
+    if (seq === null) throw new UserError(`thread ${thread} ran no recorded line.`);
+    await this.moveTo(seq);
+  }
+
+  /** The first line frame `f` ran (restart frame, in an IDE). */
+  async gotoFrameStart(f: LiveFrame): Promise<Move> {
+    const fr = await this.rec.frame(f.frame);
+    if (!fr) throw new UserError(`frame ${f.frame} is not in the recording.`);
+    const start = Math.max(fr.start, this.tl.first); // a flight recording may have dropped its start
+    const e = (await this.tl.event(start))!;
+    const first = e[0] === EK.LINE && e[2] === f.frame ? start : await this.frameLine(fr.thread, f.frame, f.depth, start, 1);
+    return this.goto(first ?? start);
   }
 
   async gotoEdge(dir: Dir): Promise<Move> {
@@ -319,11 +357,37 @@ export class Engine {
 
   /** The line that raised an exception: its frame's line at or before the exception event. */
   private async gotoRaise(x: { seq: number; thread: number; frame: number }): Promise<Move> {
+    return this.goto(await this.raiseLine(x));
+  }
+
+  private async raiseLine(x: { seq: number; thread: number; frame: number }): Promise<number> {
     const seq = await this.tl.walk(
       { from: x.seq + 1, dir: -1, thread: x.thread, anchor: x.frame, skipDepth: 1 },
       (_, e) => e[2] === x.frame,
     );
-    return this.goto(seq ?? x.seq);
+    return seq ?? x.seq;
+  }
+
+  /** The nearest raise (of an exception nothing caught, for `uncaught`) past the cursor, not past `limit`. */
+  private async exceptionHit(bp: Breakpoint & { kind: 'exception' }, dir: Dir, limit?: number): Promise<{ seq: number; exception: Move['exception'] } | null> {
+    // The raising line comes before its exception event: start looking a little before the cursor.
+    for await (const x of this.rec.exceptionsFrom(dir > 0 ? this.cursor : this.cursor + 1, dir < 0)) {
+      if (x.propagated || (bp.uncaught && x.caught !== false)) continue;
+      const seq = await this.raiseLine(x);
+      if (dir > 0 ? seq <= this.cursor : seq >= this.cursor) continue;
+      if (limit !== undefined && (dir > 0 ? seq > limit : seq < limit)) return null;
+      return { seq, exception: { type: x.type, message: x.message, caught: x.caught, seq: x.seq } };
+    }
+    return null;
+  }
+
+  /** break on exceptions: stop where one is raised (`uncaught`: one nothing caught). One of each kind. */
+  breakOnExceptions(uncaught: boolean): Breakpoint {
+    const old = [...this.bps.values()].find((b) => b.kind === 'exception' && b.uncaught === uncaught);
+    if (old) return old;
+    const bp: Breakpoint = { id: this.nextId++, enabled: true, temporary: false, cond: null, kind: 'exception', uncaught };
+    this.bps.set(bp.id, bp);
+    return bp;
   }
 
   // ---- state at the cursor ----
@@ -417,9 +481,13 @@ export class Engine {
 
   /** print EXPR in the selected frame. */
   async print(expr: string): Promise<JsonValue> {
+    return this.json(await this.evaluate(expr));
+  }
+
+  /** EXPR's value in frame `f` (the selected frame by default), by the safe evaluator (expr.ts). */
+  async evaluate(expr: string, f?: LiveFrame): Promise<WireValue> {
     const node = parse(expr);
-    const f = await this.selectedFrame();
-    return this.json(evaluate(node, this.frameScope(f, this.cursor)));
+    return evaluate(node, this.frameScope(f ?? (await this.selectedFrame()), this.cursor));
   }
 
   // ---- breakpoints and watches ----
@@ -428,10 +496,12 @@ export class Engine {
 
   describe(b: Breakpoint): BreakpointJson {
     const out: BreakpointJson = { id: b.id, kind: b.kind, enabled: b.enabled, temporary: b.temporary, location: '' };
-    if (b.kind === 'line') { out.location = `${b.path}:${b.line}`; out.ran = b.ran; }
+    if (b.kind === 'line') { out.location = `${b.path}:${b.line}`; out.ran = b.ran; if (b.movedFrom) out.movedFrom = b.movedFrom; }
+    if (b.kind === 'exception') out.location = b.uncaught ? 'uncaught exceptions' : 'raised exceptions';
     if (b.kind === 'function') out.location = b.name;
     if (b.kind === 'watch') { out.location = `${b.expr} in ${b.function}()`; out.frame = b.frame; }
     if (b.cond) out.condition = b.cond.src;
+    if (b.hits) out.hitCondition = b.hits.src;
     if (b.ignore) out.ignore = b.ignore;
     return out;
   }
@@ -443,8 +513,8 @@ export class Engine {
     let bp: Breakpoint;
     const m = /^(.*):(\d+)$/.exec(where);
     if (m) {
-      const { file, line, ran } = await this.resolveLine(m[1], Number(m[2]));
-      bp = { ...base, kind: 'line', file, path: this.path(file), line, ran };
+      const { file, line, ran, movedFrom } = await this.resolveLine(m[1], Number(m[2]), true);
+      bp = { ...base, kind: 'line', file, path: this.path(file), line, ran, movedFrom };
     } else {
       bp = { ...base, kind: 'function', name: where, codes: this.resolveFunction(where) };
     }
@@ -453,10 +523,10 @@ export class Engine {
     return bp;
   }
 
-  /** watch EXPR: a local of the selected frame, or an expression over its locals. */
-  async addWatch(expr: string): Promise<{ bp: Breakpoint; value: JsonValue }> {
+  /** watch EXPR: a local of the selected frame (or of `frame`), or an expression over its locals. */
+  async addWatch(expr: string, frame?: LiveFrame): Promise<{ bp: Breakpoint; value: JsonValue }> {
     const node = parse(expr);
-    const f = await this.selectedFrame();
+    const f = frame ?? (await this.selectedFrame());
     const names = [...namesIn(node)].map((n) => this.nameIds.get(n)).filter((n): n is number => n !== undefined);
     if (!names.length) throw new UserError(`${expr} reads no local that was ever recorded, so it can never change.`);
     const bp: Breakpoint = {
@@ -480,6 +550,14 @@ export class Engine {
     const b = this.bp(id);
     if (b.kind === 'watch') throw new UserError(`${id} is a watch: it has no condition (watch the expression you want instead).`);
     b.cond = cond ? { src: cond, node: parse(cond) } : null;
+    return b;
+  }
+
+  /** A hit condition for breakpoint N (see HitCondition), or none. */
+  setHitCondition(id: number, src: string | null): Breakpoint {
+    const b = this.bp(id);
+    if (b.kind !== 'line' && b.kind !== 'function') throw new UserError(`${id} is a ${b.kind === 'watch' ? 'watch' : 'exception breakpoint'}: only line and function breakpoints count their hits.`);
+    b.hits = src ? parseHitCondition(src) : undefined;
     return b;
   }
 
@@ -509,7 +587,11 @@ export class Engine {
     throw new UserError(`'${spec}' matches ${matches.length} recorded files (${matches.map(([, p]) => p).join(', ')}); give more of the path.`);
   }
 
-  private async resolveLine(spec: string, line: number): Promise<{ file: number; line: number; ran: number }> {
+  /**
+   * FILE:LINE as a line that can run. A line that holds no code is refused, naming the nearest
+   * that ran; with `move` (breakpoints, as gdb's and IDEs'), it moves to the next line that ran.
+   */
+  private async resolveLine(spec: string, line: number, move = false): Promise<{ file: number; line: number; ran: number; movedFrom?: number }> {
     const file = await this.resolveFile(spec);
     const ran = await this.rec.lineRuns(file, line);
     if (ran > 0) return { file, line, ran };
@@ -520,10 +602,17 @@ export class Engine {
     const lines = await this.rec.linesRan(file);
     const before = lines.filter((l) => l < line).pop();
     const after = lines.find((l) => l > line);
+    if (move && after !== undefined && text !== undefined) return { file, line: after, ran: await this.rec.lineRuns(file, after), movedFrom: line };
     const near = [before, after].filter((l) => l !== undefined);
     const name = this.path(file).slice(this.path(file).lastIndexOf('/') + 1);
     const why = text === undefined ? `has no line ${line}` : `line ${line} holds no code`;
     throw new UserError(`${name} ${why}; ${near.length ? `the nearest lines that ran are ${near.join(' and ')}` : 'none of its lines ran'}.`);
+  }
+
+  /** FILE:LINE as a breakpoint takes it (a line that holds no code moves to the next that ran). */
+  async breakLine(file: string, line: number): Promise<{ path: string; line: number; ran: number; movedFrom?: number }> {
+    const r = await this.resolveLine(file, line, true);
+    return { path: this.path(r.file), line: r.line, ran: r.ran, movedFrom: r.movedFrom };
   }
 
   resolveFunction(name: string): number[] {
@@ -559,10 +648,14 @@ export class Engine {
         }
       }
     };
+    // The number of each candidate in the recording, for a hit condition: counted once, then stepped.
+    let n: number | null = null;
+    const counted = async (seq: number) => !bp.hits || bp.hits.ok((n = n === null ? await this.hitNumber(bp, seq) : n + dir));
     if (dir > 0 || !bp.cond) {
       for await (const [seq, e] of candidates.call(this)) {
         if (!after(seq)) continue;
         if (beyond(seq)) { if (bp.kind === 'line') return null; continue; }
+        if (!(await counted(seq))) continue;
         if (!bp.cond || (await this.holds(bp.cond, seq, e))) return seq;
       }
       return null;
@@ -574,6 +667,7 @@ export class Engine {
     for await (const [seq, e] of candidates.call(this)) {
       if (!after(seq)) continue;
       if (beyond(seq)) break;
+      if (!(await counted(seq))) continue;
       if (group.length && region(seq) !== region(group[0][0])) {
         const hit = await this.lastHolding(bp.cond, group);
         if (hit !== null) return hit;
@@ -582,6 +676,27 @@ export class Engine {
       group.push([seq, e]);
     }
     return this.lastHolding(bp.cond, group);
+  }
+
+  /** Which hit of breakpoint `bp` (1 for the first in the recording) the one at `seq` is. */
+  private async hitNumber(bp: Breakpoint, seq: number): Promise<number> {
+    const last = Math.floor(seq / BLOCK);
+    let n = 0;
+    if (bp.kind === 'line') {
+      const pick = this.pick(bp);
+      for await (const b of this.rec.lineBlocks(bp.file, bp.line, 0)) {
+        if (b > last) break;
+        for await (const [s] of this.inBlock(b, 1, pick)) if (s <= seq) n++;
+      }
+    } else if (bp.kind === 'function') {
+      // A function's hit is the first line of a call: count the calls up to it.
+      const pick = this.pick(bp);
+      for await (const b of mergeBlocks(bp.codes.map((c) => this.rec.codeBlocks(c, 0, false)), 1)) {
+        if (b > last) break;
+        for await (const [s] of this.inBlock(b, 1, pick)) if (s < seq) n++;
+      }
+    }
+    return n;
   }
 
   /** Of hits gathered backwards within one snapshot interval, the latest whose condition holds. */
@@ -598,6 +713,7 @@ export class Engine {
   private pick(bp: Breakpoint): (e: StoredEvent) => boolean {
     if (bp.kind === 'line') return (e) => e[0] === EK.LINE && e[5] === bp.line && this.rec.codes[e[4]]?.file === bp.file;
     if (bp.kind === 'function') return (e) => e[0] === EK.CALL && bp.codes.includes(e[4]);
+    if (bp.kind === 'exception') return (e) => e[0] === EK.EXCEPTION;
     return (e) => {
       if (!e[6] || !(e[0] === EK.LINE ? e[2] === bp.frame : e[0] === EK.GLOBALS && e[7] === bp.module)) return false;
       const changes = e[6] as unknown[];
@@ -820,10 +936,12 @@ export class Engine {
   }
 
   /** log FILE:LINE TEMPLATE: the template, with {expr} filled in, at every hit. */
-  async *log(where: string, template: string): AsyncGenerator<{ seq: number; thread: number; frame: number; text: string }> {
+  async *log(where: string, template: string, cond: string | null = null): AsyncGenerator<{ seq: number; thread: number; frame: number; text: string }> {
     const parts = parseTemplate(template);
+    const node = cond ? parse(cond) : null;
     for await (const { seq, e, f } of this.lineHits(where)) {
       const scope = this.frameScope(f, seq);
+      if (node && !orElse(() => test(node, scope), () => false)) continue;
       const text = parts.map((p) => (typeof p === 'string' ? p
         : orElse(() => evaluateStr(p, scope), (err) => `<${err.message.replace(/\.$/, '')}>`))).join('');
       yield { seq, thread: e[1], frame: e[2], text };
@@ -867,7 +985,7 @@ export class Engine {
     const out = { exceptions: new Set<number>(), breaks: new Set<number>(), watches: new Set<number>() };
     for await (const seq of this.rec.exceptionSeqs(Math.max(1, Math.floor(total / width)))) out.exceptions.add(cell(seq));
     for (const bp of this.bps.values()) {
-      if (!bp.enabled) continue;
+      if (!bp.enabled || bp.kind === 'exception') continue; // exceptions are marked already
       let from = 0, to = Infinity;
       if (bp.kind === 'watch') {
         const f = await this.rec.frame(bp.frame);
@@ -1004,6 +1122,17 @@ export function parseTemplate(t: string): TemplatePart[] {
   }
   if (text) out.push(text);
   return out;
+}
+
+function parseHitCondition(src: string): HitCondition {
+  const m = /^\s*(==|>=|<=|>|<|%)?\s*(\d+)\s*$/.exec(src);
+  if (!m) throw new UserError(`hit condition '${src}' is not a count: write N, ==N, >N, >=N, <N, <=N or %N.`);
+  const n = Number(m[2]);
+  if (m[1] === '%' && n === 0) throw new UserError(`hit condition '${src}' divides by zero.`);
+  const ok: Record<string, (k: number) => boolean> = {
+    '==': (k) => k === n, '>': (k) => k > n, '>=': (k) => k >= n, '<': (k) => k < n, '<=': (k) => k <= n, '%': (k) => k % n === 0,
+  };
+  return { src, ok: ok[m[1] ?? '=='] };
 }
 
 function evaluateStr(n: Node, scope: Scope): string {

@@ -705,6 +705,17 @@ export class Recording {
     for await (const v of this.db.values({ gte: key.exception(from), lte: key.exception(to) })) yield unpack(v) as ExceptionRecord;
   }
 
+  /** Program output written after event `after`, up to event `upto`. */
+  async *outputsBetween(after: number, upto: number): AsyncGenerator<OutputRecord> {
+    for await (const v of this.db.values({ gte: key.output(Math.max(after + 1, 0)), lte: key.output(upto) })) yield unpack(v) as OutputRecord;
+  }
+
+  /** Exceptions from event `seq` on, or (reverse) from it back to the first. */
+  async *exceptionsFrom(seq: number, reverse: boolean): AsyncGenerator<ExceptionRecord> {
+    const span = reverse ? { gte: key.exception(0), lte: key.exception(seq), reverse } : { gte: key.exception(seq), lte: key.exception(0xffffffff) };
+    for await (const v of this.db.values(span)) yield unpack(v) as ExceptionRecord;
+  }
+
   async *outputs(toSeq = Infinity): AsyncGenerator<OutputRecord> {
     for await (const v of this.db.values(range('O'))) {
       const o = unpack(v) as OutputRecord;
