@@ -68,6 +68,7 @@ export class RewindSession extends DebugSession {
   private lastException: Move['exception'] | null = null;
   private gotoTargets = new Map<number, number>();
   private sources = new Map<number, P.Source>();
+  private pendingStop: { m: Move; reason?: string } | null = null;
 
   constructor() {
     super();
@@ -89,10 +90,15 @@ export class RewindSession extends DebugSession {
       if (body !== undefined) response.body = body;
       this.sendResponse(response);
     } catch (err) {
+      this.pendingStop = null;
       response.success = false;
       response.message = err instanceof UserError ? err.message : `internal error: ${(err as Error).message} (please report this)`;
       this.sendResponse(response);
     }
+    // A motion's stop is told after its response, as a running program's would come.
+    const stop = this.pendingStop;
+    this.pendingStop = null;
+    if (stop) await this.tellStop(stop);
     if (request.command === 'disconnect') this.shutdown();
   }
 
@@ -369,8 +375,13 @@ export class RewindSession extends DebugSession {
     this.stopped(await go());
   }
 
-  /** Tells the client where the cursor stopped, and why; new program output first. */
+  /** The cursor stopped (`reason`, unless the move says why): told once the request is answered. */
   private stopped(m: Move, reason?: string) {
+    this.pendingStop = { m, reason };
+  }
+
+  /** Tells the client where the cursor stopped, and why; new program output first. */
+  private async tellStop({ m, reason }: { m: Move; reason?: string }) {
     const e = this.engine;
     this.refs.reset();
     this.frames.reset();
@@ -396,7 +407,8 @@ export class RewindSession extends DebugSession {
     if (text) ev.body.description = text;
     if (hit && hit.kind !== 'exception') ev.body.hitBreakpointIds = [hit.id];
     if (m.watch) ev.body.hitBreakpointIds = [m.watch.id];
-    void this.showOutput(m.pos.seq).then(() => this.sendEvent(ev));
+    await this.showOutput(m.pos.seq);
+    this.sendEvent(ev);
   }
 
   /** Program output written between what was shown and event `upto`, as output events. */
