@@ -5,6 +5,7 @@ import { chmodSync, cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync,
 import { join } from 'node:path';
 import { Level } from 'level';
 import { CLI, PROGRAMS, rewind, run, tmp } from './helpers.js';
+import { MAGIC, RAW_HEADER } from '../src/wire/protocol.js';
 
 const B = join(PROGRAMS, 'behaviour');
 let dir: string;
@@ -130,12 +131,20 @@ describe('opening recordings', () => {
     expect(snapshot(bad)).toBe(before);
   });
 
-  it('refuses to open a raw recording whose program is still being recorded', () => {
+  it('says when a recording still being recorded has nothing to show yet, or cannot be read', () => {
     const busy = join(dir, 'raw-busy');
     mkdirSync(busy);
     writeFileSync(join(busy, 'events.raw'), '');
     writeFileSync(join(busy, 'recording.pid'), `999999 ${process.pid}`); // the program: alive (this process)
-    expectOneSentence(rewind(['info', busy]), /is still being recorded \(pid \d+\); open it once the program has finished/);
+    expectOneSentence(rewind(['info', busy]), /is being recorded and nothing has arrived yet; try again in a moment/);
+    // A header that says 64 bytes have arrived, and 64 bytes that are not events.
+    const head = Buffer.alloc(RAW_HEADER);
+    MAGIC.copy(head);
+    head.writeBigUInt64LE(64n, 16);
+    const stream = Buffer.concat([head, Buffer.alloc(64, 0xc1)]);
+    writeFileSync(join(busy, 'events.raw'), stream);
+    expectOneSentence(rewind(['info', busy]), /is being recorded and what has arrived so far cannot be indexed/);
+    expect(readFileSync(join(busy, 'events.raw')).equals(stream)).toBe(true); // looking changed nothing
   });
 
   it('refuses a recording of a newer format version, by name', async () => {
