@@ -155,6 +155,27 @@ describe('rewind dap', () => {
     await dc.stop();
   });
 
+  it('shows what the agent did not record as such: items past its limit, values cut short', async () => {
+    const dir = tmp();
+    const prog = join(dir, 'big.py');
+    writeFileSync(prog, 'big = list(range(150))\ntext = "x" * 2000\ndone = True\n');
+    const rec = join(dir, 'rec');
+    expect(rewind(['record', '-o', rec, prog]).stderr).toMatch(/recorded/);
+    const { dc } = await session({ recording: rec }, (c) => c.setBreakpointsRequest({ source: { path: prog }, breakpoints: [{ line: 3 }] }));
+    const at = await cont(dc);
+    const scopes = (await dc.scopesRequest({ frameId: at.top.id })).body.scopes;
+    const vars = (await dc.variablesRequest({ variablesReference: scopes[0].variablesReference })).body.variables;
+    const big = vars.find((v) => v.name === 'big')!;
+    expect(big.value).toMatch(/, \.\.\.\] \(truncated when recorded\)$/);
+    const items = (await dc.variablesRequest({ variablesReference: big.variablesReference })).body.variables;
+    expect(items).toHaveLength(101);
+    expect(items[99]).toMatchObject({ name: '[99]', value: '99' });
+    expect(items[100]).toMatchObject({ name: '…', value: '(50 more not recorded)', variablesReference: 0 });
+    expect(vars.find((v) => v.name === 'text')!.value).toMatch(/\.\.\. \(truncated when recorded\)$/);
+    await dc.disconnectRequest({});
+    await dc.stop();
+  });
+
   it('continues to breakpoints both ways, with hit counts, and function breakpoints', async () => {
     const { dc } = await session({ recording: recs.shop }, async (c) => {
       await c.setBreakpointsRequest({ source: { path: SHOP }, breakpoints: [{ line: shop.spend, hitCondition: '%2' }] });
