@@ -78,6 +78,15 @@ const opening = (rec: string): Step[] => [
   { event: 'initialized' },
 ];
 const closing: Step[] = [{ request: 'disconnect' }];
+/** Opened, then continued to the uncaught exception. */
+const toTheCrash = (rec: string): Step[] => [
+  ...opening(rec),
+  { request: 'setExceptionBreakpoints', arguments: { filters: ['uncaught'] } },
+  { request: 'configurationDone' },
+  { event: 'stopped' },
+  { request: 'continue', arguments: { threadId: 1 } },
+  { event: 'stopped' },
+];
 
 describe('DAP transcripts (golden)', () => {
   const dir = tmp();
@@ -90,12 +99,7 @@ describe('DAP transcripts (golden)', () => {
   it('reverse-continue to a breakpoint', async () => {
     record();
     const log = await converse([
-      ...opening(rec),
-      { request: 'setExceptionBreakpoints', arguments: { filters: ['uncaught'] } },
-      { request: 'configurationDone' },
-      { event: 'stopped' },
-      { request: 'continue', arguments: { threadId: 1 } },
-      { event: 'stopped' },
+      ...toTheCrash(rec),
       { request: 'setBreakpoints', arguments: { source: { path: SHOP }, breakpoints: [{ line: shop.spend, condition: 'price > 5' }] } },
       { request: 'reverseContinue', arguments: { threadId: 1 } },
       { event: 'stopped' },
@@ -110,12 +114,7 @@ describe('DAP transcripts (golden)', () => {
   it('a data breakpoint going backwards', async () => {
     record();
     const log = await converse([
-      ...opening(rec),
-      { request: 'setExceptionBreakpoints', arguments: { filters: ['uncaught'] } },
-      { request: 'configurationDone' },
-      { event: 'stopped' },
-      { request: 'continue', arguments: { threadId: 1 } },
-      { event: 'stopped' },
+      ...toTheCrash(rec),
       { request: 'stackTrace', arguments: { threadId: 1 } },
       { request: 'scopes', arguments: { frameId: 1000 } },
       { request: 'dataBreakpointInfo', arguments: { variablesReference: 1000, name: 'spent' } },
