@@ -162,7 +162,7 @@ describe('opening recordings', () => {
   it('refuses dump ranges outside the recording', () => {
     expectOneSentence(rewind(['dump', good, '--from', '999999999']), /past the end/);
     expectOneSentence(rewind(['dump', good, '--from', '10', '--to', '5']), /comes before/);
-    expectOneSentence(rewind(['dump', good, '--from', '-3']), /needs a sequence number|unknown option/);
+    expectOneSentence(rewind(['dump', good, '--from', '-3']), /needs a whole number|unknown option/);
   });
 
   it('refuses to import a file that is not a raw stream', () => {

@@ -9,7 +9,7 @@ export const positiveInt = (flag: string) => (v: string) => {
 };
 export const nonNegativeInt = (flag: string) => (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UserError(`${flag} needs a sequence number (0 or more), not '${v}'.`);
+  if (!Number.isInteger(n) || n < 0) throw new UserError(`${flag} needs a whole number (0 or more), not '${v}'.`);
   return n;
 };
 export const collect = (v: string, prev: string[]) => [...prev, v];

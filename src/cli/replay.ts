@@ -5,7 +5,8 @@ import { createInterface } from 'node:readline';
 import { Engine } from '../replay/engine.js';
 import { execute, exceptionText, helpText, historyText, hitText, testText } from '../replay/commands.js';
 import { UserError } from '../errors.js';
-import { nonNegativeInt } from './options.js';
+import { collect, nonNegativeInt, positiveInt } from './options.js';
+import { Recording } from '../store/store.js';
 
 async function withEngine<T>(path: string, fn: (e: Engine) => Promise<T>): Promise<T> {
   const e = await Engine.open(path);
@@ -110,7 +111,7 @@ Examples:
       'stdin/stdout (how an editor starts it), or with --port on a TCP port. The editor\'s launch request ' +
       'names a recording ("recording": PATH) or a program to record first ("program": SCRIPT, "args": [...]). ' +
       'See docs/editors.md.')
-    .option('--port <n>', 'listen on this TCP port (127.0.0.1) instead of stdin/stdout; 0 picks a free one', nonNegativeInt)
+    .option('--port <n>', 'listen on this TCP port (127.0.0.1) instead of stdin/stdout; 0 picks a free one', nonNegativeInt('--port'))
     .addHelpText('after', `
 Examples:
   $ rewind dap                     an editor runs this and talks DAP over its stdin/stdout
@@ -120,6 +121,46 @@ Examples:
       if (o.port === undefined) return serveStdio();
       const port = await servePort(o.port);
       process.stderr.write(`rewind: debug adapter listening on 127.0.0.1:${port}\n`);
+    });
+
+  program.command('diff')
+    .summary('where two runs of a program first went differently')
+    .description('Compare two recordings of the same program (a passing and a failing run) and report the first ' +
+      'divergence: where control flow differs (another line, call or exception in the same thread), or, before ' +
+      'that, where a value differs (a local, argument or return value whose repr differs; object addresses aside). ' +
+      'Threads are paired by name and creation order. Exit status 0: no divergence; 1: the runs diverge.')
+    .argument('<a>', 'the first recording (folder or .rwd), e.g. the passing run')
+    .argument('<b>', 'the second recording, e.g. the failing run')
+    .option('--ignore <name>', 'a variable whose values never count (a timestamp, a duration); repeatable', collect, [])
+    .option('--map <old=new>', "paths of A's checkout as they are in B's; repeatable", collect, [])
+    .option('--all', 'every divergence, re-synchronising after each (see --limit)')
+    .option('--limit <n>', 'with --all: at most this many', positiveInt('--limit'), 50)
+    .option('--json', 'print {"matched": N, "divergences": [...]}')
+    .addHelpText('after', `
+Examples:
+  $ rewind diff recordings/test-pass recordings/test-fail
+  $ rewind diff --ignore started_at --ignore elapsed pass.rwd fail.rwd
+  $ rewind diff --all --limit 10 --json A B | jq '.divergences[].kind'`)
+    .action(async (pathA: string, pathB: string, o) => {
+      const map = (o.map as string[]).map((m) => {
+        const i = m.indexOf('=');
+        if (i <= 0) throw new UserError(`--map takes OLD=NEW (a path prefix of A and what it is in B), not '${m}'.`);
+        return [m.slice(0, i), m.slice(i + 1)] as [string, string];
+      });
+      const { diffRuns, diffText } = await import('../replay/diff.js');
+      const a = await Recording.open(pathA);
+      try {
+        const b = await Recording.open(pathB);
+        try {
+          const r = await diffRuns(a, b, { ignore: o.ignore, map, all: Boolean(o.all), limit: o.limit });
+          process.stdout.write((o.json ? JSON.stringify(r) : diffText(r, o.all ? undefined : '(--all lists the divergences after this one)')) + '\n');
+          process.exitCode = r.divergences.length ? 1 : 0;
+        } finally {
+          await b.close();
+        }
+      } finally {
+        await a.close();
+      }
     });
 
   program.command('history')

@@ -2,10 +2,11 @@
 // terminal UI's command line and the direct subcommands. A command runs against the engine
 // and returns a JSON-able result; `text` renders that result for people. No printing here.
 import { UserError } from '../errors.js';
-import { incompleteness } from '../store/store.js';
+import { Recording, incompleteness } from '../store/store.js';
 import type { JsonValue } from '../wire/values.js';
 import type { Dir, Engine, Move, Position, Stop } from './engine.js';
 import type { TestRun } from './tests.js';
+import { diffRuns, diffText, type DiffResult } from './diff.js';
 
 export type Result = Record<string, unknown>;
 
@@ -260,6 +261,21 @@ const COMMANDS: Command[] = [
     names: ['exceptions'], usage: 'exceptions', summary: 'every exception raised, where, and whether it was caught',
     run: async (e) => ({ exceptions: await collect(e.exceptions()) }),
     text: (r) => ((r.exceptions as unknown[]).length ? (r.exceptions as unknown[]).map(exceptionText).join('\n') : 'No exceptions.'),
+  },
+  {
+    names: ['diff'], usage: 'diff OTHER', summary: 'compare with another recording of the program: go to the first divergence',
+    run: async (e, arg) => {
+      const other = await Recording.open(needArg(arg, 'diff OTHER (a recording folder or .rwd)'));
+      try {
+        const r = await diffRuns(e.rec, other);
+        const d = r.divergences[0];
+        const move = d?.a ? await e.goto(d.a.event) : null;
+        return { diff: r, ...(move ? { moved: move.pos } : {}) };
+      } finally {
+        await other.close();
+      }
+    },
+    text: (r) => diffText(r.diff as DiffResult, r.moved ? "(the cursor is at A's side of it; rewind diff --all A B lists the others)" : undefined),
   },
   {
     names: ['tests'], usage: 'tests', summary: 'the tests of a pytest or unittest run: outcome, events, where',
