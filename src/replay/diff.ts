@@ -10,7 +10,7 @@
 //
 // Runs that are the same for most of their length have the same stored blocks, byte for byte:
 // those are skipped without decoding, so a diff costs what the differing part costs.
-import { BLOCK, EK, type Recording, type StoredEvent } from '../store/store.js';
+import { BLOCK, EK, packr, type Recording, type StoredEvent } from '../store/store.js';
 import type { WireValue } from '../wire/protocol.js';
 import { toJson } from '../wire/values.js';
 import { UserError } from '../errors.js';
@@ -46,19 +46,36 @@ export interface DiffResult { matched: number; divergences: Divergence[] }
  * A step of a thread's stream: its event, its key (call path and line), its values, and the
  * event of the line that made them (a line's changes are those of the line before it).
  */
-interface Step { seq: number; key: number; exc: string | null; values: Map<string, string> | null; by: number }
+interface Step { seq: number; key: number; exc: string | null; values: Values; by: number }
+
+/**
+ * A step's values as one string, name and repr separated by NUL (compared whole; split only
+ * where two differ), or null: most steps change nothing, and a million Maps cost more than
+ * the comparison.
+ */
+type Values = string | null;
+
+function valueMap(v: Values): Map<string, string> {
+  const m = new Map<string, string>();
+  const parts = v ? v.split('\0') : [];
+  for (let i = 0; i + 1 < parts.length; i += 2) m.set(parts[i], parts[i + 1]);
+  return m;
+}
 
 /** How a return value is named in a value divergence (and for --ignore). */
 const RETURN_VALUE = '(return value)';
 
 /** Reprs that differ between runs without meaning anything: addresses, a thread's OS ids. */
-const normal = (repr: string) => repr.replace(/0x[0-9a-fA-F]{4,}/g, '0x…').replace(/\b(_ident|_native_id)=\d+/g, '$1=…');
+const normal = (repr: string) => (!repr.includes('0x') && !repr.includes('_id') ? repr
+  : repr.replace(/0x[0-9a-fA-F]{4,}/g, '0x…').replace(/\b(_ident|_native_id)=\d+/g, '$1=…'));
 
 /** A run read as per-thread streams of steps (see above). */
 class Run {
   readonly streams = new Map<number, Step[]>();
   private stacks = new Map<number, { depth: number; frame: number; key: number }[]>();
   private codeKeys = new Map<number, string>();
+  /** (path, line) -> its key, the hot lookup. */
+  private lines = new Map<number, number>();
   /** Frame -> its last line event: the line that makes the next line's changes. */
   private lastLine = new Map<number, number>();
   /** File id -> path (Recording.filePaths). */
@@ -99,7 +116,14 @@ class Run {
     return this.intern(`${parent}>${this.codeKey(code)}`);
   }
 
-  private lineKey(path: number, what: string): number {
+  private lineKey(path: number, what: string | number): number {
+    // Lines (numbers) by arithmetic, the hot case; other steps by name.
+    if (typeof what === 'number') {
+      const n = path * 1_048_576 + what;
+      let k = this.lines.get(n);
+      if (k === undefined) this.lines.set(n, (k = this.intern(`${path}:${what}`)));
+      return k;
+    }
     return this.intern(`${path}:${what}`);
   }
 
@@ -123,14 +147,14 @@ class Run {
     return key;
   }
 
-  private values(pairs: unknown[] | undefined, into?: Map<string, string>): Map<string, string> | null {
-    if (!pairs || !Array.isArray(pairs)) return into ?? null;
-    const out = into ?? new Map<string, string>();
+  private values(pairs: unknown[] | undefined): Values {
+    if (!pairs || !Array.isArray(pairs)) return null;
+    let out = '';
     for (let i = 0; i + 1 < pairs.length; i += 2) {
       const name = this.rec.name(pairs[i] as number);
-      if (!this.ignore.has(name)) out.set(name, normal(this.repr(pairs[i + 1] as WireValue)));
+      if (!this.ignore.has(name)) out += `${out ? '\0' : ''}${name}\0${normal(this.repr(pairs[i + 1] as WireValue))}`;
     }
-    return out.size ? out : null;
+    return out || null;
   }
 
   repr(v: WireValue): string { return toJson(v, (id) => this.rec.name(id)).repr; }
@@ -141,12 +165,12 @@ class Run {
     let step: Step | null = null;
     const by = this.lastLine.get(e[2]) ?? seq;
     if (kind === EK.LINE) {
-      step = { seq, key: this.lineKey(this.path(e), String(e[5])), exc: null, values: this.values(e[6] as unknown[]), by };
+      step = { seq, key: this.lineKey(this.path(e), e[5]), exc: null, values: this.values(e[6] as unknown[]), by };
       this.lastLine.set(e[2], seq);
     } else if (kind === EK.CALL) step = { seq, key: this.lineKey(this.path(e), 'call'), exc: null, values: this.values(e[6] as unknown[]), by: seq };
     else if (kind === EK.RETURN) {
       const path = this.path(e);
-      const value = e.length > 6 && e[6] !== undefined && !this.ignore.has(RETURN_VALUE) ? new Map([[RETURN_VALUE, normal(this.repr(e[6] as WireValue))]]) : null;
+      const value = e.length > 6 && e[6] !== undefined && !this.ignore.has(RETURN_VALUE) ? `${RETURN_VALUE}\0${normal(this.repr(e[6] as WireValue))}` : null;
       step = { seq, key: this.lineKey(path, 'return'), exc: null, values: value, by };
     } else if (kind === EK.EXCEPTION && e[8] !== true) {
       step = { seq, key: this.lineKey(this.path(e), `raise ${e[6]}`), exc: `${e[6]}${e[7] != null ? `: ${e[7]}` : ''}`, values: null, by };
@@ -226,9 +250,9 @@ export async function diffRuns(a: Recording, b: Recording, o: DiffOptions = {}):
   await ra.startAfter(same * BLOCK - 1);
   await rb.startAfter(same * BLOCK - 1);
   for (const [r, rec] of [[ra, a], [rb, b]] as const) {
-    for (let blk = same; blk * BLOCK < rec.eventCount; blk++) {
-      const events = await rec.block(blk);
-      events.forEach((e, i) => r.add(blk * BLOCK + i, e));
+    const rest = async function* () { for (let blk = same; blk * BLOCK < rec.eventCount; blk++) yield blk; };
+    for await (const [blk, raw] of rec.rawBlocks(rest())) {
+      (packr.unpack(raw) as StoredEvent[]).forEach((e, i) => r.add(blk * BLOCK + i, e));
     }
   }
 
@@ -298,10 +322,17 @@ async function compareStreams(ra: Run, rb: Run, sa: Step[], sb: Step[], thread: 
       [i, j] = next;
       continue;
     }
+    if (x.values === y.values) {
+      if (x.values && differing.size) for (const name of valueMap(x.values).keys()) differing.delete(`${x.key}|${name}`);
+      matchedA.push(x.seq);
+      i++;
+      j++;
+      continue;
+    }
     let equal = true;
-    const names = new Set([...(x.values?.keys() ?? []), ...(y.values?.keys() ?? [])]);
-    for (const name of names) {
-      const va = x.values?.get(name), vb = y.values?.get(name);
+    const ma = valueMap(x.values), mb = valueMap(y.values);
+    for (const name of new Set([...ma.keys(), ...mb.keys()])) {
+      const va = ma.get(name), vb = mb.get(name);
       const id = `${x.key}|${name}`;
       if (va === vb) { differing.delete(id); continue; }
       equal = false;
