@@ -148,6 +148,9 @@ describe('rewind dap', () => {
     expect(inCaller.body.result).toBe('3');
     await expect(dc.evaluateRequest({ expression: '__import__("os").system("true")', frameId: at.top.id, context: 'repl' }))
       .rejects.toThrow(/can be called/);
+    // origin EXPR in the debug console: where the value came from, in the frame asked about.
+    const from = await dc.evaluateRequest({ expression: 'origin spent', frameId: at.top.id, context: 'repl' });
+    expect(from.body.result).toMatch(/^spent = 3: set by shop\.py:18 in checkout\(\)/);
     // The debug console runs replay commands after a colon.
     const history = await dc.evaluateRequest({ expression: ':history spent', context: 'repl' });
     expect(history.body.result).toMatch(/spent/);

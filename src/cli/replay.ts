@@ -163,6 +163,34 @@ Examples:
       }
     });
 
+  program.command('origin')
+    .summary('where a value came from: the line that set it, and where its inputs came from')
+    .description('At a moment of the recording (--at; default: where the uncaught exception was raised, else ' +
+      'the end), follow EXPR (a local, a global, an attribute or an item, in the innermost frame) back: the line ' +
+      'that gave it its value (an assignment, a change made inside a call, a return value, an argument passed ' +
+      'by a caller), then where the values read on that line came from, --depth levels deep. Each step names ' +
+      'its event, for replay\'s goto.')
+    .argument('<recording>', 'recording folder or .rwd file')
+    .argument('<expr>', 'what to follow: total, order.discount, items[0]')
+    .option('--at <when>', 'an event number, exception, failure or end')
+    .option('--depth <n>', 'how many steps back to follow', positiveInt('--depth'), 3)
+    .option('--json', 'print the chain as one JSON object')
+    .addHelpText('after', `
+Examples:
+  $ rewind origin recordings/orders-20261121-101500 order.discount
+  $ rewind origin --at 1234 --depth 6 REC total
+  $ rewind origin --json REC 'items[0]' | jq '.from[].line'`)
+    .action(async (path: string, expr: string, o) => {
+      await withEngine(path, async (e) => {
+        const at = o.at as string | undefined;
+        if (at === undefined) await e.gotoException().catch(() => e.gotoEdge(1));
+        else await execute(e, `goto ${at}`);
+        const { origin, originText } = await import('../replay/origin.js');
+        const chain = await origin(e, expr, o.depth);
+        process.stdout.write((o.json ? JSON.stringify(chain) : originText(chain)) + '\n');
+      });
+    });
+
   program.command('history')
     .summary('every change of a local variable')
     .description('List every change of the locals called NAME, in time order: the event where the new value is ' +

@@ -196,6 +196,12 @@ export class RewindSession extends DebugSession {
         return { result: text, variablesReference: 0 };
       }
       const f = args.frameId !== undefined ? this.frame(args.frameId) : undefined;
+      // `origin EXPR`: where the value came from (in the frame asked about).
+      const asked = /^origin\s+(?:-d\s*(\d+)\s+)?(.+)$/s.exec(args.expression);
+      if (asked && args.context !== 'hover') {
+        const { origin, originText } = await import('../replay/origin.js');
+        return { result: originText(await origin(e, asked[2].trim(), asked[1] ? Number(asked[1]) : 3, f)), variablesReference: 0 };
+      }
       const v = await e.evaluate(args.expression, f);
       const shown = this.variable('', v);
       return { result: shown.value, type: shown.type, variablesReference: shown.variablesReference };

@@ -7,6 +7,7 @@ import type { JsonValue } from '../wire/values.js';
 import type { Dir, Engine, Move, Position, Stop } from './engine.js';
 import type { TestRun } from './tests.js';
 import { diffRuns, diffText, type DiffResult } from './diff.js';
+import { origin, originText, type OriginStep } from './origin.js';
 
 export type Result = Record<string, unknown>;
 
@@ -261,6 +262,14 @@ const COMMANDS: Command[] = [
     names: ['exceptions'], usage: 'exceptions', summary: 'every exception raised, where, and whether it was caught',
     run: async (e) => ({ exceptions: await collect(e.exceptions()) }),
     text: (r) => ((r.exceptions as unknown[]).length ? (r.exceptions as unknown[]).map(exceptionText).join('\n') : 'No exceptions.'),
+  },
+  {
+    names: ['origin'], usage: 'origin [-d N] EXPR', summary: 'where the value of EXPR came from: the line that set it, and where its inputs came from (N levels, default 3)',
+    run: async (e, arg) => {
+      const m = /^(?:-d\s*(\d+)\s+)?(.+)$/s.exec(needArg(arg, 'origin [-d N] EXPR'))!;
+      return { origin: await origin(e, m[2].trim(), m[1] ? Number(m[1]) : 3) };
+    },
+    text: (r) => originText(r.origin as OriginStep),
   },
   {
     names: ['diff'], usage: 'diff OTHER', summary: 'compare with another recording of the program: go to the first divergence',

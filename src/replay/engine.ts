@@ -525,16 +525,29 @@ export class Engine {
 
   /** watch EXPR: a local of the selected frame (or of `frame`), or an expression over its locals. */
   async addWatch(expr: string, frame?: LiveFrame): Promise<{ bp: Breakpoint; value: JsonValue }> {
-    const node = parse(expr);
     const f = frame ?? (await this.selectedFrame());
-    const names = [...namesIn(node)].map((n) => this.nameIds.get(n)).filter((n): n is number => n !== undefined);
-    if (!names.length) throw new UserError(`${expr} reads no local that was ever recorded, so it can never change.`);
-    const bp: Breakpoint = {
-      id: this.nextId++, enabled: true, temporary: false, cond: null,
-      kind: 'watch', expr, node, names, frame: f.frame, function: this.frameFunction(f), module: this.rec.codes[f.code]?.module,
-    };
+    const bp = this.watchOf(expr, f, this.nextId++);
     this.bps.set(bp.id, bp);
     return { bp, value: this.outcomeJson(this.outcome(bp, f)) };
+  }
+
+  private watchOf(expr: string, f: LiveFrame, id: number): Breakpoint & { kind: 'watch' } {
+    const node = parse(expr);
+    const names = [...namesIn(node)].map((n) => this.nameIds.get(n)).filter((n): n is number => n !== undefined);
+    if (!names.length) throw new UserError(`${expr} reads no local that was ever recorded, so it can never change.`);
+    return {
+      id, enabled: true, temporary: false, cond: null,
+      kind: 'watch', expr, node, names, frame: f.frame, function: this.frameFunction(f), module: this.rec.codes[f.code]?.module,
+    };
+  }
+
+  /**
+   * The line of frame `f` that gave EXPR the value it has just after event `at` (as a backward
+   * watch finds it), with the value before and after; null if it has had it since `f` began.
+   */
+  async lastChange(expr: string, f: LiveFrame, at: number): Promise<{ seq: number; old: JsonValue; new: JsonValue } | null> {
+    const hit = await this.watchHit(this.watchOf(expr, f, 0), -1, undefined, at);
+    return hit && { seq: hit.seq, old: hit.watch!.old, new: hit.watch!.new };
   }
 
   private bp(id: number): Breakpoint {
@@ -784,7 +797,7 @@ export class Engine {
    * Forwards: the first line event after the cursor where the watched value is new.
    * Backwards: the line that made the last change visible at or before the cursor.
    */
-  private async watchHit(bp: Breakpoint & { kind: 'watch' }, dir: Dir, limit?: number): Promise<{ seq: number; watch: Move['watch'] } | null> {
+  private async watchHit(bp: Breakpoint & { kind: 'watch' }, dir: Dir, limit?: number, from = this.cursor): Promise<{ seq: number; watch: Move['watch'] } | null> {
     const fr = await this.rec.frame(bp.frame);
     if (!fr) return null;
     const end = fr.end ?? this.tl.last;
@@ -792,11 +805,11 @@ export class Engine {
       seq, watch: { id: bp.id, expr: bp.expr, old: this.outcomeJson(old), new: this.outcomeJson(now) },
     });
     if (dir > 0) {
-      const from = Math.max(this.cursor, fr.start);
-      if (from >= end) return null;
-      const names = await this.watchedNames(bp, from);
+      const start = Math.max(from, fr.start);
+      if (start >= end) return null;
+      const names = await this.watchedNames(bp, start);
       let old = this.outcome(bp, names);
-      for await (const [seq, e] of this.watchChanges(bp, from, Math.min(end, limit ?? Infinity))) {
+      for await (const [seq, e] of this.watchChanges(bp, start, Math.min(end, limit ?? Infinity))) {
         this.applyWatched(names, e);
         const now = this.outcome(bp, names);
         if (!this.same(old, now)) return report(await this.watchStop(seq, e), old, now);
@@ -806,7 +819,7 @@ export class Engine {
     }
     // Backwards, a snapshot interval at a time: replay its changes forwards, keep the last.
     const span = BLOCK * SNAPSHOT_EVERY;
-    let upto = Math.min(this.cursor, end);
+    let upto = Math.min(from, end);
     while (upto > fr.start) {
       const lo = Math.max(fr.start, Math.floor(upto / span) * span - 1);
       const names = await this.watchedNames(bp, lo);
