@@ -18,7 +18,7 @@
 enum { T_LIST = 1, T_TUPLE = 2, T_SET = 3, T_FROZENSET = 4, T_DICT = 5, T_STR = 6, T_BYTES = 7,
        T_BYTEARRAY = 8, T_OBJECT = 9, T_DEEP = 10, T_CYCLE = 11, T_ERROR = 16, T_SUBCLASS = 17 };
 
-static PyObject *s_name_id, *s_secret, *s_type_id, *s_type_info, *s_value, *s_leaf, *s_builtin_part,
+static PyObject *s_name_id, *s_secret, *s_secret_key, *s_type_id, *s_type_info, *s_value, *s_leaf, *s_builtin_part,
     *s_dict_get, *s_slots, *s_base, *s_self;
 
 /* The containers being encoded, outermost first (Serializer._path): for cycles. */
@@ -41,7 +41,7 @@ static int read_bound(PyObject *values, const char *name, Py_ssize_t *out) {
 int encoder_init(Encoder *e, PyObject *values, PyObject *names, PyObject *secrets, PyObject *redacted) {
     if (!s_name_id) {
 #define INTERN(var, s) if (!(var = PyUnicode_InternFromString(s))) return -1
-        INTERN(s_name_id, "name_id"); INTERN(s_secret, "secret"); INTERN(s_type_id, "type_id");
+        INTERN(s_name_id, "name_id"); INTERN(s_secret, "secret"); INTERN(s_secret_key, "secret_key"); INTERN(s_type_id, "type_id");
         INTERN(s_type_info, "type_info"); INTERN(s_value, "_value"); INTERN(s_leaf, "_leaf");
         INTERN(s_builtin_part, "_builtin_part"); INTERN(s_dict_get, "dict_get");
         INTERN(s_slots, "slots"); INTERN(s_base, "base"); INTERN(s_self, "__self__");
@@ -79,7 +79,7 @@ static void memo_clear(Memo *m) {
 void encoder_clear(Encoder *e) {
     Py_CLEAR(e->values); Py_CLEAR(e->names); Py_CLEAR(e->secrets); Py_CLEAR(e->types);
     Py_CLEAR(e->type_ids); Py_CLEAR(e->redacted); Py_CLEAR(e->attrs);
-    memo_clear(e->secret_memo); memo_clear(e->attr_memo); memo_clear(e->type_memo);
+    memo_clear(e->secret_memo); memo_clear(e->key_memo); memo_clear(e->attr_memo); memo_clear(e->type_memo);
 }
 
 static int same_str(PyObject *a, PyObject *b) {
@@ -140,13 +140,13 @@ static int put_name_id(Encoder *e, PyObject *name, Buf *b) {
     return r;
 }
 
-/* Recorder.secret(name): 1, 0 or -1 on error */
-static int is_secret(Encoder *e, PyObject *name) {
+/* Recorder.secret(name), or (dict keys, `key`) Recorder.secret_key(name): 1, 0 or -1 on error */
+static int secret_of(Encoder *e, PyObject *name, int key) {
     int found;
-    Memo *slot = memo_find(e->secret_memo, name, &found);
+    Memo *slot = memo_find(key ? e->key_memo : e->secret_memo, name, &found);
     if (found) return slot->val == Py_True;
-    PyObject *known = PyDict_GetItemWithError(e->secrets, name), *r = NULL;
-    if (!known && !PyErr_Occurred()) known = r = PyObject_CallMethodOneArg(e->values, s_secret, name);
+    PyObject *known = key ? NULL : PyDict_GetItemWithError(e->secrets, name), *r = NULL;
+    if (!known && !PyErr_Occurred()) known = r = PyObject_CallMethodOneArg(e->values, key ? s_secret_key : s_secret, name);
     int yes = known ? PyObject_IsTrue(known) : -1;
     Py_XDECREF(r);
     if (yes >= 0) memo_put(slot, name, yes ? Py_True : Py_False);
@@ -394,7 +394,7 @@ static int dict_body(Encoder *e, PyObject *v, Py_ssize_t depth, Buf *b, Path *pa
         Py_INCREF(key);
         Py_INCREF(val);
         int secret = 0, r = value(e, key, depth + 1, b, path);
-        if (!r && PyUnicode_CheckExact(key)) secret = is_secret(e, key);
+        if (!r && PyUnicode_CheckExact(key)) secret = secret_of(e, key, 1);
         if (!r && secret < 0) r = -1;
         if (!r) r = secret ? put_bytes(b, e->redacted) : value(e, val, depth + 1, b, path);
         Py_DECREF(key);
@@ -422,7 +422,7 @@ static PyObject *attr_key(Encoder *e, PyObject *name) {
     if (PyErr_Occurred()) return NULL;
     Buf tmp;
     buf_init(&tmp);
-    int secret = is_secret(e, name);
+    int secret = secret_of(e, name, 0);
     int r = secret < 0 || put(&tmp, secret ? "\1" : "\0", 1) || put_name_id(e, name, &tmp);
     k = r ? NULL : PyBytes_FromStringAndSize(tmp.p, tmp.n);
     buf_free(&tmp);

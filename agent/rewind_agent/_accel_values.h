@@ -20,7 +20,7 @@ typedef struct {
     PyObject *attrs;    /* attribute name -> bytes: 1 if it is a secret's name else 0, then its name id encoded */
     PyObject *redacted; /* the encoded redaction marker */
     Py_ssize_t max_depth, max_items, max_string;
-    Memo secret_memo[MEMO], attr_memo[MEMO], type_memo[MEMO];  /* in front of secrets, attrs, types */
+    Memo secret_memo[MEMO], key_memo[MEMO], attr_memo[MEMO], type_memo[MEMO];  /* in front of secrets, attrs, types */
 } Encoder;
 
 /* Set up from a values.Serializer and the recorder's name and secret caches. */

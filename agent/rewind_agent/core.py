@@ -16,6 +16,7 @@ from types import CodeType as _CodeType
 
 from . import wire
 from .static import ANYTHING, GLOBALS as _TOUCHES_GLOBALS, LineInfo
+from .secret_names import DEFAULT_SECRET_NAMES, compile_patterns, is_secret, redact_source
 from .values import ATOMS, REDACTED, Serializer, type_name
 from .wire import (CALL, CODE, END, EXCEPTION, FILE, GLOBALS, LINE, NAME, OUTPUT, RESUME,
                    RETURN, SYNC, THREAD, THREAD_END, UNWIND, WARNING, YIELD, T_UNBOUND)
@@ -45,8 +46,7 @@ _ModuleType = type(sys)
 
 _COMPREHENSIONS = frozenset(("<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>"))
 
-SECRET_PATTERNS = ("password", "passwd", "secret", "token", "api_key", "apikey",
-                   "authorization", "credential", "private_key")
+SECRET_PATTERNS = DEFAULT_SECRET_NAMES
 
 
 class Config:
@@ -145,11 +145,11 @@ class Recorder:
         # ids are compared only while the exception is surely alive.
         self._unwinding = None
         self._next_frame = 1
-        self._secret_re = re.compile("|".join(re.escape(s) for s in config.secrets), re.I) \
-            if config.secrets else None
+        self._secret_words = compile_patterns(config.secrets)
+        self._secret_key_cache = {}
         self._secret_cache = {}
         self.values = Serializer(self.name_id, self.secret, config.max_depth,
-                                 config.max_items, config.max_string)
+                                 config.max_items, config.max_string, self.secret_key)
         self.encode = self.values.encode
         if self.pure:
             wire.small_ints()  # the hot paths index _SMALL up to 65535
@@ -173,7 +173,17 @@ class Recorder:
         if r is None:
             if len(cache) >= _SECRET_CACHE:  # dict keys are any strings: keep memory bounded
                 cache.clear()
-            r = cache[name] = bool(self._secret_re and self._secret_re.search(name))
+            r = cache[name] = is_secret(name, self._secret_words)
+        return r
+
+    def secret_key(self, key):
+        """Is a dict key a secret's? As secret(), CapWords included ("Authorization")."""
+        cache = self._secret_key_cache
+        r = cache.get(key)
+        if r is None:
+            if len(cache) >= _SECRET_CACHE:
+                cache.clear()
+            r = cache[key] = is_secret(key, self._secret_words, identifier=False)
         return r
 
     def code_info(self, code):
@@ -258,7 +268,7 @@ class Recorder:
         if self.scope.wants(path):
             fid = sum(1 for v in self._files.values() if v is not None)
             self._raw(wire.array([wire.uint(FILE), wire.uint(fid), wire.text(path),
-                                  _source(path)]))
+                                  _source(path, self.secret, self.secret_key)]))
         self._files[filename] = fid
         return fid
 
@@ -758,27 +768,33 @@ def _message(exc):
     return wire.NIL
 
 
-def _source(path):
-    """The file's text, embedded so that a recording opens without the sources; for code from
-    a string ('<doctest ...>', templates), what linecache holds of it, if anything."""
+def _source(path, secret, secret_key):
+    """The file's text, embedded so that a recording opens without the sources (string
+    literals given to secret names replaced); for code from a string ('<doctest ...>',
+    templates), what linecache holds of it, if anything."""
+    text = _source_text(path)
+    return wire.NIL if text is None else wire.text(redact_source(text, secret, secret_key))
+
+
+def _source_text(path):
     if path.startswith("<frozen ") and path.endswith(">"):
         # a frozen module of the standard library: its __file__ names the source it was made of
         module = sys.modules.get(path[len("<frozen "):-1])
         file = getattr(module, "__dict__", {}).get("__file__")
-        return _source(file) if isinstance(file, str) and not file.startswith("<") else wire.NIL
+        return _source_text(file) if isinstance(file, str) and not file.startswith("<") else None
     if path.startswith("<"):
         import linecache
         try:  # doctest hands its examples' sources to linecache.getlines
             text = "".join(linecache.getlines(path))
         except Exception:
             text = ""
-        return wire.text(text) if text and type(text) is str else wire.NIL
+        return text if text and type(text) is str else None
     try:
         with open(path, "rb") as f:
             data = f.read()
     except OSError:
-        return wire.NIL
+        return None
     try:
-        return wire.text(data.decode("utf-8"))
+        return data.decode("utf-8")
     except UnicodeDecodeError:
-        return wire.text(data.decode("latin-1"))
+        return data.decode("latin-1")

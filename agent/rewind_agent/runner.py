@@ -36,7 +36,8 @@ options:
   --max-depth N         nesting depth of recorded values (default 3)
   --max-items N         items per container (default 100)
   --max-string N        characters per string (default 1000)
-  --secret PATTERN      also redact variables whose name contains PATTERN
+  --secret PATTERN      also redact variables whose name holds PATTERN's words
+  --no-default-secrets  do not redact the built-in secret names (password, token...)
   --env GLOB            record the values of environment variables matching GLOB
                         (otherwise only their names are recorded)
   --accelerator MODE    auto (default): the C accelerator where it builds, else pure
@@ -52,7 +53,7 @@ def parse_args(argv):
     """Returns (options dict, module or None, program argv)."""
     opts = {"out": "trace.raw", "include": [], "exclude": [], "secret": [], "env": [], "parent": 0,
             "max_depth": 3, "max_items": 100, "max_string": 1000, "max_backlog": None,
-            "accelerator": "auto"}
+            "accelerator": "auto", "default_secrets": True}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -67,6 +68,10 @@ def parse_args(argv):
             return opts, argv[i + 1], argv[i + 1:]
         if not a.startswith("-") or a == "-":
             break
+        if a == "--no-default-secrets":
+            opts["default_secrets"] = False
+            i += 1
+            continue
         key, eq, val = a.partition("=")
         name = {"-o": "out", "--out": "out", "--include": "include", "--exclude": "exclude",
                 "--max-depth": "max_depth", "--max-items": "max_items",
@@ -131,7 +136,7 @@ def main(argv=None):
     config = Config(include=opts["include"], exclude=opts["exclude"],
                     max_depth=opts["max_depth"], max_items=opts["max_items"],
                     max_string=opts["max_string"],
-                    secrets=list(Config().secrets) + opts["secret"])
+                    secrets=(list(Config().secrets) if opts["default_secrets"] else []) + opts["secret"])
     rec = recorder_class(fast)(writer, config, Scope(config.include, config.exclude))
     session = _Session(rec, module, prog_argv, opts["env"], accelerator, opts["parent"])
     if opts["parent"] and opts["max_backlog"]:

@@ -93,11 +93,13 @@ class _TypeInfo:
 
 class Serializer:
     """Encodes values to wire bytes. `name_id(str) -> int` interns type and attribute names;
-    `secret(name) -> bool` says which attribute/key names are redacted."""
+    `secret(name) -> bool` says which attribute names are redacted, `secret_key(key) -> bool`
+    which string dict keys (secret_names.py)."""
 
-    def __init__(self, name_id, secret, max_depth=3, max_items=100, max_string=1000):
+    def __init__(self, name_id, secret, max_depth=3, max_items=100, max_string=1000, secret_key=None):
         self.name_id = name_id
         self.secret = secret
+        self.secret_key = secret_key or secret
         self.max_depth = max_depth
         self.max_items = max_items
         self.max_string = max_string
@@ -246,7 +248,7 @@ class Serializer:
         m = self.max_items
         d = depth + 1
         value = self._value
-        secret = self.secret
+        secret = self.secret_key
         for i, (k, item) in enumerate(dict.items(v)):
             if i >= m:
                 break

@@ -39,7 +39,9 @@ const recordCommand = program.command('record')
   .option('--python <exe>', 'Python interpreter to run', 'python3')
   .option('--include <glob>', 'also record files matching glob (repeatable)', collect, [])
   .option('--exclude <glob>', 'do not record files matching glob (repeatable)', collect, [])
-  .option('--secret <pattern>', 'also redact variables whose name contains pattern (repeatable)', collect, [])
+  .option('--redact-name <pattern>', 'also redact values of names holding pattern\'s words (repeatable; rewind redact --list)', collect, [])
+  .option('--secret <pattern>', 'the same as --redact-name', collect, [])
+  .option('--no-default-redaction', 'do not redact the built-in secret names (password, token...: rewind redact --list)')
   .option('--env <glob>', 'record the values of environment variables matching glob (repeatable; otherwise names only)', collect, [])
   .option('--max-depth <n>', 'nesting depth of recorded values', positiveInt('--max-depth'))
   .option('--max-items <n>', 'items recorded per container', positiveInt('--max-items'))
@@ -54,8 +56,9 @@ const recordCommand = program.command('record')
   .passThroughOptions()
   .addHelpText('after', `
 By default everything is recorded except the standard library, site-packages and Rewind's own
-agent. Values of variables named like password, secret, token, api_key... are redacted before
-they leave the program. Environment variables are recorded by name; their values only where
+agent. Values of variables named like password, secret, token, api_key (as words: api_token,
+accessToken; not tokenize) are redacted before they leave the program, and so are string
+literals given to them in the embedded sources (rewind redact --list). Environment variables are recorded by name; their values only where
 --env allows them.
 
 The agent's C accelerator is compiled on first use with the machine's C compiler and the
@@ -87,7 +90,7 @@ Examples:
     }
     const r = await record({
       python: o.python, out: rwd ? rwd.replace(/\.rwd$/, '') + `.folder-${process.pid}` : o.out, force: o.force, module: o.module, argv: prog,
-      include: o.include, exclude: o.exclude, secrets: o.secret, env: o.env,
+      include: o.include, exclude: o.exclude, secrets: [...o.redactName, ...o.secret], defaultSecrets: o.defaultRedaction, env: o.env,
       maxDepth: o.maxDepth, maxItems: o.maxItems, maxString: o.maxString, accelerator: o.accelerator,
       limits: { maxEvents: o.maxEvents, maxBytes: o.maxSize },
       // --keep failure: a passing run is never indexed at all

@@ -7,6 +7,7 @@ import { Recording, incompleteness, type Meta, type Redaction } from '../store/s
 import { DEFAULT_LIMITS } from '../store/archive.js';
 import { packRecording, readManifest, unpackRecording, type Manifest } from '../store/rwd.js';
 import { redactRecording } from '../store/redact.js';
+import { DEFAULT_SECRET_NAMES } from '../store/secrets.js';
 import { UserError } from '../errors.js';
 import { formatBytes, parseAge, parseSize } from '../units.js';
 import { progressLine, style } from './style.js';
@@ -150,7 +151,7 @@ export function addShareCommands(program: Command) {
     .argument('<recording>', 'recording folder or .rwd file')
     .option('-o, --out <file>', 'where to write it (default: the folder\'s name + .rwd)')
     .option('-f, --force', 'replace the output if it exists')
-    .option('--name <pattern>', 'redact on the way out: names containing pattern (repeatable; see rewind redact)', collect, [])
+    .option('--name <pattern>', 'redact on the way out: names holding pattern\'s words (repeatable; see rewind redact)', collect, [])
     .option('--value-regex <re>', 'redact on the way out: values matching re (repeatable)', collect, [])
     .addHelpText('after', `
 Examples:
@@ -183,20 +184,28 @@ Examples:
   program.command('redact')
     .summary('replace secrets in a recording')
     .description('Rewrite a recording with secrets replaced by a redaction marker: the values of variables, ' +
-      'attributes and dict keys whose names contain a --name pattern (case aside), and every string ' +
-      'that matches a --value-regex — in values, output, exception messages, embedded sources and ' +
-      'the command line. The recording keeps a manifest of what was redacted (names and counts, ' +
-      'never the values); rewind info shows it.')
-    .argument('<recording>', 'recording folder')
+      'attributes and dict keys whose names hold a --name pattern as words (api_token and accessToken hold ' +
+      'token; tokenize and max_tokens do not), string literals given to such names in the embedded sources, ' +
+      'and every string that matches a --value-regex — in values, output, exception messages, embedded ' +
+      'sources and the command line. The recording keeps a manifest of what was redacted (names and counts, ' +
+      'never the values); rewind info shows it. --list shows the names redacted while recording.')
+    .argument('[recording]', 'recording folder')
     .option('--name <pattern>', 'a name pattern (repeatable)', collect, [])
+    .option('--list', 'list the secret names the agent redacts while recording, and how to change them')
     .option('--value-regex <re>', 'a regular expression for secret values (repeatable)', collect, [])
     .option('-o, --out <dir>', 'write a redacted copy here instead of rewriting the recording')
     .addHelpText('after', `
 Examples:
+  $ rewind redact --list
   $ rewind redact recordings/run --name launch_code --name customer_email
   $ rewind redact -o /tmp/shareable --value-regex 'sk-[A-Za-z0-9]{20,}' recordings/run
   $ rewind pack --name ssn recordings/run      # redacts on the way out; the recording stays as it is`)
-    .action(async (rec: string, o) => {
+    .action(async (rec: string | undefined, o) => {
+      if (o.list) {
+        process.stdout.write(`${secretNamesText()}\n`);
+        return;
+      }
+      if (!rec) throw new UserError('redact needs a recording folder (or --list).');
       if (existsSync(rec) && statSync(rec).isFile()) throw new UserError(`${rec} is a packed file: redact the recording folder (rewind unpack it first), or pack with --name/--value-regex.`);
       const r = await redactRecording(rec, o.out ? resolve(o.out) : null, { names: o.name, values: o.valueRegex });
       process.stderr.write(style.dim(`rewind: redacted ${o.out ?? rec}: ${redactionText(r)}\n`));
@@ -313,4 +322,20 @@ Examples:
       }
       process.stderr.write(`rewind: ${o.dryRun ? 'would delete' : 'deleted'} ${n} recording${n === 1 ? '' : 's'}, ${formatBytes(bytes)}\n`);
     });
+}
+
+/** `redact --list`: the names redacted while recording, the rule, and how to change them. */
+function secretNamesText(): string {
+  return [
+    'Redacted while recording (inside the traced process, before anything is written), as words of a name:',
+    ...DEFAULT_SECRET_NAMES.map((n) => `  ${n}`),
+    '',
+    'A name matches when its words (snake_case, camelCase, digits apart, case aside) hold a pattern\'s words',
+    'in a row: api_token, AUTH_TOKEN and accessToken hold token; tokenize, max_tokens and Token (a class) do',
+    'not. They apply to locals, globals, attributes and string dict keys, and to string literals given to',
+    'such names in the embedded sources.',
+    '',
+    'rewind record --redact-name PATTERN adds one (repeatable); --no-default-redaction drops the list above.',
+    'rewind redact REC --name PATTERN --value-regex RE does the same after the fact, values by pattern too.',
+  ].join('\n');
 }

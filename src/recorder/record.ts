@@ -21,6 +21,8 @@ export interface AgentOptions {
   maxItems?: number;
   maxString?: number;
   secrets?: string[];
+  /** false: only `secrets` are redacted, not the agent's built-in secret names. */
+  defaultSecrets?: boolean;
   env?: string[]; // globs of environment variables whose values are recorded
   accelerator?: Accelerator;
 }
@@ -73,6 +75,7 @@ export function agentArgs(o: AgentOptions): string[] {
   for (const g of o.include ?? []) a.push('--include', g);
   for (const g of o.exclude ?? []) a.push('--exclude', g);
   for (const s of o.secrets ?? []) a.push('--secret', s);
+  if (o.defaultSecrets === false) a.push('--no-default-secrets');
   for (const g of o.env ?? []) a.push('--env', g);
   if (o.maxDepth) a.push('--max-depth', String(o.maxDepth));
   if (o.maxItems) a.push('--max-items', String(o.maxItems));

@@ -5,22 +5,22 @@
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { T, type WireValue } from '../wire/protocol.js';
 import { UserError } from '../errors.js';
+import { MARK, compilePatterns, isSecretName, redactSource, type SecretPatterns } from './secrets.js';
 import { EK, Recording, RecordingWriter, packr, type ExceptionRecord, type Meta, type OutputRecord, type Redaction, type Snapshot, type SnapshotDelta, type StoredEvent } from './store.js';
 
 export interface RedactRule { names: string[]; values: string[] }
 
 const REDACTED: WireValue = [T.REDACTED];
-const MARK = '<redacted>';
 
 /** Applies a rule to values and texts, counting what it replaces. */
 class Redactor {
   readonly counts = new Map<string, number>();
   private byId = new Map<number, boolean>();
   private patterns: RegExp[];
-  private names: string[];
+  private names: SecretPatterns;
 
   constructor(private table: string[], rule: RedactRule) {
-    this.names = rule.names.map((n) => n.toLowerCase());
+    this.names = compilePatterns(rule.names);
     this.patterns = rule.values.map((p) => {
       try {
         return new RegExp(p, 'g');
@@ -32,10 +32,15 @@ class Redactor {
 
   private count(what: string) { this.counts.set(what, (this.counts.get(what) ?? 0) + 1); }
 
-  /** A name matches when it holds a pattern, case aside (as the agent's secret patterns). */
-  private nameMatches(name: string): boolean {
-    const n = name.toLowerCase();
-    return this.names.some((p) => n.includes(p));
+  /** A name matches when it holds a pattern's words, as the agent's secret names (secrets.ts); `key`: a dict key's. */
+  private nameMatches(name: string, key = false): boolean {
+    return isSecretName(name, this.names, !key);
+  }
+
+  /** An embedded source: literals given to matching names, then the value patterns, replaced. */
+  source(s: string | null): string | null {
+    if (s === null) return s;
+    return this.text(this.names.length ? redactSource(s, this.names, () => this.count('literals in sources')) : s);
   }
 
   private idMatches(id: number): boolean {
@@ -93,7 +98,7 @@ class Redactor {
         for (let i = 2; i + 1 < v.length; i += 2) {
           const k = v[i] as WireValue;
           const keyName = typeof k === 'string' ? k : Array.isArray(k) && k[0] === T.STR ? (k[2] as string) : null;
-          if (keyName !== null && this.nameMatches(keyName)) {
+          if (keyName !== null && this.nameMatches(keyName, true)) {
             if (!isRedacted(v[i + 1] as WireValue)) this.count(keyName);
             out.push(this.value(k), REDACTED);
           } else out.push(this.value(k), this.value(v[i + 1] as WireValue));
@@ -159,7 +164,7 @@ export async function redactRecording(src: string, out: string | null, rule: Red
         }
         case 'X': { const x = packr.unpack(v) as ExceptionRecord; put({ ...x, message: r.text(x.message) }); break; }
         case 'O': { const o = packr.unpack(v) as OutputRecord; put({ ...o, text: r.text(o.text) }); break; }
-        case 'S': { const [path, source] = packr.unpack(v) as [string, string | null]; put([path, r.text(source)]); break; }
+        case 'S': { const [path, source] = packr.unpack(v) as [string, string | null]; put([path, r.source(source)]); break; }
         case 'M': meta = JSON.parse(v.toString()) as Meta; break;
         default: w.putRaw(k, v);
       }

@@ -175,7 +175,27 @@ class NoUserCode(unittest.TestCase):
 
 
 class Secrets(unittest.TestCase):
-    def test_names_match_case_insensitively_as_parts(self):
+    def test_the_shared_cases_names_keys_and_sources(self):
+        # test/golden/secret-names.json: the TypeScript side is tested against the same cases
+        import json
+        from rewind_agent.secret_names import DEFAULT_SECRET_NAMES, redact_source
+        with open(os.path.join(ROOT, "test", "golden", "secret-names.json")) as f:
+            golden = json.load(f)
+        self.assertEqual(list(DEFAULT_SECRET_NAMES), golden["defaults"])
+        rec = Recorder(_NullWriter(), Config(), Scope())
+        for name, secret in golden["names"].items():
+            self.assertEqual(rec.secret(name), secret, name)
+        for key, secret in golden["keys"].items():
+            self.assertEqual(rec.secret_key(key), secret, key)
+        for before, after in golden["sources"]:
+            self.assertEqual(redact_source(before, rec.secret, rec.secret_key), after)
+
+    def test_no_default_secrets_and_patterns_of_ones_own(self):
+        rec = Recorder(_NullWriter(), Config(secrets=["launch_code"]), Scope())
+        self.assertTrue(rec.secret("LAUNCH_CODE") and rec.secret("launchCode"))
+        self.assertFalse(rec.secret("password"))
+
+    def test_names_match_case_insensitively_as_words(self):
         rec = Recorder(_NullWriter(), Config(), Scope())
         for name in ("password", "DB_PASSWORD", "github_token", "apiKey", "private_key_pem",
                      "AUTHORIZATION", "user_credentials", "client_secret", "passwd"):
