@@ -167,6 +167,22 @@ describe('pdb habits', () => {
     expect(helpPp.help[0].usage).toMatch(/^print EXPR/);
   });
 
+  it("retval says what the frame returns (or that it raises); break takes pdb's 'LOCATION, COND'", () => {
+    const out = batch(`break shop.py:${M['add-total']}, qty == 2`, 'continue', 'retval', 'print qty', 'goto exception', 'rv');
+    expect(out[0].breakpoint).toMatchObject({ condition: 'qty == 2' });
+    expect(out[1]).toMatchObject({ line: M['add-total'], function: 'Cart.add' });
+    expect(out[2]).toMatchObject({ how: 'returns', value: { repr: '17' } });
+    expect(out[3].value.repr).toBe('2');
+    expect(out[5]).toMatchObject({ how: 'raises' });
+  });
+
+  it('isinstance answers for builtin types and a value\'s own class, and says when it cannot tell', () => {
+    const out = batch('goto exception', 'print isinstance(cart, Cart)', 'print isinstance(spent, (str, int))', 'print isinstance(cart.items, dict)',
+      'print isinstance(cart, object)', 'print isinstance(cart, Base)');
+    expect(out.slice(1, 5).map((o) => o.value.repr)).toEqual(['True', 'True', 'False', 'True']);
+    expect(out[5].error).toMatch(/isinstance\(\) cannot tell whether a Cart is a Base: the recording holds a value's own type/);
+  });
+
   it('until leaves a loop in one motion, runtil goes back the same way; until LINE goes to that line', () => {
     const out = batch(`break shop.py:${M.spend}`, 'continue', 'print spent', 'until', 'print spent', 'runtil', `until ${M.check}`, 'until nowhere');
     expect(out[1]).toMatchObject({ line: M.spend, function: 'checkout' });
@@ -233,7 +249,7 @@ describe('bad input in batch mode: one sentence, and the next command runs', () 
     ['break no_such_function', /no function called 'no_such_function' was recorded/],
     ['print undefined_name', /name 'undefined_name' is not defined in <module>\(\)/],
     ['print len(', /ends too early|expected/],
-    ['print __import__("os")', /only len, abs, min, max, sum, round, sorted, any, all, int, float, bool, str, repr can be called/],
+    ['print __import__("os")', /only len, abs, min, max, sum, round, sorted, any, all, int, float, bool, str, repr, isinstance can be called/],
     ['delete 7', /there is no breakpoint 7/],
     ['goto 99999999', /there is no event 99999999/],
     ['goto somewhere', /goto needs an event number/],

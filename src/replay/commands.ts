@@ -91,10 +91,11 @@ function breakId(arg: string, usage: string): number {
 }
 
 /** "where if cond" -> [where, cond] */
+/** LOCATION [if COND], or pdb's LOCATION, COND. */
 function splitIf(arg: string): [string, string | null] {
-  const m = /^(\S+)(?:\s+if\s+(.+))?$/.exec(arg.trim());
+  const m = /^([^\s,]+)(?:\s+if\s+(.+)|\s*,\s*(.+))?$/.exec(arg.trim());
   if (!m) throw new UserError(`expected LOCATION [if CONDITION], not '${arg.trim()}'.`);
-  return [m[1], m[2] ?? null];
+  return [m[1], m[2] ?? m[3] ?? null];
 }
 
 function unquote(s: string): string {
@@ -348,6 +349,16 @@ const COMMANDS: Command[] = [
     names: ['args', 'a'], usage: 'args', summary: 'the arguments of the selected frame, as they are now',
     run: async (e) => ({ args: e.localsJson(await e.args(await e.selectedFrame())) }),
     text: (r) => Object.entries(r.args as Record<string, JsonValue>).map(([k, v]) => `${k} = ${v.repr}`).join('\n') || '(no arguments)',
+  },
+  {
+    names: ['retval', 'rv'], usage: 'retval', summary: 'what the selected frame returns (the recording knows it ahead), or that it raises',
+    run: async (e) => {
+      const r = await e.returnValue(await e.selectedFrame());
+      return { ...r, value: 'value' in r ? e.json(r.value) : undefined };
+    },
+    text: (r) => (r.how === 'returns' ? `${(r.value as JsonValue).repr}   (returned at event ${r.seq})`
+      : r.how === 'raises' ? `(no return value: the frame ends by an exception, at event ${r.seq})`
+        : '(no return value: the frame is still running where the recording ends)'),
   },
   {
     names: ['list', 'l'], usage: 'list', summary: 'the source around the current line',

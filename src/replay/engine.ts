@@ -1023,6 +1023,15 @@ export class Engine {
     return this.rec.linesRan(this.rec.codes[f.code]?.file ?? -1);
   }
 
+  /** How frame `f` ends: the value it returns (and where), an exception, or not within the recording. */
+  async returnValue(f: LiveFrame): Promise<{ how: 'returns'; seq: number; value: WireValue } | { how: 'raises' | 'running'; seq?: number }> {
+    const fr = await this.rec.frame(f.frame);
+    if (!fr || fr.end === null) return { how: 'running' };
+    const e = await this.tl.event(fr.end);
+    if (e?.[0] === EK.RETURN) return { how: 'returns', seq: fr.end, value: (e[6] ?? null) as WireValue };
+    return { how: 'raises', seq: fr.end };
+  }
+
   /** The arguments of frame `f` (the names its call bound), with their values now. */
   async args(f: LiveFrame): Promise<Map<number, WireValue>> {
     const fr = await this.rec.frame(f.frame);

@@ -59,7 +59,14 @@ function tokenize(src: string): Tok[] {
   return out;
 }
 
-const FUNCTIONS = new Set(['len', 'abs', 'min', 'max', 'sum', 'round', 'sorted', 'any', 'all', 'int', 'float', 'bool', 'str', 'repr']);
+const FUNCTIONS = new Set(['len', 'abs', 'min', 'max', 'sum', 'round', 'sorted', 'any', 'all', 'int', 'float', 'bool', 'str', 'repr', 'isinstance']);
+
+/** Builtin types isinstance() knows, and the builtin types that are subclasses of each. */
+const BUILTIN_TYPES: Record<string, string[]> = {
+  object: [], int: ['int', 'bool'], bool: ['bool'], float: ['float'], complex: ['complex'], str: ['str'], bytes: ['bytes'],
+  bytearray: ['bytearray'], list: ['list'], tuple: ['tuple'], set: ['set'], frozenset: ['frozenset'], dict: ['dict'],
+  NoneType: ['NoneType'],
+};
 const CMP = new Set(['==', '!=', '<', '<=', '>', '>=', 'in', 'not in', 'is', 'is not']);
 
 export function parse(src: string): Node {
@@ -187,13 +194,20 @@ function stringLiteral(tok: string): string {
 }
 
 /** The local names an expression reads (a watch looks for changes to these). */
+/** `a.b.c` of an attribute chain's object part, for type names written with their module. */
+function dotted(n: Node): string {
+  if (n.k === 'name') return n.id;
+  if (n.k === 'attr') return `${dotted(n.obj)}.${n.name}`;
+  throw new ExprError('isinstance() takes a type name or a tuple of type names as its second argument.');
+}
+
 export function namesIn(n: Node, out = new Set<string>()): Set<string> {
   switch (n.k) {
     case 'name': out.add(n.id); break;
     case 'attr': namesIn(n.obj, out); break;
     case 'index': namesIn(n.obj, out); namesIn(n.index, out); break;
     case 'slice': namesIn(n.obj, out); if (n.lo) namesIn(n.lo, out); if (n.hi) namesIn(n.hi, out); break;
-    case 'call': n.args.forEach((a) => namesIn(a, out)); break;
+    case 'call': (n.fn === 'isinstance' ? n.args.slice(0, 1) : n.args).forEach((a) => namesIn(a, out)); break;
     case 'un': namesIn(n.x, out); break;
     case 'bin': case 'bool': namesIn(n.a, out); namesIn(n.b, out); break;
     case 'cmp': namesIn(n.first, out); n.rest.forEach(([, x]) => namesIn(x, out)); break;
@@ -244,7 +258,7 @@ class Evaluator {
       case 'attr': return this.attr(this.eval(n.obj), n.name);
       case 'index': return this.index(this.eval(n.obj), this.eval(n.index));
       case 'slice': return this.slice(this.eval(n.obj), n.lo && this.eval(n.lo), n.hi && this.eval(n.hi));
-      case 'call': return this.call(n.fn, n.args.map((a) => this.eval(a)));
+      case 'call': return n.fn === 'isinstance' ? this.isinstance(n.args) : this.call(n.fn, n.args.map((a) => this.eval(a)));
       case 'un': {
         const x = this.eval(n.x);
         if (n.op === 'not') return !this.truthy(x);
@@ -439,6 +453,36 @@ class Evaluator {
     if (s !== undefined) return (part as string[]).join('');
     const tag = tagOf(v) === T.TUPLE ? T.TUPLE : T.LIST;
     return [tag, part.length, ...part];
+  }
+
+  /**
+   * isinstance(x, T) or isinstance(x, (T, U)), T a builtin type or a class by name: the recording
+   * holds each value's type, not its base classes, so a class that is not x's own type is only
+   * answered for builtin types.
+   */
+  private isinstance(args: Node[]): WireValue {
+    if (args.length !== 2) throw new ExprError(`isinstance() takes exactly two arguments (${args.length} given).`);
+    const types = args[1].k === 'seq' && args[1].tag === T.TUPLE ? args[1].items : [args[1]];
+    const names = types.map((t) => {
+      if (t.k !== 'name' && t.k !== 'attr') throw new ExprError('isinstance() takes a type name or a tuple of type names as its second argument.');
+      return t.k === 'name' ? t.id : `${dotted(t.obj)}.${t.name}`;
+    });
+    const v = this.eval(args[0]);
+    const own = this.type(v);
+    // The builtin type a value is, or (a subclass of a builtin, or an object) derives from.
+    const builtin = isArr(v) && v[0] === T.SUBCLASS ? this.type(v[3]) : isArr(v) && v[0] === T.OBJECT ? 'object' : own;
+    let unknown: string | null = null;
+    for (const t of names) {
+      if (t === 'object') return true;
+      const b = BUILTIN_TYPES[t];
+      if (b) { if (b.includes(builtin)) return true; continue; }
+      if (own === t || own.endsWith(`.${t}`) || t.endsWith(`.${own}`)) return true;
+      if (isArr(v) && (v[0] === T.OBJECT || v[0] === T.SUBCLASS)) unknown = t;
+    }
+    if (unknown !== null) {
+      throw new ExprError(`isinstance() cannot tell whether a ${own.slice(own.lastIndexOf('.') + 1)} is a ${unknown}: the recording holds a value's own type, not its base classes.`);
+    }
+    return false;
   }
 
   private call(fn: string, args: WireValue[]): WireValue {
