@@ -156,6 +156,13 @@ describe.skipIf(!hasTmux)('rewind replay on a terminal', () => {
     s = await t.saying((m) => m === 'Watch 2: spent: 3 -> 17', 'the watched change');
     expect(statusOf(s)).toContain(`shop.py:${M.spend}  checkout()`);
 
+    // After the motion the same local is still selected: h shows spent's history.
+    t.keys('h');
+    s = await t.until((x) => x.includes(' history of '), 'the history list');
+    expect(s).toContain(' history of spent');
+    t.keys('Escape');
+    await t.until((x) => !x.includes(' history of '), 'the history list closed');
+
     // q: the terminal is given back as it was, and the exit status is 0.
     t.keys('q');
     s = await t.until((x) => x.includes('EXITED'), 'the shell after quitting');

@@ -288,21 +288,36 @@ export class RecordingWriter {
     this.pending++;
   }
 
-  /** Writes what is batched when enough has piled up (or always, with force). */
+  /**
+   * Writes what is batched when enough has piled up (or always, with force: then it is on disk
+   * when this returns). A write runs while the caller decodes what comes next; the next one
+   * waits for it, so they reach LevelDB one at a time, in order.
+   */
   async flush(force = false) {
-    if (!this.batch || (!force && this.pending < 64)) return;
-    const b = this.batch;
-    this.batch = null;
-    this.pending = 0;
-    await b.write();
-    for (const r of this.clears.splice(0)) await this.db.clear(r);
-    if (this.compactDue && this.dropped) {
+    if (this.batch && (force || this.pending >= 64)) {
+      const b = this.batch;
+      this.batch = null;
+      this.pending = 0;
+      await this.writing;
+      const clears = this.clears.splice(0);
+      const compact = this.compactDue && this.dropped ? this.dropped : null;
       this.compactDue = false;
-      const { block, seq, frame } = this.dropped;
-      for (const [from, to] of [[key.block(0), key.block(block)], [key.snapshot(0), key.snapshot(block)], [key.frame(0), key.frame(frame + 1)],
-        [key.exception(0), key.exception(seq)], [key.output(0), key.output(seq)]]) await this.compact(from, to);
+      this.writing = (async () => {
+        await b.write();
+        for (const r of clears) await this.db.clear(r);
+        if (compact) {
+          const { block, seq, frame } = compact;
+          for (const [from, to] of [[key.block(0), key.block(block)], [key.snapshot(0), key.snapshot(block)], [key.frame(0), key.frame(frame + 1)],
+            [key.exception(0), key.exception(seq)], [key.output(0), key.output(seq)]]) await this.compact(from, to);
+        }
+      })();
+      this.writing.catch(() => {}); // a failure is thrown by the next flush, not as an unhandled rejection
     }
+    if (force) await this.writing;
   }
+
+  /** The batch being written, if any (see flush). */
+  private writing: Promise<void> = Promise.resolve();
 
   async close() {
     await this.flush(true);

@@ -48,6 +48,8 @@ export class Session {
   private sourceLine: number | null = null;
   private expanded = new Set<string>();
   private localIndex = 0;
+  /** The selected local's path (name, then items): kept selected across motions. */
+  private selectedPath: string | null = null;
   private outputBack = 0; // lines scrolled back from the newest
   /** Per frame, the reprs of its rows when last shown: what changed is what differs. */
   private seen = new Map<number, Map<string, string>>();
@@ -161,6 +163,7 @@ export class Session {
       }
       case 'locals':
         this.localIndex = Math.max(0, Math.min(this.lastRows.length - 1, this.localIndex + delta));
+        this.selectedPath = this.lastRows[this.localIndex]?.path ?? null;
         return;
       case 'stack': {
         // The pane lists the innermost frame first: down is towards the callers.
@@ -169,6 +172,7 @@ export class Session {
         if (target !== this.e.selectedIndex) await this.e.select(target - this.e.selectedIndex);
         this.sourceLine = null;
         this.localIndex = 0;
+        this.selectedPath = null;
         return;
       }
       case 'output':
@@ -189,7 +193,7 @@ export class Session {
   private moved(): void {
     this.sourceLine = null;
     this.outputBack = 0;
-    this.localIndex = 0;
+    // The selected local stays selected, by name, where the frame still has it (see view).
   }
 
   // ---- the view ----
@@ -201,7 +205,8 @@ export class Session {
     const file = this.e.frameFile(f);
     const rows = this.tree(f);
     this.lastRows = rows;
-    this.localIndex = Math.min(this.localIndex, Math.max(0, rows.length - 1));
+    const kept = this.selectedPath === null ? -1 : rows.findIndex((r) => r.path === this.selectedPath);
+    this.localIndex = kept >= 0 ? kept : Math.min(this.localIndex, Math.max(0, rows.length - 1));
     this.noteChanges(pos.seq, f.frame, rows);
     const thread = this.e.rec.threads.find((t) => t.thread === pos.thread);
     return {
