@@ -43,3 +43,39 @@ it("the README's first two commands are scripts package.json has", () => {
   expect(scripts.example).toBeDefined();
   expect(scripts.test).toBeDefined();
 });
+
+describe('docs/commands.md', () => {
+  const page = readFileSync(join(ROOT, 'docs/commands.md'), 'utf8');
+  const section = (title: string) => page.split(`## ${title}`)[1].split('\n## ')[0];
+
+  it('lists every command of the CLI, and none it does not have', () => {
+    const listed = [...section('The CLI').matchAll(/^\| `rewind ([a-z]+)/gm)].map((m) => m[1]).sort();
+    const help = rewind(['--help']).stdout.split('Commands:')[1].split('Examples:')[0];
+    const real = [...help.matchAll(/^ {2}([a-z]+) /gm)].map((m) => m[1]).filter((c) => c !== 'help').sort();
+    expect(listed).toEqual(real);
+  });
+
+  it('lists every replay command with its aliases, and none it does not have', () => {
+    const table = section('Replay commands').split('\n').filter((l) => l.startsWith('| `')).map((l) => l.split(' | ')[0]).join('\n');
+    const listed = new Set([...table.matchAll(/`([a-z]+)[^`]*`/g)].map((m) => m[1]));
+    const help = rewind(['replay', '--help']).stdout.split(/^Commands:$/m)[1].split('Examples:')[0];
+    const real = new Set<string>();
+    for (const line of help.split('\n')) {
+      const m = /^ {2}([a-z]+)/.exec(line);
+      if (!m) continue;
+      real.add(m[1]);
+      for (const a of /\(also: ([^)]+)\)$/.exec(line)?.[1].split(', ') ?? []) if (/^[a-z]+$/.test(a)) real.add(a);
+    }
+    for (const name of real) expect(listed, `replay command ${name}`).toContain(name);
+    for (const name of [...listed].filter((n) => !['text', 'start', 'end', 'exception', 'failure', 'test', 'if', 'in', 'all'].includes(n))) {
+      expect(real, `docs/commands.md lists '${name}'`).toContain(name);
+    }
+  });
+
+  it("lists the terminal UI's keys as its help does", () => {
+    const keys = readFileSync(join(ROOT, 'src/tui/screen.ts'), 'utf8').split('const KEYS = `')[1].split('`;')[0];
+    for (const k of [...keys.matchAll(/^ {2}(\S)(?: \/ (\S))?\s/gm)].flatMap((m) => [m[1], m[2]]).filter((k): k is string => Boolean(k) && /^[a-zA-Z?:]$/.test(k!))) {
+      expect(section("The terminal UI's keys"), `key ${k}`).toContain(`\`${k}\``);
+    }
+  });
+});

@@ -6,8 +6,6 @@ import { join } from 'node:path';
 import { decodeEvents, unpackr, WireError } from '../src/wire/protocol.js';
 import { floatRepr, toJson } from '../src/wire/values.js';
 import { ROOT, run } from './helpers.js';
-import { RawValue, decodeEventsRaw } from '../src/wire/rawvalues.js';
-import { packr } from '../src/store/store.js';
 
 const vectors = (f: string) => JSON.parse(readFileSync(join(ROOT, 'agent/vectors', f), 'utf8'));
 
@@ -84,39 +82,4 @@ it('the decoder survives random and truncated input with its own error only', ()
     }
   }
   expect(decodeEvents(good).events.length).toBe(vectors('events.json').events.length);
-});
-
-describe('the indexer\'s decoder: values kept as the agent\'s bytes', () => {
-  /** Events with their RawValues decoded: what decodeEvents gives. */
-  const decoded = (events: unknown[]) => events.map((e) => (Array.isArray(e) ? e.map((x) => (x instanceof RawValue ? unpackr.unpack(x.bytes) : x)) : e));
-
-  it('gives the golden stream\'s events, every prefix a prefix, and packs each value back to its own bytes', () => {
-    const { hex, events } = vectors('events.json');
-    const buf = Buffer.from(hex, 'hex');
-    const whole = decodeEventsRaw(buf);
-    expect(whole.used).toBe(buf.length);
-    expect(decoded(whole.events)).toEqual(events);
-    for (let n = 0; n <= buf.length; n++) {
-      const got = decodeEventsRaw(buf.subarray(0, n));
-      expect(decoded(got.events)).toEqual(events.slice(0, got.events.length));
-      expect(got.used).toBeLessThanOrEqual(n);
-    }
-    // A stored block holding RawValues is the same bytes as one holding the decoded values.
-    expect(packr.pack(whole.events)).toEqual(packr.pack(decoded(whole.events)));
-  });
-
-  it('survives random and truncated input with its own error only', () => {
-    let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-    const good = Buffer.from(vectors('events.json').hex, 'hex');
-    for (let i = 0; i < 3000; i++) {
-      const b = Buffer.from(good);
-      for (let j = 0; j < 3; j++) b[Math.floor(rand() * b.length)] = Math.floor(rand() * 256);
-      try {
-        decodeEventsRaw(b.subarray(0, Math.floor(rand() * b.length) + 1));
-      } catch (e) {
-        expect(e).toBeInstanceOf(WireError);
-      }
-    }
-  });
 });

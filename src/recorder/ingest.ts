@@ -1,8 +1,7 @@
 // Turns the agent's event stream into a recording: sequence numbers, per-thread stacks,
 // frame depths, indexes, snapshots. Knows the wire (protocol.ts) and the store's API, not
 // its keys.
-import { K, T, PyFloat, type WireEvent, type WireValue } from '../wire/protocol.js';
-import { RawValue, decodeEventsRaw } from '../wire/rawvalues.js';
+import { K, T, decodeEvents, PyFloat, type WireEvent, type WireValue } from '../wire/protocol.js';
 import {
   BLOCK, EK, SNAPSHOT_EVERY, RecordingWriter, sharesGlobals,
   type CodeRecord, type GlobalsList, type ExceptionRecord, type FrameRecord, type Meta, type RecordingWarning, type Snapshot, type SnapshotDelta, type SnapshotFrame, type StoredEvent, type ThreadRecord,
@@ -113,7 +112,7 @@ export class Ingest {
   /** Feeds a chunk of the raw stream; a partial event at the end is kept for the next chunk. */
   async feed(chunk: Buffer) {
     const buf = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
-    const { events, used } = decodeEventsRaw(buf);
+    const { events, used } = decodeEvents(buf);
     this.carry = used < buf.length ? Buffer.from(buf.subarray(used)) : null;
     for (const e of events) this.event(e);
     await this.w.flush();
@@ -235,7 +234,7 @@ export class Ingest {
     for (let i = 0; i + 1 < changes.length; i += 2) {
       const name = changes[i] as number;
       const v = changes[i + 1] as WireValue;
-      if (v instanceof RawValue ? v.unbound : Array.isArray(v) && v[0] === T.UNBOUND) locals.delete(name); else locals.set(name, v);
+      if (Array.isArray(v) && v[0] === T.UNBOUND) locals.delete(name); else locals.set(name, v);
       this.varIdx.set(name, (this.varIdx.get(name) ?? 0) + 1);
     }
   }

@@ -7,11 +7,10 @@
 // [kind, thread, frame, depth, code, line, ...payload] whose first six items are
 // non-negative integers.
 import { packr } from './store.js';
-import { Cursor } from '../wire/cursor.js';
 
 const HEADER = 6;
 
-export class BlockView extends Cursor {
+export class BlockView {
   /** Event i's header fields. */
   readonly kind = new Int32Array(256);
   readonly thread = new Int32Array(256);
@@ -21,11 +20,9 @@ export class BlockView extends Cursor {
   readonly line = new Int32Array(256);
   /** Where event i's first payload item starts (-1: none). */
   private payload = new Int32Array(256);
+  private buf: Buffer = Buffer.alloc(0);
+  private p = 0;
   length = 0;
-
-  protected bad(what: string): never {
-    throw new Error(`not a stored block (${what})`);
-  }
 
   /** Reads the headers of a block's events (the view is reused from block to block). */
   load(buf: Buffer): this {
@@ -86,5 +83,67 @@ export class BlockView extends Cursor {
     const start = this.p;
     this.skip();
     return packr.unpack(b.subarray(start, this.p));
+  }
+
+  private isArray(): boolean {
+    const c = this.buf[this.p];
+    return (c >= 0x90 && c <= 0x9f) || c === 0xdc || c === 0xdd;
+  }
+
+  private arrayLength(): number {
+    const b = this.buf, c = b[this.p++];
+    if (c >= 0x90 && c <= 0x9f) return c & 15;
+    if (c === 0xdc) { this.p += 2; return b.readUInt16BE(this.p - 2); }
+    if (c === 0xdd) { this.p += 4; return b.readUInt32BE(this.p - 4); }
+    throw new Error(`not a stored block (0x${c.toString(16)} where an array starts)`);
+  }
+
+  private uint(): number {
+    const b = this.buf, c = b[this.p++];
+    if (c < 0x80) return c;
+    switch (c) {
+      case 0xcc: return b[this.p++];
+      case 0xcd: this.p += 2; return b.readUInt16BE(this.p - 2);
+      case 0xce: this.p += 4; return b.readUInt32BE(this.p - 4);
+    }
+    this.p--;
+    this.skip();
+    return -1; // not an event header field (nor a name): never equal to one
+  }
+
+  /** Moves past one msgpack value. */
+  private skip(): void {
+    const b = this.buf, c = b[this.p++];
+    if (c < 0x80 || c >= 0xe0) return; // fixint
+    if (c <= 0x8f) return this.skipItems((c & 15) * 2);
+    if (c <= 0x9f) return this.skipItems(c & 15);
+    if (c <= 0xbf) { this.p += c & 31; return; }
+    switch (c) {
+      case 0xc0: case 0xc2: case 0xc3: return;
+      case 0xcc: case 0xd0: this.p += 1; return;
+      case 0xcd: case 0xd1: this.p += 2; return;
+      case 0xca: case 0xce: case 0xd2: this.p += 4; return;
+      case 0xcb: case 0xcf: case 0xd3: this.p += 8; return;
+      case 0xd4: this.p += 2; return;
+      case 0xd5: this.p += 3; return;
+      case 0xd6: this.p += 5; return;
+      case 0xd7: this.p += 9; return;
+      case 0xd8: this.p += 17; return;
+      case 0xc4: case 0xd9: this.p += 1 + b[this.p]; return;
+      case 0xc5: case 0xda: this.p += 2 + b.readUInt16BE(this.p); return;
+      case 0xc6: case 0xdb: this.p += 4 + b.readUInt32BE(this.p); return;
+      case 0xc7: this.p += 2 + b[this.p]; return;
+      case 0xc8: this.p += 3 + b.readUInt16BE(this.p); return;
+      case 0xc9: this.p += 5 + b.readUInt32BE(this.p); return;
+      case 0xdc: this.p += 2; return this.skipItems(b.readUInt16BE(this.p - 2));
+      case 0xdd: this.p += 4; return this.skipItems(b.readUInt32BE(this.p - 4));
+      case 0xde: this.p += 2; return this.skipItems(2 * b.readUInt16BE(this.p - 2));
+      case 0xdf: this.p += 4; return this.skipItems(2 * b.readUInt32BE(this.p - 4));
+    }
+    throw new Error(`not a stored block (0x${c.toString(16)})`);
+  }
+
+  private skipItems(n: number): void {
+    for (let i = 0; i < n; i++) this.skip();
   }
 }
