@@ -219,6 +219,30 @@ describe('a signal while record --index now catches up', () => {
   });
 });
 
+describe('Ctrl-C during long work', () => {
+  it('stops indexing at once, says so, and the next open indexes the whole stream', async () => {
+    const dir = tmp();
+    const rec = join(dir, 'rec');
+    // A few million events: seconds of indexing, long enough to be interrupted in the middle.
+    writeFileSync(join(dir, 'loop.py'), 'total = 0\nfor i in range(1500000):\n    total += i\n');
+    expect(rewind(['record', '-o', rec, join(dir, 'loop.py')]).status).toBe(0);
+    const child = spawn(process.execPath, [CLI, 'info', '--json', rec]);
+    let err = '';
+    child.stderr.on('data', (b) => { err += b; });
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    // Interrupted once LevelDB's files appear beside the stream: it is indexing.
+    await until(() => existsSync(join(rec, 'CURRENT')) || child.exitCode !== null);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(err).toMatch(/^rewind: interrupted while indexing: the recording is kept as it was recorded; the next command that opens it indexes it again from the start\.\n$/);
+    expect(readdirSync(rec)).toContain('events.raw');
+    const info = rewind(['info', '--json', rec]);
+    expect(info.status, info.stderr).toBe(0);
+    expect(JSON.parse(info.stdout)).toMatchObject({ exitStatus: 0, truncated: false });
+    expect(readdirSync(rec)).not.toContain('events.raw');
+  });
+});
+
 describe('a recording kept raw', () => {
   it('is indexed once, by whoever opens it first, however many open it at once', async () => {
     const rec = join(tmp(), 'rec');

@@ -152,7 +152,7 @@ Examples:
   $ PYTHONPATH=/path/to/rewind/agent python3 -m rewind_agent -o trace.raw prog.py
   $ rewind import trace.raw -o recordings/prog`)
   .action(async (raw: string, o) => {
-    const p = progressLine('importing');
+    const p = progressLine('importing', { says: `no recording was made; the raw stream ${raw} is as it was: run the command again` });
     const r = await importRaw(raw, o, (b) => p.update(formatBytes(b))).finally(p.done);
     const missing = incompleteness(r.meta);
     if (missing && !r.meta.truncated) process.stderr.write(style.err(`rewind: the recording is incomplete: ${missing}.\n`));
@@ -303,7 +303,7 @@ async function main() {
   });
   // A recording kept raw is indexed as it is first opened, whatever the command: show it.
   Recording.onIndexing = () => {
-    const p = progressLine('indexing');
+    const p = progressLine('indexing', { says: 'the recording is kept as it was recorded; the next command that opens it indexes it again from the start' });
     return { update: (done, total) => p.update(`${Math.floor((100 * done) / Math.max(1, total))}% of ${formatBytes(total)}`), done: p.done };
   };
   try {

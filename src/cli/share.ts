@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { Recording, incompleteness, type Meta, type Redaction } from '../store/store.js';
 import { DEFAULT_LIMITS } from '../store/archive.js';
-import { packRecording, readManifest, unpackRecording, type Manifest } from '../store/rwd.js';
+import { packRecording, partialPath, readManifest, unpackRecording, type Manifest } from '../store/rwd.js';
 import { redactRecording } from '../store/redact.js';
 import { DEFAULT_SECRET_NAMES } from '../store/secrets.js';
 import { UserError } from '../errors.js';
@@ -25,7 +25,7 @@ export function folderSize(path: string): number {
 
 /** Packs `rec` into `out` with progress on a terminal; the one line said after is the caller's. */
 export async function packWithProgress(rec: string, out: string, extra: Partial<Manifest> = {}): Promise<void> {
-  const p = progressLine('packing');
+  const p = progressLine('packing', { says: `${rec} is as it was and nothing was written: run the command again`, cleanup: () => rmSync(partialPath(out), { force: true }) });
   try {
     await packRecording(rec, out, (done, total) => p.update(`${Math.floor((100 * done) / Math.max(1, total))}% of ${formatBytes(total)}`), extra);
   } finally {
@@ -228,7 +228,7 @@ Examples:
       if (!statSync(file).isFile()) throw new UserError(`${file} is not a .rwd file.`, 'REWIND_NOT_RECORDING');
       const out = resolve(o.out ?? basename(file).replace(/\.rwd$/, '') + (file.endsWith('.rwd') ? '' : '.unpacked'));
       if (existsSync(out)) throw new UserError(`${o.out ?? out} already exists; choose another folder with -o.`, 'REWIND_EXISTS');
-      const p = progressLine('unpacking');
+      const p = progressLine('unpacking', { says: `nothing was unpacked to ${o.out ?? out}: run the command again` });
       try {
         await unpackRecording(file, out, { ...DEFAULT_LIMITS, maxBytes }, (b) => p.update(formatBytes(b)));
       } finally {

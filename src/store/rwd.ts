@@ -28,9 +28,12 @@ const SKIP = new Set(['LOCK', 'LOG', 'LOG.old']);
  * Packs the recording folder `rec` into `out` (never overwritten). The recording is opened
  * first, which checks it and holds its lock, so nobody writes it while it is copied.
  */
+/** Where a .rwd is written until it is whole (then renamed to `out`). */
+export const partialPath = (out: string) => `${out}.partial-${process.pid}`;
+
 export async function packRecording(rec: string, out: string, progress?: (done: number, total: number) => void, extra: Partial<Manifest> = {}): Promise<Manifest> {
   const r = await Recording.open(rec);
-  const partial = `${out}.partial-${process.pid}`;
+  const partial = partialPath(out);
   try {
     const files = readdirSync(rec).filter((f) => !SKIP.has(f) && statSync(join(rec, f)).isFile()).sort();
     const manifest: Manifest = {
