@@ -6,11 +6,8 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { record, importRaw, ACCELERATOR_MODES } from '../recorder/record.js';
 import { rawHello, rawPath } from '../recorder/deferred.js';
-import { Recording, incompleteness, type Meta } from '../store/store.js';
-import { EventView, describeState } from '../replay/events.js';
+import type { Meta, Recording } from '../store/store.js';
 import { UserError } from '../errors.js';
-import { addReplayCommands } from './replay.js';
-import { addShareCommands, folderSize, packWithProgress } from './share.js';
 import { progressLine, style } from './style.js';
 import { collect, nonNegativeInt, positiveInt, programAfterModule } from './options.js';
 import { formatBytes, parseSize } from '../units.js';
@@ -99,7 +96,7 @@ Examples:
     process.exitCode = r.status;
     const e = r.ending;
     const failed = e.signal !== null || e.exitStatus !== 0;
-    const accelerator = r.meta ? r.meta.accelerator : rawHello(r.path).accelerator;
+    const accelerator = r.meta ? r.meta.accelerator : (await rawHello(r.path)).accelerator;
     // Said once, on the summary line: where the accelerator could not be built, and why.
     const slow = typeof accelerator === 'string' && accelerator.startsWith('unavailable: ') ? ` — pure-Python agent (slower): the C accelerator is ${accelerator}` : '';
     if (o.keep === 'failure' && !failed) {
@@ -116,6 +113,7 @@ Examples:
       if (r.abandoned) process.exit(); // not waiting for the index writes in flight
       return;
     }
+    const [{ incompleteness }, { folderSize, packWithProgress }] = await Promise.all([store(), import('./share.js')]);
     const how = m.signal ? `killed by ${m.signal}` : `exit status ${m.exitStatus}${m.uncaught ? `, uncaught ${m.uncaught.type}` : ''}`;
     // Never a silent truncation: a recording that misses something says so, not dimmed.
     const missing = incompleteness(m);
@@ -135,7 +133,7 @@ Examples:
 
 /** Indexes a recording kept raw now (with progress on a terminal); its metadata. */
 async function indexNow(path: string): Promise<Meta> {
-  const rec = await Recording.open(path);
+  const rec = await openRecording(path);
   await rec.close();
   return rec.meta;
 }
@@ -154,7 +152,7 @@ Examples:
   .action(async (raw: string, o) => {
     const p = progressLine('importing', { says: `no recording was made; the raw stream ${raw} is as it was: run the command again` });
     const r = await importRaw(raw, o, (b) => p.update(formatBytes(b))).finally(p.done);
-    const missing = incompleteness(r.meta);
+    const missing = (await store()).incompleteness(r.meta);
     if (missing && !r.meta.truncated) process.stderr.write(style.err(`rewind: the recording is incomplete: ${missing}.\n`));
     process.stderr.write(`rewind: imported ${r.meta.counts.events.toLocaleString('en-US')} events to ${displayPath(r.path)}${r.meta.truncated ? ' (the stream was cut short: truncated)' : ''}\n`);
   });
@@ -169,13 +167,13 @@ Examples:
   $ rewind info recordings/orders-20261121-101500
   $ rewind info --json recordings/orders-20261121-101500 | jq .counts`)
   .action(async (path: string, o) => {
-    const rec = await Recording.open(path);
+    const rec = await openRecording(path);
     try {
       if (o.json) {
         process.stdout.write(JSON.stringify({ path, ...rec.meta, threads: rec.threads }) + '\n');
         return;
       }
-      process.stdout.write(infoText(path, rec));
+      process.stdout.write(infoText(path, rec, (await store()).incompleteness(rec.meta)));
     } finally {
       await rec.close();
     }
@@ -193,13 +191,14 @@ Examples:
   $ rewind dump recordings/orders-20261121-101500 --to 50
   $ rewind dump --json --from 1000 --to 1010 recordings/orders-20261121-101500`)
   .action(async (path: string, o) => {
-    const rec = await Recording.open(path);
+    const rec = await openRecording(path);
     try {
       const last = rec.eventCount - 1;
       const from = Math.max(o.from ?? 0, rec.firstSeq);
       const to = Math.min(o.to ?? last, last);
       if (from > last && rec.eventCount > 0) throw new UserError(`--from ${from} is past the end: the recording has ${rec.span}.`);
       if (o.to !== undefined && o.to < from) throw new UserError(`--to ${o.to} comes before --from ${from}.`);
+      const { EventView } = await import('../replay/events.js');
       const view = new EventView(rec);
       let buf = '';
       for await (const [seq, e] of rec.events(from, to)) {
@@ -224,10 +223,11 @@ Examples:
   $ rewind state recordings/orders-20261121-101500 --at 172
   $ rewind state --json --at 5000000 recordings/big | jq '.threads[0].stack[-1].locals'`)
   .action(async (path: string, o) => {
-    const rec = await Recording.open(path);
+    const rec = await openRecording(path);
     try {
       if (o.at >= rec.eventCount) throw new UserError(`--at ${o.at} is past the end: the recording has ${rec.span}.`);
       if (o.at < rec.firstSeq) throw new UserError(`--at ${o.at} was dropped by the flight recorder: the recording has ${rec.span}.`);
+      const { EventView, describeState } = await import('../replay/events.js');
       const view = new EventView(rec);
       const state = await describeState(rec, view, o.at);
       if (o.json) { process.stdout.write(JSON.stringify(state) + '\n'); return; }
@@ -244,14 +244,24 @@ Examples:
     }
   });
 
-addReplayCommands(program);
-addShareCommands(program);
+/** The store, loaded by the commands that open recordings (`rewind record` starts without it). */
+async function store() {
+  const s = await import('../store/store.js');
+  // A recording kept raw is indexed as it is first opened, whatever the command: show it.
+  s.Recording.onIndexing ??= () => {
+    const p = progressLine('indexing', { says: 'the recording is kept as it was recorded; the next command that opens it indexes it again from the start' });
+    return { update: (done, total) => p.update(`${Math.floor((100 * done) / Math.max(1, total))}% of ${formatBytes(total)}`), done: p.done };
+  };
+  return s;
+}
+
+const openRecording = async (path: string) => (await store()).Recording.open(path);
 
 function drain() {
   return new Promise((r) => process.stdout.once('drain', r));
 }
 
-function infoText(path: string, rec: Recording): string {
+function infoText(path: string, rec: Recording, missing: string | null): string {
   const m = rec.meta;
   const n = (x: number) => x.toLocaleString('en-US');
   const when = new Date(m.start * 1000);
@@ -266,7 +276,6 @@ function infoText(path: string, rec: Recording): string {
     ['started', `${when.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} (${dur})`],
     ['ended', `${ending}${m.truncated ? ' — truncated: the last event in flight may be missing' : ''}`],
   ];
-  const missing = incompleteness(m);
   if (missing && !m.truncated) rows.push(['incomplete', missing]);
   for (const w of m.warnings ?? []) rows.push(['warning', `event ${n(w.seq)}: ${w.message}`]);
   if (m.uncaught) rows.push(['uncaught', `${m.uncaught.type}${m.uncaught.message != null ? ': ' + m.uncaught.message : ''}`]);
@@ -301,14 +310,15 @@ async function main() {
     if (e.code === 'EPIPE') process.exit(0);
     throw e;
   });
-  // A recording kept raw is indexed as it is first opened, whatever the command: show it.
-  Recording.onIndexing = () => {
-    const p = progressLine('indexing', { says: 'the recording is kept as it was recorded; the next command that opens it indexes it again from the start' });
-    return { update: (done, total) => p.update(`${Math.floor((100 * done) / Math.max(1, total))}% of ${formatBytes(total)}`), done: p.done };
-  };
   try {
     const argv = process.argv.slice();
     if (argv[2] === 'record') argv.splice(3, Infinity, ...programAfterModule(recordCommand, argv.slice(3)));
+    else {
+      // Every other command: the replay and sharing commands, and the store they open recordings with.
+      const [{ addReplayCommands }, { addShareCommands }] = await Promise.all([import('./replay.js'), import('./share.js'), store()]);
+      addReplayCommands(program);
+      addShareCommands(program);
+    }
     await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof UserError) {

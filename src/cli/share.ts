@@ -59,7 +59,7 @@ async function look(path: string): Promise<Listed | null> {
   }
   if (st.isDirectory() && existsSync(rawPath(path))) {
     const pid = recorderOf(path);
-    const argv = rawHello(path).argv;
+    const argv = (await rawHello(path)).argv;
     return {
       path, kind: 'raw', meta: null, raw: { argv: Array.isArray(argv) ? argv.map(String) : [], ending: readEnding(path) },
       size: folderSize(path), time: st.mtimeMs / 1000, note: pid !== null ? `being recorded (pid ${pid})` : 'not indexed yet: indexed when first opened',

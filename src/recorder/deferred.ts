@@ -11,11 +11,10 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { RAW_FILE } from '../store/layout.js';
-import { RecordingWriter } from '../store/store.js';
 import { UserError } from '../errors.js';
-import { Ingest } from './ingest.js';
-import { ingestStream } from './tail.js';
-import { decodeEvents, K, RAW_HEADER, readRawHeader, type RawHeader } from '../wire/protocol.js';
+import { RAW_HEADER, readRawHeader, type RawHeader } from '../wire/rawfile.js';
+// The indexer (store, ingest, the stream decoder) is loaded when something is indexed: `rewind
+// record` uses this module to begin and end a raw recording, and starts faster without it.
 
 const ENDING_FILE = 'recorded.json';
 const RECORDING_PID = 'recording.pid';
@@ -82,7 +81,8 @@ export function rawHeader(dir: string): RawHeader | null {
 }
 
 /** The HELLO event's fields (argv, accelerator...), read from the stream's first bytes. */
-export function rawHello(dir: string): Record<string, unknown> {
+export async function rawHello(dir: string): Promise<Record<string, unknown>> {
+  const { decodeEvents, K } = await import('../wire/protocol.js');
   try {
     const fd = openSync(rawPath(dir), 'r');
     try {
@@ -143,6 +143,7 @@ export async function indexSoFar(dir: string, into: string): Promise<void> {
 
 /** The index of the stream in `dir`, built beside it (or in `into`). */
 async function build(dir: string, progress?: (done: number, total: number) => void, into = dir, inProgress = false) {
+  const [{ RecordingWriter }, { Ingest }, { ingestStream }] = await Promise.all([import('../store/store.js'), import('./ingest.js'), import('./tail.js')]);
   const total = Math.max(0, statSync(rawPath(dir)).size - RAW_HEADER);
   const writer = await RecordingWriter.create(into);
   const ingest = new Ingest(writer);

@@ -5,11 +5,12 @@ import { existsSync, mkdirSync, renameSync, rmSync, statSync, accessSync, consta
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { constants as osConstants } from 'node:os';
-import { RecordingWriter, type Meta } from '../store/store.js';
+import type { Meta, RecordingWriter } from '../store/store.js';
 import { UserError } from '../errors.js';
-import { Ingest, type Ending, type Limits } from './ingest.js';
-import { ingestStream, tailRaw } from './tail.js';
+import type { Ending, Ingest, Limits } from './ingest.js';
 import { beginRaw, endRaw, rawHeader, rawPath } from './deferred.js';
+// The indexer (store, ingest, the stream reader) is loaded only where a recording is indexed
+// here (--index now, the flight recorder, import): the default, raw, starts the program sooner.
 import { checkPython } from './interpreters.js';
 
 export const AGENT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../agent');
@@ -239,6 +240,7 @@ async function recordLive(o: RecordOptions, out: string, flight: boolean): Promi
   const signal = new Promise<null>((res) => { signalled = () => res(null); });
   const stop = () => { interrupted = true; signalled(); };
   void prog.done.then(() => { process.on('SIGINT', stop); process.on('SIGTERM', stop); });
+  const { tailRaw } = await import('./tail.js');
   try {
     for await (const chunk of tailRaw(raw, () => prog.exited() !== null, undefined, flight)) {
       if (interrupted) break;
@@ -282,10 +284,11 @@ class PartialRecording {
     const partial = `${out}.partial-${process.pid}`;
     // A flight recording kept small keeps LevelDB's unflushed log, which it does not count, small too.
     const buffer = limits?.maxBytes != null ? Math.min(4 * 2 ** 20, Math.max(2 ** 20, limits.maxBytes)) : undefined;
-    const writer = await RecordingWriter.create(partial, buffer).catch((e) => {
+    const [{ RecordingWriter: Writer }, { Ingest: Indexer }] = await Promise.all([import('../store/store.js'), import('./ingest.js')]);
+    const writer = await Writer.create(partial, buffer).catch((e) => {
       throw new UserError(`cannot create the recording at ${out} (${e.message}).`, 'REWIND_OUTPUT');
     });
-    return new PartialRecording(out, partial, writer, new Ingest(writer, limits));
+    return new PartialRecording(out, partial, writer, new Indexer(writer, limits));
   }
 
   async complete(ending: Ending, gitCommit: string | null): Promise<Meta> {
@@ -312,6 +315,7 @@ export async function importRaw(rawPath: string, o: { out: string; force?: boole
   if (!existsSync(rawPath)) throw new UserError(`${rawPath} does not exist.`, 'REWIND_NOT_FOUND');
   const out = outputPath({ out: o.out, force: o.force, argv: [] });
   const partial = await PartialRecording.create(out);
+  const { ingestStream } = await import('./tail.js');
   try {
     const state = await ingestStream(rawPath, partial.ingest, progress);
     const truncated = !state.closed || partial.ingest.end === null;

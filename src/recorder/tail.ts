@@ -1,7 +1,7 @@
 // Reads a raw stream file while the agent is still writing it (or after it stopped).
 // Only committed bytes are read, so every chunk ends on an event boundary.
 import { open, type FileHandle } from 'node:fs/promises';
-import { RAW_HEADER, WireError, readRawHeader, type RawHeader } from '../wire/protocol.js';
+import { RAW_HEADER, WireError, readRawHeader, type RawHeader } from '../wire/rawfile.js';
 
 const MAX_CHUNK = 256 << 10; // read but not yet stored: a flight recording's peak disk use grows with it
 const CONSUMED_AT = 24; // header offset of the consumed length (PROTOCOL.md, Framing)

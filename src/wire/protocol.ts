@@ -3,11 +3,11 @@
 // Python side. Both test against agent/vectors/. Change all three together.
 import { Unpackr, addExtension } from 'msgpackr';
 
+import { WireError } from './rawfile.js';
+
+export { MAGIC, RAW_HEADER, FLAG_CLOSED, FLAG_WARNED, WireError, readRawHeader, type RawHeader } from './rawfile.js';
+
 export const VERSION = 1;
-export const MAGIC = Buffer.from('REWINDRAW\x00\x00\x01', 'latin1');
-export const RAW_HEADER = 4096;
-export const FLAG_CLOSED = 1;
-export const FLAG_WARNED = 2;
 export const EXT_FLOAT = 1;
 
 export const K = {
@@ -49,9 +49,6 @@ export type WireEvent = number | [number, ...unknown[]];
 
 export const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'auto' } as any);
 
-export class WireError extends Error {
-  code = 'REWIND_WIRE';
-}
 
 /**
  * Decodes whole events from `buf`. A stream cut inside an event (a truncated file) yields the
@@ -73,15 +70,4 @@ export function decodeEvents(buf: Uint8Array): { events: WireEvent[]; used: numb
     if (!e?.incomplete) throw new WireError(`the stream is corrupt near byte ${used}`);
   }
   return { events, used };
-}
-
-/** The fixed header of a raw stream file. */
-export interface RawHeader { committed: number; closed: boolean; warned: boolean }
-
-export function readRawHeader(head: Buffer): RawHeader {
-  if (head.length < 24 || !head.subarray(0, 12).equals(MAGIC)) {
-    throw new WireError('not a Rewind raw stream (bad magic)');
-  }
-  const flags = head.readUInt32LE(12);
-  return { committed: Number(head.readBigUInt64LE(16)), closed: (flags & FLAG_CLOSED) !== 0, warned: (flags & FLAG_WARNED) !== 0 };
 }
