@@ -2,7 +2,8 @@
 // shell examples must be a command and an option the CLI has (checked against its --help),
 // and the README's two first commands must be scripts package.json has.
 import { describe, expect, it } from 'vitest';
-import { readFileSync, readdirSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, rewind } from './helpers.js';
 
@@ -78,4 +79,22 @@ describe('docs/commands.md', () => {
       expect(section("The terminal UI's keys"), `key ${k}`).toContain(`\`${k}\``);
     }
   });
+});
+
+it("the README's flaky-test walk-through runs as written: record both runs, diff them, follow the value back", () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const block = /```sh\n(SEED=1 rewind record[\s\S]*?)```/.exec(readme)![1];
+  const dir = mkdtempSync(join(tmpdir(), 'rewind-readme-'));
+  cpSync(join(ROOT, 'examples'), join(dir, 'examples'), { recursive: true });
+  cpSync(join(ROOT, 'recordings/.gitkeep'), join(dir, 'recordings/.gitkeep')); // as in a fresh clone
+  const results = block.trim().split('\n').map((line) => {
+    const m = /^(?:(\w+)=(\S+) )?rewind (.*?)\s*(?:#.*)?$/.exec(line)!;
+    const env = m[1] ? { ...process.env, [m[1]]: m[2] } : process.env;
+    return rewind(m[3].split(/\s+/), { cwd: dir, env });
+  });
+  expect(results.map((r) => r.status)).toEqual([0, 1, 1, 0]);
+  expect(results[2].stdout).toMatch(/first divergence, after \d+ matching events: what pick_discount\(\) returns differs/);
+  expect(results[2].stdout).toMatch(/A .* = 0\.1\n[\s\S]*B .* = 1\.0/);
+  expect(results[3].stdout).toMatch(/^paid_units = 0\.0: set by test_flaky\.py:\d+ in net_unit_price\(\)/);
+  expect(results[3].stdout).toMatch(/<- discount = 1\.0: returned by test_flaky\.py:\d+ in pick_discount\(\)/);
 });

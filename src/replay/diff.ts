@@ -375,7 +375,7 @@ export function diffText(r: DiffResult, more?: string): string {
   };
   const what = (d: Divergence) => {
     switch (d.kind) {
-      case 'value': return `the value of ${d.name} differs`;
+      case 'value': return d.name === RETURN_VALUE ? `what ${d.a?.function ?? d.b?.function}() returns differs` : `the value of ${d.name} differs`;
       case 'control': return 'the runs take different paths';
       case 'exception': return 'an exception in one run, not the other';
       case 'end': return d.a && d.b ? 'one run goes on where the other ends' : !d.a && !d.b ? 'the runs end differently' : `a thread runs in ${d.a ? 'A' : 'B'} only`;
