@@ -2,6 +2,7 @@
 // thread interleaving, and pairs that must not differ (dict order under another hash seed,
 // object addresses). The built CLI, as a subprocess.
 import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROGRAMS, markers, rewind, tmp } from './helpers.js';
 
@@ -67,6 +68,36 @@ describe('rewind diff', () => {
     const inA = r.divergences.find((d: any) => d.a?.thread === 'worker-a' && d.name === 'log');
     expect(inA).toMatchObject({ kind: 'value', a_value: "['a']", b_value: "['b', 'a']", a: { line: lines.append } });
     expect(first.kind).toBe('value');
+  });
+
+  it('a real race, recorded until it fails (record --until-failure): diff finds where a worker went another way', () => {
+    // A run fails about one time in three: run until one does, keeping the last passing run
+    // too (if the very first run fails there is none: try again).
+    let kept: { pass: string; fail: string; stderr: string } | null = null;
+    for (let attempt = 0; attempt < 8 && !kept; attempt++) {
+      const out = join(dir, `race-${attempt}`);
+      const r = rewind(['record', '--until-failure', '40', '-o', out, join(D, 'race.py')]);
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/rewind: run \d+ of 40 failed \(exit status 1\): recorded to /);
+      if (existsSync(`${out}-pass`)) kept = { pass: `${out}-pass`, fail: out, stderr: r.stderr };
+      else expect(r.stderr).toMatch(/no run passed before it/);
+    }
+    expect(kept, 'a passing run before a failing one, in 8 tries').not.toBeNull();
+    expect(kept!.stderr).toMatch(/Where they part: rewind diff \S+-pass \S+/);
+    const r = diffJson(kept!.pass, kept!.fail, ['--all']);
+    expect(r.status).toBe(1);
+    // A worker went another way (preempted or not), or read another value.
+    expect(r.divergences.some((d: any) => /^worker-[12]$/.test(d.a?.thread) && d.a.function === 'bump' && (d.kind === 'control' || d.name === 'seen'))).toBe(true);
+  });
+
+  it('--until-failure: every run passing keeps nothing; it goes with no --pack/--keep/--index', () => {
+    const ok = rewind(['record', '--until-failure', '3', '-o', join(dir, 'always'), join(D, 'hash_order.py')]);
+    expect(ok.status).toBe(0);
+    expect(ok.stderr).toMatch(/rewind: all 3 runs passed: nothing kept\./);
+    expect(existsSync(join(dir, 'always'))).toBe(false);
+    const bad = rewind(['record', '--until-failure', '3', '--pack', '-o', join(dir, 'x.rwd'), join(D, 'hash_order.py')]);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/--until-failure keeps recording folders of its own/);
   });
 
   it('does not report what always differs: dict order under another hash seed, object addresses', () => {

@@ -2,9 +2,9 @@
 // The `rewind` command: parses arguments (commander), calls the recorder, the store or the
 // engine, and prints. A UserError becomes one line on stderr and its exit code.
 import { Command } from 'commander';
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { record, importRaw, ACCELERATOR_MODES } from '../recorder/record.js';
+import { record, importRaw, outputPath, ACCELERATOR_MODES, type RecordOptions } from '../recorder/record.js';
 import { rawHello, rawPath } from '../recorder/deferred.js';
 import type { Meta, Recording } from '../store/store.js';
 import { UserError } from '../errors.js';
@@ -48,6 +48,7 @@ const recordCommand = program.command('record')
   .option('--keep <when>', 'always, or failure: keep the recording only if the program failed', 'always')
   .option('--index <when>', 'later: keep the agent\'s stream and index it when the recording is first opened (the program runs at the agent\'s pace); now: index it before returning', 'later')
   .option('--pack', 'write one .rwd file (see rewind pack) instead of a folder')
+  .option('--until-failure <n>', 'a flaky program: run it up to n times, until a run fails; keep that run and the last passing one (for rewind diff)', positiveInt('--until-failure'))
   .option('--max-events <n>', 'flight recorder: keep only about the last n events', positiveInt('--max-events'))
   .option('--max-size <size>', 'flight recorder: keep only about the last SIZE of records, measured before compression (e.g. 200MB)', (v: string) => parseSize(v, '--max-size'))
   .passThroughOptions()
@@ -73,12 +74,23 @@ Examples:
   $ rewind record -m pytest -x tests/                      # after -m MODULE: the module's
   $ rewind record --keep failure --pack -o ci/run.rwd -m unittest discover   # CI: keep failures only
   $ rewind record --max-size 200MB -- server.py            # keep the last ~200 MB of a long run
+  $ rewind record --until-failure 50 -o recordings/flaky -m pytest tests/test_sync.py   # then: rewind diff
   $ rewind record --python python3.13 --exclude '*/vendor/*' app.py`)
   .action(async (prog: string[], o) => {
     if (!o.module && prog.length === 0) throw new UserError('no program to record: give a script (rewind record prog.py) or a module (rewind record -m mod).');
     if (o.keep !== 'always' && o.keep !== 'failure') throw new UserError(`--keep takes always or failure, not '${o.keep}'.`);
     if (o.index !== 'later' && o.index !== 'now') throw new UserError(`--index takes later or now, not '${o.index}'.`);
     if (!ACCELERATOR_MODES.includes(o.accelerator)) throw new UserError(`--accelerator takes auto, on or off, not '${o.accelerator}'.`);
+    const options: RecordOptions = {
+      python: o.python, out: o.out, force: o.force, module: o.module, argv: prog,
+      include: o.include, exclude: o.exclude, secrets: [...o.redactName, ...o.secret], defaultSecrets: o.defaultRedaction, env: o.env,
+      maxDepth: o.maxDepth, maxItems: o.maxItems, maxString: o.maxString, accelerator: o.accelerator,
+      limits: { maxEvents: o.maxEvents, maxBytes: o.maxSize },
+    };
+    if (o.untilFailure !== undefined) {
+      if (o.pack || o.keep !== 'always' || o.index !== 'later') throw new UserError('--until-failure keeps recording folders of its own: it goes with none of --pack, --keep and --index.');
+      return untilFailure(o.untilFailure, options);
+    }
     let rwd: string | null = null;
     if (o.pack) {
       rwd = resolve(o.out ?? '');
@@ -86,10 +98,7 @@ Examples:
       if (rwd && existsSync(rwd) && !o.force) throw new UserError(`${o.out} already exists; pass --force to replace it.`, 'REWIND_EXISTS');
     }
     const r = await record({
-      python: o.python, out: rwd ? rwd.replace(/\.rwd$/, '') + `.folder-${process.pid}` : o.out, force: o.force, module: o.module, argv: prog,
-      include: o.include, exclude: o.exclude, secrets: [...o.redactName, ...o.secret], defaultSecrets: o.defaultRedaction, env: o.env,
-      maxDepth: o.maxDepth, maxItems: o.maxItems, maxString: o.maxString, accelerator: o.accelerator,
-      limits: { maxEvents: o.maxEvents, maxBytes: o.maxSize },
+      ...options, out: rwd ? rwd.replace(/\.rwd$/, '') + `.folder-${process.pid}` : o.out,
       // --keep failure: a passing run is never indexed at all
       index: o.keep === 'always' && (o.index === 'now' || o.pack) ? 'now' : 'later',
     });
@@ -130,6 +139,40 @@ Examples:
     }
     process.stderr.write(style.dim(`rewind: recorded ${events} (${formatBytes(folderSize(r.path))}) to ${displayPath(r.path)} — ${how}${m.truncated ? ', truncated' : ''}${kept}${slow}\n`));
   });
+
+/**
+ * `record --until-failure N`: runs the program until a run fails (N runs at most), keeps that
+ * run at the output path and the last passing run beside it (`-pass`), for `rewind diff`.
+ */
+async function untilFailure(runs: number, o: RecordOptions) {
+  const final = outputPath(o);
+  const passPath = `${final}-pass`;
+  if (existsSync(passPath) && !o.force) throw new UserError(`${passPath} already exists; pass --force to replace it.`, 'REWIND_EXISTS');
+  let passed: string | null = null;
+  for (let i = 1; i <= runs; i++) {
+    const r = await record({ ...o, out: `${final}.run-${i}`, force: true, index: 'later' });
+    const e = r.ending;
+    if (e.signal === null && e.exitStatus === 0) {
+      if (passed) rmSync(passed, { recursive: true, force: true });
+      passed = r.path;
+      process.stderr.write(style.dim(`rewind: run ${i} of ${runs} passed\n`));
+      continue;
+    }
+    rmSync(final, { recursive: true, force: true });
+    renameSync(r.path, final);
+    if (passed) {
+      rmSync(passPath, { recursive: true, force: true });
+      renameSync(passed, passPath);
+    }
+    const how = e.signal ? `killed by ${e.signal}` : `exit status ${e.exitStatus}`;
+    process.stderr.write(`rewind: run ${i} of ${runs} failed (${how}): recorded to ${displayPath(final)}` +
+      (passed ? `; the last passing run to ${displayPath(passPath)}. Where they part: rewind diff ${displayPath(passPath)} ${displayPath(final)}\n` : ' (no run passed before it)\n'));
+    process.exitCode = r.status;
+    return;
+  }
+  if (passed) rmSync(passed, { recursive: true, force: true });
+  process.stderr.write(`rewind: all ${runs} runs passed: nothing kept.\n`);
+}
 
 /** Indexes a recording kept raw now (with progress on a terminal); its metadata. */
 async function indexNow(path: string): Promise<Meta> {
