@@ -41,9 +41,6 @@ export interface LaunchArgs {
 /** What a variablesReference stands for: a frame's names, or a value to expand. */
 type Ref = { names: Map<number, WireValue>; frame: LiveFrame } | { value: WireValue };
 
-/** A line breakpoint that only prints (a logpoint): printed once per hit, when set. */
-interface Logpoint { key: string }
-
 const EXCEPTION_FILTERS: P.ExceptionBreakpointsFilter[] = [
   { filter: 'raised', label: 'Raised Exceptions', description: 'Stop where any exception is raised', default: false },
   { filter: 'uncaught', label: 'Uncaught Exceptions', description: 'Stop where an exception nothing caught is raised', default: true },

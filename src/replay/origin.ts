@@ -47,7 +47,7 @@ export async function origin(e: Engine, expr: string, depth = 3, frame?: LiveFra
 async function trace(e: Engine, expr: string, f: LiveFrame, at: number, depth: number, seen: Set<string>): Promise<OriginStep> {
   const value = valueIn(e, expr, f);
   const change = await e.lastChange(expr, f, at);
-  if (change) return made(e, expr, f, change.seq, value, depth, seen);
+  if (change) return made(e, expr, change.seq, value, depth, seen);
   return older(e, expr, f, value, depth, seen);
 }
 
@@ -60,10 +60,10 @@ function valueIn(e: Engine, expr: string, f: LiveFrame): JsonValue {
 }
 
 /**
- * Line `seq` of frame `f` gave `expr` its value: by a call's return value (x = f(...)), by a
+ * Line `seq` (of the frame EXPR is in) gave `expr` its value: by a call's return value (x = f(...)), by a
  * change a call made to an object both see (cart.add(...) changing cart.total), or by itself.
  */
-async function made(e: Engine, expr: string, f: LiveFrame, seq: number, value: JsonValue, depth: number, seen: Set<string>): Promise<OriginStep> {
+async function made(e: Engine, expr: string, seq: number, value: JsonValue, depth: number, seen: Set<string>): Promise<OriginStep> {
   const [, thread, fid, fdepth] = (await e.tl.event(seq))!;
   const next = (await e.tl.walk({ from: seq, dir: 1, thread, anchor: fid, skipDepth: fdepth + 1 }, (_, l) => l[2] === fid)) ?? e.tl.last + 1;
   const root = /^[A-Za-z_]\w*/.exec(expr)?.[0] ?? '';
