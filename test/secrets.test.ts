@@ -85,6 +85,31 @@ describe('secrets in a recorded program', () => {
     expect(none.api_token.repr).toBe(`'${TOKEN}'`);
   });
 
+  it('record --redact-value: values, output and sources matching it are gone once indexed (later or now)', async () => {
+    const d = tmp();
+    const SECRET = 'XYZZY-31415926';
+    writeFileSync(join(d, 'leak.py'), `note = "the key is ${SECRET}"\nprint("using", note)\n`);
+    for (const index of ['later', 'now']) {
+      const rec = join(d, `rec-${index}`);
+      const r = rewind(['record', '--redact-value', 'XYZZY-[0-9]+', '--index', index, '-o', rec, join(d, 'leak.py')]);
+      expect(r.status, r.stderr).toBe(0);
+      const out = rewind(['replay', '--json', rec], { input: 'goto end\nlocals\noutput\nll\n' }).stdout.trim().split('\n').map((l) => JSON.parse(l));
+      expect(out[1].locals.note).toMatchObject({ type: 'redacted' });
+      expect(out[2].output.map((o: any) => o.text).join('')).toBe('using the key is <redacted>\n');
+      expect(out[3].lines[0].text).toBe('note = "the key is <redacted>"');
+      for (const f of readdirSync(rec)) expect(readFileSync(join(rec, f)).includes(SECRET), `${index}: ${f}`).toBe(false);
+      // and in no entry, decompressed
+      const { Recording } = await import(join(ROOT, 'dist/src/store/store.js'));
+      const opened = await Recording.open(rec);
+      for await (const [, v] of opened.entries()) expect((v as Buffer).includes(SECRET)).toBe(false);
+      await opened.close();
+      expect(JSON.parse(rewind(['info', '--json', rec]).stdout).redacted.valuePatterns).toEqual(['XYZZY-[0-9]+']);
+    }
+    const bad = rewind(['record', '--redact-value', '(', '-o', join(d, 'bad'), join(d, 'leak.py')]);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/--redact-value '\(' is not a regular expression/);
+  });
+
   it('redact --list shows the built-in names and how to change them', () => {
     const r = rewind(['redact', '--list']);
     expect(r.status).toBe(0);

@@ -38,6 +38,7 @@ const recordCommand = program.command('record')
   .option('--exclude <glob>', 'do not record files matching glob (repeatable)', collect, [])
   .option('--redact-name <pattern>', 'also redact values of names holding pattern\'s words (repeatable; rewind redact --list)', collect, [])
   .option('--secret <pattern>', 'the same as --redact-name', collect, [])
+  .option('--redact-value <re>', 'also replace strings matching this regular expression, as the recording is indexed (repeatable)', collect, [])
   .option('--no-default-redaction', 'do not redact the built-in secret names (password, token...: rewind redact --list)')
   .option('--env <glob>', 'record the values of environment variables matching glob (repeatable; otherwise names only)', collect, [])
   .option('--max-depth <n>', 'nesting depth of recorded values', positiveInt('--max-depth'))
@@ -81,7 +82,11 @@ Examples:
     if (o.keep !== 'always' && o.keep !== 'failure') throw new UserError(`--keep takes always or failure, not '${o.keep}'.`);
     if (o.index !== 'later' && o.index !== 'now') throw new UserError(`--index takes later or now, not '${o.index}'.`);
     if (!ACCELERATOR_MODES.includes(o.accelerator)) throw new UserError(`--accelerator takes auto, on or off, not '${o.accelerator}'.`);
+    for (const re of o.redactValue as string[]) {
+      try { new RegExp(re); } catch (e) { throw new UserError(`--redact-value '${re}' is not a regular expression (${(e as Error).message}).`); }
+    }
     const options: RecordOptions = {
+      redactValues: o.redactValue,
       python: o.python, out: o.out, force: o.force, module: o.module, argv: prog,
       include: o.include, exclude: o.exclude, secrets: [...o.redactName, ...o.secret], defaultSecrets: o.defaultRedaction, env: o.env,
       maxDepth: o.maxDepth, maxItems: o.maxItems, maxString: o.maxString, accelerator: o.accelerator,

@@ -335,7 +335,8 @@ function secretNamesText(): string {
     'not. They apply to locals, globals, attributes and string dict keys, and to string literals given to',
     'such names in the embedded sources.',
     '',
-    'rewind record --redact-name PATTERN adds one (repeatable); --no-default-redaction drops the list above.',
+    'rewind record --redact-name PATTERN adds one (repeatable); --no-default-redaction drops the list above;',
+    '--redact-value RE replaces matching strings as the recording is indexed.',
     'rewind redact REC --name PATTERN --value-regex RE does the same after the fact, values by pattern too.',
   ].join('\n');
 }

@@ -22,7 +22,11 @@ const LOCK = 'index.lock';
 const OURS = new Set([RAW_FILE, ENDING_FILE, RECORDING_PID, LOCK]);
 
 /** How the program ended, as the recorder saw it. */
-export interface RawEnding { exitStatus: number | null; signal: string | null; gitCommit: string | null; end: number }
+export interface RawEnding {
+  exitStatus: number | null; signal: string | null; gitCommit: string | null; end: number;
+  /** record --redact-value: applied once the stream is indexed. */
+  redactValues?: string[];
+}
 
 export const rawPath = (dir: string) => join(dir, RAW_FILE);
 
@@ -144,18 +148,23 @@ export async function indexSoFar(dir: string, into: string): Promise<void> {
 /** The index of the stream in `dir`, built beside it (or in `into`). */
 async function build(dir: string, progress?: (done: number, total: number) => void, into = dir, inProgress = false) {
   const [{ RecordingWriter }, { Ingest }, { ingestStream }] = await Promise.all([import('../store/store.js'), import('./ingest.js'), import('./tail.js')]);
+  const seen = readEnding(dir);
   const total = Math.max(0, statSync(rawPath(dir)).size - RAW_HEADER);
   const writer = await RecordingWriter.create(into);
   const ingest = new Ingest(writer);
   try {
     const state = await ingestStream(rawPath(dir), ingest, progress && ((done) => progress(done, total)));
-    const seen = readEnding(dir);
     // Only SIGKILL (or a recorder that died with the program) stops the agent mid-event.
     const truncated = !inProgress && ingest.end === null && (seen === null ? !state.closed : seen.signal === 'SIGKILL');
     const ending = { exitStatus: seen?.exitStatus ?? null, signal: seen?.signal ?? null, truncated, end: seen?.end ?? null, inProgress };
     await ingest.finish(ending, { gitCommit: seen?.gitCommit ?? null });
   } finally {
     await writer.close();
+  }
+  // record --redact-value: the index holds no match of those patterns (the stream goes after this).
+  if (seen?.redactValues?.length && !inProgress) {
+    const [{ redactRecording }, { Recording }] = await Promise.all([import('../store/redact.js'), import('../store/store.js')]);
+    await redactRecording(into, null, { names: [], values: seen.redactValues }, (p) => Recording.openIndex(p));
   }
 }
 

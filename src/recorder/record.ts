@@ -41,6 +41,11 @@ export interface RecordOptions extends AgentOptions {
   limits?: Limits; // flight recorder
   /** later (default): keep the agent's stream, index it when first opened; now: index it as it comes */
   index?: 'now' | 'later';
+  /**
+   * Regular expressions of secret values (record --redact-value): strings that match are replaced
+   * as the recording is indexed (rewind redact's rule), and until then only the raw stream holds them.
+   */
+  redactValues?: string[];
 }
 
 /**
@@ -187,7 +192,7 @@ const gitOf = (o: RecordOptions) => gitCommitOf(o.module ? process.cwd() : dirna
 async function recordRaw(o: RecordOptions, out: string): Promise<RecordResult> {
   const prog = startRaw(o, out);
   const ex = await prog.done;
-  return endRawRecording(out, ex, await prog.git);
+  return endRawRecording(out, ex, await prog.git, o.redactValues);
 }
 
 /** Creates `out` as a recording kept raw and starts the program writing its stream there. */
@@ -205,8 +210,8 @@ function startRaw(o: RecordOptions, out: string): ReturnType<typeof runProgram> 
 }
 
 /** The program is over: `out` stays a recording kept raw, indexed when first opened. */
-function endRawRecording(out: string, ex: Exit, gitCommit: string | null): RecordResult {
-  endRaw(out, { exitStatus: ex.signal ? null : ex.code, signal: ex.signal, gitCommit, end: Date.now() / 1000 });
+function endRawRecording(out: string, ex: Exit, gitCommit: string | null, redactValues?: string[]): RecordResult {
+  endRaw(out, { exitStatus: ex.signal ? null : ex.code, signal: ex.signal, gitCommit, end: Date.now() / 1000, ...(redactValues?.length ? { redactValues } : {}) });
   if (!existsSync(rawPath(out))) {
     rmSync(out, { recursive: true, force: true });
     throw new UserError(`the program could not be started under the agent (exit status ${exitStatusOf(ex)}); nothing was recorded.`, 'REWIND_AGENT');
@@ -249,7 +254,7 @@ async function recordLive(o: RecordOptions, out: string, flight: boolean): Promi
     const ex = await prog.done;
     const asRaw = async () => {
       partial.drop();
-      return { ...endRawRecording(out, ex, await prog.git), abandoned: true as const };
+      return { ...endRawRecording(out, ex, await prog.git, o.redactValues), abandoned: true as const };
     };
     if (interrupted && !flight) return asRaw();
     if (interrupted) partial.ingest.warnings.push({ seq: partial.ingest.seq, code: 'indexing-interrupted', message: 'rewind record was interrupted while it indexed the end of the run: that part is missing' });
@@ -260,7 +265,7 @@ async function recordLive(o: RecordOptions, out: string, flight: boolean): Promi
       truncated: !interrupted && partial.ingest.end === null && ex.signal === 'SIGKILL',
     };
     // Writing out what is indexed takes a while too: a signal then leaves the recording raw.
-    const meta = await Promise.race([partial.complete(ending, await prog.git), flight ? new Promise<null>(() => {}) : signal]);
+    const meta = await Promise.race([partial.complete(ending, await prog.git, o.redactValues), flight ? new Promise<null>(() => {}) : signal]);
     if (meta === null) return asRaw();
     return { path: out, meta, status: exitStatusOf(ex), ending, warned: meta.warnings !== undefined };
   } catch (e) {
@@ -291,9 +296,10 @@ class PartialRecording {
     return new PartialRecording(out, partial, writer, new Indexer(writer, limits));
   }
 
-  async complete(ending: Ending, gitCommit: string | null): Promise<Meta> {
-    const meta = await this.ingest.finish(ending, { gitCommit });
+  async complete(ending: Ending, gitCommit: string | null, redactValues?: string[]): Promise<Meta> {
+    let meta = await this.ingest.finish(ending, { gitCommit });
     await this.writer.close();
+    if (redactValues?.length) meta = await redactValuesIn(this.partial, redactValues);
     if (existsSync(this.out)) rmSync(this.out, { recursive: true, force: true });
     renameSync(this.partial, this.out);
     return meta;
@@ -308,6 +314,16 @@ class PartialRecording {
   drop() {
     rmSync(this.partial, { recursive: true, force: true });
   }
+}
+
+/** Applies record --redact-value to a recording just indexed (rewind redact's rewrite, in place); its metadata. */
+async function redactValuesIn(dir: string, values: string[]): Promise<Meta> {
+  const { redactRecording } = await import('../store/redact.js');
+  await redactRecording(dir, null, { names: [], values });
+  const { Recording } = await import('../store/store.js');
+  const rec = await Recording.open(dir);
+  await rec.close();
+  return rec.meta;
 }
 
 /** Turns a raw stream written by the agent alone (python3 -m rewind_agent) into a recording. */

@@ -139,9 +139,9 @@ const isRedacted = (v: WireValue) => Array.isArray(v) && v[0] === T.REDACTED;
  * Writes a redacted copy of `src` at `out` (or, with `out` null, replaces `src` with one).
  * Returns what was redacted.
  */
-export async function redactRecording(src: string, out: string | null, rule: RedactRule): Promise<Redaction> {
+export async function redactRecording(src: string, out: string | null, rule: RedactRule, open = Recording.open): Promise<Redaction> {
   if (!rule.names.length && !rule.values.length) throw new UserError('nothing to redact: give --name PATTERN and/or --value-regex RE.');
-  const rec = await Recording.open(src);
+  const rec = await open(src);
   const target = out ?? src;
   const building = `${target}.redacting-${process.pid}`;
   const r = new Redactor(rec.names, rule);

@@ -368,6 +368,11 @@ export class Recording {
     return Recording.openFolder(path, path);
   }
 
+  /** Opens the index in folder `dir` as it is, whether a raw stream lies beside it or not (the indexer's own use). */
+  static openIndex(dir: string): Promise<Recording> {
+    return Recording.openFolder(dir, dir);
+  }
+
   /** Indexes a recording kept raw (`rewind record` leaves them so): the recorder's code does it. */
   static async index(path: string): Promise<void> {
     const { indexRaw } = await import('../recorder/deferred.js'); // loaded only when needed
