@@ -2,7 +2,7 @@
 // for rewind redact) against the cases the agent is tested with too (test/golden/secret-names.json),
 // then end to end: a program with secrets in its source, recorded and packed, searched byte by byte.
 import { describe, expect, it } from 'vitest';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { ROOT, rewind, tmp } from './helpers.js';
@@ -108,6 +108,27 @@ describe('secrets in a recorded program', () => {
     const bad = rewind(['record', '--redact-value', '(', '-o', join(d, 'bad'), join(d, 'leak.py')]);
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/--redact-value '\(' is not a regular expression/);
+  });
+
+  it("a project's .rewind.json sets what every recording redacts; a bad one is said in one sentence", () => {
+    const d = tmp();
+    writeFileSync(join(d, 'app.py'), PROGRAM);
+    mkdirSync(join(d, 'sub'));
+    writeFileSync(join(d, '.rewind.json'), JSON.stringify({ redact: { names: ['launch_code'], values: ['hunter2-[a-z]+'], defaults: false } }));
+    const rec = join(d, 'rec');
+    // From a folder below it: the nearest .rewind.json up the tree counts.
+    expect(rewind(['record', '-o', rec, join(d, 'app.py')], { cwd: join(d, 'sub') }).status).toBe(0);
+    const locals = JSON.parse(rewind(['replay', '--json', rec], { input: 'goto end\nlocals\n' }).stdout.trim().split('\n')[1]).locals;
+    expect(locals.launch_code).toMatchObject({ type: 'redacted' });
+    expect(locals.api_token.repr).toBe(`'${TOKEN}'`); // "defaults": false
+    expect(locals.password).toMatchObject({ type: 'redacted' }); // its value matches redact.values
+    writeFileSync(join(d, '.rewind.json'), '{"redact": {"values": ["("]}}');
+    const bad = rewind(['record', '-o', join(d, 'rec2'), join(d, 'app.py')], { cwd: d });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/\.rewind\.json: redact\.values holds '\(', which is not a regular expression/);
+    writeFileSync(join(d, '.rewind.json'), '{"redact": ');
+    expect(rewind(['record', '-o', join(d, 'rec3'), join(d, 'app.py')], { cwd: d }).stderr).toMatch(/\.rewind\.json is not valid JSON/);
   });
 
   it('redact --list shows the built-in names and how to change them', () => {

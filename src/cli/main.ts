@@ -9,6 +9,7 @@ import { rawHello, rawPath } from '../recorder/deferred.js';
 import type { Meta, Recording } from '../store/store.js';
 import { UserError } from '../errors.js';
 import { progressLine, style } from './style.js';
+import { loadConfig } from './config.js';
 import { collect, nonNegativeInt, positiveInt, programAfterModule } from './options.js';
 import { formatBytes, parseSize } from '../units.js';
 
@@ -57,7 +58,9 @@ const recordCommand = program.command('record')
 By default everything is recorded except the standard library, site-packages and Rewind's own
 agent. Values of variables named like password, secret, token, api_key (as words: api_token,
 accessToken; not tokenize) are redacted before they leave the program, and so are string
-literals given to them in the embedded sources (rewind redact --list). Environment variables are recorded by name; their values only where
+literals given to them in the embedded sources (rewind redact --list). A .rewind.json in this
+folder or above adds names and values to redact for every recording of the project:
+{"redact": {"names": ["launch_code"], "values": ["sk-[A-Za-z0-9]{20,}"], "defaults": true}}. Environment variables are recorded by name; their values only where
 --env allows them.
 
 The agent's C accelerator is compiled on first use with the machine's C compiler and the
@@ -85,10 +88,12 @@ Examples:
     for (const re of o.redactValue as string[]) {
       try { new RegExp(re); } catch (e) { throw new UserError(`--redact-value '${re}' is not a regular expression (${(e as Error).message}).`); }
     }
+    // The project's .rewind.json adds its own (the flags add to it; --no-default-redaction wins).
+    const config = loadConfig().redact;
     const options: RecordOptions = {
-      redactValues: o.redactValue,
+      redactValues: [...config.values, ...o.redactValue],
       python: o.python, out: o.out, force: o.force, module: o.module, argv: prog,
-      include: o.include, exclude: o.exclude, secrets: [...o.redactName, ...o.secret], defaultSecrets: o.defaultRedaction, env: o.env,
+      include: o.include, exclude: o.exclude, secrets: [...config.names, ...o.redactName, ...o.secret], defaultSecrets: o.defaultRedaction && config.defaults, env: o.env,
       maxDepth: o.maxDepth, maxItems: o.maxItems, maxString: o.maxString, accelerator: o.accelerator,
       limits: { maxEvents: o.maxEvents, maxBytes: o.maxSize },
     };

@@ -336,7 +336,8 @@ function secretNamesText(): string {
     'such names in the embedded sources.',
     '',
     'rewind record --redact-name PATTERN adds one (repeatable); --no-default-redaction drops the list above;',
-    '--redact-value RE replaces matching strings as the recording is indexed.',
+    '--redact-value RE replaces matching strings as the recording is indexed. A project\'s .rewind.json sets the same:',
+    '{"redact": {"names": [...], "values": [...], "defaults": true}}.',
     'rewind redact REC --name PATTERN --value-regex RE does the same after the fact, values by pattern too.',
   ].join('\n');
 }
