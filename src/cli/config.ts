@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
+import { mustBeRegex } from './options.js';
 
 export interface RedactConfig { names: string[]; values: string[]; defaults: boolean }
 export interface Config { path: string | null; redact: RedactConfig }
@@ -37,8 +38,6 @@ function parse(path: string): RedactConfig {
   const defaults = (redact as Record<string, unknown>).defaults ?? true;
   if (typeof defaults !== 'boolean') throw new UserError(`${path}: redact.defaults must be true or false.`, 'REWIND_CONFIG');
   const values = list('values');
-  for (const re of values) {
-    try { new RegExp(re); } catch (e) { throw new UserError(`${path}: redact.values holds '${re}', which is not a regular expression (${(e as Error).message}).`, 'REWIND_CONFIG'); }
-  }
+  for (const re of values) mustBeRegex(re, (why) => `${path}: redact.values holds '${re}', which is not a regular expression (${why}).`, 'REWIND_CONFIG');
   return { names: list('names'), values, defaults };
 }

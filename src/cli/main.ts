@@ -10,7 +10,7 @@ import type { Meta, Recording } from '../store/store.js';
 import { UserError } from '../errors.js';
 import { progressLine, style } from './style.js';
 import { loadConfig } from './config.js';
-import { collect, nonNegativeInt, positiveInt, programAfterModule } from './options.js';
+import { collect, mustBeRegex, nonNegativeInt, positiveInt, programAfterModule } from './options.js';
 import { formatBytes, parseSize } from '../units.js';
 
 const program = new Command('rewind')
@@ -85,9 +85,7 @@ Examples:
     if (o.keep !== 'always' && o.keep !== 'failure') throw new UserError(`--keep takes always or failure, not '${o.keep}'.`);
     if (o.index !== 'later' && o.index !== 'now') throw new UserError(`--index takes later or now, not '${o.index}'.`);
     if (!ACCELERATOR_MODES.includes(o.accelerator)) throw new UserError(`--accelerator takes auto, on or off, not '${o.accelerator}'.`);
-    for (const re of o.redactValue as string[]) {
-      try { new RegExp(re); } catch (e) { throw new UserError(`--redact-value '${re}' is not a regular expression (${(e as Error).message}).`); }
-    }
+    for (const re of o.redactValue as string[]) mustBeRegex(re, (why) => `--redact-value '${re}' is not a regular expression (${why}).`);
     // The project's .rewind.json adds its own (the flags add to it; --no-default-redaction wins).
     const config = loadConfig().redact;
     const options: RecordOptions = {

@@ -35,3 +35,12 @@ export function programAfterModule(cmd: Command, args: string[]): string[] {
   }
   return args;
 }
+
+/** Throws the UserError `says(why)` unless `re` is a regular expression JavaScript compiles. */
+export function mustBeRegex(re: string, says: (why: string) => string, code?: string) {
+  try {
+    new RegExp(re);
+  } catch (e) {
+    throw new UserError(says((e as Error).message), code);
+  }
+}

@@ -194,10 +194,10 @@ export class RewindSession extends DebugSession {
       }
       const f = args.frameId !== undefined ? this.frame(args.frameId) : undefined;
       // `origin EXPR`: where the value came from (in the frame asked about).
-      const asked = /^origin\s+(?:-d\s*(\d+)\s+)?(.+)$/s.exec(args.expression);
-      if (asked && args.context !== 'hover') {
-        const { origin, originText } = await import('../replay/origin.js');
-        return { result: originText(await origin(e, asked[2].trim(), asked[1] ? Number(asked[1]) : 3, f)), variablesReference: 0 };
+      if (/^origin\s/.test(args.expression) && args.context !== 'hover') {
+        const { origin, originArgs, originText } = await import('../replay/origin.js');
+        const { expr, depth } = originArgs(args.expression.slice('origin'.length))!;
+        return { result: originText(await origin(e, expr, depth, f)), variablesReference: 0 };
       }
       const v = await e.evaluate(args.expression, f);
       const shown = this.variable('', v);
@@ -483,10 +483,9 @@ export class RewindSession extends DebugSession {
     if (s) return s;
     const recorded = this.engine.path(file);
     const local = this.localPath(recorded);
-    s = { name: basename(recorded), path: local };
-    if (!(await sameAsRecorded(local, this.engine, file))) {
-      s = { name: basename(recorded), path: recorded, sourceReference: file + 1, origin: 'recorded by Rewind', presentationHint: 'normal' };
-    }
+    s = (await sameAsRecorded(local, this.engine, file))
+      ? { name: basename(recorded), path: local }
+      : { name: basename(recorded), path: recorded, sourceReference: file + 1, origin: 'recorded by Rewind', presentationHint: 'normal' };
     this.sources.set(file, s);
     return s;
   }

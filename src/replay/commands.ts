@@ -7,7 +7,7 @@ import type { JsonValue } from '../wire/values.js';
 import type { Dir, Engine, Move, Position, Stop } from './engine.js';
 import type { TestRun } from './tests.js';
 import { diffRuns, diffText, type DiffResult } from './diff.js';
-import { origin, originText, type OriginStep } from './origin.js';
+import { origin, originArgs, originText, type OriginStep } from './origin.js';
 
 export type Result = Record<string, unknown>;
 
@@ -267,8 +267,8 @@ const COMMANDS: Command[] = [
   {
     names: ['origin'], usage: 'origin [-d N] EXPR', summary: 'where the value of EXPR came from: the line that set it, and where its inputs came from (N levels, default 3)',
     run: async (e, arg) => {
-      const m = /^(?:-d\s*(\d+)\s+)?(.+)$/s.exec(needArg(arg, 'origin [-d N] EXPR'))!;
-      return { origin: await origin(e, m[2].trim(), m[1] ? Number(m[1]) : 3) };
+      const { expr, depth } = originArgs(needArg(arg, 'origin [-d N] EXPR'))!;
+      return { origin: await origin(e, expr, depth) };
     },
     text: (r) => originText(r.origin as OriginStep),
   },

@@ -78,10 +78,8 @@ class Run {
   private lines = new Map<number, number>();
   /** Frame -> its last line event: the line that makes the next line's changes. */
   private lastLine = new Map<number, number>();
-  /** File id -> path (Recording.filePaths). */
-  paths = new Map<number, string>();
-
-  constructor(readonly rec: Recording, private keys: Map<string, number>, private map: [string, string][], private ignore: Set<string>) {}
+  /** `paths`: file id -> path (Recording.filePaths); `keys`: the interned keys, shared by both runs. */
+  constructor(readonly rec: Recording, private paths: Map<number, string>, private keys: Map<string, number>, private map: [string, string][], private ignore: Set<string>) {}
 
   /** Stacks as they are after event `seq` (the start of the part that is compared step by step). */
   async startAfter(seq: number) {
@@ -240,9 +238,7 @@ export async function diffRuns(a: Recording, b: Recording, o: DiffOptions = {}):
   }
   const keys = new Map<string, number>();
   const ignore = new Set(o.ignore ?? []);
-  const ra = new Run(a, keys, o.map ?? [], ignore), rb = new Run(b, keys, [], ignore);
-  ra.paths = await a.filePaths();
-  rb.paths = await b.filePaths();
+  const ra = new Run(a, await a.filePaths(), keys, o.map ?? [], ignore), rb = new Run(b, await b.filePaths(), keys, [], ignore);
 
   // The stretch that is the same byte for byte, skipped whole.
   const blocks = Math.min(Math.ceil(a.eventCount / BLOCK), Math.ceil(b.eventCount / BLOCK));

@@ -35,6 +35,12 @@ const KEYWORDS = new Set(('False None True and as assert async await break class
   'from global if import in is lambda nonlocal not or pass raise return try while with yield match case').split(' '));
 const MAX_READS = 4;
 
+/** `[-d N] EXPR` as the replay command and the debug console take it: the expression and the depth. */
+export function originArgs(arg: string): { expr: string; depth: number } | null {
+  const m = /^(?:-d\s*(\d+)\s+)?(.+)$/s.exec(arg.trim());
+  return m ? { expr: m[2].trim(), depth: m[1] ? Number(m[1]) : 3 } : null;
+}
+
 /** Where EXPR's value in frame `frame` (the selected frame) at the cursor came from, `depth` steps back. */
 export async function origin(e: Engine, expr: string, depth = 3, frame?: LiveFrame): Promise<OriginStep> {
   if (!Number.isInteger(depth) || depth < 1) throw new UserError(`the depth is a whole number of steps, 1 or more, not '${depth}'.`);
@@ -67,7 +73,8 @@ async function made(e: Engine, expr: string, seq: number, value: JsonValue, dept
   const [, thread, fid, fdepth] = (await e.tl.event(seq))!;
   const next = (await e.tl.walk({ from: seq, dir: 1, thread, anchor: fid, skipDepth: fdepth + 1 }, (_, l) => l[2] === fid)) ?? e.tl.last + 1;
   const root = /^[A-Za-z_]\w*/.exec(expr)?.[0] ?? '';
-  const text = (await stepAt(e, seq, expr, value, 'assigned')).source ?? '';
+  const pos = e.position(seq, (await e.tl.event(seq))!);
+  const text = (await sourceLine(e, pos.file, pos.line))?.trim() ?? '';
   const calls = await callsDuring(e, seq, next, thread, fdepth);
   let by: number | null = null, how: OriginStep['how'] = 'assigned';
   const returned = assignsTo(text, root) ? calls.find((c) => c.returned === value.repr) : undefined;
