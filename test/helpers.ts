@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Recording, type FrameRecord } from '../src/store/store.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = join(ROOT, 'dist/src/cli/main.js');
@@ -30,6 +31,18 @@ export function dump(rec: string, extra: string[] = []): any[] {
   const r = rewind(['dump', '--json', rec, ...extra]);
   if (r.status !== 0) throw new Error(`dump failed: ${r.stderr}`);
   return r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
+/** Every frame's record in the store, by frame id (1, 2...): how and when each ended. */
+export async function frameRecords(rec: string): Promise<(FrameRecord | undefined)[]> {
+  const r = await Recording.open(rec);
+  try {
+    const out: (FrameRecord | undefined)[] = [];
+    for (let fid = 1; fid <= r.meta.counts.frames; fid++) out.push(await r.frame(fid));
+    return out;
+  } finally {
+    await r.close();
+  }
 }
 
 export interface Python { label: string; exe: string }

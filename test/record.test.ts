@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { CLI, PROGRAMS, dump, markers, pythons, rewind, run, tmp } from './helpers.js';
+import { CLI, PROGRAMS, dump, frameRecords, markers, pythons, rewind, run, tmp } from './helpers.js';
 
 const B = join(PROGRAMS, 'behaviour');
 const stripSummary = (s: string) => s.replace(/(^|\n)rewind: recorded [^\n]*\n$/, '$1');
@@ -82,6 +82,24 @@ describe.each(pythons())('the program does not notice, on $label', ({ exe }) => 
     expect(events.filter((e) => e.kind === 'call' && e.function === 'numbers')).toHaveLength(200);
     // the standard library's exceptions (out of scope) are not taken for the dropped frames'
     expect(events.filter((e) => e.kind === 'exception' && e.function === 'numbers')).toHaveLength(0);
+  });
+
+  it.each(['auto', 'off'])('a generator freed while suspended ends there: its frame is not kept as suspended (accelerator %s)', async (mode) => {
+    const script = join(B, 'dropped_generators.py');
+    const rec = join(tmp(), 'rec');
+    expect(rewind(['record', '--python', exe, '--accelerator', mode, '-o', rec, script]).status).toBe(0);
+    const events = dump(rec);
+    const numbers = new Set(events.filter((e) => e.function === 'numbers').map((e) => e.frame));
+    const ends = (await frameRecords(rec)).filter((f) => f && numbers.has(f.frame));
+    expect(ends).toHaveLength(200);
+    // each one freed with its list, as drop_some returns, before the next event
+    const returns = events.filter((e) => e.kind === 'return' && e.function === 'drop_some').map((e) => e.seq);
+    for (const f of ends) {
+      expect(f!.endKind).toBe('dropped');
+      expect(returns).toContain(f!.end);
+    }
+    // a generator that runs to its end, or is closed while the agent looks, is not dropped
+    expect((await frameRecords(rec)).filter((f) => f?.endKind === 'dropped')).toHaveLength(200);
   });
 
   it('redacts secrets inside the process', () => {

@@ -366,6 +366,7 @@ typedef struct {
     void *frame;  /* the frame's address: its key in the frames table */
     PyObject *info, *exc, *region;
     PyObject *snap, *enc;  /* a module or class body's (core.py's): enc's keys are its mutable names */
+    PyObject *watch;  /* a generator's: core._Watch on it, from its first yield */
     long prev;  /* -1: no line event yet */
     char suspended, fresh;
     /* a function's: per slot the object seen last and, if it can change in place, its last
@@ -379,7 +380,7 @@ typedef struct {
  * is never part of a cycle, and a call costs no tracking. */
 static void State_dealloc(State *o) {
     Py_CLEAR(o->info); Py_CLEAR(o->snap); Py_CLEAR(o->enc);
-    Py_CLEAR(o->exc); Py_CLEAR(o->region);
+    Py_CLEAR(o->exc); Py_CLEAR(o->region); Py_CLEAR(o->watch);
     for (int i = 0; i < o->nslots; i++) { Py_CLEAR(o->seen[i]); Py_CLEAR(o->encs[i]); }
     Py_TYPE(o)->tp_free((PyObject *)o);
 }
@@ -400,6 +401,7 @@ static PyMemberDef State_members[] = {
     {"region", T_OBJECT, offsetof(State, region), 0, NULL},
     {"suspended", T_BOOL, offsetof(State, suspended), 0, NULL},
     {"fresh", T_BOOL, offsetof(State, fresh), 0, NULL},
+    {"watch", T_OBJECT, offsetof(State, watch), 0, NULL},
     {NULL}
 };
 
@@ -433,6 +435,7 @@ static State *state_new(long long fid, void *frame, Info *info) {
     st->info = Py_NewRef((PyObject *)info);
     st->exc = Py_NewRef(zero);
     st->region = Py_NewRef(Py_None);
+    st->watch = NULL;
     st->prev = -1;
     st->suspended = 0;
     st->fresh = 1;
@@ -468,6 +471,7 @@ typedef struct {
     PyObject_HEAD
     /* attributes core.Recorder sets, in C slots so C reads them directly */
     PyObject *last, *keys, *encode, *codes, *w, *unwinding;
+    PyObject *dropped;  /* Recorder._dropped: core._Watch of generators freed since the last event */
     FrameTable frames;  /* Recorder.frames */
     long long next_frame;
     char enabled;
@@ -498,7 +502,7 @@ static inline void cache_state(Core *self, void *frame, State *st) {
 
 static PyObject *s_code_info, *s_key, *s_on_unwind, *s_on_exception, *s_fail,
     *s_emit_switching, *s_stores, *s_loads, *s_calls, *s_globals, *s_f_trace_lines,
-    *s_global_changes, *s_module_body_namespace, *s_namespace, *s_enc;
+    *s_global_changes, *s_module_body_namespace, *s_namespace, *s_enc, *s_watch;
 
 static void core_fail(Core *self) {
     /* rec.fail(backend): recording stops, the program carries on */
@@ -524,8 +528,10 @@ static void core_fail(Core *self) {
 static int core_emit(Core *self, const char *data, Py_ssize_t n) {
     if (!self->enabled) return 0;
     unsigned long ident = PyThread_get_thread_ident();
-    if (!self->has_cur || ident != self->cur_ident || !self->sink) {
-        /* another thread's turn (or a writer of the Python kind): the locked Python path */
+    if (!self->has_cur || ident != self->cur_ident || !self->sink
+        || (self->dropped && PyList_GET_SIZE(self->dropped))) {
+        /* another thread's turn (or a writer of the Python kind, or DROPPED to write first):
+         * the locked Python path */
         PyObject *bytes = PyBytes_FromStringAndSize(data, n);
         if (!bytes) return -1;
         PyObject *r = PyObject_CallMethodOneArg((PyObject *)self, s_emit_switching, bytes);
@@ -1219,8 +1225,20 @@ fail:
 
 /* Recorder._forget: st's frame is over */
 static void forget(Core *self, State *st) {
+    Py_CLEAR(st->watch);
     if (st == self->cached_state) forget_cached(self);
     Py_XDECREF(ft_pop(&self->frames, st->frame, (PyObject *)st));
+}
+
+/* Recorder.watch, at a generator's first yield: learn when the generator is freed */
+static int watch_generator(Core *self, State *st, Frame *fr) {
+    if (st->watch) return 0;
+    PyObject *gen = frame_generator(fr);
+    if (!gen) return PyErr_Occurred() ? -1 : 0;
+    PyObject *r = PyObject_CallMethodObjArgs((PyObject *)self, s_watch, (PyObject *)st, gen, NULL);
+    Py_DECREF(gen);
+    Py_XDECREF(r);
+    return r ? 0 : -1;
 }
 
 /* Recorder.end_frame */
@@ -1295,7 +1313,11 @@ static int on_return(Core *self, State *st, PyObject *value, Frame *fr, PyFrameO
     if (frame && ((Info *)st->info)->generator) {
         int yes = is_yield(self, frame);
         if (yes < 0) goto done;
-        if (yes) { st->suspended = 1; kind = K_YIELD; }
+        if (yes) {
+            st->suspended = 1;
+            kind = K_YIELD;
+            if (fr && watch_generator(self, st, fr)) goto done;
+        }
     }
     if (put_leave(self, &ev, kind, value, out)) goto done;
     rc = end_frame(self, st, &ev);
@@ -1589,6 +1611,7 @@ static PyObject *m_yield(Core *self, PyObject *const *args, Py_ssize_t nargs) {
     Py_INCREF(st);
     int rc = leaving(self, frame, st);
     st->suspended = 1;
+    rc = rc || watch_generator(self, st, frame);
     Buf ev;
     buf_init(&ev);
     rc = rc || put_leave(self, &ev, K_YIELD, args[2], returns_out(self, frame)) || end_frame(self, st, &ev);
@@ -1751,9 +1774,20 @@ static PyObject *Core_prune(Core *self, PyObject *keep) {
         if (!e->frame || e->frame == FT_DELETED || ((State *)e->value)->suspended) continue;
         int in = PySet_Contains(keep, e->value);
         if (in < 0) return NULL;
-        if (!in) Py_DECREF(ft_pop(&self->frames, e->frame, NULL));
+        if (!in) {
+            Py_CLEAR(((State *)e->value)->watch);
+            Py_DECREF(ft_pop(&self->frames, e->frame, NULL));
+        }
     }
     Py_RETURN_NONE;
+}
+
+/* Recorder._state_at: the state in the frames table at a frame's address (State.key), borrowed */
+static PyObject *Core_state_at(Core *self, PyObject *key) {
+    void *frame = PyLong_AsVoidPtr(key);
+    if (!frame && PyErr_Occurred()) return NULL;
+    PyObject *st = ft_get(&self->frames, frame);
+    return Py_NewRef(st ? st : Py_None);
 }
 
 static PyObject *Core_on_return(Core *self, PyObject *args) {
@@ -1807,7 +1841,7 @@ static int Core_set_cur(Core *self, PyObject *v, void *c) {
 }
 
 static int Core_traverse(Core *o, visitproc visit, void *arg) {
-    Py_VISIT(o->last); Py_VISIT(o->keys); Py_VISIT(o->encode);
+    Py_VISIT(o->last); Py_VISIT(o->keys); Py_VISIT(o->encode); Py_VISIT(o->dropped);
     Py_VISIT(o->codes); Py_VISIT(o->w); Py_VISIT(o->unwinding); Py_VISIT(o->sink);
     Py_VISIT(o->atoms); Py_VISIT(o->redacted); Py_VISIT(o->line_info); Py_VISIT(o->is_yield);
     Py_VISIT(o->disable); Py_VISIT(o->backend); Py_VISIT(o->on_exception); Py_VISIT(o->jump_lines);
@@ -1817,7 +1851,7 @@ static int Core_traverse(Core *o, visitproc visit, void *arg) {
 }
 
 static int Core_clear(Core *o) {
-    Py_CLEAR(o->last); Py_CLEAR(o->keys); Py_CLEAR(o->encode);
+    Py_CLEAR(o->last); Py_CLEAR(o->keys); Py_CLEAR(o->encode); Py_CLEAR(o->dropped);
     Py_CLEAR(o->codes); Py_CLEAR(o->w); Py_CLEAR(o->unwinding); Py_CLEAR(o->sink);
     Py_CLEAR(o->atoms); Py_CLEAR(o->redacted); Py_CLEAR(o->line_info); Py_CLEAR(o->is_yield);
     Py_CLEAR(o->disable); Py_CLEAR(o->backend); Py_CLEAR(o->on_exception); Py_CLEAR(o->jump_lines);
@@ -1847,6 +1881,7 @@ static PyMethodDef Core_methods[] = {
     {"_forget", (PyCFunction)Core_forget, METH_O, "A frame is over: out of the frames table."},
     {"state_of", (PyCFunction)Core_state_of, METH_O, "The state of a frame being recorded, or None."},
     {"prune", (PyCFunction)Core_prune, METH_O, "Forget the states neither suspended nor kept."},
+    {"_state_at", (PyCFunction)Core_state_at, METH_O, "The state at a frame's address, or None."},
     {"_accel_setup", (PyCFunction)Core_accel_setup, METH_VARARGS, NULL},
     {"_c_encode", (PyCFunction)Core_c_encode, METH_O, "Serializer.encode, by the C encoder."},
     {"_c_settrace", (PyCFunction)Core_c_settrace, METH_VARARGS, NULL},
@@ -1871,6 +1906,7 @@ static PyMemberDef Core_members[] = {
     {"_codes", T_OBJECT, offsetof(Core, codes), 0, NULL},
     {"w", T_OBJECT, offsetof(Core, w), 0, NULL},
     {"_unwinding", T_OBJECT, offsetof(Core, unwinding), 0, NULL},
+    {"_dropped", T_OBJECT, offsetof(Core, dropped), 0, NULL},
     {"_next_frame", T_LONGLONG, offsetof(Core, next_frame), 0, NULL},
     {"enabled", T_BOOL, offsetof(Core, enabled), 0, NULL},
     {NULL}
@@ -1908,7 +1944,7 @@ PyMODINIT_FUNC PyInit__rewind_accel(void) {
 #define INTERN(var, s) if (!(var = PyUnicode_InternFromString(s))) return NULL
     INTERN(s_code_info, "code_info"); INTERN(s_key, "_key");
     INTERN(s_on_unwind, "on_unwind"); INTERN(s_on_exception, "on_exception"); INTERN(s_fail, "fail");
-    INTERN(s_emit_switching, "_emit_switching");
+    INTERN(s_emit_switching, "_emit_switching"); INTERN(s_watch, "watch");
     INTERN(s_stores, "stores"); INTERN(s_loads, "loads"); INTERN(s_calls, "calls");
     INTERN(s_globals, "globals"); INTERN(s_global_changes, "global_changes");
     INTERN(s_module_body_namespace, "module_body_namespace");

@@ -86,6 +86,17 @@ static inline PyCodeObject *frame_code(Frame *f) {
 #endif
 }
 
+/* the generator, coroutine or async generator that owns it, a new reference; NULL (and no
+ * error) if none does */
+static inline PyObject *frame_generator(Frame *f) {
+#ifdef REWIND_IFRAME
+    if (f->owner != FRAME_OWNED_BY_GENERATOR) return NULL;
+    return Py_NewRef((PyObject *)_PyFrame_GetGenerator(f));
+#else
+    return PyFrame_GetGenerator(f);
+#endif
+}
+
 /* its globals, borrowed */
 static inline PyObject *frame_globals(Frame *f) {
 #ifdef REWIND_IFRAME

@@ -12,13 +12,15 @@ import os
 import re
 import sys
 import threading
+import weakref
 from types import CodeType as _CodeType
 
 from . import wire
+from .generators import generator_of
 from .static import ANYTHING, GLOBALS as _TOUCHES_GLOBALS, LineInfo
 from .secret_names import DEFAULT_SECRET_NAMES, compile_patterns, is_secret, redact_source
 from .values import ATOMS, REDACTED, Serializer, type_name
-from .wire import (CALL, CODE, END, EXCEPTION, FILE, GLOBALS, LINE, NAME, OUTPUT, RESUME,
+from .wire import (CALL, CODE, DROPPED, END, EXCEPTION, FILE, GLOBALS, LINE, NAME, OUTPUT, RESUME,
                    RETURN, SYNC, THREAD, THREAD_END, UNWIND, WARNING, YIELD, T_UNBOUND)
 
 _YIELD_VALUE = dis.opmap["YIELD_VALUE"]
@@ -85,7 +87,7 @@ class FrameState:
     """What the recorder remembers about one live (or suspended) frame."""
 
     __slots__ = ("id", "key", "info", "snap", "enc", "prev", "exc", "suspended", "raised", "fresh",
-                 "region")
+                 "region", "watch")
 
     def __init__(self, fid, key, info):
         self.id = fid
@@ -102,6 +104,14 @@ class FrameState:
         self.raised = False  # settrace: an exception event came after the last line event
         self.fresh = True  # no line event yet
         self.region = None  # (start, end) offsets if the last line event was a loop back-jump
+        self.watch = None  # a generator's: a _Watch on it, from its first yield
+
+
+class _Watch(weakref.ref):
+    """A weak reference to a suspended generator (or coroutine) whose frame is recorded: its
+    callback queues it when the generator is freed."""
+
+    __slots__ = ("fid", "key")
 
 
 class Namespace:
@@ -139,6 +149,7 @@ class Recorder:
         self._thread_local = threading.local()
         self._cur_thread = None
         self.frames = {}  # id(frame) -> FrameState
+        self._dropped = []  # _Watch of the generators freed since the last event
         self._namespaces = {}  # id() of a module's globals -> Namespace
         self.last = None  # FrameState of the most recent event, on any thread
         # (thread ident, id() of the exception) of the last UNWIND, until the next line event:
@@ -287,6 +298,8 @@ class Recorder:
                 return
             if ident != self._cur_thread:
                 self._switch(ident)
+            if self._dropped:
+                self._write_dropped()
             self.w.write(data)
 
     def _emit_switching(self, data):
@@ -311,6 +324,29 @@ class Recorder:
             self._thread_local.sentinel = _ThreadSentinel(self, tid, ident)
         else:
             self.w.write(wire.array([wire.uint(THREAD), wire.uint(tid)]))
+
+    def watch(self, st, gen):
+        """A generator's frame suspends for the first time: learn when the generator is freed."""
+        if gen is not None:
+            w = st.watch = _Watch(gen, self._dropped.append)
+            w.fid = st.id
+            w.key = st.key
+
+    def _write_dropped(self):
+        """DROPPED for the generators freed while suspended since the last event: a frame that
+        ran again meanwhile (a close with events) is not one. Their states are forgotten."""
+        q = self._dropped
+        fids = []
+        while q:
+            w = q.pop(0)
+            st = self._state_at(w.key)
+            if st is not None and st.id == w.fid:
+                if not st.suspended:
+                    continue
+                self._forget(st)
+            fids.append(w.fid)  # else its state was dropped as stale: it was suspended
+        if fids:
+            self.w.write(wire.array([wire.uint(DROPPED)] + [wire.uint(f) for f in fids]))
 
     def thread_ended(self, tid, ident):
         with self.lock:
@@ -428,6 +464,8 @@ class Recorder:
             else self.encode(value)
         if frame is not None and st.info.generator and _is_yield(frame):
             st.suspended = True
+            if st.watch is None:
+                self.watch(st, generator_of(frame))
             self.end_frame(st, _YIELD_OUT + enc + wire.TRUE if out else _YIELD_HEAD + enc)
         else:
             self.end_frame(st, _RETURN_OUT + enc + wire.TRUE if out else _RETURN_HEAD + enc)
@@ -436,6 +474,8 @@ class Recorder:
         if frame is not None and st.prev is not None and st.prev in st.info.lines.globals:
             self._leaving(frame, st)
         st.suspended = True
+        if st.watch is None and frame is not None:
+            self.watch(st, generator_of(frame))
         enc = self.encode(value)
         self.end_frame(st, _YIELD_OUT + enc + wire.TRUE if out else _YIELD_HEAD + enc)
 
@@ -455,8 +495,12 @@ class Recorder:
         self.emit(data)
 
     def _forget(self, st):
+        st.watch = None  # its frame is over: its generator's end is no news
         if self.frames.get(st.key) is st:
             del self.frames[st.key]
+
+    def _state_at(self, key):
+        return self.frames.get(key)
 
     def state_of(self, frame):
         """The state of a frame being recorded, or None."""
@@ -471,6 +515,7 @@ class Recorder:
         """Forget the states of frames that ended unseen: all but the suspended and `keep`."""
         for key, st in list(self.frames.items()):
             if not st.suspended and st not in keep:
+                st.watch = None
                 del self.frames[key]
 
     def resync(self):

@@ -30,6 +30,7 @@ OUTPUT = 14
 WARNING = 15
 SYNC = 16
 GLOBALS = 17
+DROPPED = 18
 
 # Value tags: the first element of a value that is an array.
 T_BIGINT = 0

@@ -136,13 +136,14 @@ def event_vectors():
         wire.array([u(wire.UNWIND)]),
         wire.array([u(wire.WARNING), wire.text("tracer-replaced"), wire.text("gap")]),
         wire.array([u(wire.SYNC), u(1)]),
+        wire.array([u(wire.DROPPED), u(3), u(4)]),
         wire.array([u(wire.END), wire.integer(1), wire.NIL]),
     ]
     decoded = [
         [0, 1, {"argv": ["prog.py"], "pid": 7}], [5, 1, "MainThread"],
         [2, 0, "/src/prog.py", "x = 1\n"], [4, 0, "x"], [4, 1, "__main__"],
         [3, 0, 0, "<module>", "<module>", 1, 1], [7, 1, 0], 1, [8, 2, 0, 1], [17, 1, 0, 2], [14, 1, "hi\n"], [13, 0, None, False], [10],
-        [15, "tracer-replaced", "gap"], [16, 1], [1, 1, None],
+        [15, "tracer-replaced", "gap"], [16, 1], [18, 3, 4], [1, 1, None],
     ]
     return {"hex": b"".join(ev).hex(), "events": decoded}
 

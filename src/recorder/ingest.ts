@@ -155,6 +155,7 @@ export class Ingest {
       case K.HELLO: this.hello = (e[2] ?? {}) as Record<string, unknown>; return;
       case K.WARNING: this.warnings.push({ seq: this.seq, code: String(e[1]), message: String(e[2]) }); return;
       case K.SYNC: return this.sync(e.slice(1) as number[]);
+      case K.DROPPED: return this.dropped(e.slice(1) as number[]);
       case K.END: {
         const x = e[2] as [number, string | null] | null;
         this.end = { status: e[1] as number, uncaught: x ? { type: this.names[x[0]], message: x[1] } : null };
@@ -182,6 +183,18 @@ export class Ingest {
     // An exception in flight (a RecursionError) was in a frame that ended unseen: it moved out.
     const pending = this.pendingExc.get(t.thread);
     if (pending && pending.frame !== 0 && !keep.has(pending.frame)) pending.frame = t.stack.at(-1)?.fid ?? 0;
+  }
+
+  /** Suspended frames whose generators were freed: they will not run again. */
+  private dropped(fids: number[]) {
+    const last = Math.max(this.seq - 1, 0);
+    for (const fid of fids) {
+      const f = this.frames.get(fid);
+      if (!f || this.threads.get(f.tid)?.stack.includes(f)) continue; // ended, or running: not suspended
+      this.frames.delete(fid);
+      this.w.putFrame(this.frameRecord(f, Math.max(last, f.start), 'dropped'));
+      if (this.windowed) this.intervals[this.intervals.length - 1].frames.push(f.fid);
+    }
   }
 
   private thread(tid: number, name?: string) {

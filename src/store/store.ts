@@ -33,8 +33,12 @@ export type StoredEvent = [number, number, number, number, number, number, ...un
 
 export interface FrameRecord {
   frame: number; code: number; thread: number; parent: number; depth: number;
-  /** 'lost': it ended while the program had taken the tracer away (a gap; see Meta.warnings). */
-  start: number; end: number | null; endKind: 'return' | 'unwind' | 'lost' | null;
+  /**
+   * 'lost': it ended while the program had taken the tracer away (a gap; see Meta.warnings);
+   * 'dropped': a suspended generator's or coroutine's, freed without running again (end: the
+   * last event before the agent saw it go).
+   */
+  start: number; end: number | null; endKind: 'return' | 'unwind' | 'lost' | 'dropped' | null;
   /** A generator's or coroutine's runs, call/resume seq to yield/return seq (null: still running at the end). */
   spans?: [number, number | null][];
 }
@@ -84,7 +88,7 @@ export interface SnapshotDelta {
 
 // A frame record is stored as an array, not an object: one is written per call, and field names
 // would be most of its bytes. Recordings of format 2 stored objects, which are read as they are.
-const END_KINDS = [null, 'return', 'unwind', 'lost'] as const;
+const END_KINDS = [null, 'return', 'unwind', 'lost', 'dropped'] as const;
 
 function packFrame(f: FrameRecord): unknown[] {
   const a: unknown[] = [f.frame, f.code, f.thread, f.parent, f.depth, f.start, f.end, END_KINDS.indexOf(f.endKind)];

@@ -13,7 +13,7 @@ export const EXT_FLOAT = 1;
 export const K = {
   HELLO: 0, END: 1, FILE: 2, CODE: 3, NAME: 4, THREAD: 5, THREAD_END: 6, CALL: 7, LINE: 8,
   RETURN: 9, UNWIND: 10, YIELD: 11, RESUME: 12, EXCEPTION: 13, OUTPUT: 14, WARNING: 15, SYNC: 16,
-  GLOBALS: 17,
+  GLOBALS: 17, DROPPED: 18,
 } as const;
 
 export const T = {
