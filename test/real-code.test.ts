@@ -152,6 +152,18 @@ describe.each(pythons())('real programs on $label', ({ exe }) => {
       expect(history[1].changedBy.line).toBe(m.bump);
     });
 
+    it('equal code objects are different code: the same function in two files, a module imported afresh', () => {
+      const r = record(exe, agent, ['equal_code.py']);
+      expect(r.run.stdout).toBe('2 4 6\n');
+      const calls = r.events.filter((e) => e.kind === 'call' && e.function === 'twice');
+      expect(calls.map((e) => [e.file.split('/').pop(), e.args.x.repr])).toEqual([['twin_a.py', '1'], ['twin_b.py', '2'], ['twin_a.py', '3']]);
+      // every frame returns where it was called: none is lost, the stack stays in step
+      const rets = r.events.filter((e) => e.kind === 'return');
+      expect(rets.filter((e) => e.function === 'twice').map((e) => e.value.repr)).toEqual(['2', '4', '6']);
+      expect(rets).toHaveLength(r.events.filter((e) => e.kind === 'call').length);
+      expect(r.events.at(-1)).toMatchObject({ kind: 'return', function: '<module>', depth: 1 });
+    });
+
     it('code made from strings is never taken for a file of the working directory', () => {
       const m = markers(join(REAL, 'generated_code.py'));
       const r = record(exe, agent, ['generated_code.py']);

@@ -1338,13 +1338,17 @@ static PyObject *code_info(Core *self, PyObject *code) {
         if (CODE_GET_EXTRA(code, self->extra_index, &kept) == 0) { if (kept) return (PyObject *)kept; }
         else PyErr_Clear();
     }
-    PyObject *info = PyDict_GetItemWithError(self->codes, code);
+    PyObject *id = PyLong_FromVoidPtr(code);  /* rec._codes is by identity: see core.py */
+    if (!id) return NULL;
+    PyObject *info = PyDict_GetItemWithError(self->codes, id);
     if (!info && !PyErr_Occurred()) {
         info = PyObject_CallMethodOneArg((PyObject *)self, s_code_info, code);
-        if (!info) return NULL;
-        Py_DECREF(info);  /* the table holds it */
-        info = PyDict_GetItemWithError(self->codes, code);
+        if (info) {
+            Py_DECREF(info);  /* the table holds it */
+            info = PyDict_GetItemWithError(self->codes, id);
+        }
     }
+    Py_DECREF(id);
     if (info && self->extra_index >= 0 && CODE_SET_EXTRA(code, self->extra_index, info)) PyErr_Clear();
     return info;
 }

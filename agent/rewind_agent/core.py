@@ -140,8 +140,12 @@ class Recorder:
         self.enabled = True
         self.failure = None  # what stopped recording early, if anything did
         self._files = {}  # co_filename -> file id, or None when out of scope
-        self._codes = {}  # code object -> CodeInfo, or None when out of scope
-        self._qualnames = {}  # before 3.11: code object -> qualname, for nested code not seen yet
+        # id() of a code object -> CodeInfo, or None when out of scope. By identity: equal code
+        # objects are not the same code (a module imported afresh makes equal functions, and
+        # equality ignores the file: the same function at the same line of two files).
+        self._codes = {}
+        self._kept = []  # the code objects in _codes, held so that their ids stay theirs
+        self._qualnames = {}  # before 3.11: id() of a code object -> qualname, for nested code not seen yet
         self._names = {}  # str -> name id
         self._keys = {}  # local's name -> (encoded name id, is secret)
         self._threads = {}  # thread ident -> thread id
@@ -200,7 +204,7 @@ class Recorder:
     def code_info(self, code):
         """The CodeInfo of an in-scope code object, None if out of scope."""
         try:
-            return self._codes[code]
+            return self._codes[id(code)]
         except KeyError:
             pass
         fid = self._file_id(code.co_filename)
@@ -213,7 +217,8 @@ class Recorder:
                 wire.uint(CODE), wire.uint(cid), wire.uint(fid), wire.text(code.co_name),
                 wire.text(self._qualname(code)),
                 wire.uint(code.co_firstlineno), wire.NIL if ns is None else wire.uint(ns.module)]))
-        self._codes[code] = info
+        self._kept.append(code)
+        self._codes[id(code)] = info
         return info
 
     def namespace(self, g):
@@ -254,7 +259,7 @@ class Recorder:
         q = getattr(code, "co_qualname", None)
         if q is not None:
             return q
-        q = self._qualnames.pop(code, code.co_name)
+        q = self._qualnames.pop(id(code), code.co_name)
         # As the compiler does: a function's inner names go under "<locals>", a class's or a
         # comprehension's straight under its own name.
         if code.co_name == "<module>":
@@ -265,7 +270,7 @@ class Recorder:
             inner = q + "."
         for c in code.co_consts:
             if isinstance(c, _CodeType):
-                self._qualnames[c] = inner + c.co_name
+                self._qualnames[id(c)] = inner + c.co_name
         return q
 
     def _file_id(self, filename):

@@ -1,0 +1,3 @@
+def twice(x):
+    y = x * 2
+    return y
