@@ -1,6 +1,7 @@
 // Random access: `rewind state --at SEQ` (snapshot + bounded replay) agrees, at points spread
 // over a recording that spans several snapshots, with a linear scan of `rewind dump --json`.
-// Also for a deep stack, whose snapshots are mostly deltas from an earlier full one.
+// Also for a deep stack, whose snapshots are mostly deltas from an earlier full one, and for
+// generator chains that leave and rejoin the stack between snapshots.
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { PROGRAMS, ROOT, dump, rewind, tmp } from './helpers.js';
@@ -31,6 +32,7 @@ function linearState(events: any[], upto: number): Map<number, F[]> {
 const PROGRAMS_UNDER_TEST: [string, string[]][] = [
   ['a long run with threads and generators', [join(PROGRAMS, 'behaviour/long_run.py')]],
   ['work at the bottom of a 3,000-deep stack', [join(ROOT, 'bench/workloads/deep_work.py'), '3000', '12000']],
+  ['generators in yield-from chains, resumed from stacks of varying depth', [join(PROGRAMS, 'behaviour/generator_chains.py')]],
 ];
 
 describe.each(PROGRAMS_UNDER_TEST)('%s', (_name, program) => {

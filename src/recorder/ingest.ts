@@ -13,7 +13,7 @@ interface LiveFrame {
   locals: Map<number, WireValue>;
   entered: number; // seq of the call or resume that began the frame's current run
   spans: [number, number | null][] | null; // its runs, once it has yielded
-  changed: number; // seq of its last event that changed what a snapshot holds of it (call, line, resume)
+  changed: number; // seq of its last event that changed what a snapshot holds of it (call, line, resume elsewhere)
 }
 
 interface ThreadState extends ThreadRecord { stack: LiveFrame[] }
@@ -299,10 +299,12 @@ export class Ingest {
     this.caughtOutside(t);
     const f = this.frames.get(fid);
     if (!f) return;
+    // What a snapshot holds of it (locals, line, depth) is as it was unless it resumes elsewhere:
+    // a chain of `yield from` resumes whole at every item, and must not be written whole each time.
+    if (f.depth !== t.stack.length + 1 || f.tid !== t.thread) f.changed = this.seq;
     f.depth = t.stack.length + 1;
     f.tid = t.thread;
     f.entered = this.seq;
-    f.changed = this.seq;
     t.stack.push(f);
     this.push([EK.RESUME, t.thread, fid, f.depth, f.code, f.line]);
   }
@@ -487,14 +489,15 @@ export class Ingest {
     const i = cycle.length;
     if (i > 0 && i < DELTA_CYCLE && !this.windowed) {
       const base = cycle[i & (i - 1)];
-      // A frame that was there at the base and has had no event since is as it was there; at
-      // the bottom of a stack, such frames are the base's stack as it was.
+      // A frame that was there at the base and has changed nothing since is as it was there; at
+      // the bottom of a stack, such frames that have run since before the base are the base's
+      // stack as it was (one that resumed since may be where another was).
       const same = (f: LiveFrame) => f.start < base.seq && f.changed < base.seq;
       let size = 0;
       const ref = (f: LiveFrame) => (same(f) ? f.fid : (size++, frame(f)));
       const threads = [...this.threads.values()].map((t) => {
         let keep = 0;
-        while (keep < t.stack.length && same(t.stack[keep])) keep++;
+        while (keep < t.stack.length && same(t.stack[keep]) && t.stack[keep].entered < base.seq) keep++;
         return { thread: t.thread, keep, push: t.stack.slice(keep).map(ref) };
       });
       const delta: SnapshotDelta = { seq: this.seq, base: base.block, threads, suspended: suspended.map(ref), globals: globals(base.seq) };
