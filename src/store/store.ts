@@ -204,10 +204,15 @@ const unpack = (b: Buffer) => packr.unpack(b);
 
 type DB = Level<Buffer, Buffer>;
 
+/** LevelDB's memtable while a recording is written: what the indexer holds of what it wrote. */
+const WRITE_BUFFER = 16 << 20;
+
 /** LevelDB's binding is loaded on first use: `rewind record` keeps the stream raw and never needs it. */
 async function openDb(path: string, create: boolean, writeBufferSize?: number): Promise<DB> {
   const { Level } = await import('level');
-  return new Level<Buffer, Buffer>(path, { keyEncoding: 'buffer', valueEncoding: 'buffer', createIfMissing: create, errorIfExists: create, compression: true, writeBufferSize } as any);
+  // Never undefined: the binding reads an option that is there as a number, and LevelDB clips
+  // what it gets to 1 GB, so the memtable grew with the whole recording (the indexer's memory).
+  return new Level<Buffer, Buffer>(path, { keyEncoding: 'buffer', valueEncoding: 'buffer', createIfMissing: create, errorIfExists: create, compression: true, writeBufferSize: writeBufferSize ?? WRITE_BUFFER } as any);
 }
 
 /** Writes a new recording; the recorder is its only user. */
@@ -223,7 +228,7 @@ export class RecordingWriter {
 
   private constructor(readonly path: string, private db: DB) {}
 
-  /** `writeBufferSize`: LevelDB's (4 MB by default), smaller for a small flight recording. */
+  /** `writeBufferSize`: LevelDB's memtable (WRITE_BUFFER), smaller for a small flight recording. */
   static async create(path: string, writeBufferSize?: number): Promise<RecordingWriter> {
     const db = await openDb(path, true, writeBufferSize);
     await db.open();
