@@ -4,7 +4,7 @@
 // (the stream kept raw, indexed when first opened; that first open is timed too) and with
 // --index now (indexed alongside, the recording ready when the command returns); events/s and
 // bytes/event on disk. Then the fixed start-up of `rewind record`, a passing run under --keep
-// failure, and the recorder's ingest rate. Prints Markdown tables for the README.
+// failure, and the recorder's ingest rate and peak memory. Prints Markdown tables for the README.
 //
 //   npm run bench:record                    # python3
 //   REWIND_PYTHONS=/path/python3.13 npm run bench:record
@@ -38,6 +38,16 @@ function bestInTurns(fs: (() => number)[]): number[] {
   for (let i = 0; i < REPEAT; i++) fs.forEach((f, k) => { b[k] = Math.min(b[k], f()); });
   return b;
 }
+/** The largest resident set of `rewind ARGS`, in MB, as the process itself reports it on exit. */
+function peakMB(args: string[]): number {
+  const hook = join(tmp, 'peak.cjs');
+  writeFileSync(hook, "process.on('exit', () => require('fs').writeSync(2, 'peak-rss ' + process.resourceUsage().maxRSS + '\\n'));\n");
+  const r = spawnSync(process.execPath, ['--require', hook, CLI, ...args], { encoding: 'utf8', cwd: ROOT });
+  const kb = Number(/peak-rss (\d+)/.exec(r.stderr)?.[1]);
+  if (r.status !== 0 || !kb) throw new Error(`rewind ${args.join(' ')} failed: ${r.stderr}`);
+  return Math.round(kb / 1024);
+}
+
 const geomean = (xs: number[]) => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
 const dirBytes = (d: string) => readdirSync(d).reduce((a, f) => a + statSync(join(d, f)).size, 0);
 
@@ -120,6 +130,8 @@ for (const py of pythons) {
     `A passing run under \`--keep failure\` (recursion): ${(fibKeep / fibPlain).toFixed(1)}× plain, the agent alone ${(fibAgent / fibPlain).toFixed(1)}×.\n`);
   const imp = join(tmp, 'ingest.rec');
   const t = best(() => { rmSync(imp, { recursive: true, force: true }); return timed(process.execPath, [CLI, 'import', rawForIngest, '-o', imp]); }, 2);
-  console.log(`Recorder ingest (\`rewind import\` of the largest raw stream, ${rawEvents.toLocaleString('en-US')} events, incl. ~0.1 s node start): ${Math.round(rawEvents / t).toLocaleString('en-US')} events/s\n`);
+  rmSync(imp, { recursive: true, force: true });
+  const peak = peakMB(['import', rawForIngest, '-o', imp]);
+  console.log(`Recorder ingest (\`rewind import\` of the largest raw stream, ${rawEvents.toLocaleString('en-US')} events, incl. ~0.1 s node start): ${Math.round(rawEvents / t).toLocaleString('en-US')} events/s, peak memory ${peak} MB\n`);
 }
 rmSync(tmp, { recursive: true, force: true });
