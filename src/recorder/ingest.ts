@@ -12,7 +12,7 @@ interface LiveFrame {
   fid: number; code: number; tid: number; parent: number; depth: number; start: number; line: number;
   locals: Map<number, WireValue>;
   entered: number; // seq of the call or resume that began the frame's current run
-  spans: [number, number | null][] | null; // its runs, once it has yielded
+  runs: boolean; // it has yielded: each of its runs is stored as it ends (a 'G' record)
   changed: number; // seq of its last event that changed what a snapshot holds of it (call, line, resume elsewhere)
 }
 
@@ -56,6 +56,7 @@ interface Interval {
   codeIndex: number[]; // code, block pairs
   lineRuns: Map<number, number>; // what it added to each line's total
   frames: number[]; // frames that ended in it
+  runs: number[]; // generators' runs that ended in it: frame, start pairs
 }
 
 /**
@@ -283,7 +284,7 @@ export class Ingest {
     const code = this.codes[codeId];
     const f: LiveFrame = {
       fid, code: codeId, tid: t.thread, parent: parent?.fid ?? 0, depth: t.stack.length + 1, start: this.seq, line: code.firstLine,
-      locals: sharesGlobals(code) ? this.globalsOf(code.module!) : new Map(), entered: this.seq, spans: null, changed: this.seq,
+      locals: sharesGlobals(code) ? this.globalsOf(code.module!) : new Map(), entered: this.seq, runs: false, changed: this.seq,
     };
     this.applyChanges(f.locals, args);
     t.stack.push(f);
@@ -323,7 +324,11 @@ export class Ingest {
     if (out) ev.push(true); // OUT: back to code that is not recorded
     const seq = this.seq;
     this.push(ev);
-    if (kind === EK.YIELD || f.spans) (f.spans ??= []).push([f.entered, seq]);
+    if (kind === EK.YIELD || f.runs) {
+      f.runs = true;
+      this.w.putRun(f.fid, f.entered, seq);
+      if (this.windowed) this.intervals[this.intervals.length - 1].runs.push(f.fid, f.entered);
+    }
     if (kind !== EK.YIELD) {
       this.frames.delete(f.fid);
       this.w.putFrame(this.frameRecord(f, seq, kind === EK.UNWIND ? 'unwind' : 'return'));
@@ -357,9 +362,7 @@ export class Ingest {
   }
 
   private frameRecord(f: LiveFrame, end: number | null, endKind: FrameRecord['endKind']): FrameRecord {
-    const r: FrameRecord = { frame: f.fid, code: f.code, thread: f.tid, parent: f.parent, depth: f.depth, start: f.start, end, endKind };
-    if (f.spans) r.spans = f.spans;
-    return r;
+    return { frame: f.fid, code: f.code, thread: f.tid, parent: f.parent, depth: f.depth, start: f.start, end, endKind };
   }
 
   private exception(type: string, message: string | null, propagated: boolean) {
@@ -465,7 +468,7 @@ export class Ingest {
     this.w.dropInterval({
       blocks: [old.block, next.block], seqs: [old.seq, next.seq],
       lineIndex: pairs(old.lineIndex).map(([lk, b]) => [Math.floor(lk / 4194304), lk % 4194304, b]),
-      varIndex: pairs(old.varIndex), codeIndex: pairs(old.codeIndex), frames: old.frames,
+      varIndex: pairs(old.varIndex), codeIndex: pairs(old.codeIndex), frames: old.frames, runs: pairs(old.runs),
     });
     this.firstSeq = next.seq;
   }
@@ -523,7 +526,7 @@ export class Ingest {
     const live = new Set<number>();
     for (const t of this.threads.values()) for (const f of t.stack) live.add(f.fid);
     for (const f of this.frames.values()) {
-      if (f.spans && live.has(f.fid)) f.spans.push([f.entered, null]);
+      if (f.runs && live.has(f.fid)) this.w.putRun(f.fid, f.entered, null);
       this.w.putFrame(this.frameRecord(f, null, null));
     }
     for (const [lk, n] of this.lineRuns) this.w.putLineRuns(Math.floor(lk / 4194304), lk % 4194304, n);
@@ -564,7 +567,7 @@ export class Ingest {
 }
 
 function newInterval(block: number, seq: number): Interval {
-  return { block, seq, bytes: 0, lineIndex: [], varIndex: [], codeIndex: [], lineRuns: new Map(), frames: [] };
+  return { block, seq, bytes: 0, lineIndex: [], varIndex: [], codeIndex: [], lineRuns: new Map(), frames: [], runs: [] };
 }
 
 /** A map as [key, value, key, value, ...]. */

@@ -39,29 +39,26 @@ export class Timeline {
 
   /** The seq of the event that ended the run of `fid` begun at `start` (this.last if it never ended). */
   async runEnd(fid: number, start: number): Promise<number> {
+    const run = await this.rec.runAt(fid, start);
+    if (run) return run[0] === start ? run[1] ?? this.last : start;
     const f = await this.rec.frame(fid);
-    if (!f) return start;
-    if (f.spans) {
-      const s = f.spans.find(([a]) => a === start);
-      return s ? s[1] ?? this.last : start;
-    }
-    return f.end ?? this.last;
+    return f ? f.end ?? this.last : start;
   }
 
   /** The seq of the call or resume that began the run of `fid` ended at `end`. */
   async runStart(fid: number, end: number): Promise<number> {
+    const run = await this.rec.runAt(fid, end);
+    if (run) return run[1] === end ? run[0] : end;
     const f = await this.rec.frame(fid);
-    if (!f) return end;
-    if (f.spans) return f.spans.find(([, b]) => b === end)?.[0] ?? end;
-    return f.start;
+    return f ? f.start : end;
   }
 
   /** The run of `fid` that holds `seq`: [start, end]. */
   async runAround(fid: number, seq: number): Promise<[number, number]> {
+    const run = await this.rec.runAt(fid, seq);
+    if (run && seq <= (run[1] ?? this.last)) return [run[0], run[1] ?? this.last];
     const f = await this.rec.frame(fid);
     if (!f) return [seq, seq];
-    const s = f.spans?.find(([a, b]) => a <= seq && seq <= (b ?? this.last));
-    if (s) return [s[0], s[1] ?? this.last];
     return [f.start, f.end ?? this.last];
   }
 

@@ -15,6 +15,9 @@
 //   'R' file line             how often `file:line` ran in all (written at the end; absent in
 //                             recordings made before it existed: readers then sum 'L')
 //   'F' frame                 FrameRecord, as an array (store.ts: packFrame)
+//   'G' frame start           a generator's (coroutine's) run: from its call or resume at seq
+//                             `start` to the yield, return or unwind that ended it (value: that
+//                             seq, or null if it was running at the end)
 //   'X' seq                   ExceptionRecord
 //   'O' seq                   OutputRecord
 //   'S' file                  [path, source text or null]
@@ -28,8 +31,9 @@
 // 2: frame records hold a generator's runs (spans). 3: a snapshot may be a delta from an
 // earlier full one (SnapshotDelta); return, yield and unwind events may say they go to code that
 // is not recorded; frame records are arrays. 4: module globals (globals events, code records'
-// module, snapshots' globals; a module body's frame keeps its locals there).
-export const FORMAT_VERSION = 4;
+// module, snapshots' globals; a module body's frame keeps its locals there). 5: a generator's
+// runs are 'G' records (2 to 4 kept them in its frame record, `spans`: still read).
+export const FORMAT_VERSION = 5;
 // The oldest format this Rewind still reads (format 2's full snapshots and frame records as
 // objects are read as they are). Older ones are refused with a sentence.
 export const OLDEST_READABLE = 2;
@@ -48,6 +52,7 @@ export const key = {
   codeIndex: (code: number, b: number) => k('C', code, b),
   lineRuns: (file: number, line: number) => k('R', file, line),
   frame: (fid: number) => k('F', fid),
+  run: (fid: number, start: number) => k('G', fid, start),
   exception: (seq: number) => k('X', seq),
   output: (seq: number) => k('O', seq),
   source: (file: number) => k('S', file),

@@ -39,7 +39,7 @@ export interface FrameRecord {
    * last event before the agent saw it go).
    */
   start: number; end: number | null; endKind: 'return' | 'unwind' | 'lost' | 'dropped' | null;
-  /** A generator's or coroutine's runs, call/resume seq to yield/return seq (null: still running at the end). */
+  /** Formats 2 to 4: a generator's or coroutine's runs (see Recording.runAt; 'G' records since). */
   spans?: [number, number | null][];
 }
 export interface ExceptionRecord {
@@ -194,6 +194,7 @@ export interface DroppedInterval {
   varIndex: [number, number][]; // name, block
   codeIndex: [number, number][]; // code, block
   frames: number[];
+  runs: [number, number][]; // frame, start: generators' runs that ended in it
 }
 
 export interface Redaction { names: string[]; valuePatterns: string[]; counts: Record<string, number> }
@@ -259,6 +260,7 @@ export class RecordingWriter {
     for (const [name, block] of d.varIndex) b.del(key.varIndex(name, block));
     for (const [code, block] of d.codeIndex) b.del(key.codeIndex(code, block));
     for (const fid of d.frames) b.del(key.frame(fid));
+    for (const [fid, start] of d.runs) b.del(key.run(fid, start));
     this.pending += d.blocks[1] - d.blocks[0];
     // Exceptions and output are keyed by seq: a range each, cleared after the batch that wrote them.
     this.clears.push({ gte: key.exception(d.seqs[0]), lt: key.exception(d.seqs[1]) }, { gte: key.output(d.seqs[0]), lt: key.output(d.seqs[1]) });
@@ -280,6 +282,7 @@ export class RecordingWriter {
   putCodeIndex(code: number, block: number, count: number) { this.put(key.codeIndex(code, block), count); }
   putLineRuns(file: number, line: number, count: number) { this.put(key.lineRuns(file, line), count); }
   putFrame(f: FrameRecord) { this.put(key.frame(f.frame), packFrame(f)); }
+  putRun(fid: number, start: number, end: number | null) { this.put(key.run(fid, start), end); }
   putException(x: ExceptionRecord) { this.put(key.exception(x.seq), x); }
   putOutput(o: OutputRecord) { this.put(key.output(o.seq), o); }
   putFile(id: number, f: FileRecord) { this.put(key.source(id), [f.path, f.source]); }
@@ -603,6 +606,20 @@ export class Recording {
       this.frameCache.set(fid, f);
     }
     return f;
+  }
+
+  /**
+   * The run of generator (or coroutine) frame `fid` that began last at or before `seq`, from its
+   * call or resume to the event that ended it (null: running at the end); undefined for a frame
+   * that never yielded.
+   */
+  async runAt(fid: number, seq: number): Promise<[number, number | null] | undefined> {
+    const spans = (await this.frame(fid))?.spans; // formats 2 to 4
+    if (spans) return [...spans].reverse().find(([a]) => a <= seq);
+    for await (const [k, v] of this.db.iterator({ gte: key.run(fid, 0), lte: key.run(fid, seq), reverse: true, limit: 1 })) {
+      return [keyInts(k)[1], unpack(v) as number | null];
+    }
+    return undefined;
   }
 
   /** Every recorded file: id -> path (sources are read one at a time by file()). */
