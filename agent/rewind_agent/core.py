@@ -16,7 +16,7 @@ import weakref
 from types import CodeType as _CodeType
 
 from . import wire
-from .generators import generator_of
+from .generators import GEN_FLAGS as _GEN_FLAGS, generator_of
 from .static import ANYTHING, GLOBALS as _TOUCHES_GLOBALS, LineInfo
 from .secret_names import DEFAULT_SECRET_NAMES, compile_patterns, is_secret, redact_source
 from .values import ATOMS, REDACTED, Serializer, type_name
@@ -42,7 +42,6 @@ _copysign = math.copysign
 _get_ident = threading.get_ident
 _exc_info = sys.exc_info
 _EQ_TYPES = frozenset([int, str, bytes, bool, type(None)])
-_GEN_FLAGS = 0x20 | 0x80 | 0x200  # CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR
 _FUNCTION_FLAG = 0x02  # CO_NEWLOCALS: a function body, as opposed to a module or class body
 _ModuleType = type(sys)
 

@@ -14,7 +14,7 @@ import sys
 import types
 
 _TYPES = (types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType)
-_GEN_FLAGS = 0x20 | 0x80 | 0x200  # CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR
+GEN_FLAGS = 0x20 | 0x80 | 0x200  # CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR
 _FRAME_ATTR = {types.GeneratorType: "gi_frame", types.CoroutineType: "cr_frame",
                types.AsyncGeneratorType: "ag_frame"}
 
@@ -83,7 +83,7 @@ def _calibrate():
     cast, py_object = ctypes.cast, ctypes.py_object
 
     def generator_of(frame):
-        if not frame.f_code.co_flags & _GEN_FLAGS:
+        if not frame.f_code.co_flags & GEN_FLAGS:
             return None  # no generator: the word is not a pointer to one (3.11+: nor into one)
         at = word(id(frame) + offset).value
         if not at:

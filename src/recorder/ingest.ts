@@ -175,9 +175,7 @@ export class Ingest {
     const last = Math.max(this.seq - 1, 0);
     t.stack = t.stack.filter((f) => {
       if (keep.has(f.fid)) return true;
-      this.frames.delete(f.fid);
-      this.w.putFrame(this.frameRecord(f, Math.max(last, f.start), 'lost'));
-      if (this.windowed) this.intervals[this.intervals.length - 1].frames.push(f.fid);
+      this.ended(f, Math.max(last, f.start), 'lost');
       return false;
     });
     t.stack.forEach((f, i) => { if (f.depth !== i + 1) { f.depth = i + 1; f.changed = this.seq; } });
@@ -192,10 +190,15 @@ export class Ingest {
     for (const fid of fids) {
       const f = this.frames.get(fid);
       if (!f || this.threads.get(f.tid)?.stack.includes(f)) continue; // ended, or running: not suspended
-      this.frames.delete(fid);
-      this.w.putFrame(this.frameRecord(f, Math.max(last, f.start), 'dropped'));
-      if (this.windowed) this.intervals[this.intervals.length - 1].frames.push(f.fid);
+      this.ended(f, Math.max(last, f.start), 'dropped');
     }
+  }
+
+  /** Frame `f` is over: its record is written, and the flight recorder drops it with its interval. */
+  private ended(f: LiveFrame, end: number, kind: FrameRecord['endKind']) {
+    this.frames.delete(f.fid);
+    this.w.putFrame(this.frameRecord(f, end, kind));
+    if (this.windowed) this.intervals[this.intervals.length - 1].frames.push(f.fid);
   }
 
   private thread(tid: number, name?: string) {
@@ -329,11 +332,7 @@ export class Ingest {
       this.w.putRun(f.fid, f.entered, seq);
       if (this.windowed) this.intervals[this.intervals.length - 1].runs.push(f.fid, f.entered);
     }
-    if (kind !== EK.YIELD) {
-      this.frames.delete(f.fid);
-      this.w.putFrame(this.frameRecord(f, seq, kind === EK.UNWIND ? 'unwind' : 'return'));
-      if (this.windowed) this.intervals[this.intervals.length - 1].frames.push(f.fid);
-    }
+    if (kind !== EK.YIELD) this.ended(f, seq, kind === EK.UNWIND ? 'unwind' : 'return');
     // Its frame exits through it (re-raised after a handler or `finally` too): the exception
     // moves to the caller, 0 for code that is not recorded, which may catch it.
     if (pending && kind === EK.UNWIND && (pending.frame === f.fid || pending.frame === 0)) {
