@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { CLI, PROGRAMS, dump, frameRecords, markers, pythons, rewind, run, tmp } from './helpers.js';
 
 const B = join(PROGRAMS, 'behaviour');
@@ -32,6 +32,15 @@ describe.each(pythons())('the program does not notice, on $label', ({ exe }) => 
     expect(info.truncated).toBe(false);
     if (plain.signal) expect(info.signal).toBe(plain.signal);
     else expect(info.exitStatus).toBe(plain.status);
+  });
+
+  it.each([['1'], ['']])('PYTHONDONTWRITEBYTECODE=%j: the program sees its own setting', (value) => {
+    const script = join(tmp(), 'flag.py');
+    writeFileSync(script, 'import sys\nprint(sys.dont_write_bytecode, sys.flags.dont_write_bytecode)\n');
+    const env = { ...process.env, PYTHONDONTWRITEBYTECODE: value };
+    const plain = run(exe, [script], { env });
+    expect(plain.stdout).toBe(value ? 'True 1\n' : 'False 0\n');
+    expect(rewind(['record', '--python', exe, '-o', join(tmp(), 'rec'), script], { env }).stdout).toBe(plain.stdout);
   });
 
   it('never calls user __repr__, __eq__, __hash__, __getattr__, __iter__, __str__ or properties', () => {
@@ -281,5 +290,40 @@ describe('a recording kept raw', () => {
     expect(JSON.parse(rewind(['info', '--json', rec]).stdout).counts.events).toBe(counts[0]);
     expect(readdirSync(rec)).not.toContain('events.raw');
     expect(readdirSync(rec)).not.toContain('index.lock');
+  });
+});
+
+describe('the commit a recording was made at', () => {
+  const git = (cwd: string, ...args: string[]) => {
+    const r = run('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd });
+    if (r.status !== 0) throw new Error(r.stderr);
+    return r.stdout.trim();
+  };
+  const recordedAt = (cwd: string, script: string) => {
+    const rec = join(tmp(), 'rec');
+    expect(rewind(['record', '-o', rec, script], { cwd }).status).toBe(0);
+    return JSON.parse(rewind(['info', '--json', rec]).stdout).gitCommit;
+  };
+
+  it('is the checked-out commit: a branch, packed refs, a worktree, a detached HEAD; none outside a repository', () => {
+    const repo = tmp();
+    mkdirSync(join(repo, 'pkg'));
+    writeFileSync(join(repo, 'pkg', 'prog.py'), 'print("hi")\n');
+    git(repo, 'init', '-q');
+    git(repo, 'add', '.');
+    git(repo, 'commit', '-qm', 'first');
+    const first = git(repo, 'rev-parse', 'HEAD');
+    expect(recordedAt(repo, 'pkg/prog.py')).toBe(first);
+    git(repo, 'commit', '-q', '--allow-empty', '-m', 'second');
+    git(repo, 'pack-refs', '--all');
+    expect(recordedAt(join(repo, 'pkg'), 'prog.py')).toBe(git(repo, 'rev-parse', 'HEAD'));
+    const tree = join(tmp(), 'tree');
+    git(repo, 'worktree', 'add', '-q', '-b', 'other', tree, first);
+    expect(recordedAt(tree, 'pkg/prog.py')).toBe(first);
+    git(repo, 'checkout', '-q', '--detach', first);
+    expect(recordedAt(repo, 'pkg/prog.py')).toBe(first);
+    const outside = tmp();
+    writeFileSync(join(outside, 'prog.py'), 'print("hi")\n');
+    expect(recordedAt(outside, 'prog.py')).toBeNull();
   });
 });

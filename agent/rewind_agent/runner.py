@@ -104,7 +104,10 @@ def parse_args(argv):
     return opts, None, argv[i:]
 
 
-def main(argv=None):
+def main(argv=None, dont_write_bytecode=None):
+    """`dont_write_bytecode`: the program's own setting, given back before it runs, when the
+    caller turned it off so the agent's modules are cached even where the environment says not
+    to write bytecode (PYTHONDONTWRITEBYTECODE): otherwise each start compiles them all again."""
     argv = sys.argv[1:] if argv is None else argv
     if _AGENT_DIR_PARENT in sys.path:
         sys.path.remove(_AGENT_DIR_PARENT)
@@ -138,7 +141,7 @@ def main(argv=None):
                     max_string=opts["max_string"],
                     secrets=(list(Config().secrets) if opts["default_secrets"] else []) + opts["secret"])
     rec = recorder_class(fast)(writer, config, Scope(config.include, config.exclude))
-    session = _Session(rec, module, prog_argv, opts["env"], accelerator, opts["parent"])
+    session = _Session(rec, module, prog_argv, opts["env"], accelerator, opts["parent"], dont_write_bytecode)
     if opts["parent"] and opts["max_backlog"]:
         # A recorder reading alongside: the program waits for it, so it must still be there.
         # (Without one, the stream is indexed later: the program records on if it goes.)
@@ -179,7 +182,7 @@ def choose_backend(rec):
 
 
 class _Session:
-    def __init__(self, rec, module, argv, env_allowed=(), accelerator="off", parent=0):
+    def __init__(self, rec, module, argv, env_allowed=(), accelerator="off", parent=0, dont_write_bytecode=None):
         self.rec = rec
         self.parent = parent  # pid of the `rewind record` reading the stream, 0 if none
         self.accelerator = accelerator
@@ -190,6 +193,7 @@ class _Session:
         self.uncaught = None
         self.sigint = False
         self.backend = choose_backend(rec)
+        self.dont_write_bytecode = sys.dont_write_bytecode if dont_write_bytecode is None else dont_write_bytecode
 
     def run(self):
         rec = self.rec
@@ -243,6 +247,7 @@ class _Session:
 
     def _guard(self, fn, *args):
         """Run the program; handle how it ends as the interpreter would."""
+        sys.dont_write_bytecode = self.dont_write_bytecode
         self.backend.start()
         try:
             fn(*args)

@@ -12,6 +12,7 @@ import { beginRaw, endRaw, rawHeader, rawPath } from './deferred.js';
 // The indexer (store, ingest, the stream reader) is loaded only where a recording is indexed
 // here (--index now, the flight recorder, import): the default, raw, starts the program sooner.
 import { checkPython } from './interpreters.js';
+import { headCommit } from './git.js';
 
 export const AGENT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../agent');
 
@@ -125,17 +126,6 @@ function maxBacklog(limits?: Limits): number {
   return limits?.maxBytes != null ? Math.min(64 * MiB, Math.max(MiB, Math.floor(limits.maxBytes / 4))) : 64 * MiB;
 }
 
-/** The commit checked out where the program is, asked while it runs (git takes a few ms). */
-function gitCommitOf(dir: string): Promise<string | null> {
-  return new Promise((res) => {
-    const git = spawn('git', ['-C', dir, 'rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 });
-    let out = '';
-    git.stdout.on('data', (b) => { out += b; });
-    git.on('error', () => res(null));
-    git.on('close', (status) => res(status === 0 ? out.trim() || null : null));
-  });
-}
-
 export async function record(o: RecordOptions): Promise<RecordResult> {
   if (!o.module) {
     const script = o.argv[0];
@@ -158,7 +148,9 @@ interface Exit { code: number | null; signal: NodeJS.Signals | null }
  * the signals a job control or CI sends us. `exited` is set once it is over.
  */
 function runProgram(o: RecordOptions, raw: string, extra: string[]): { done: Promise<Exit>; exited: () => Exit | null; pid?: number } {
-  const boot = `import sys; sys.path.insert(0, ${JSON.stringify(AGENT_DIR)}); from rewind_agent.runner import main; main()`;
+  // The agent's modules are byte-compiled once even under PYTHONDONTWRITEBYTECODE (runner.main).
+  const boot = `import sys; sys.path.insert(0, ${JSON.stringify(AGENT_DIR)}); flag, sys.dont_write_bytecode = sys.dont_write_bytecode, False; ` +
+    'from rewind_agent.runner import main; main(dont_write_bytecode=flag)';
   const args = ['-c', boot, '-o', raw, '--parent', String(process.pid), ...extra,
     ...agentArgs(o), ...(o.module ? ['-m', o.module] : ['--']), ...o.argv];
   const child = spawn(o.python, args, { stdio: 'inherit' });
@@ -182,7 +174,7 @@ function runProgram(o: RecordOptions, raw: string, extra: string[]): { done: Pro
 }
 
 const exitStatusOf = (ex: Exit) => (ex.signal ? 128 + (osConstants.signals[ex.signal] ?? 0) : (ex.code ?? 1));
-const gitOf = (o: RecordOptions) => gitCommitOf(o.module ? process.cwd() : dirname(resolve(o.argv[0])));
+const gitOf = (o: RecordOptions) => headCommit(o.module ? process.cwd() : dirname(resolve(o.argv[0])));
 
 /**
  * The program runs at the agent's own pace: its stream goes to disk as it comes, and is indexed
@@ -191,12 +183,14 @@ const gitOf = (o: RecordOptions) => gitCommitOf(o.module ? process.cwd() : dirna
  */
 async function recordRaw(o: RecordOptions, out: string): Promise<RecordResult> {
   const prog = startRaw(o, out);
+  // The summary line reads the stream's HELLO: its decoder loads while the program runs, not after.
+  void import('../wire/protocol.js');
   const ex = await prog.done;
-  return endRawRecording(out, ex, await prog.git, o.redactValues);
+  return endRawRecording(out, ex, prog.git, o.redactValues);
 }
 
 /** Creates `out` as a recording kept raw and starts the program writing its stream there. */
-function startRaw(o: RecordOptions, out: string): ReturnType<typeof runProgram> & { git: Promise<string | null> } {
+function startRaw(o: RecordOptions, out: string): ReturnType<typeof runProgram> & { git: string | null } {
   try {
     if (existsSync(out)) rmSync(out, { recursive: true, force: true }); // --force: outputPath refused otherwise
     mkdirSync(out);
@@ -254,7 +248,7 @@ async function recordLive(o: RecordOptions, out: string, flight: boolean): Promi
     const ex = await prog.done;
     const asRaw = async () => {
       partial.drop();
-      return { ...endRawRecording(out, ex, await prog.git, o.redactValues), abandoned: true as const };
+      return { ...endRawRecording(out, ex, prog.git, o.redactValues), abandoned: true as const };
     };
     if (interrupted && !flight) return asRaw();
     if (interrupted) partial.ingest.warnings.push({ seq: partial.ingest.seq, code: 'indexing-interrupted', message: 'rewind record was interrupted while it indexed the end of the run: that part is missing' });
@@ -265,7 +259,7 @@ async function recordLive(o: RecordOptions, out: string, flight: boolean): Promi
       truncated: !interrupted && partial.ingest.end === null && ex.signal === 'SIGKILL',
     };
     // Writing out what is indexed takes a while too: a signal then leaves the recording raw.
-    const meta = await Promise.race([partial.complete(ending, await prog.git, o.redactValues), flight ? new Promise<null>(() => {}) : signal]);
+    const meta = await Promise.race([partial.complete(ending, prog.git, o.redactValues), flight ? new Promise<null>(() => {}) : signal]);
     if (meta === null) return asRaw();
     return { path: out, meta, status: exitStatusOf(ex), ending, warned: meta.warnings !== undefined };
   } catch (e) {
