@@ -4,7 +4,7 @@
 import { K, T, decodeEvents, PyFloat, type WireEvent, type WireValue } from '../wire/protocol.js';
 import {
   BLOCK, EK, SNAPSHOT_EVERY, RecordingWriter, sharesGlobals,
-  type CodeRecord, type GlobalsList, type ExceptionRecord, type FrameRecord, type Meta, type RecordingWarning, type Snapshot, type SnapshotDelta, type SnapshotFrame, type StoredEvent, type ThreadRecord,
+  type CodeRecord, type GlobalsList, type ExceptionRecord, type FrameKey, type FrameRecord, type Meta, type RecordingWarning, type Snapshot, type SnapshotDelta, type SnapshotFrame, type StoredEvent, type ThreadRecord,
 } from '../store/store.js';
 import { FORMAT_VERSION } from '../store/layout.js';
 
@@ -55,7 +55,7 @@ interface Interval {
   varIndex: number[]; // name, block pairs
   codeIndex: number[]; // code, block pairs
   lineRuns: Map<number, number>; // what it added to each line's total
-  frames: number[]; // frames that ended in it
+  frames: FrameKey[]; // frame records written in it
   runs: number[]; // generators' runs that ended in it: frame, start pairs
 }
 
@@ -194,11 +194,14 @@ export class Ingest {
     }
   }
 
-  /** Frame `f` is over: its record is written, and the flight recorder drops it with its interval. */
+  /** Frame `f` is over: its record is written (with its group), and the flight recorder drops it with its interval. */
   private ended(f: LiveFrame, end: number, kind: FrameRecord['endKind']) {
     this.frames.delete(f.fid);
-    this.w.putFrame(this.frameRecord(f, end, kind));
-    if (this.windowed) this.intervals[this.intervals.length - 1].frames.push(f.fid);
+    this.framesWritten(this.w.endFrame(this.frameRecord(f, end, kind)));
+  }
+
+  private framesWritten(keys: FrameKey[]) {
+    if (this.windowed && keys.length) this.intervals[this.intervals.length - 1].frames.push(...keys);
   }
 
   private thread(tid: number, name?: string) {
@@ -292,6 +295,7 @@ export class Ingest {
     this.applyChanges(f.locals, args);
     t.stack.push(f);
     this.frames.set(fid, f);
+    this.framesWritten(this.w.beginFrame(fid));
     this.counts.calls++;
     this.counts.frames++;
     this.codeIdx.set(codeId, (this.codeIdx.get(codeId) ?? 0) + 1);
@@ -526,8 +530,9 @@ export class Ingest {
     for (const t of this.threads.values()) for (const f of t.stack) live.add(f.fid);
     for (const f of this.frames.values()) {
       if (f.runs && live.has(f.fid)) this.w.putRun(f.fid, f.entered, null);
-      this.w.putFrame(this.frameRecord(f, null, null));
+      this.w.endFrame(this.frameRecord(f, null, null));
     }
+    this.w.endFrames();
     for (const [lk, n] of this.lineRuns) this.w.putLineRuns(Math.floor(lk / 4194304), lk % 4194304, n);
     this.w.putNames(this.names);
     this.w.putCodes(this.codes);

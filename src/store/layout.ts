@@ -14,7 +14,10 @@
 //   'C' code block            index: a frame of `code` started in `block` (value: count)
 //   'R' file line             how often `file:line` ran in all (written at the end; absent in
 //                             recordings made before it existed: readers then sum 'L')
-//   'F' frame                 FrameRecord, as an array (store.ts: packFrame)
+//   'F' group                 the FrameRecords of frames group*FRAME_GROUP .. +FRAME_GROUP-1 (an
+//                             array, null where none; each an array: store.ts, packFrame)
+//   'F' group frame           a frame's record alone, where it began after its group was
+//                             written (framegroups.ts). Formats 2 to 5: 'F' frame, one per frame
 //   'G' frame start           a generator's (coroutine's) run: from its call or resume at seq
 //                             `start` to the yield, return or unwind that ended it (value: that
 //                             seq, or null if it was running at the end)
@@ -32,8 +35,9 @@
 // earlier full one (SnapshotDelta); return, yield and unwind events may say they go to code that
 // is not recorded; frame records are arrays. 4: module globals (globals events, code records'
 // module, snapshots' globals; a module body's frame keeps its locals there). 5: a generator's
-// runs are 'G' records (2 to 4 kept them in its frame record, `spans`: still read).
-export const FORMAT_VERSION = 5;
+// runs are 'G' records (2 to 4 kept them in its frame record, `spans`: still read). 6: frame
+// records in groups ('F' group; 2 to 5 had one per frame, 'F' frame: still read).
+export const FORMAT_VERSION = 6;
 // The oldest format this Rewind still reads (format 2's full snapshots and frame records as
 // objects are read as they are). Older ones are refused with a sentence.
 export const OLDEST_READABLE = 2;
@@ -51,7 +55,9 @@ export const key = {
   varIndex: (name: number, b: number) => k('V', name, b),
   codeIndex: (code: number, b: number) => k('C', code, b),
   lineRuns: (file: number, line: number) => k('R', file, line),
-  frame: (fid: number) => k('F', fid),
+  frame: (fid: number) => k('F', fid), // formats 2 to 5
+  frameGroup: (group: number) => k('F', group),
+  lateFrame: (group: number, fid: number) => k('F', group, fid),
   run: (fid: number, start: number) => k('G', fid, start),
   exception: (seq: number) => k('X', seq),
   output: (seq: number) => k('O', seq),

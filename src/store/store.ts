@@ -11,6 +11,7 @@ import '../wire/protocol.js'; // registers the float extension with msgpackr
 import type { WireValue } from '../wire/protocol.js';
 import { BLOCK, FORMAT_VERSION, OLDEST_READABLE, RAW_FILE, SNAPSHOT_EVERY, key, keyInts, range } from './layout.js';
 import { UserError } from '../errors.js';
+import { FrameGroups, groupOf, type Ready } from './framegroups.js';
 
 export { BLOCK, SNAPSHOT_EVERY, FORMAT_VERSION };
 
@@ -193,9 +194,12 @@ export interface DroppedInterval {
   lineIndex: [number, number, number][]; // file, line, block
   varIndex: [number, number][]; // name, block
   codeIndex: [number, number][]; // code, block
-  frames: number[];
+  frames: FrameKey[]; // the frame records written in it
   runs: [number, number][]; // frame, start: generators' runs that ended in it
 }
+
+/** Where frame records were written: a group of them, or a late frame alone (framegroups.ts). */
+export type FrameKey = [group: number, fid: number | null];
 
 export interface Redaction { names: string[]; valuePatterns: string[]; counts: Record<string, number> }
 
@@ -223,9 +227,10 @@ export class RecordingWriter {
   /** Bytes of records written so far (the flight recorder's measure). */
   bytes = 0;
   private clears: { gte: Buffer; lt: Buffer }[] = [];
-  /** What the flight recorder has dropped so far: blocks and seqs before these, frames up to `frame`. */
+  /** What the flight recorder has dropped so far: blocks and seqs before these, frame records up to group `frame`. */
   private dropped: { block: number; seq: number; frame: number } | null = null;
   private compactDue = false;
+  private frames = new FrameGroups();
 
   private constructor(readonly path: string, private db: DB) {}
 
@@ -259,12 +264,12 @@ export class RecordingWriter {
     for (const [file, line, block] of d.lineIndex) b.del(key.lineIndex(file, line, block));
     for (const [name, block] of d.varIndex) b.del(key.varIndex(name, block));
     for (const [code, block] of d.codeIndex) b.del(key.codeIndex(code, block));
-    for (const fid of d.frames) b.del(key.frame(fid));
+    for (const [g, fid] of d.frames) b.del(fid === null ? key.frameGroup(g) : key.lateFrame(g, fid));
     for (const [fid, start] of d.runs) b.del(key.run(fid, start));
     this.pending += d.blocks[1] - d.blocks[0];
     // Exceptions and output are keyed by seq: a range each, cleared after the batch that wrote them.
     this.clears.push({ gte: key.exception(d.seqs[0]), lt: key.exception(d.seqs[1]) }, { gte: key.output(d.seqs[0]), lt: key.output(d.seqs[1]) });
-    const frame = Math.max(this.dropped?.frame ?? 0, ...d.frames);
+    const frame = Math.max(this.dropped?.frame ?? 0, ...d.frames.map(([g]) => g));
     this.dropped = { block: d.blocks[1], seq: d.seqs[1], frame };
   }
 
@@ -281,7 +286,31 @@ export class RecordingWriter {
   putVarIndex(name: number, block: number, count: number) { this.put(key.varIndex(name, block), count); }
   putCodeIndex(code: number, block: number, count: number) { this.put(key.codeIndex(code, block), count); }
   putLineRuns(file: number, line: number, count: number) { this.put(key.lineRuns(file, line), count); }
-  putFrame(f: FrameRecord) { this.put(key.frame(f.frame), packFrame(f)); }
+  /** A frame begins: its record, once it ends, waits for the rest of its group. */
+  beginFrame(fid: number): FrameKey[] { return this.putFrames(this.frames.begin(fid)); }
+  /** A frame has ended (or is running at the end of the recording). Returns the frame records written. */
+  endFrame(f: FrameRecord): FrameKey[] { return this.putFrames(this.frames.end(f.frame, packFrame(f))); }
+  /** At the end of the recording, once every frame has its record: the groups still held. */
+  endFrames(): FrameKey[] { return this.putFrames(this.frames.rest()); }
+
+  private putFrames(ready: Ready[]): FrameKey[] {
+    // Frames the flight recorder has dropped (ended before what it keeps) are not written.
+    const kept = (r: unknown) => r !== null && !(this.dropped && (r as unknown[])[6] !== null && ((r as unknown[])[6] as number) < this.dropped.seq);
+    const out: FrameKey[] = [];
+    for (const r of ready) {
+      if ('late' in r) {
+        if (!kept(r.record)) continue;
+        this.put(key.lateFrame(groupOf(r.late), r.late), r.record);
+        out.push([groupOf(r.late), r.late]);
+      } else {
+        const records = r.records.map((x) => (kept(x) ? x : null));
+        if (records.every((x) => x === null)) continue;
+        this.put(key.frameGroup(r.group), records);
+        out.push([r.group, null]);
+      }
+    }
+    return out;
+  }
   putRun(fid: number, start: number, end: number | null) { this.put(key.run(fid, start), end); }
   putException(x: ExceptionRecord) { this.put(key.exception(x.seq), x); }
   putOutput(o: OutputRecord) { this.put(key.output(o.seq), o); }
@@ -319,7 +348,7 @@ export class RecordingWriter {
         for (const r of clears) await this.db.clear(r);
         if (compact) {
           const { block, seq, frame } = compact;
-          for (const [from, to] of [[key.block(0), key.block(block)], [key.snapshot(0), key.snapshot(block)], [key.frame(0), key.frame(frame + 1)],
+          for (const [from, to] of [[key.block(0), key.block(block)], [key.snapshot(0), key.snapshot(block)], [key.frameGroup(0), key.frameGroup(frame + 1)],
             [key.exception(0), key.exception(seq)], [key.output(0), key.output(seq)]]) await this.compact(from, to);
         }
       })();
@@ -352,6 +381,7 @@ export class Recording {
   private files = new Map<number, FileRecord>();
   private blockCache = new Map<number, StoredEvent[]>();
   private frameCache = new Map<number, FrameRecord>();
+  private format = FORMAT_VERSION; // the recording's (layout.ts)
   private bases = new Map<number, Snapshot>(); // block -> snapshot, resolved: the bases of deltas last read
   private paths: Map<number, string> | null = null;
 
@@ -424,6 +454,7 @@ export class Recording {
       const m = await db.get(key.meta());
       if (!m) throw new UserError(`${path} is incomplete: the recorder stopped before writing its metadata.`, 'REWIND_CORRUPT');
       const rec = new Recording(path, db, JSON.parse(m.toString()) as Meta);
+      rec.format = version;
       rec.names = ((await rec.getPacked(key.names())) as string[]) ?? [];
       rec.codes = ((await rec.getPacked(key.codes())) as CodeRecord[]) ?? [];
       rec.threads = ((await rec.getPacked(key.threads())) as ThreadRecord[]) ?? [];
@@ -597,15 +628,26 @@ export class Recording {
   }
 
   async frame(fid: number): Promise<FrameRecord | undefined> {
-    let f = this.frameCache.get(fid);
-    if (!f) {
-      const stored = await this.getPacked(key.frame(fid));
-      if (!stored) return undefined;
-      f = unpackFrame(stored);
-      if (this.frameCache.size > 4096) this.frameCache.delete(this.frameCache.keys().next().value!);
-      this.frameCache.set(fid, f);
+    if (!this.frameCache.has(fid)) {
+      if (this.format < 6) {
+        const stored = await this.getPacked(key.frame(fid));
+        if (stored) this.cacheFrame(unpackFrame(stored));
+      } else {
+        // The frame's group and any late frames of it, which sort right after it.
+        const g = groupOf(fid);
+        for await (const [k, v] of this.db.iterator(range('F', g))) {
+          const stored = unpack(v) as unknown[];
+          if (k.length > 5) this.cacheFrame(unpackFrame(stored));
+          else for (const r of stored) if (r) this.cacheFrame(unpackFrame(r));
+        }
+      }
     }
-    return f;
+    return this.frameCache.get(fid);
+  }
+
+  private cacheFrame(f: FrameRecord) {
+    if (this.frameCache.size >= 4096) this.frameCache.delete(this.frameCache.keys().next().value!);
+    this.frameCache.set(f.frame, f);
   }
 
   /**

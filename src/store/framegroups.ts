@@ -1,0 +1,62 @@
+// Frame records are stored FRAME_GROUP to a record, by frame id: one LevelDB write per call was
+// the largest single cost of indexing a call-heavy run, and a reader stepping through nearby
+// frames gets their records in one read. A group is written once every frame of it has ended.
+// The agent numbers frames in the order they start, so once a frame of a later group has begun,
+// an earlier group gets no new frames: it is whole when its last running frame ends. A frame that
+// begins after its group was written anyway (ids arriving out of order) is written on its own.
+
+export const FRAME_GROUP = 64;
+
+export const groupOf = (fid: number) => Math.floor(fid / FRAME_GROUP);
+
+interface Open { records: unknown[]; running: number }
+
+/** What is ready to be written: a whole group (records by fid % FRAME_GROUP, null where none), or a late frame alone. */
+export type Ready = { group: number; records: unknown[] } | { late: number; record: unknown };
+
+export class FrameGroups {
+  private open = new Map<number, Open>();
+  private newest = -1; // the group of the latest frame begun
+  private late = new Set<number>();
+
+  /** Frame `fid` begins. Returns the groups this makes whole (earlier ones with nothing running). */
+  begin(fid: number): Ready[] {
+    const g = groupOf(fid);
+    let o = this.open.get(g);
+    if (!o) {
+      if (g <= this.newest) {
+        this.late.add(fid);
+        return [];
+      }
+      o = { records: [], running: 0 };
+      this.open.set(g, o);
+      this.newest = g;
+      o.running++;
+      const ready: Ready[] = [];
+      for (const [h, p] of this.open) if (h < g && p.running === 0) ready.push(this.take(h, p));
+      return ready;
+    }
+    o.running++;
+    return [];
+  }
+
+  /** Frame `fid` has ended with `record`. Returns what this makes ready. */
+  end(fid: number, record: unknown): Ready[] {
+    const g = groupOf(fid);
+    const o = this.open.get(g);
+    if (this.late.delete(fid) || !o) return [{ late: fid, record }];
+    o.records[fid % FRAME_GROUP] = record;
+    o.running--;
+    return o.running === 0 && g < this.newest ? [this.take(g, o)] : [];
+  }
+
+  /** Everything still held (at the end of the recording: every frame has been given its record). */
+  rest(): Ready[] {
+    return [...this.open].map(([g, o]) => this.take(g, o));
+  }
+
+  private take(g: number, o: Open): Ready {
+    this.open.delete(g);
+    return { group: g, records: Array.from(o.records, (r) => r ?? null) };
+  }
+}
