@@ -54,11 +54,12 @@ it('a recording of format 5, one record per frame, reads as it did', async () =>
   // Rewritten as format 5 had it: 'F' frame -> the record, and the version.
   const db = new Level<Buffer, Buffer>(rec, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
   await db.open();
-  const groups: [Buffer, unknown[]][] = [];
-  for await (const [k, v] of db.iterator(range('F'))) groups.push([k, packr.unpack(v) as unknown[]]);
   const batch = db.batch();
-  for (const [k] of groups) batch.del(k);
-  for (const [, records] of groups) for (const r of records) if (r) batch.put(key.frame((r as number[])[0]), packr.pack(r));
+  for await (const k of db.keys(range('F'))) batch.del(k);
+  const kinds = [null, 'return', 'unwind', 'lost', 'dropped'];
+  for (const f of before) {
+    if (f) batch.put(key.frame(f.frame), packr.pack([f.frame, f.code, f.thread, f.parent, f.depth, f.start, f.end, kinds.indexOf(f.endKind)]));
+  }
   batch.put(key.version(), Buffer.from([0, 0, 0, 5]));
   await batch.write();
   await db.close();

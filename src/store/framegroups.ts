@@ -9,18 +9,18 @@ export const FRAME_GROUP = 64;
 
 export const groupOf = (fid: number) => Math.floor(fid / FRAME_GROUP);
 
-interface Open { records: unknown[]; running: number }
+interface Open<T> { records: T[]; running: number }
 
 /** What is ready to be written: a whole group (records by fid % FRAME_GROUP, null where none), or a late frame alone. */
-export type Ready = { group: number; records: unknown[] } | { late: number; record: unknown };
+export type Ready<T> = { group: number; records: (T | null)[] } | { late: number; record: T };
 
-export class FrameGroups {
-  private open = new Map<number, Open>();
+export class FrameGroups<T> {
+  private open = new Map<number, Open<T>>();
   private newest = -1; // the group of the latest frame begun
   private late = new Set<number>();
 
   /** Frame `fid` begins. Returns the groups this makes whole (earlier ones with nothing running). */
-  begin(fid: number): Ready[] {
+  begin(fid: number): Ready<T>[] {
     const g = groupOf(fid);
     let o = this.open.get(g);
     if (!o) {
@@ -32,7 +32,7 @@ export class FrameGroups {
       this.open.set(g, o);
       this.newest = g;
       o.running++;
-      const ready: Ready[] = [];
+      const ready: Ready<T>[] = [];
       for (const [h, p] of this.open) if (h < g && p.running === 0) ready.push(this.take(h, p));
       return ready;
     }
@@ -41,7 +41,7 @@ export class FrameGroups {
   }
 
   /** Frame `fid` has ended with `record`. Returns what this makes ready. */
-  end(fid: number, record: unknown): Ready[] {
+  end(fid: number, record: T): Ready<T>[] {
     const g = groupOf(fid);
     const o = this.open.get(g);
     if (this.late.delete(fid) || !o) return [{ late: fid, record }];
@@ -51,11 +51,11 @@ export class FrameGroups {
   }
 
   /** Everything still held (at the end of the recording: every frame has been given its record). */
-  rest(): Ready[] {
+  rest(): Ready<T>[] {
     return [...this.open].map(([g, o]) => this.take(g, o));
   }
 
-  private take(g: number, o: Open): Ready {
+  private take(g: number, o: Open<T>): Ready<T> {
     this.open.delete(g);
     return { group: g, records: Array.from(o.records, (r) => r ?? null) };
   }

@@ -14,10 +14,11 @@
 //   'C' code block            index: a frame of `code` started in `block` (value: count)
 //   'R' file line             how often `file:line` ran in all (written at the end; absent in
 //                             recordings made before it existed: readers then sum 'L')
-//   'F' group                 the FrameRecords of frames group*FRAME_GROUP .. +FRAME_GROUP-1 (an
-//                             array, null where none; each an array: store.ts, packFrame)
+//   'F' group                 the FrameRecords of frames group*FRAME_GROUP .. +FRAME_GROUP-1, as
+//                             columns (store.ts: packFrameGroup)
 //   'F' group frame           a frame's record alone, where it began after its group was
-//                             written (framegroups.ts). Formats 2 to 5: 'F' frame, one per frame
+//                             written (framegroups.ts; an array: store.ts, packFrame). Formats 2
+//                             to 5: 'F' frame, one per frame
 //   'G' frame start           a generator's (coroutine's) run: from its call or resume at seq
 //                             `start` to the yield, return or unwind that ended it (value: that
 //                             seq, or null if it was running at the end)
