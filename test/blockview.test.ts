@@ -1,7 +1,7 @@
 // BlockView reads stored blocks in place; it must agree with msgpackr's decoding of the same
 // bytes for every msgpack shape a stored value can take.
 import { expect, it } from 'vitest';
-import { packr } from '../src/store/store.js';
+import { packBlock, packr, unpackBlock, type StoredEvent } from '../src/store/store.js';
 import { BlockView } from '../src/store/blockview.js';
 import { PyFloat } from '../src/wire/protocol.js';
 
@@ -12,16 +12,25 @@ const values: unknown[] = [
   Array.from({ length: 70000 }, () => 1), { a: 1, b: [2] }, Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, i])),
 ];
 
-it('reads headers and paired values as msgpackr decodes them', () => {
-  // Events of every shape: lines with and without changes, calls, returns with any value.
-  const events: unknown[][] = [];
-  values.forEach((v, i) => {
-    events.push([8, 1, 100 + i, 2, 3, 10 + i, [7, v, 9, i]]);
-    events.push([9, 2, 70000 + i, 300, 65536, 40000, v]);
-    events.push([8, 1, i, 1, 0, 5]);
-  });
-  const bytes = packr.pack(events);
-  const decoded = packr.unpack(bytes) as unknown[][];
+// Events of every shape: lines with and without changes, calls, returns with any value,
+// output and exceptions (payloads of several items), one frame at several depths.
+const events: StoredEvent[] = [];
+values.forEach((v, i) => {
+  events.push([8, 1, 100 + i, 2, 3, 10 + i, [7, v, 9, i]]);
+  events.push([9, 2, 70000 + i, 300, 65536, 40000, v]);
+  events.push([8, 1, i, 1, 0, 5]);
+  events.push([12, 1, 100 + i, 3, 3, 11 + i]);
+});
+events.push([14, 1, 0, 0, 0, 0, 1, 'out']);
+events.push([13, 1, 5, 1, 0, 5, 'ValueError', null, false]);
+
+it('a block is stored as columns and read back as it was', () => {
+  expect(unpackBlock(packr.unpack(packr.pack(packBlock(events))))).toEqual(packr.unpack(packr.pack(events)));
+});
+
+it.each([['columns', packBlock], ['rows (formats 2 to 5)', (e: StoredEvent[]) => e]])('reads headers and paired values as msgpackr decodes them: %s', (_, layout) => {
+  const bytes = packr.pack(layout(events));
+  const decoded = packr.unpack(packr.pack(events)) as unknown[][];
   const view = new BlockView().load(bytes);
   expect(view.length).toBe(events.length);
   decoded.forEach((e, i) => {

@@ -10,7 +10,7 @@
 //
 // Runs that are the same for most of their length have the same stored blocks, byte for byte:
 // those are skipped without decoding, so a diff costs what the differing part costs.
-import { BLOCK, EK, packr, type Recording, type StoredEvent } from '../store/store.js';
+import { BLOCK, EK, packr, unpackBlock, type Recording, type StoredEvent } from '../store/store.js';
 import type { WireValue } from '../wire/protocol.js';
 import { toJson } from '../wire/values.js';
 import { UserError } from '../errors.js';
@@ -248,7 +248,7 @@ export async function diffRuns(a: Recording, b: Recording, o: DiffOptions = {}):
   for (const [r, rec] of [[ra, a], [rb, b]] as const) {
     const rest = async function* () { for (let blk = same; blk * BLOCK < rec.eventCount; blk++) yield blk; };
     for await (const [blk, raw] of rec.rawBlocks(rest())) {
-      (packr.unpack(raw) as StoredEvent[]).forEach((e, i) => r.add(blk * BLOCK + i, e));
+      unpackBlock(packr.unpack(raw)).forEach((e, i) => r.add(blk * BLOCK + i, e));
     }
   }
 

@@ -3,9 +3,9 @@
 // Scans that look at every event but keep few of them (history reads ten million events
 // for a million changes) spend their time building arrays they throw away; this builds none.
 //
-// It reads exactly what store.ts writes: a msgpack array of events, each an array
-// [kind, thread, frame, depth, code, line, ...payload] whose first six items are
-// non-negative integers.
+// It reads exactly what store.ts writes (packBlock): columns [count, frames, kinds, frame of
+// each, lines, payloads], or, formats 2 to 5, rows: a msgpack array of events, each an array
+// [kind, thread, frame, depth, code, line, ...payload]. Header fields are non-negative integers.
 import { packr } from './store.js';
 
 const HEADER = 6;
@@ -20,6 +20,7 @@ export class BlockView {
   readonly line = new Int32Array(256);
   /** Where event i's first payload item starts (-1: none). */
   private payload = new Int32Array(256);
+  private frames = new Int32Array(4 * 256); // a columns block's (thread, frame, depth, code) list
   private buf: Buffer = Buffer.alloc(0);
   private p = 0;
   length = 0;
@@ -29,6 +30,43 @@ export class BlockView {
     this.buf = buf;
     this.p = 0;
     const n = this.arrayLength();
+    return n === 0 || this.isArray() ? this.rows(n) : this.columns();
+  }
+
+  private columns(): this {
+    const n = this.uint();
+    if (n > this.kind.length) throw new Error(`a block of ${n} events`);
+    const nf = this.arrayLength();
+    if (nf > this.frames.length) throw new Error(`a block in ${nf / 4} frames`);
+    for (let j = 0; j < nf; j++) this.frames[j] = this.uint();
+    this.arrayLength();
+    for (let i = 0; i < n; i++) this.kind[i] = this.uint();
+    this.arrayLength();
+    for (let i = 0; i < n; i++) {
+      const c = 4 * this.uint();
+      this.thread[i] = this.frames[c];
+      this.frame[i] = this.frames[c + 1];
+      this.depth[i] = this.frames[c + 2];
+      this.code[i] = this.frames[c + 3];
+    }
+    this.arrayLength();
+    for (let i = 0; i < n; i++) this.line[i] = this.uint();
+    this.arrayLength();
+    for (let i = 0; i < n; i++) {
+      if (this.buf[this.p] === 0xc0) { // nil: no payload
+        this.p++;
+        this.payload[i] = -1;
+        continue;
+      }
+      const items = this.arrayLength();
+      this.payload[i] = this.p;
+      this.skipItems(items);
+    }
+    this.length = n;
+    return this;
+  }
+
+  private rows(n: number): this {
     if (n > this.kind.length) throw new Error(`a block of ${n} events`);
     for (let i = 0; i < n; i++) {
       const items = this.arrayLength();

@@ -6,7 +6,8 @@
 //
 //   '@'                       format version (u32 BE)                 written first
 //   'M'                       metadata (JSON text)                    rewritten at the end
-//   'B' block                 events seq block*BLOCK .. +BLOCK-1: array of StoredEvent
+//   'B' block                 events seq block*BLOCK .. +BLOCK-1, as columns (store.ts: packBlock;
+//                             formats 2 to 5: an array of StoredEvent, still read)
 //   'P' block                 state snapshot at the start of `block` (every SNAPSHOT_EVERY): a
 //                             Snapshot, or a SnapshotDelta from the full one at an earlier block
 //   'L' file line block       index: `file:line` has line events in `block` (value: count)
@@ -37,7 +38,8 @@
 // is not recorded; frame records are arrays. 4: module globals (globals events, code records'
 // module, snapshots' globals; a module body's frame keeps its locals there). 5: a generator's
 // runs are 'G' records (2 to 4 kept them in its frame record, `spans`: still read). 6: frame
-// records in groups ('F' group; 2 to 5 had one per frame, 'F' frame: still read).
+// records in groups ('F' group; 2 to 5 had one per frame, 'F' frame: still read); blocks as
+// columns (2 to 5: rows, still read).
 export const FORMAT_VERSION = 6;
 // The oldest format this Rewind still reads (format 2's full snapshots and frame records as
 // objects are read as they are). Older ones are refused with a sentence.

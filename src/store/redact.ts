@@ -6,7 +6,7 @@ import { existsSync, renameSync, rmSync } from 'node:fs';
 import { T, type WireValue } from '../wire/protocol.js';
 import { UserError } from '../errors.js';
 import { MARK, compilePatterns, isSecretName, redactSource, type SecretPatterns } from './secrets.js';
-import { EK, Recording, RecordingWriter, packr, type ExceptionRecord, type Meta, type OutputRecord, type Redaction, type Snapshot, type SnapshotDelta, type StoredEvent } from './store.js';
+import { EK, Recording, RecordingWriter, packBlock, packr, unpackBlock, type ExceptionRecord, type Meta, type OutputRecord, type Redaction, type Snapshot, type SnapshotDelta, type StoredEvent } from './store.js';
 
 export interface RedactRule { names: string[]; values: string[] }
 
@@ -153,7 +153,7 @@ export async function redactRecording(src: string, out: string | null, rule: Red
     for await (const [k, v] of rec.entries()) {
       const put = (x: unknown) => w!.putRaw(k, packr.pack(x));
       switch (String.fromCharCode(k[0])) {
-        case 'B': put((packr.unpack(v) as StoredEvent[]).map((e) => r.event(e))); break;
+        case 'B': put(packBlock(unpackBlock(packr.unpack(v)).map((e) => r.event(e)))); break;
         case 'P': {
           const s = packr.unpack(v) as Snapshot | SnapshotDelta;
           const frames = 'base' in s ? [...s.threads.flatMap((t) => t.push), ...s.suspended] : [...s.threads.flatMap((t) => t.stack), ...s.suspended];

@@ -98,6 +98,48 @@ function packFrame(f: FrameRecord): unknown[] {
 }
 
 /**
+ * A block (format 6) as columns: [count, frames, kinds, frame of each, lines, payloads].
+ * `frames` lists each (thread, frame, depth, code) the block's events are in, once, flat;
+ * `payloads` holds each event's items after the line, or null. As rows of [kind, thread,
+ * frame, depth, code, line, ...payload] (formats 2 to 5, still read: their first item is an
+ * array) blocks took half as much again on disk: LevelDB's compression finds repeats in columns.
+ */
+export function packBlock(events: StoredEvent[]): unknown[] {
+  const n = events.length;
+  const frames: number[] = [], kinds = new Array<number>(n), at = new Array<number>(n), lines = new Array<number>(n), payloads = new Array<unknown>(n);
+  const last = new Map<number, number>(); // frame id -> its latest entry in `frames`
+  for (let i = 0; i < n; i++) {
+    const e = events[i];
+    let c = last.get(e[2]);
+    if (c === undefined || frames[c] !== e[1] || frames[c + 2] !== e[3] || frames[c + 3] !== e[4]) {
+      c = frames.length;
+      frames.push(e[1], e[2], e[3], e[4]);
+      last.set(e[2], c);
+    }
+    kinds[i] = e[0];
+    at[i] = c / 4;
+    lines[i] = e[5];
+    payloads[i] = e.length > 6 ? e.slice(6) : null;
+  }
+  return [n, frames, kinds, at, lines, payloads];
+}
+
+export function unpackBlock(v: unknown): StoredEvent[] {
+  const block = v as unknown[];
+  if (typeof block[0] !== 'number') return block as StoredEvent[]; // rows: formats 2 to 5
+  const [n, frames, kinds, at, lines, payloads] = block as [number, number[], number[], number[], number[], (unknown[] | null)[]];
+  const events = new Array<StoredEvent>(n);
+  for (let i = 0; i < n; i++) {
+    const c = at[i] * 4;
+    const e: StoredEvent = [kinds[i], frames[c], frames[c + 1], frames[c + 2], frames[c + 3], lines[i]];
+    const p = payloads[i];
+    if (p) for (const x of p) e.push(x);
+    events[i] = e;
+  }
+  return events;
+}
+
+/**
  * A group of frame records (format 6; framegroups.ts) as columns of small numbers: each
  * frame's code, thread, distance to its parent, depth, start (from the previous frame's),
  * length (null: running at the end) and end kind; a code of null where the group has no frame.
@@ -313,7 +355,7 @@ export class RecordingWriter {
    */
   compactDropped() { this.compactDue = this.dropped !== null; }
 
-  putBlock(block: number, events: StoredEvent[]) { this.put(key.block(block), events); }
+  putBlock(block: number, events: StoredEvent[]) { this.put(key.block(block), packBlock(events)); }
   putSnapshot(block: number, s: Snapshot | SnapshotDelta) { this.put(key.snapshot(block), s); }
   putLineIndex(file: number, line: number, block: number, count: number) { this.put(key.lineIndex(file, line, block), count); }
   putVarIndex(name: number, block: number, count: number) { this.put(key.varIndex(name, block), count); }
@@ -552,7 +594,10 @@ export class Recording {
   }
 
   async block(b: number): Promise<StoredEvent[]> {
-    return this.blockCache.get(b) ?? this.remember(b, ((await this.getPacked(key.block(b))) as StoredEvent[]) ?? []);
+    const cached = this.blockCache.get(b);
+    if (cached) return cached;
+    const stored = await this.getPacked(key.block(b));
+    return this.remember(b, stored ? unpackBlock(stored) : []);
   }
 
   private remember(b: number, events: StoredEvent[]): StoredEvent[] {
@@ -595,7 +640,7 @@ export class Recording {
     const out: StoredEvent[][] = [];
     for (let b = lo, m = 0; b <= hi; b++) {
       // Not cached: a goto decodes up to a snapshot interval of blocks, most never looked at again.
-      const events = this.blockCache.get(b) ?? (b === missing[m] && read[m++] ? unpack(read[m - 1]!) as StoredEvent[] : undefined);
+      const events = this.blockCache.get(b) ?? (b === missing[m] && read[m++] ? unpackBlock(unpack(read[m - 1]!)) : undefined);
       if (!events) break;
       out.push(events);
     }
@@ -651,8 +696,9 @@ export class Recording {
   /** Events from..to inclusive, in order. */
   async *events(from: number, to: number): AsyncGenerator<[number, StoredEvent]> {
     for (let b = Math.floor(from / BLOCK); b <= Math.floor(to / BLOCK); b++) {
-      const events = await this.getPacked(key.block(b)) as StoredEvent[] | undefined;
-      if (!events) return;
+      const stored = await this.getPacked(key.block(b));
+      if (!stored) return;
+      const events = unpackBlock(stored);
       for (let i = 0; i < events.length; i++) {
         const seq = b * BLOCK + i;
         if (seq >= from && seq <= to) yield [seq, events[i]];
