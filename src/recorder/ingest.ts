@@ -1,7 +1,7 @@
 // Turns the agent's event stream into a recording: sequence numbers, per-thread stacks,
 // frame depths, indexes, snapshots. Knows the wire (protocol.ts) and the store's API, not
 // its keys.
-import { K, T, decodeEvents, PyFloat, type WireEvent, type WireValue } from '../wire/protocol.js';
+import { K, T, PyFloat, visitEvents, type WireEvent, type WireValue } from '../wire/protocol.js';
 import {
   BLOCK, EK, SNAPSHOT_EVERY, RecordingWriter, sharesGlobals,
   type CodeRecord, type GlobalsList, type ExceptionRecord, type FrameKey, type FrameRecord, type Meta, type RecordingWarning, type Snapshot, type SnapshotDelta, type SnapshotFrame, type StoredEvent, type ThreadRecord,
@@ -113,9 +113,8 @@ export class Ingest {
   /** Feeds a chunk of the raw stream; a partial event at the end is kept for the next chunk. */
   async feed(chunk: Buffer) {
     const buf = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
-    const { events, used } = decodeEvents(buf);
+    const used = visitEvents(buf, (e) => this.event(e));
     this.carry = used < buf.length ? Buffer.from(buf.subarray(used)) : null;
-    for (const e of events) this.event(e);
     await this.w.flush();
   }
 
