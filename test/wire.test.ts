@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeEvents, unpackr, WireError } from '../src/wire/protocol.js';
+import { decodeEvents, unpackr, visitEvents, WireError } from '../src/wire/protocol.js';
 import { floatRepr, toJson } from '../src/wire/values.js';
 import { ROOT, run } from './helpers.js';
 
@@ -82,4 +82,16 @@ it('the decoder survives random and truncated input with its own error only', ()
     }
   }
   expect(decodeEvents(good).events.length).toBe(vectors('events.json').events.length);
+});
+
+it('events are handed over as they are decoded; what the receiver throws is passed on as it is', () => {
+  const { hex, events } = vectors('events.json');
+  const buf = Buffer.from(hex, 'hex');
+  const seen: unknown[] = [];
+  expect(visitEvents(buf.subarray(0, buf.length - 1), (e) => seen.push(e))).toBeLessThan(buf.length);
+  expect(seen).toEqual(events.slice(0, seen.length)); // the cut event is not handed over
+  const boom = new Error('not the stream');
+  let n = 0;
+  expect(() => visitEvents(buf, () => { if (++n === 3) throw boom; })).toThrow(boom);
+  expect(n).toBe(3); // none after it
 });
