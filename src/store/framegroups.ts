@@ -22,22 +22,21 @@ export class FrameGroups<T> {
   /** Frame `fid` begins. Returns the groups this makes whole (earlier ones with nothing running). */
   begin(fid: number): Ready<T>[] {
     const g = groupOf(fid);
-    let o = this.open.get(g);
-    if (!o) {
-      if (g <= this.newest) {
-        this.late.add(fid);
-        return [];
-      }
-      o = { records: [], running: 0 };
-      this.open.set(g, o);
-      this.newest = g;
+    const o = this.open.get(g);
+    if (o) {
       o.running++;
-      const ready: Ready<T>[] = [];
-      for (const [h, p] of this.open) if (h < g && p.running === 0) ready.push(this.take(h, p));
-      return ready;
+      return [];
     }
-    o.running++;
-    return [];
+    if (g <= this.newest) {
+      this.late.add(fid);
+      return [];
+    }
+    // Any other group was written when its last frame ended; the newest one waited for this.
+    const prev = this.open.get(this.newest);
+    const ready = prev && prev.running === 0 ? [this.take(this.newest, prev)] : [];
+    this.open.set(g, { records: [], running: 1 });
+    this.newest = g;
+    return ready;
   }
 
   /** Frame `fid` has ended with `record`. Returns what this makes ready. */
