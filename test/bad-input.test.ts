@@ -131,6 +131,18 @@ describe('opening recordings', () => {
     expect(snapshot(bad)).toBe(before);
   });
 
+  it('refuses a raw recording whose stream is shorter than its header says, and leaves it as it was', () => {
+    const cut = join(dir, 'raw-cut');
+    mkdirSync(cut);
+    const head = Buffer.alloc(RAW_HEADER);
+    MAGIC.copy(head);
+    head.writeBigUInt64LE(1000n, 16); // 1,000 bytes committed, 3 in the file
+    writeFileSync(join(cut, 'events.raw'), Buffer.concat([head, Buffer.from([1, 2, 3])]));
+    const before = snapshot(cut);
+    expectOneSentence(rewind(['info', cut]), /holds an event stream that cannot be indexed \(the raw stream is shorter than its header says\)/);
+    expect(snapshot(cut)).toBe(before);
+  });
+
   it('says when a recording still being recorded has nothing to show yet, or cannot be read', () => {
     const busy = join(dir, 'raw-busy');
     mkdirSync(busy);

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readHeaderAt, readStream } from '../src/wire/rawfile.js';
 import { CLI, PROGRAMS, dump, frameRecords, markers, pythons, rewind, run, tmp } from './helpers.js';
 
 const B = join(PROGRAMS, 'behaviour');
@@ -203,7 +204,7 @@ describe('a recording still being recorded', () => {
     await until(() => existsSync(`${marker}.started`));
     const lines = markers(join(B, 'waits.py'));
     let info: any = null;
-    // The agent writes in windows: wait for the loop's line to arrive.
+    // Wait for the loop's line to arrive.
     for (let i = 0; i < 600; i++) {
       const r = rewind(['info', '--json', rec]);
       expect(r.status, r.stderr).toBe(0);
@@ -290,6 +291,66 @@ describe('a recording kept raw', () => {
     expect(JSON.parse(rewind(['info', '--json', rec]).stdout).counts.events).toBe(counts[0]);
     expect(readdirSync(rec)).not.toContain('events.raw');
     expect(readdirSync(rec)).not.toContain('index.lock');
+  });
+});
+
+describe.each(pythons())('the raw stream file, on $label', ({ exe }) => {
+  const header = (rec: string) => {
+    const fd = openSync(join(rec, 'events.raw'), 'r');
+    try { return readHeaderAt(fd)!; } finally { closeSync(fd); }
+  };
+
+  it.each(['on', 'off'])('SIGKILL after megabytes of events (accelerator %s): what the agent placed and what it still staged read as one stream', (accelerator) => {
+    const script = join(B, 'killed.py');
+    const rec = join(tmp(), 'rec');
+    const n = 100_000;
+    const r = rewind(['record', '--python', exe, '--accelerator', accelerator, '-o', rec, script, String(n)]);
+    expect(r.status, r.stderr).toBe(128 + 9);
+    const h = header(rec);
+    expect(h.placed).toBeGreaterThan(0); // the stage was placed at least once...
+    expect(h.committed).toBeGreaterThan(h.placed); // ...and held the last events when the program was killed
+    const info = JSON.parse(rewind(['info', '--json', rec]).stdout);
+    expect(info).toMatchObject({ truncated: true, signal: 'SIGKILL' });
+    expect(info.counts.lines).toBeGreaterThan(2 * n);
+    const tail = dump(rec, ['--from', String(info.counts.events - 20)]).filter((e) => e.kind === 'line');
+    expect(tail.at(-1).line).toBe(markers(script).kill);
+    expect(tail.some((e) => e.changed?.total?.repr === String((n * (n - 1)) / 2))).toBe(true);
+  });
+
+  it('an event larger than the stage (a 1.5 MB source file) goes to its place whole', () => {
+    const dir = tmp();
+    const script = join(dir, 'big.py');
+    const filler = `# ${'x'.repeat(98)}\n`.repeat(15_000);
+    writeFileSync(script, `a = 1\n${filler}b = a + 1\nprint(b)\n`);
+    for (const accelerator of ['on', 'off']) {
+      const rec = join(dir, `rec-${accelerator}`);
+      const r = rewind(['record', '--python', exe, '--accelerator', accelerator, '-o', rec, script]);
+      expect(r.stdout).toBe('2\n');
+      expect(header(rec).committed).toBeGreaterThan(1.5e6);
+      const b = rewind(['replay', rec], { input: 'goto end\nlist\n' });
+      expect(b.status, b.stderr).toBe(0);
+      expect(b.stdout).toContain('b = a + 1');
+      expect(dump(rec).filter((e) => e.kind === 'line').map((e) => e.line)).toEqual([1, 15_002, 15_003]);
+    }
+  });
+
+  it('a stream written by an agent before the stage (framing 1: every byte at its place) reads the same', () => {
+    const dir = tmp();
+    const rec = join(dir, 'rec');
+    expect(rewind(['record', '--python', exe, '-o', rec, join(B, 'killed.py'), '50000']).status).toBe(128 + 9);
+    // The same stream as such an agent wrote it: the header, then the stream from byte 4096.
+    const old = join(dir, 'old');
+    mkdirSync(old);
+    const h = header(rec);
+    const fd = openSync(join(rec, 'events.raw'), 'r');
+    const stream = (() => { try { return readStream(fd, h, 0, h.committed); } finally { closeSync(fd); } })();
+    const head = Buffer.alloc(4096);
+    head.write('REWINDRAW\x00\x00\x01', 'latin1');
+    head.writeBigUInt64LE(BigInt(h.committed), 16);
+    writeFileSync(join(old, 'events.raw'), Buffer.concat([head, stream]));
+    writeFileSync(join(old, 'recorded.json'), readFileSync(join(rec, 'recorded.json')));
+    expect(stream.length).toBe(h.committed);
+    expect(rewind(['dump', old]).stdout).toBe(rewind(['dump', rec]).stdout);
   });
 });
 

@@ -67,66 +67,54 @@ static void headroom_end(int limit) { if (limit >= 0) Py_SetRecursionLimit(limit
 
 typedef struct {
     PyObject_HEAD
-    PyObject *writer;           /* the RawWriter: it maps windows, this copies into them */
-    Py_buffer hdr, win;
-    int have_hdr, have_win;
-    Py_ssize_t off;             /* write offset in the window */
-    unsigned long long base;    /* stream offset of the window */
+    PyObject *writer;           /* the RawWriter: it maps the stage and places it, this copies into it */
+    Py_buffer hdr, stage;
+    int open;                   /* hdr and stage are held */
+    Py_ssize_t off;             /* bytes in the stage */
     unsigned long long total;   /* committed stream bytes */
-    int switching;              /* a thread is mapping the next window (in Python code) */
+    int placing;                /* a thread is placing the stage (in Python code) */
 } Sink;
 
-static int sink_attach_window(Sink *s) {
-    PyObject *win = PyObject_GetAttrString(s->writer, "_win");
-    if (!win) return -1;
-    int r = PyObject_GetBuffer(win, &s->win, PyBUF_WRITABLE);
-    Py_DECREF(win);
-    if (r == 0) s->have_win = 1;
-    return r;
+static void sink_release(Sink *s) {
+    if (s->open) { PyBuffer_Release(&s->stage); PyBuffer_Release(&s->hdr); s->open = 0; }
 }
 
-static void sink_release(Sink *s) {
-    if (s->have_win) { PyBuffer_Release(&s->win); s->have_win = 0; }
-    if (s->have_hdr) { PyBuffer_Release(&s->hdr); s->have_hdr = 0; }
+/* RawWriter._place / _place_whole, which can let other threads run: they wait for it. */
+static int sink_place(Sink *s, const char *method, PyObject *arg) {
+    s->placing = 1;
+    PyObject *r = PyObject_CallMethod(s->writer, method, "O", arg);
+    s->placing = 0;
+    Py_XDECREF(r);
+    return r ? 0 : -1;
 }
 
 static int sink_write(Sink *s, const char *data, Py_ssize_t n) {
-    while (s->switching) {
-        /* RawWriter._open_window can let other threads run: they wait for the new window */
+    while (s->placing) {
         Py_BEGIN_ALLOW_THREADS
         sched_yield();
         Py_END_ALLOW_THREADS
     }
-    if (!s->have_hdr || !s->have_win) {
+    if (!s->open) {
         PyErr_SetString(PyExc_ValueError, "the raw stream is closed");
         return -1;
     }
-    const Py_ssize_t len = n;
-    while (n > 0) {
-        Py_ssize_t room = s->win.len - s->off;
-        if (room == 0) {
-            /* RawWriter._open_window closes the old mapping: let go of it first. */
-            unsigned long long next = s->base + (unsigned long long)s->win.len;
-            PyBuffer_Release(&s->win);
-            s->have_win = 0;
-            s->switching = 1;
-            PyObject *r = PyObject_CallMethod(s->writer, "_open_window", "K", next);
-            s->switching = 0;
-            if (!r) return -1;
-            Py_DECREF(r);
-            if (!s->have_hdr) { PyErr_SetString(PyExc_ValueError, "the raw stream is closed"); return -1; }
-            if (sink_attach_window(s)) return -1;
-            s->base = next;
-            s->off = 0;
-            room = s->win.len;
-        }
-        Py_ssize_t k = n < room ? n : room;
-        memcpy((char *)s->win.buf + s->off, data, k);
-        s->off += k;
-        data += k;
-        n -= k;
+    if (s->off + n > s->stage.len) {
+        PyObject *k = PyLong_FromSsize_t(s->off);
+        int r = k ? sink_place(s, "_place", k) : -1;
+        Py_XDECREF(k);
+        if (r) return -1;
+        s->off = 0;
     }
-    s->total += (unsigned long long)len;
+    if (n <= s->stage.len) {
+        memcpy((char *)s->stage.buf + s->off, data, n);
+        s->off += n;
+    } else {
+        PyObject *b = PyBytes_FromStringAndSize(data, n);
+        int r = b ? sink_place(s, "_place_whole", b) : -1;
+        Py_XDECREF(b);
+        if (r) return -1;
+    }
+    s->total += (unsigned long long)n;
     /* The committed length, u64 LE, in one aligned store that comes after the event's bytes:
      * the recorder, reading concurrently, never sees half of it or a length ahead of them. */
     uint64_t le = s->total;
@@ -138,27 +126,26 @@ static int sink_write(Sink *s, const char *data, Py_ssize_t n) {
 }
 
 static int Sink_init(Sink *s, PyObject *args, PyObject *kw) {
-    PyObject *writer;
+    PyObject *writer, *hdr = NULL, *stage = NULL, *o = NULL;
     if (!PyArg_ParseTuple(args, "O", &writer)) return -1;
     sink_release(s);
     Py_INCREF(writer);
     Py_XSETREF(s->writer, writer);
-    PyObject *hdr = PyObject_GetAttrString(writer, "_hdr");
-    if (!hdr) return -1;
-    int r = PyObject_GetBuffer(hdr, &s->hdr, PyBUF_WRITABLE);
-    Py_DECREF(hdr);
-    if (r) return -1;
-    s->have_hdr = 1;
-    if (s->hdr.len < 24) { PyErr_SetString(PyExc_ValueError, "header too small"); return -1; }
-    if (sink_attach_window(s)) return -1;
-    PyObject *o;
-    if (!(o = PyObject_GetAttrString(writer, "_off"))) return -1;
-    s->off = PyLong_AsSsize_t(o); Py_DECREF(o);
-    if (!(o = PyObject_GetAttrString(writer, "_base"))) return -1;
-    s->base = PyLong_AsUnsignedLongLong(o); Py_DECREF(o);
-    if (!(o = PyObject_GetAttrString(writer, "total"))) return -1;
-    s->total = PyLong_AsUnsignedLongLong(o); Py_DECREF(o);
-    return PyErr_Occurred() ? -1 : 0;
+    int ok = (hdr = PyObject_GetAttrString(writer, "_hdr")) && (stage = PyObject_GetAttrString(writer, "_stage"))
+        && (o = PyObject_GetAttrString(writer, "total"));
+    if (ok) {
+        s->total = PyLong_AsUnsignedLongLong(o);
+        Py_DECREF(o);
+        ok = (o = PyObject_GetAttrString(writer, "_off")) != NULL;
+    }
+    if (ok) s->off = PyLong_AsSsize_t(o);
+    ok = ok && !PyErr_Occurred() && PyObject_GetBuffer(hdr, &s->hdr, PyBUF_WRITABLE) == 0;
+    if (ok && PyObject_GetBuffer(stage, &s->stage, PyBUF_WRITABLE)) { PyBuffer_Release(&s->hdr); ok = 0; }
+    Py_XDECREF(o); Py_XDECREF(hdr); Py_XDECREF(stage);
+    if (!ok) return -1;
+    s->open = 1;
+    if (s->hdr.len < 24) { sink_release(s); PyErr_SetString(PyExc_ValueError, "header too small"); return -1; }
+    return 0;
 }
 
 static void Sink_dealloc(Sink *s) {
@@ -180,16 +167,15 @@ static PyObject *Sink_write(Sink *s, PyObject *data) {
     Py_RETURN_NONE;
 }
 
-static PyObject *Sink_release_m(Sink *s, PyObject *unused) { sink_release(s); Py_RETURN_NONE; }
+/* Lets go of the mappings before they close; (committed bytes, bytes in the stage) */
+static PyObject *Sink_release_m(Sink *s, PyObject *unused) {
+    sink_release(s);
+    return Py_BuildValue("Kn", s->total, s->off);
+}
 
 static PyMethodDef Sink_methods[] = {
     {"write", (PyCFunction)Sink_write, METH_O, "Append one whole event and commit it."},
-    {"release", (PyCFunction)Sink_release_m, METH_NOARGS, "Let go of the mappings before they close."},
-    {NULL}
-};
-
-static PyMemberDef Sink_members[] = {
-    {"total", T_ULONGLONG, offsetof(Sink, total), READONLY, "committed stream bytes"},
+    {"release", (PyCFunction)Sink_release_m, METH_NOARGS, "Let go of the mappings: (committed bytes, bytes in the stage)."},
     {NULL}
 };
 
@@ -198,14 +184,13 @@ static PyTypeObject SinkType = {
     .tp_name = "_rewind_accel.Sink",
     .tp_basicsize = sizeof(Sink),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .tp_doc = "Copies events into a RawWriter's mapped windows.",
+    .tp_doc = "Copies events into a RawWriter's mapped stage.",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Sink_init,
     .tp_dealloc = (destructor)Sink_dealloc,
     .tp_traverse = (traverseproc)Sink_traverse,
     .tp_clear = (inquiry)Sink_clear,
     .tp_methods = Sink_methods,
-    .tp_members = Sink_members,
 };
 
 /* ---- CodeInfo and FrameState with C layouts (core.py) ---------------------------------------- */

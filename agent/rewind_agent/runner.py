@@ -145,7 +145,7 @@ def main(argv=None, dont_write_bytecode=None):
     if opts["parent"] and opts["max_backlog"]:
         # A recorder reading alongside: the program waits for it, so it must still be there.
         # (Without one, the stream is indexed later: the program records on if it goes.)
-        writer.on_window = lambda: session.check_parent(opts["parent"])
+        writer.on_place = lambda: session.check_parent(opts["parent"])
         writer.max_backlog = opts["max_backlog"]
     session.run()
 

@@ -9,7 +9,7 @@ import struct
 from itertools import repeat
 
 VERSION = 1
-MAGIC = b"REWINDRAW\x00\x00\x01"  # 12 bytes at the start of a raw stream file
+MAGIC = b"REWINDRAW\x00\x00\x02"  # 12 bytes at the start of a raw stream file (framing 2: a stage)
 
 # Event kinds: the first element of every event array. A bare integer is a LINE event.
 HELLO = 0

@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { record, importRaw, outputPath, ACCELERATOR_MODES, type RecordOptions } from '../recorder/record.js';
-import { rawHello, rawPath } from '../recorder/deferred.js';
+import { rawHeader, rawHello, rawPath } from '../recorder/deferred.js';
 import type { Meta, Recording } from '../store/store.js';
 import { UserError } from '../errors.js';
 import { progressLine, style } from './style.js';
@@ -126,7 +126,7 @@ Examples:
     if (!m) {
       const how = e.signal ? `killed by ${e.signal}` : `exit status ${e.exitStatus}`;
       const why = r.abandoned ? 'indexing stopped by a signal: it will be indexed' : 'indexed';
-      process.stderr.write(style.dim(`rewind: recorded ${formatBytes(statSync(rawPath(r.path)).size)} of events to ${displayPath(r.path)} — ${how}; ${why} when first opened${slow}\n`));
+      process.stderr.write(style.dim(`rewind: recorded ${formatBytes(rawHeader(r.path)?.committed ?? 0)} of events to ${displayPath(r.path)} — ${how}; ${why} when first opened${slow}\n`));
       if (r.abandoned) process.exit(); // not waiting for the index writes in flight
       return;
     }

@@ -14,11 +14,13 @@ import { progressLine, style } from './style.js';
 import { collect } from './options.js';
 import { alive, rawHello, rawPath, readEnding, recorderOf, type RawEnding } from '../recorder/deferred.js';
 
+/** The bytes a folder's files hold: a sparse file (a raw stream's stage and the parts the recorder freed) counts what is allocated. */
 export function folderSize(path: string): number {
   let total = 0;
   for (const f of readdirSync(path, { withFileTypes: true })) {
     const p = join(path, f.name);
-    total += f.isDirectory() ? folderSize(p) : statSync(p).size;
+    const st = statSync(p);
+    total += f.isDirectory() ? folderSize(p) : Math.min(st.size, st.blocks * 512);
   }
   return total;
 }

@@ -8,11 +8,11 @@
 //   recording.pid    the recorder's pid and the program's, while the program runs
 //   index.lock       the pid of the process indexing it
 // Indexing writes LevelDB's files beside them and removes them once the metadata is written.
-import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { RAW_FILE } from '../store/layout.js';
 import { UserError } from '../errors.js';
-import { RAW_HEADER, readRawHeader, type RawHeader } from '../wire/rawfile.js';
+import { readHeaderAt, readStream, type RawHeader } from '../wire/rawfile.js';
 // The indexer (store, ingest, the stream decoder) is loaded when something is indexed: `rewind
 // record` uses this module to begin and end a raw recording, and starts faster without it.
 
@@ -74,8 +74,7 @@ export function rawHeader(dir: string): RawHeader | null {
   try {
     const fd = openSync(rawPath(dir), 'r');
     try {
-      const head = Buffer.alloc(24);
-      return readSync(fd, head, 0, 24, 0) === 24 ? readRawHeader(head) : null;
+      return readHeaderAt(fd);
     } finally {
       closeSync(fd);
     }
@@ -90,9 +89,8 @@ export async function rawHello(dir: string): Promise<Record<string, unknown>> {
   try {
     const fd = openSync(rawPath(dir), 'r');
     try {
-      const buf = Buffer.alloc(64 << 10);
-      const n = readSync(fd, buf, 0, buf.length, RAW_HEADER);
-      const { events } = decodeEvents(buf.subarray(0, n));
+      const h = readHeaderAt(fd);
+      const { events } = decodeEvents(h ? readStream(fd, h, 0, 64 << 10) : Buffer.alloc(0));
       const hello = events.find((e) => Array.isArray(e) && e[0] === K.HELLO) as unknown[] | undefined;
       return (hello?.[2] ?? {}) as Record<string, unknown>;
     } finally {
@@ -149,7 +147,7 @@ export async function indexSoFar(dir: string, into: string): Promise<void> {
 async function build(dir: string, progress?: (done: number, total: number) => void, into = dir, inProgress = false) {
   const [{ RecordingWriter }, { Ingest }, { ingestStream }] = await Promise.all([import('../store/store.js'), import('./ingest.js'), import('./tail.js')]);
   const seen = readEnding(dir);
-  const total = Math.max(0, statSync(rawPath(dir)).size - RAW_HEADER);
+  const total = rawHeader(dir)?.committed ?? 0;
   const writer = await RecordingWriter.create(into);
   const ingest = new Ingest(writer);
   try {

@@ -1,20 +1,21 @@
 // Reads a raw stream file while the agent is still writing it (or after it stopped).
 // Only committed bytes are read, so every chunk ends on an event boundary.
-import { open, type FileHandle } from 'node:fs/promises';
-import { RAW_HEADER, WireError, readRawHeader, type RawHeader } from '../wire/rawfile.js';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { WireError, readHeaderAt, readStream, type RawHeader } from '../wire/rawfile.js';
 
 const MAX_CHUNK = 256 << 10; // read but not yet stored: a flight recording's peak disk use grows with it
 const CONSUMED_AT = 24; // header offset of the consumed length (PROTOCOL.md, Framing)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export type TailState = RawHeader;
+const noHeader = (): TailState => ({ committed: 0, closed: false, warned: false, placed: 0, stage: 0 });
 
 /**
  * Feeds a stream the agent has finished with (or that was cut short) to `ingest`, whole;
  * `progress` gets the bytes fed so far. Returns its header as last read.
  */
 export async function ingestStream(path: string, ingest: { feed(chunk: Buffer): Promise<void> }, progress?: (bytes: number) => void): Promise<TailState> {
-  const state: TailState = { committed: 0, closed: false, warned: false };
+  const state = noHeader();
   let bytes = 0;
   for await (const chunk of tailRaw(path, () => true, state)) {
     await ingest.feed(chunk);
@@ -30,47 +31,44 @@ export async function ingestStream(path: string, ingest: { feed(chunk: Buffer): 
  * `release` (the recorder's own stream) it tells the agent what it has read, so the agent can
  * free that part of the file; a stream someone hands us (import) is only read.
  */
-export async function* tailRaw(path: string, finished: () => boolean, state: TailState = { committed: 0, closed: false, warned: false }, release = false): AsyncGenerator<Buffer> {
-  let fh: FileHandle | null = null;
-  while (!fh) {
+export async function* tailRaw(path: string, finished: () => boolean, state: TailState = noHeader(), release = false): AsyncGenerator<Buffer> {
+  let fd: number | null = null;
+  while (fd === null) {
     try {
-      fh = await open(path, release ? 'r+' : 'r');
+      fd = openSync(path, release ? 'r+' : 'r');
     } catch {
       if (finished()) return;
       await sleep(5);
     }
   }
   try {
-    const head = Buffer.alloc(24);
     const consumedBytes = Buffer.alloc(8);
     let consumed = 0;
     let idle = 1;
     for (;;) {
       const done = finished();
-      const { bytesRead } = await fh.read(head, 0, 24, 0);
-      if (bytesRead < 24) {
+      const h = readHeaderAt(fd);
+      if (!h) {
         if (done) throw new WireError('not a Rewind raw stream (too short)');
         await sleep(5);
         continue;
       }
-      // The agent sizes the file, then writes its magic: zeros are a header not written yet.
-      if (!done && head.subarray(0, 12).every((b) => b === 0)) {
-        await sleep(5);
-        continue;
-      }
-      const h = readRawHeader(head);
       Object.assign(state, h);
       if (h.committed > consumed) {
-        const n = Math.min(MAX_CHUNK, h.committed - consumed);
-        const buf = Buffer.allocUnsafe(n);
-        const { bytesRead: got } = await fh.read(buf, 0, n, RAW_HEADER + consumed);
-        consumed += got;
+        const chunk = readStream(fd, h, consumed, MAX_CHUNK);
+        if (!chunk.length) {
+          // The file ends before the length its header gives: damaged, or cut as it is written.
+          if (done) throw new WireError('the raw stream is shorter than its header says');
+          await sleep(5);
+          continue;
+        }
+        consumed += chunk.length;
         idle = 1;
         if (release) {
           consumedBytes.writeBigUInt64LE(BigInt(consumed));
-          await fh.write(consumedBytes, 0, 8, CONSUMED_AT);
+          writeSync(fd, consumedBytes, 0, 8, CONSUMED_AT);
         }
-        yield got === n ? buf : buf.subarray(0, got);
+        yield chunk;
         continue;
       }
       if (done) return;
@@ -78,6 +76,6 @@ export async function* tailRaw(path: string, finished: () => boolean, state: Tai
       idle = Math.min(idle * 2, 20);
     }
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
