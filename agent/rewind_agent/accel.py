@@ -1,14 +1,13 @@
 """The C accelerator (_accel*.c): compiled on first use, cached per interpreter build.
 
 No pip and no network: the machine's C compiler and the running interpreter's headers (found
-through sysconfig) build one shared library, kept in the user's cache folder under a name
-that changes with the source, the interpreter and the compiler. Where it cannot be built, the
+through sysconfig, imported only to build) build one shared library, kept in the user's cache
+folder under a name that changes with the source, the interpreter and the compiler ($CC). Where it cannot be built, the
 pure-Python agent runs and the reason is reported in one line.
 """
 
 import os
 import sys
-import sysconfig
 
 _HERE = os.path.dirname(os.path.realpath(__file__))
 # The C sources: the .c files are compiled together, and all of them make the cache key.
@@ -28,11 +27,6 @@ def cache_dir():
         xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
         base = os.path.join(xdg, "rewind")
     return os.path.join(base, "accel")
-
-
-def _compiler():
-    cc = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
-    return cc.split()
 
 
 def _sha256(data):
@@ -63,6 +57,8 @@ def _version():
 
 def load():
     """The compiled module, building it first if needed. Raises Unavailable."""
+    from importlib.machinery import EXTENSION_SUFFIXES
+
     version = _version()
     if sys.implementation.name != "cpython" or version not in TESTED:
         raise Unavailable("it was built and tested for CPython %s, not %s %d.%d" % (
@@ -75,20 +71,22 @@ def load():
                 sources.append(f.read())
         except OSError:
             raise Unavailable("its source %s is missing" % name)
-    cc = _compiler()
-    include = sysconfig.get_paths().get("include") or ""
-    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+    # The interpreter build (its version string names its date and compiler) stands for its
+    # headers and its own compiler: reading them from sysconfig is a few ms of every start.
     key = _sha256(b"\0".join(sources + [
-        sys.version.encode(), sys.executable.encode(), include.encode(),
-        " ".join(cc).encode()])).hexdigest()[:20]
+        sys.version.encode(), sys.executable.encode(), os.environ.get("CC", "").encode()])).hexdigest()[:20]
     folder = os.path.join(cache_dir(), key)
-    path = os.path.join(folder, "_rewind_accel" + suffix)
+    path = os.path.join(folder, "_rewind_accel" + EXTENSION_SUFFIXES[0])  # sysconfig's EXT_SUFFIX
     if not os.path.exists(path):
-        _build(cc, include, folder, path)
+        _build(folder, path)
     return _import(path)
 
 
-def _build(cc, include, folder, path):
+def _build(folder, path):
+    import sysconfig
+
+    cc = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()
+    include = sysconfig.get_paths().get("include") or ""
     if not os.path.exists(os.path.join(include, "Python.h")):
         raise Unavailable("the interpreter's C headers are not installed (no Python.h in %s)"
                           % (include or "its include folder"))

@@ -11,7 +11,6 @@ import builtins
 import fnmatch
 import io
 import os
-import platform
 import signal
 import sys
 import time
@@ -145,8 +144,7 @@ def main(argv=None, dont_write_bytecode=None):
     if opts["parent"] and opts["max_backlog"]:
         # A recorder reading alongside: the program waits for it, so it must still be there.
         # (Without one, the stream is indexed later: the program records on if it goes.)
-        writer.on_place = lambda: session.check_parent(opts["parent"])
-        writer.max_backlog = opts["max_backlog"]
+        writer.follow(opts["max_backlog"], lambda: session.check_parent(opts["parent"]))
     session.run()
 
 
@@ -169,6 +167,8 @@ def _platform():
     if sys.platform.startswith("linux") and libc:
         u = os.uname()
         return "%s-%s-%s-with-%s" % (u.sysname, u.release, u.machine, libc.replace(" ", ""))
+    import platform  # elsewhere only: a few ms of every start
+
     return platform.platform()
 
 
@@ -200,8 +200,8 @@ class _Session:
         rec._raw(wire.array([wire.uint(wire.HELLO), wire.uint(wire.VERSION), wire.plain({
             "argv": ([sys.executable, "-m"] if self.module else [sys.executable]) + self.argv,
             "cwd": os.getcwd(),
-            "python": platform.python_version(),
-            "implementation": platform.python_implementation(),
+            "python": sys.version.split()[0],  # platform.python_version(), without importing platform
+            "implementation": {"cpython": "CPython", "pypy": "PyPy"}.get(sys.implementation.name, sys.implementation.name),
             "platform": _platform(),
             "pid": os.getpid(),
             "start": time.time(),

@@ -42,9 +42,9 @@ _u32 = struct.Struct("<I")
 
 
 class RawWriter:
-    def __init__(self, path, on_place=None, accel=None):
+    def __init__(self, path, accel=None):
         self.path = path
-        self.on_place = on_place  # called each time the stage is placed
+        self.on_place = None  # called each time the stage is placed
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
         self._region = HEADER + STAGE  # where the stream's byte 0 goes
         os.ftruncate(self._fd, self._region)
@@ -58,11 +58,20 @@ class RawWriter:
         self._commit = _u64.pack_into
         self.closed = False
         self._freed = 0  # stream bytes given back so far
+        self._punch_hole = None  # how they are given back, once a reader consumes them
         self.max_backlog = None  # stream bytes the recorder may be behind, if it runs alongside
         # With the C accelerator, its Sink copies into the stage and calls _place when it is full.
         self.sink = accel.Sink(self) if accel is not None else None
         if self.sink is not None:
             self.write = self.sink.write
+
+    def follow(self, max_backlog, on_place):
+        """A recorder reads alongside (before the program runs): the writer waits while it is
+        max_backlog bytes ahead of it, gives back what it consumed, and calls on_place (which
+        raises if it is gone) each time the stage is placed."""
+        self.max_backlog = max_backlog
+        self.on_place = on_place
+        self._punch_hole = _hole_puncher()
 
     def write(self, data):
         """Append one whole event and commit it."""
@@ -112,7 +121,8 @@ class RawWriter:
     def _free_consumed(self):
         # Only whole pages of placed bytes the recorder has read.
         upto = min(self._consumed(), self.placed) // PAGE * PAGE
-        if upto > self._freed and _punch_hole(self._fd, self._region + self._freed, upto - self._freed):
+        if upto > self._freed and self._punch_hole is not None and \
+                self._punch_hole(self._fd, self._region + self._freed, upto - self._freed):
             self._freed = upto
 
     def _release_sink(self):
@@ -144,13 +154,14 @@ class RawWriter:
             return
         self.closed = True
         self._release_sink()
-        self.on_place = self.max_backlog = None  # the end: nothing left to wait for
+        punch, self.on_place, self.max_backlog = self._punch_hole, None, None  # nothing left to wait for
         self._place(self._off)
         _u32.pack_into(self._hdr, 12, _u32.unpack_from(self._hdr, 12)[0] | FLAG_CLOSED)
         self._stage.close()
         self._hdr.close()
         os.ftruncate(self._fd, self._region + self.total)
-        _punch_hole(self._fd, HEADER, STAGE)  # the stage holds nothing the stream lacks now
+        if punch is not None:
+            punch(self._fd, HEADER, STAGE)  # the stage holds nothing the stream lacks now
         os.close(self._fd)
 
 
@@ -158,7 +169,9 @@ PAGE = mmap.PAGESIZE
 
 
 def _hole_puncher():
-    """fallocate(PUNCH_HOLE) through ctypes where Linux has it; elsewhere nothing is freed."""
+    """fallocate(PUNCH_HOLE) through ctypes where Linux has it; elsewhere nothing is freed.
+    Made before the program runs (ctypes imported in a callback would run inside the program),
+    and only where a recorder reads alongside: a few ms of start-up the others do not pay."""
     if not sys.platform.startswith("linux"):
         return lambda fd, offset, length: False
     try:
@@ -177,6 +190,3 @@ def _hole_puncher():
 
     return punch
 
-
-# Chosen once, before the program runs: importing ctypes later would happen inside a callback.
-_punch_hole = _hole_puncher()
