@@ -3,7 +3,8 @@
 import { expect, it } from 'vitest';
 import { packBlock, packr, unpackBlock, type StoredEvent } from '../src/store/store.js';
 import { BlockView } from '../src/store/blockview.js';
-import { PyFloat } from '../src/wire/protocol.js';
+import { BlockWriter } from '../src/store/blockwriter.js';
+import { PyFloat, itemOffset } from '../src/wire/protocol.js';
 
 const values: unknown[] = [
   0, 127, 128, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 40, -1, -32, -33, -200, -40000, -(2 ** 31), -(2 ** 40),
@@ -25,11 +26,30 @@ events.push([14, 1, 0, 0, 0, 0, 1, 'out']);
 events.push([13, 1, 5, 1, 0, 5, 'ValueError', null, false]);
 
 it('a block is stored as columns and read back as it was', () => {
-  expect(unpackBlock(packr.unpack(packr.pack(packBlock(events))))).toEqual(packr.unpack(packr.pack(events)));
+  expect(unpackBlock(packr.unpack(packBlock(events)))).toEqual(packr.unpack(packr.pack(events)));
 });
 
-it.each([['columns', packBlock], ['rows (formats 2 to 5)', (e: StoredEvent[]) => e]])('reads headers and paired values as msgpackr decodes them: %s', (_, layout) => {
-  const bytes = packr.pack(layout(events));
+it('payloads copied as the agent encoded them make the same block as payloads packed', () => {
+  // Each payload arrives inside a wire event [kind, line, ...items] (a call: [kind, frame,
+  // code, ...]); the writer copies the items' bytes. Large values grow its buffer.
+  const w = new BlockWriter(packr);
+  for (const e of events) {
+    const [kind, thread, frame, depth, code, line, ...items] = e;
+    const nested = items.length === 1 && Array.isArray(items[0]);
+    const wireItems = nested ? (items[0] as unknown[]) : items;
+    const wire = packr.pack([kind, frame, line, ...wireItems]);
+    if (items.length === 0) w.add(kind, thread, frame, depth, code, line, null);
+    else w.addEncoded(kind, thread, frame, depth, code, line, wire, itemOffset(wire, 0, 3), wire.length, wireItems.length, nested);
+  }
+  expect(w.finish()).toEqual(packBlock(events));
+  // Output written in pieces: the last event's payload is replaced.
+  w.add(14, 1, 0, 0, 0, 0, [1, 'a']);
+  w.replaceLastPayload([1, 'ab']);
+  expect(w.finish()).toEqual(packBlock([[14, 1, 0, 0, 0, 0, 1, 'ab']]));
+});
+
+it.each([['columns', packBlock], ['rows (formats 2 to 5)', (e: StoredEvent[]) => packr.pack(e)]])('reads headers and paired values as msgpackr decodes them: %s', (_, layout) => {
+  const bytes = layout(events);
   const decoded = packr.unpack(packr.pack(events)) as unknown[][];
   const view = new BlockView().load(bytes);
   expect(view.length).toBe(events.length);

@@ -1,12 +1,13 @@
 // Turns the agent's event stream into a recording: sequence numbers, per-thread stacks,
 // frame depths, indexes, snapshots. Knows the wire (protocol.ts) and the store's API, not
 // its keys.
-import { K, T, PyFloat, visitEvents, type WireEvent, type WireValue } from '../wire/protocol.js';
+import { K, T, PyFloat, itemOffset, visitEvents, type WireEvent, type WireValue } from '../wire/protocol.js';
 import {
-  BLOCK, EK, SNAPSHOT_EVERY, RecordingWriter, sharesGlobals,
-  type CodeRecord, type GlobalsList, type ExceptionRecord, type FrameKey, type FrameRecord, type Meta, type RecordingWarning, type Snapshot, type SnapshotDelta, type SnapshotFrame, type StoredEvent, type ThreadRecord,
+  BLOCK, EK, SNAPSHOT_EVERY, RecordingWriter, packr, sharesGlobals,
+  type CodeRecord, type GlobalsList, type ExceptionRecord, type FrameKey, type FrameRecord, type Meta, type RecordingWarning, type Snapshot, type SnapshotDelta, type SnapshotFrame, type ThreadRecord,
 } from '../store/store.js';
 import { FORMAT_VERSION } from '../store/layout.js';
+import { BlockWriter } from '../store/blockwriter.js';
 
 interface LiveFrame {
   fid: number; code: number; tid: number; parent: number; depth: number; start: number; line: number;
@@ -80,7 +81,11 @@ export class Ingest {
   private globals = new Map<number, Map<number, WireValue>>();
   private globalsChanged = new Map<number, number>(); // module -> seq of its last change
   seq = 0;
-  private block: StoredEvent[] = [];
+  private block = new BlockWriter(packr);
+  // The event being indexed: bytes start..end of src (its payload is copied from there as it is).
+  private src: Uint8Array = Buffer.alloc(0);
+  private srcStart = 0;
+  private srcEnd = 0;
   private blockNo = 0;
   private lineIdx = new Map<number, number>(); // (file << 22 | line) -> count in block
   private lineRuns = new Map<number, number>(); // (file << 22 | line) -> count in all
@@ -94,7 +99,7 @@ export class Ingest {
   counts = { events: 0, lines: 0, calls: 0, exceptions: 0, outputs: 0, frames: 0, threads: 0, files: 0 };
   private carry: Buffer | null = null;
   private snapshotDue = false;
-  private pendingOutput: { seq: number; stream: 1 | 2; text: string } | null = null;
+  private pendingOutput: { seq: number; stream: 1 | 2; text: string; thread: number; frame: number } | null = null;
   /** The snapshots of the current cycle, the full one first (see DELTA_CYCLE). */
   private cycle: { block: number; seq: number }[] = [];
   private started = Date.now() / 1000;
@@ -113,7 +118,12 @@ export class Ingest {
   /** Feeds a chunk of the raw stream; a partial event at the end is kept for the next chunk. */
   async feed(chunk: Buffer) {
     const buf = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
-    const used = visitEvents(buf, (e) => this.event(e));
+    const used = visitEvents(buf, (e, start, end) => {
+      this.src = buf;
+      this.srcStart = start;
+      this.srcEnd = end;
+      this.event(e);
+    });
     this.carry = used < buf.length ? Buffer.from(buf.subarray(used)) : null;
     await this.w.flush();
   }
@@ -130,11 +140,11 @@ export class Ingest {
     }
     if (typeof e === 'number') return this.line(e, null);
     switch (e[0]) {
-      case K.LINE: return this.line(e[1] as number, e.slice(2) as unknown[]);
-      case K.CALL: return this.call(e[1] as number, e[2] as number, e.slice(3) as unknown[]);
-      case K.RETURN: return this.leave(EK.RETURN, e[1] as WireValue, e[2] === true);
-      case K.YIELD: return this.leave(EK.YIELD, e[1] as WireValue, e[2] === true);
-      case K.UNWIND: return this.leave(EK.UNWIND, undefined, e[1] === true);
+      case K.LINE: return this.line(e[1] as number, e);
+      case K.CALL: return this.call(e[1] as number, e[2] as number, e);
+      case K.RETURN: return this.leave(EK.RETURN, e);
+      case K.YIELD: return this.leave(EK.YIELD, e);
+      case K.UNWIND: return this.leave(EK.UNWIND, e);
       case K.RESUME: return this.resume(e[1] as number);
       case K.EXCEPTION: return this.exception(this.names[e[1] as number], e[2] as string | null, e[3] as boolean);
       case K.OUTPUT: return this.output(e[1] as 1 | 2, e[2] as string);
@@ -218,16 +228,30 @@ export class Ingest {
     return this.cur!;
   }
 
-  private push(ev: StoredEvent) {
-    this.block.push(ev);
-    const t = this.cur!;
-    t.last = this.seq;
+  /** Event `kind` in frame `f` (none: 0s) of the current thread, with payload `items` (or null). */
+  private push(kind: number, f: LiveFrame | undefined, line: number, items: unknown[] | null) {
+    this.block.add(kind, this.cur!.thread, f?.fid ?? 0, f?.depth ?? 0, f?.code ?? 0, line, items);
+    this.pushed();
+  }
+
+  /**
+   * The same, its payload the current event's items from `item` on, as the agent encoded them;
+   * `nested`: as one list (a line's changes, a call's arguments).
+   */
+  private pushEncoded(kind: number, f: LiveFrame, item: number, count: number, nested: boolean) {
+    this.block.addEncoded(kind, this.cur!.thread, f.fid, f.depth, f.code, f.line, this.src, itemOffset(this.src, this.srcStart, item), this.srcEnd, count, nested);
+    this.pushed();
+  }
+
+  private pushed() {
+    this.cur!.last = this.seq;
     this.seq++;
     this.counts.events++;
     if (this.block.length === BLOCK) this.flushBlock();
   }
 
-  private line(line: number, changes: unknown[] | null) {
+  /** `e`: the wire event, its changes from item 2 (null: a bare line number). */
+  private line(line: number, e: unknown[] | null) {
     const t = this.thr();
     const f = t.stack[t.stack.length - 1];
     if (!f) return; // a line outside any recorded frame cannot happen; ignore defensively
@@ -240,17 +264,18 @@ export class Ingest {
     const lk = code.file * 4194304 + line;
     this.lineIdx.set(lk, (this.lineIdx.get(lk) ?? 0) + 1);
     this.counts.lines++;
-    if (changes && changes.length) {
-      this.applyChanges(f.locals, changes);
+    if (e && e.length > 2) {
+      this.applyChanges(f.locals, e, 2);
       if (sharesGlobals(code)) this.globalsChanged.set(code.module!, this.seq);
-      this.push([EK.LINE, t.thread, f.fid, f.depth, f.code, line, changes]);
+      this.pushEncoded(EK.LINE, f, 2, e.length - 2, true);
     } else {
-      this.push([EK.LINE, t.thread, f.fid, f.depth, f.code, line]);
+      this.push(EK.LINE, f, line, null);
     }
   }
 
-  private applyChanges(locals: Map<number, WireValue>, changes: unknown[]) {
-    for (let i = 0; i + 1 < changes.length; i += 2) {
+  /** Name, value pairs from item `from` of `changes`. */
+  private applyChanges(locals: Map<number, WireValue>, changes: unknown[], from = 0) {
+    for (let i = from; i + 1 < changes.length; i += 2) {
       const name = changes[i] as number;
       const v = changes[i + 1] as WireValue;
       if (Array.isArray(v) && v[0] === T.UNBOUND) locals.delete(name); else locals.set(name, v);
@@ -270,7 +295,7 @@ export class Ingest {
     const f = t.stack[t.stack.length - 1];
     this.applyChanges(this.globalsOf(module), changes);
     this.globalsChanged.set(module, this.seq);
-    this.push([EK.GLOBALS, t.thread, f?.fid ?? 0, f?.depth ?? 0, f?.code ?? 0, f?.line ?? 0, changes, module]);
+    this.push(EK.GLOBALS, f, f?.line ?? 0, [changes, module]);
   }
 
   /**
@@ -282,7 +307,8 @@ export class Ingest {
     if (pending && pending.frame === 0) this.settle(t.thread, pending.rec, true);
   }
 
-  private call(fid: number, codeId: number, args: unknown[]) {
+  /** `e`: the wire event, its arguments from item 3. */
+  private call(fid: number, codeId: number, e: unknown[]) {
     const t = this.thr();
     this.caughtOutside(t);
     const parent = t.stack[t.stack.length - 1];
@@ -291,14 +317,14 @@ export class Ingest {
       fid, code: codeId, tid: t.thread, parent: parent?.fid ?? 0, depth: t.stack.length + 1, start: this.seq, line: code.firstLine,
       locals: sharesGlobals(code) ? this.globalsOf(code.module!) : new Map(), entered: this.seq, runs: false, changed: this.seq,
     };
-    this.applyChanges(f.locals, args);
+    this.applyChanges(f.locals, e, 3);
     t.stack.push(f);
     this.frames.set(fid, f);
     this.framesWritten(this.w.beginFrame(fid));
     this.counts.calls++;
     this.counts.frames++;
     this.codeIdx.set(codeId, (this.codeIdx.get(codeId) ?? 0) + 1);
-    this.push([EK.CALL, t.thread, fid, f.depth, codeId, f.line, args]);
+    this.pushEncoded(EK.CALL, f, 3, e.length - 3, true);
   }
 
   private resume(fid: number) {
@@ -313,23 +339,27 @@ export class Ingest {
     f.tid = t.thread;
     f.entered = this.seq;
     t.stack.push(f);
-    this.push([EK.RESUME, t.thread, fid, f.depth, f.code, f.line]);
+    this.push(EK.RESUME, f, f.line, null);
   }
 
-  /** A frame ends (or yields); `out`: into a caller that is not recorded. */
-  private leave(kind: number, value: WireValue | undefined, out = false) {
+  /**
+   * A frame ends (or yields). `e`: the wire event, [RETURN or YIELD, value, out?] or [UNWIND,
+   * out?]; out (true): into a caller that is not recorded.
+   */
+  private leave(kind: number, e: unknown[]) {
     const t = this.thr();
+    const value = kind === EK.UNWIND ? undefined : e[1];
+    const out = e[kind === EK.UNWIND ? 1 : 2] === true;
     const pending = this.pendingExc.get(t.thread);
     if (kind !== EK.UNWIND && pending && (pending.frame === 0 || pending.frame === t.stack.at(-1)?.fid)) {
       this.settle(t.thread, pending.rec, true); // its frame goes on normally: it was caught
     }
     const f = t.stack.pop();
     if (!f) return;
-    const ev: StoredEvent = [kind, t.thread, f.fid, f.depth, f.code, f.line];
-    if (value !== undefined || out) ev.push(value ?? null);
-    if (out) ev.push(true); // OUT: back to code that is not recorded
     const seq = this.seq;
-    this.push(ev);
+    // Stored: the value (null for an unwind) if there is one or it goes out, then true if out.
+    if (value !== undefined && e.length === (out ? 3 : 2)) this.pushEncoded(kind, f, 1, e.length - 1, false);
+    else this.push(kind, f, f.line, value !== undefined || out ? (out ? [value ?? null, true] : [value]) : null);
     if (kind === EK.YIELD || f.runs) {
       f.runs = true;
       this.w.putRun(f.fid, f.entered, seq);
@@ -383,35 +413,35 @@ export class Ingest {
       this.w.putException(rec);
       this.counts.exceptions++;
     }
-    this.push([EK.EXCEPTION, t.thread, f.fid, f.depth, f.code, f.line, type, message, propagated]);
+    this.push(EK.EXCEPTION, f, f.line, [type, message, propagated]);
   }
 
   private output(stream: 1 | 2, text: string) {
     const t = this.thr();
     const f = t.stack[t.stack.length - 1];
     // print() and tracebacks write in many small pieces: consecutive writes from the same
-    // place become one event.
-    const last = this.block[this.block.length - 1];
+    // place become one event (the last of its block).
     const o = this.pendingOutput;
-    if (o && last && last[0] === EK.OUTPUT && last[1] === t.thread && last[2] === (f?.fid ?? 0) && last[6] === stream && this.seq - 1 === o.seq) {
-      last[7] = (last[7] as string) + text;
+    if (o && this.block.length && o.seq === this.seq - 1 && o.thread === t.thread && o.frame === (f?.fid ?? 0) && o.stream === stream) {
       o.text += text;
+      this.block.replaceLastPayload([stream, o.text]);
       return;
     }
     this.flushOutput();
-    this.pendingOutput = { seq: this.seq, stream, text };
+    this.pendingOutput = { seq: this.seq, stream, text, thread: t.thread, frame: f?.fid ?? 0 };
     this.counts.outputs++;
-    this.push([EK.OUTPUT, t.thread, f?.fid ?? 0, f?.depth ?? 0, f?.code ?? 0, f?.line ?? 0, stream, text]);
+    this.push(EK.OUTPUT, f, f?.line ?? 0, [stream, text]);
   }
 
   private flushOutput() {
-    if (this.pendingOutput && this.pendingOutput.seq >= this.firstSeq) this.w.putOutput(this.pendingOutput);
+    const o = this.pendingOutput;
+    if (o && o.seq >= this.firstSeq) this.w.putOutput({ seq: o.seq, stream: o.stream, text: o.text });
     this.pendingOutput = null;
   }
 
   private flushBlock() {
     const b = this.blockNo;
-    this.w.putBlock(b, this.block);
+    this.w.putBlock(b, this.block.finish());
     for (const [lk, n] of this.lineIdx) {
       this.w.putLineIndex(Math.floor(lk / 4194304), lk % 4194304, b, n);
       this.lineRuns.set(lk, (this.lineRuns.get(lk) ?? 0) + n);
@@ -430,7 +460,6 @@ export class Ingest {
     this.lineIdx.clear();
     this.varIdx.clear();
     this.codeIdx.clear();
-    this.block = [];
     this.blockNo++;
     this.snapshotDue = this.blockNo % SNAPSHOT_EVERY === 0;
   }

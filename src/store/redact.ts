@@ -153,7 +153,7 @@ export async function redactRecording(src: string, out: string | null, rule: Red
     for await (const [k, v] of rec.entries()) {
       const put = (x: unknown) => w!.putRaw(k, packr.pack(x));
       switch (String.fromCharCode(k[0])) {
-        case 'B': put(packBlock(unpackBlock(packr.unpack(v)).map((e) => r.event(e)))); break;
+        case 'B': w.putRaw(k, packBlock(unpackBlock(packr.unpack(v)).map((e) => r.event(e)))); break;
         case 'P': {
           const s = packr.unpack(v) as Snapshot | SnapshotDelta;
           const frames = 'base' in s ? [...s.threads.flatMap((t) => t.push), ...s.suspended] : [...s.threads.flatMap((t) => t.stack), ...s.suspended];

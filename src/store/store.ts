@@ -12,6 +12,7 @@ import type { WireValue } from '../wire/protocol.js';
 import { BLOCK, FORMAT_VERSION, OLDEST_READABLE, RAW_FILE, SNAPSHOT_EVERY, key, keyInts, range } from './layout.js';
 import { UserError } from '../errors.js';
 import { FRAME_GROUP, FrameGroups, groupOf, type Ready } from './framegroups.js';
+import { BlockWriter } from './blockwriter.js';
 
 export { BLOCK, SNAPSHOT_EVERY, FORMAT_VERSION };
 
@@ -103,25 +104,11 @@ function packFrame(f: FrameRecord): unknown[] {
  * `payloads` holds each event's items after the line, or null. As rows of [kind, thread,
  * frame, depth, code, line, ...payload] (formats 2 to 5, still read: their first item is an
  * array) blocks took half as much again on disk: LevelDB's compression finds repeats in columns.
+ * The indexer writes its blocks with a BlockWriter as events arrive; this packs events at once.
  */
-export function packBlock(events: StoredEvent[]): unknown[] {
-  const n = events.length;
-  const frames: number[] = [], kinds = new Array<number>(n), at = new Array<number>(n), lines = new Array<number>(n), payloads = new Array<unknown>(n);
-  const last = new Map<number, number>(); // frame id -> its latest entry in `frames`
-  for (let i = 0; i < n; i++) {
-    const e = events[i];
-    let c = last.get(e[2]);
-    if (c === undefined || frames[c] !== e[1] || frames[c + 2] !== e[3] || frames[c + 3] !== e[4]) {
-      c = frames.length;
-      frames.push(e[1], e[2], e[3], e[4]);
-      last.set(e[2], c);
-    }
-    kinds[i] = e[0];
-    at[i] = c / 4;
-    lines[i] = e[5];
-    payloads[i] = e.length > 6 ? e.slice(6) : null;
-  }
-  return [n, frames, kinds, at, lines, payloads];
+export function packBlock(events: StoredEvent[]): Buffer {
+  for (const e of events) blockWriter.add(e[0], e[1], e[2], e[3], e[4], e[5], e.length > 6 ? e.slice(6) : null);
+  return blockWriter.finish();
 }
 
 export function unpackBlock(v: unknown): StoredEvent[] {
@@ -279,6 +266,7 @@ export type FrameKey = [group: number, fid: number | null];
 export interface Redaction { names: string[]; valuePatterns: string[]; counts: Record<string, number> }
 
 export const packr = new Packr({ useRecords: false, moreTypes: false, int64AsType: 'auto' } as any);
+const blockWriter = new BlockWriter(packr);
 const pack = (v: unknown) => packr.pack(v);
 const unpack = (b: Buffer) => packr.unpack(b);
 
@@ -355,7 +343,12 @@ export class RecordingWriter {
    */
   compactDropped() { this.compactDue = this.dropped !== null; }
 
-  putBlock(block: number, events: StoredEvent[]) { this.put(key.block(block), packBlock(events)); }
+  /** A block's bytes (BlockWriter). */
+  putBlock(block: number, bytes: Buffer) {
+    const k = key.block(block);
+    this.putRaw(k, bytes);
+    this.bytes += k.length + bytes.length;
+  }
   putSnapshot(block: number, s: Snapshot | SnapshotDelta) { this.put(key.snapshot(block), s); }
   putLineIndex(file: number, line: number, block: number, count: number) { this.put(key.lineIndex(file, line, block), count); }
   putVarIndex(name: number, block: number, count: number) { this.put(key.varIndex(name, block), count); }

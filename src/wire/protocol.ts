@@ -60,7 +60,7 @@ export const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int
  * Events are not collected first: a chunk's tens of thousands of events held at once outlived
  * the young generation, and collecting them was half of what indexing cost.
  */
-export function visitEvents(buf: Uint8Array, each: (e: WireEvent) => void): number {
+export function visitEvents(buf: Uint8Array, each: (e: WireEvent, start: number, end: number) => void): number {
   let used = 0;
   let failed: unknown = null; // what `each` threw: passed on as it is
   try {
@@ -69,7 +69,7 @@ export function visitEvents(buf: Uint8Array, each: (e: WireEvent) => void): numb
         throw new WireError(`not a Rewind event at stream byte ${start ?? used}`);
       }
       try {
-        each(value as WireEvent);
+        each(value as WireEvent, start!, end!);
       } catch (e) {
         failed = e;
         throw e;
@@ -88,4 +88,18 @@ export function decodeEvents(buf: Uint8Array): { events: WireEvent[]; used: numb
   const events: WireEvent[] = [];
   const used = visitEvents(buf, (e) => events.push(e));
   return { events, used };
+}
+
+/**
+ * Where item `k` of the event encoded at `start` of `buf` begins, its items before k being
+ * integers (kind, line, ids): what follows them can be kept as the agent's bytes.
+ */
+export function itemOffset(buf: Uint8Array, start: number, k: number): number {
+  const c = buf[start];
+  let p = start + (c <= 0x9f ? 1 : c === 0xdc ? 3 : 5);
+  for (let i = 0; i < k; i++) {
+    const t = buf[p];
+    p += t < 0x80 || t >= 0xe0 ? 1 : t === 0xcc || t === 0xd0 ? 2 : t === 0xcd || t === 0xd1 ? 3 : t === 0xce || t === 0xd2 ? 5 : 9;
+  }
+  return p;
 }

@@ -1,0 +1,129 @@
+// Writing a block as its events arrive, straight into the msgpack of store.ts's columns
+// (format 6: [count, frames, kinds, frame of each, lines, payloads]; unpackBlock and
+// blockview.ts read it). A payload the agent already encoded (a line's changes, a call's
+// arguments, a return value) is copied as its bytes: decoding values only to encode them
+// again was a fifth to a third of what indexing cost.
+import { Packr } from 'msgpackr';
+
+const NIL = 0xc0;
+
+export class BlockWriter {
+  /** Events in the block so far. */
+  length = 0;
+  private frames: number[] = []; // (thread, frame, depth, code) of each frame the events are in, flat
+  private kinds: number[] = [];
+  private at: number[] = []; // each event's entry in `frames`
+  private lines: number[] = [];
+  private latest = new Map<number, number>(); // frame id -> its latest entry in `frames`
+  private payloads = Buffer.allocUnsafe(1 << 16); // the payload column's items, encoded
+  private end = 0;
+  private lastPayload = 0; // where the last event's payload begins
+
+  constructor(private packr: Packr) {}
+
+  /** An event whose payload items are JS values (none: null). */
+  add(kind: number, thread: number, frame: number, depth: number, code: number, line: number, items: unknown[] | null) {
+    this.header(kind, thread, frame, depth, code, line);
+    this.payload(items);
+  }
+
+  /**
+   * An event whose payload is `count` items the agent encoded, bytes from..to of `src`; `nested`:
+   * they are the payload's one item, a list (a line's changes, a call's arguments).
+   */
+  addEncoded(kind: number, thread: number, frame: number, depth: number, code: number, line: number,
+    src: Uint8Array, from: number, to: number, count: number, nested: boolean) {
+    this.header(kind, thread, frame, depth, code, line);
+    this.room(11 + to - from);
+    if (nested) this.payloads[this.end++] = 0x91;
+    this.end = arrayHeader(this.payloads, this.end, count);
+    this.payloads.set(src.subarray(from, to), this.end);
+    this.end += to - from;
+  }
+
+  /** Gives the last event other payload items (output written in pieces becomes one event). */
+  replaceLastPayload(items: unknown[]) {
+    this.end = this.lastPayload;
+    this.payload(items);
+  }
+
+  /** The block's bytes; the writer starts the next block empty. */
+  finish(): Buffer {
+    const n = this.length, nf = this.frames.length;
+    const out = Buffer.allocUnsafe(1 + 9 + 5 + 9 * nf + 3 * (5 + 9 * n) + 5 + this.end);
+    out[0] = 0x96;
+    let p = uint(out, 1, n);
+    p = uints(out, p, this.frames, nf);
+    p = uints(out, p, this.kinds, n);
+    p = uints(out, p, this.at, n);
+    p = uints(out, p, this.lines, n);
+    p = arrayHeader(out, p, n);
+    this.payloads.copy(out, p, 0, this.end);
+    p += this.end;
+    this.length = 0;
+    this.frames.length = 0;
+    this.latest.clear();
+    this.end = 0;
+    return out.subarray(0, p);
+  }
+
+  private header(kind: number, thread: number, frame: number, depth: number, code: number, line: number) {
+    const f = this.frames;
+    let c = this.latest.get(frame);
+    if (c === undefined || f[c] !== thread || f[c + 2] !== depth || f[c + 3] !== code) {
+      c = f.length;
+      f.push(thread, frame, depth, code);
+      this.latest.set(frame, c);
+    }
+    const i = this.length++;
+    this.kinds[i] = kind;
+    this.at[i] = c / 4;
+    this.lines[i] = line;
+    this.lastPayload = this.end;
+  }
+
+  private payload(items: unknown[] | null) {
+    if (items === null) {
+      this.room(1);
+      this.payloads[this.end++] = NIL;
+      return;
+    }
+    const b = this.packr.pack(items); // valid until the next pack: copied now
+    this.room(b.length);
+    b.copy(this.payloads, this.end);
+    this.end += b.length;
+  }
+
+  private room(n: number) {
+    if (this.end + n <= this.payloads.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(2 * this.payloads.length, this.end + n));
+    this.payloads.copy(grown, 0, 0, this.end);
+    this.payloads = grown;
+  }
+}
+
+function arrayHeader(b: Buffer, p: number, n: number): number {
+  if (n < 16) { b[p] = 0x90 | n; return p + 1; }
+  if (n < 0x10000) { b[p] = 0xdc; b.writeUInt16BE(n, p + 1); return p + 3; }
+  b[p] = 0xdd;
+  b.writeUInt32BE(n, p + 1);
+  return p + 5;
+}
+
+/** An integer (header fields are never negative) in the fewest bytes, as msgpackr writes it. */
+function uint(b: Buffer, p: number, v: number): number {
+  if (v < 0) { b[p] = 0xd3; b.writeBigInt64BE(BigInt(v), p + 1); return p + 9; }
+  if (v < 0x80) { b[p] = v; return p + 1; }
+  if (v < 0x100) { b[p] = 0xcc; b[p + 1] = v; return p + 2; }
+  if (v < 0x10000) { b[p] = 0xcd; b.writeUInt16BE(v, p + 1); return p + 3; }
+  if (v < 0x100000000) { b[p] = 0xce; b.writeUInt32BE(v, p + 1); return p + 5; }
+  b[p] = 0xcf;
+  b.writeBigUInt64BE(BigInt(v), p + 1);
+  return p + 9;
+}
+
+function uints(b: Buffer, p: number, vs: number[], n: number): number {
+  p = arrayHeader(b, p, n);
+  for (let i = 0; i < n; i++) p = uint(b, p, vs[i]);
+  return p;
+}
