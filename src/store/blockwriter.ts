@@ -6,6 +6,7 @@
 import { Packr } from 'msgpackr';
 
 const NIL = 0xc0;
+const SLOTS = 1024;
 
 export class BlockWriter {
   /** Events in the block so far. */
@@ -14,7 +15,10 @@ export class BlockWriter {
   private kinds: number[] = [];
   private at: number[] = []; // each event's entry in `frames`
   private lines: number[] = [];
-  private latest = new Map<number, number>(); // frame id -> its latest entry in `frames`
+  // Frame id -> its latest entry in `frames`, by the id's low bits (ids that share them take
+  // turns: an entry written twice costs a few bytes, a Map per block cost a tenth of indexing).
+  private slotFrame = new Float64Array(SLOTS).fill(-1);
+  private slotEntry = new Int32Array(SLOTS);
   private payloads = Buffer.allocUnsafe(1 << 16); // the payload column's items, encoded
   private end = 0;
   private lastPayload = 0; // where the last event's payload begins
@@ -37,8 +41,15 @@ export class BlockWriter {
     this.room(11 + to - from);
     if (nested) this.payloads[this.end++] = 0x91;
     this.end = arrayHeader(this.payloads, this.end, count);
-    this.payloads.set(src.subarray(from, to), this.end);
-    this.end += to - from;
+    const out = this.payloads;
+    let p = this.end;
+    if (to - from > 64) {
+      out.set(new Uint8Array(src.buffer, src.byteOffset + from, to - from), p);
+      p += to - from;
+    } else {
+      for (let i = from; i < to; i++) out[p++] = src[i]; // most are a few bytes: no view made
+    }
+    this.end = p;
   }
 
   /** Gives the last event other payload items (output written in pieces becomes one event). */
@@ -62,18 +73,20 @@ export class BlockWriter {
     p += this.end;
     this.length = 0;
     this.frames.length = 0;
-    this.latest.clear();
+    this.slotFrame.fill(-1);
     this.end = 0;
     return out.subarray(0, p);
   }
 
   private header(kind: number, thread: number, frame: number, depth: number, code: number, line: number) {
     const f = this.frames;
-    let c = this.latest.get(frame);
-    if (c === undefined || f[c] !== thread || f[c + 2] !== depth || f[c + 3] !== code) {
+    const slot = frame & (SLOTS - 1);
+    let c = this.slotEntry[slot];
+    if (this.slotFrame[slot] !== frame || f[c] !== thread || f[c + 2] !== depth || f[c + 3] !== code) {
       c = f.length;
       f.push(thread, frame, depth, code);
-      this.latest.set(frame, c);
+      this.slotFrame[slot] = frame;
+      this.slotEntry[slot] = c;
     }
     const i = this.length++;
     this.kinds[i] = kind;

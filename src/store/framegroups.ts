@@ -14,6 +14,8 @@ interface Open<T> { records: T[]; running: number }
 /** What is ready to be written: a whole group (records by fid % FRAME_GROUP, null where none), or a late frame alone. */
 export type Ready<T> = { group: number; records: (T | null)[] } | { late: number; record: T };
 
+const NONE: never[] = []; // most calls and returns make nothing ready: no array for that
+
 export class FrameGroups<T> {
   private open = new Map<number, Open<T>>();
   private newest = -1; // the group of the latest frame begun
@@ -25,15 +27,15 @@ export class FrameGroups<T> {
     const o = this.open.get(g);
     if (o) {
       o.running++;
-      return [];
+      return NONE;
     }
     if (g <= this.newest) {
       this.late.add(fid);
-      return [];
+      return NONE;
     }
     // Any other group was written when its last frame ended; the newest one waited for this.
     const prev = this.open.get(this.newest);
-    const ready = prev && prev.running === 0 ? [this.take(this.newest, prev)] : [];
+    const ready = prev && prev.running === 0 ? [this.take(this.newest, prev)] : NONE;
     this.open.set(g, { records: [], running: 1 });
     this.newest = g;
     return ready;
@@ -46,7 +48,7 @@ export class FrameGroups<T> {
     if (this.late.delete(fid) || !o) return [{ late: fid, record }];
     o.records[fid % FRAME_GROUP] = record;
     o.running--;
-    return o.running === 0 && g < this.newest ? [this.take(g, o)] : [];
+    return o.running === 0 && g < this.newest ? [this.take(g, o)] : NONE;
   }
 
   /** Everything still held (at the end of the recording: every frame has been given its record). */

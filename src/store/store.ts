@@ -262,6 +262,7 @@ export interface DroppedInterval {
 
 /** Where frame records were written: a group of them, or a late frame alone (framegroups.ts). */
 export type FrameKey = [group: number, fid: number | null];
+const NO_FRAMES: FrameKey[] = [];
 
 export interface Redaction { names: string[]; valuePatterns: string[]; counts: Record<string, number> }
 
@@ -362,6 +363,7 @@ export class RecordingWriter {
   endFrames(): FrameKey[] { return this.putFrames(this.frames.rest()); }
 
   private putFrames(ready: Ready<FrameRecord>[]): FrameKey[] {
+    if (!ready.length) return NO_FRAMES;
     // Frames the flight recorder has dropped (ended before what it keeps) are not written.
     const kept = (f: FrameRecord | null): f is FrameRecord => f !== null && !(this.dropped && f.end !== null && f.end < this.dropped.seq);
     const out: FrameKey[] = [];
