@@ -87,10 +87,11 @@ export class Ingest {
   private srcStart = 0;
   private srcEnd = 0;
   private blockNo = 0;
-  private lineIdx = new Map<number, number>(); // (file << 22 | line) -> count in block
+  private lineIdx: Tally[] = []; // by file: how often each line ran in this block
+  private lineFiles: number[] = []; // the files with lines in this block
   private lineRuns = new Map<number, number>(); // (file << 22 | line) -> count in all
-  private varIdx = new Map<number, number>();
-  private codeIdx = new Map<number, number>();
+  private varIdx = new Tally(); // names changed in this block
+  private codeIdx = new Tally(); // codes called in this block
   private hello: Record<string, unknown> = {};
   end: { status: number; uncaught: { type: string; message: string | null } | null } | null = null;
   /** What the agent said the recording misses (PROTOCOL.md, WARNING), in order. */
@@ -261,8 +262,10 @@ export class Ingest {
     f.line = line;
     f.changed = this.seq;
     const code = this.codes[f.code];
-    const lk = code.file * 4194304 + line;
-    this.lineIdx.set(lk, (this.lineIdx.get(lk) ?? 0) + 1);
+    let lines = this.lineIdx[code.file];
+    if (!lines) this.lineIdx[code.file] = lines = new Tally();
+    if (!lines.size) this.lineFiles.push(code.file);
+    lines.add(line);
     this.counts.lines++;
     if (e && e.length > 2) {
       this.applyChanges(f.locals, e, 2);
@@ -279,7 +282,7 @@ export class Ingest {
       const name = changes[i] as number;
       const v = changes[i + 1] as WireValue;
       if (Array.isArray(v) && v[0] === T.UNBOUND) locals.delete(name); else locals.set(name, v);
-      this.varIdx.set(name, (this.varIdx.get(name) ?? 0) + 1);
+      this.varIdx.add(name);
     }
   }
 
@@ -323,7 +326,7 @@ export class Ingest {
     this.framesWritten(this.w.beginFrame(fid));
     this.counts.calls++;
     this.counts.frames++;
-    this.codeIdx.set(codeId, (this.codeIdx.get(codeId) ?? 0) + 1);
+    this.codeIdx.add(codeId);
     this.pushEncoded(EK.CALL, f, 3, e.length - 3, true);
   }
 
@@ -442,22 +445,27 @@ export class Ingest {
   private flushBlock() {
     const b = this.blockNo;
     this.w.putBlock(b, this.block.finish());
-    for (const [lk, n] of this.lineIdx) {
-      this.w.putLineIndex(Math.floor(lk / 4194304), lk % 4194304, b, n);
-      this.lineRuns.set(lk, (this.lineRuns.get(lk) ?? 0) + n);
-    }
-    for (const [name, n] of this.varIdx) this.w.putVarIndex(name, b, n);
-    for (const [code, n] of this.codeIdx) this.w.putCodeIndex(code, b, n);
-    if (this.windowed) {
-      const iv = this.intervals[this.intervals.length - 1];
-      for (const [lk, n] of this.lineIdx) {
-        iv.lineIndex.push(lk, b);
-        iv.lineRuns.set(lk, (iv.lineRuns.get(lk) ?? 0) + n);
+    const iv = this.windowed ? this.intervals[this.intervals.length - 1] : null;
+    for (const file of this.lineFiles) {
+      const lines = this.lineIdx[file];
+      for (const line of lines.keys) {
+        const n = lines.count(line), lk = file * 4194304 + line;
+        this.w.putLineIndex(file, line, b, n);
+        this.lineRuns.set(lk, (this.lineRuns.get(lk) ?? 0) + n);
+        if (iv) {
+          iv.lineIndex.push(lk, b);
+          iv.lineRuns.set(lk, (iv.lineRuns.get(lk) ?? 0) + n);
+        }
       }
-      for (const name of this.varIdx.keys()) iv.varIndex.push(name, b);
-      for (const code of this.codeIdx.keys()) iv.codeIndex.push(code, b);
+      lines.clear();
     }
-    this.lineIdx.clear();
+    this.lineFiles.length = 0;
+    for (const name of this.varIdx.keys) this.w.putVarIndex(name, b, this.varIdx.count(name));
+    for (const code of this.codeIdx.keys) this.w.putCodeIndex(code, b, this.codeIdx.count(code));
+    if (iv) {
+      for (const name of this.varIdx.keys) iv.varIndex.push(name, b);
+      for (const code of this.codeIdx.keys) iv.codeIndex.push(code, b);
+    }
     this.varIdx.clear();
     this.codeIdx.clear();
     this.blockNo++;
@@ -613,4 +621,32 @@ function pairs(flat: number[]): [number, number][] {
   const out: [number, number][] = [];
   for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i], flat[i + 1]]);
   return out;
+}
+
+/**
+ * How often each key (a small non-negative integer: a line, a name, a code) came up in a block,
+ * in a typed array: a Map updated at every event was a tenth of indexing.
+ */
+class Tally {
+  private n = new Int32Array(64);
+  /** The keys counted, in the order first seen. */
+  readonly keys: number[] = [];
+
+  get size(): number { return this.keys.length; }
+
+  add(k: number) {
+    if (k >= this.n.length) {
+      const grown = new Int32Array(Math.max(k + 1, 2 * this.n.length));
+      grown.set(this.n);
+      this.n = grown;
+    }
+    if (this.n[k]++ === 0) this.keys.push(k);
+  }
+
+  count(k: number): number { return this.n[k]; }
+
+  clear() {
+    for (const k of this.keys) this.n[k] = 0;
+    this.keys.length = 0;
+  }
 }
