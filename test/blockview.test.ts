@@ -4,7 +4,8 @@ import { expect, it } from 'vitest';
 import { packBlock, packr, unpackBlock, type StoredEvent } from '../src/store/store.js';
 import { BlockView } from '../src/store/blockview.js';
 import { BlockWriter } from '../src/store/blockwriter.js';
-import { PyFloat, itemOffset } from '../src/wire/protocol.js';
+import { PyFloat } from '../src/wire/protocol.js';
+import { itemStart, visitEncoded } from '../src/wire/encoded.js';
 
 const values: unknown[] = [
   0, 127, 128, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 40, -1, -32, -33, -200, -40000, -(2 ** 31), -(2 ** 40),
@@ -22,6 +23,7 @@ values.forEach((v, i) => {
   events.push([8, 1, i, 1, 0, 5]);
   events.push([12, 1, 100 + i, 3, 3, 11 + i]);
 });
+events.push([7, 1, 9, 1, 3, 4, []]); // a call without arguments
 events.push([14, 1, 0, 0, 0, 0, 1, 'out']);
 events.push([13, 1, 5, 1, 0, 5, 'ValueError', null, false]);
 
@@ -37,9 +39,12 @@ it('payloads copied as the agent encoded them make the same block as payloads pa
     const [kind, thread, frame, depth, code, line, ...items] = e;
     const nested = items.length === 1 && Array.isArray(items[0]);
     const wireItems = nested ? (items[0] as unknown[]) : items;
-    const wire = packr.pack([kind, frame, line, ...wireItems]);
-    if (items.length === 0) w.add(kind, thread, frame, depth, code, line, null);
-    else w.addEncoded(kind, thread, frame, depth, code, line, wire, itemOffset(wire, 0, 3), wire.length, wireItems.length, nested);
+    if (items.length === 0) {
+      w.add(kind, thread, frame, depth, code, line, null);
+      continue;
+    }
+    const wire = packr.pack([7, frame, line, ...wireItems]); // read as a CALL: [kind, frame, code, ...args]
+    visitEncoded(wire, (_e, _start, end) => w.addEncoded(kind, thread, frame, depth, code, line, wire, itemStart(3), end, wireItems.length, nested));
   }
   expect(w.finish()).toEqual(packBlock(events));
   // Output written in pieces: the last event's payload is replaced.

@@ -3,7 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeEvents, unpackr, visitEvents, WireError } from '../src/wire/protocol.js';
+import { decodeEvents, unpackr, visitEvents, WireError, type WireEvent } from '../src/wire/protocol.js';
+import { Encoded, visitEncoded } from '../src/wire/encoded.js';
+import { packr } from '../src/store/store.js';
 import { floatRepr, toJson } from '../src/wire/values.js';
 import { ROOT, run } from './helpers.js';
 
@@ -20,14 +22,37 @@ describe('golden value vectors', () => {
   });
 });
 
-it('golden event stream decodes, and every prefix decodes to a prefix of its events', () => {
+// The indexer's reader keeps values encoded: decoded here, its events must be decodeEvents'.
+const decoded = (v: unknown): unknown => (v instanceof Encoded ? unpackr.unpack(Buffer.from(v.bytes)) : Array.isArray(v) ? v.map(decoded) : v);
+function decodeEncoded(buf: Uint8Array): { events: WireEvent[]; used: number } {
+  const events: WireEvent[] = [];
+  const used = visitEncoded(buf, (e) => events.push(decoded(e) as WireEvent));
+  return { events, used };
+}
+const decoders = [['decodeEvents', decodeEvents], ['the indexer\'s reader (visitEncoded)', decodeEncoded]] as const;
+
+it.each(decoders)('golden event stream decodes, and every prefix decodes to a prefix of its events: %s', (_, decode) => {
   const { hex, events } = vectors('events.json');
   const buf = Buffer.from(hex, 'hex');
-  expect(decodeEvents(buf)).toEqual({ events, used: buf.length });
+  expect(decode(buf)).toEqual({ events, used: buf.length });
   for (let n = 0; n <= buf.length; n++) {
-    const got = decodeEvents(buf.subarray(0, n));
+    const got = decode(buf.subarray(0, n));
     expect(events.slice(0, got.events.length)).toEqual(got.events);
+    expect(got.used).toBeLessThanOrEqual(n);
   }
+});
+
+it('the indexer\'s reader keeps a line\'s changed values as the agent encoded them, scalars decoded', () => {
+  const buf = Buffer.concat([packr.pack([8, 12, 1, 'text', 2, [1, 3, 4], 3, -5, 4, null, 5, 2 ** 31]), packr.pack(13)]);
+  const seen: unknown[] = [];
+  expect(visitEncoded(buf, (e, start, end) => seen.push([e, start, end]))).toBe(buf.length);
+  const [[line, start, end], [bare]] = seen as [WireEvent, number, number][];
+  expect([start, end, bare]).toEqual([0, buf.length - 1, 13]);
+  const e = line as unknown[];
+  expect(e.slice(0, 3)).toEqual([8, 12, 1]);
+  expect(e[3]).toBeInstanceOf(Encoded);
+  expect(e[5]).toBeInstanceOf(Encoded);
+  expect(decoded(e)).toEqual([8, 12, 1, 'text', 2, [1, 3, 4], 3, -5, 4, null, 5, 2 ** 31]);
 });
 
 it('float repr matches Python on 20,000 random doubles', () => {
@@ -67,7 +92,7 @@ json.dump(out, sys.stdout)
   for (const [hex, want] of pairs) expect(toJson(unpackr.unpack(Buffer.from(hex, 'hex')), () => 'str').repr).toBe(want);
 });
 
-it('the decoder survives random and truncated input with its own error only', () => {
+it.each(decoders)('the decoder survives random and truncated input with its own error only: %s', (_, decode) => {
   let seed = 42;
   const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
   const { hex } = vectors('events.json');
@@ -76,22 +101,22 @@ it('the decoder survives random and truncated input with its own error only', ()
     const b = i % 2 ? Buffer.from(good) : Buffer.alloc(1 + Math.floor(rand() * 64));
     for (let j = 0; j < (i % 2 ? 3 : b.length); j++) b[Math.floor(rand() * b.length)] = Math.floor(rand() * 256);
     try {
-      decodeEvents(b.subarray(0, Math.floor(rand() * b.length) + 1));
+      decode(b.subarray(0, Math.floor(rand() * b.length) + 1));
     } catch (e) {
       expect(e).toBeInstanceOf(WireError);
     }
   }
-  expect(decodeEvents(good).events.length).toBe(vectors('events.json').events.length);
+  expect(decode(good).events.length).toBe(vectors('events.json').events.length);
 });
 
-it('events are handed over as they are decoded; what the receiver throws is passed on as it is', () => {
+it.each([['visitEvents', visitEvents], ['visitEncoded', visitEncoded]] as const)('events are handed over as they are decoded; what the receiver throws is passed on as it is: %s', (_, visit) => {
   const { hex, events } = vectors('events.json');
   const buf = Buffer.from(hex, 'hex');
   const seen: unknown[] = [];
-  expect(visitEvents(buf.subarray(0, buf.length - 1), (e) => seen.push(e))).toBeLessThan(buf.length);
+  expect(visit(buf.subarray(0, buf.length - 1), (e) => seen.push(decoded(e)))).toBeLessThan(buf.length);
   expect(seen).toEqual(events.slice(0, seen.length)); // the cut event is not handed over
   const boom = new Error('not the stream');
   let n = 0;
-  expect(() => visitEvents(buf, () => { if (++n === 3) throw boom; })).toThrow(boom);
+  expect(() => visit(buf, () => { if (++n === 3) throw boom; })).toThrow(boom);
   expect(n).toBe(3); // none after it
 });

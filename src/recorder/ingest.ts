@@ -1,7 +1,8 @@
 // Turns the agent's event stream into a recording: sequence numbers, per-thread stacks,
 // frame depths, indexes, snapshots. Knows the wire (protocol.ts) and the store's API, not
 // its keys.
-import { K, T, PyFloat, itemOffset, visitEvents, type WireEvent, type WireValue } from '../wire/protocol.js';
+import { K, PyFloat, type WireEvent, type WireValue } from '../wire/protocol.js';
+import { isUnbound, itemStart, visitEncoded, type Encoded } from '../wire/encoded.js';
 import {
   BLOCK, EK, SNAPSHOT_EVERY, RecordingWriter, packr, sharesGlobals,
   type CodeRecord, type GlobalsList, type ExceptionRecord, type FrameKey, type FrameRecord, type Meta, type RecordingWarning, type Snapshot, type SnapshotDelta, type SnapshotFrame, type ThreadRecord,
@@ -9,9 +10,12 @@ import {
 import { FORMAT_VERSION } from '../store/layout.js';
 import { BlockWriter } from '../store/blockwriter.js';
 
+/** A recorded value as the indexer holds it: scalars decoded, the rest as the agent encoded it. */
+type Value = WireValue | Encoded;
+
 interface LiveFrame {
   fid: number; code: number; tid: number; parent: number; depth: number; start: number; line: number;
-  locals: Map<number, WireValue>;
+  locals: Map<number, Value>;
   entered: number; // seq of the call or resume that began the frame's current run
   runs: boolean; // it has yielded: each of its runs is stored as it ends (a 'G' record)
   changed: number; // seq of its last event that changed what a snapshot holds of it (call, line, resume elsewhere)
@@ -78,13 +82,12 @@ export class Ingest {
   private cur: ThreadState | null = null;
   private frames = new Map<number, LiveFrame>();
   /** Module globals by module name id (a module body's frame has the same map as its locals). */
-  private globals = new Map<number, Map<number, WireValue>>();
+  private globals = new Map<number, Map<number, Value>>();
   private globalsChanged = new Map<number, number>(); // module -> seq of its last change
   seq = 0;
   private block = new BlockWriter(packr);
-  // The event being indexed: bytes start..end of src (its payload is copied from there as it is).
+  // The event being indexed ends at srcEnd of src (its payload is copied from there as it is).
   private src: Uint8Array = Buffer.alloc(0);
-  private srcStart = 0;
   private srcEnd = 0;
   private blockNo = 0;
   private lineIdx: Tally[] = []; // by file: how often each line ran in this block
@@ -119,9 +122,8 @@ export class Ingest {
   /** Feeds a chunk of the raw stream; a partial event at the end is kept for the next chunk. */
   async feed(chunk: Buffer) {
     const buf = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
-    const used = visitEvents(buf, (e, start, end) => {
+    const used = visitEncoded(buf, (e, _start, end) => {
       this.src = buf;
-      this.srcStart = start;
       this.srcEnd = end;
       this.event(e);
     });
@@ -240,7 +242,7 @@ export class Ingest {
    * `nested`: as one list (a line's changes, a call's arguments).
    */
   private pushEncoded(kind: number, f: LiveFrame, item: number, count: number, nested: boolean) {
-    this.block.addEncoded(kind, this.cur!.thread, f.fid, f.depth, f.code, f.line, this.src, itemOffset(this.src, this.srcStart, item), this.srcEnd, count, nested);
+    this.block.addEncoded(kind, this.cur!.thread, f.fid, f.depth, f.code, f.line, this.src, itemStart(item), this.srcEnd, count, nested);
     this.pushed();
   }
 
@@ -277,16 +279,16 @@ export class Ingest {
   }
 
   /** Name, value pairs from item `from` of `changes`. */
-  private applyChanges(locals: Map<number, WireValue>, changes: unknown[], from = 0) {
+  private applyChanges(locals: Map<number, Value>, changes: unknown[], from = 0) {
     for (let i = from; i + 1 < changes.length; i += 2) {
       const name = changes[i] as number;
-      const v = changes[i + 1] as WireValue;
-      if (Array.isArray(v) && v[0] === T.UNBOUND) locals.delete(name); else locals.set(name, v);
+      const v = changes[i + 1] as Value;
+      if (isUnbound(v)) locals.delete(name); else locals.set(name, v);
       this.varIdx.add(name);
     }
   }
 
-  private globalsOf(module: number): Map<number, WireValue> {
+  private globalsOf(module: number): Map<number, Value> {
     let g = this.globals.get(module);
     if (!g) this.globals.set(module, (g = new Map()));
     return g;

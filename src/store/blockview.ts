@@ -7,6 +7,7 @@
 // each, lines, payloads], or, formats 2 to 5, rows: a msgpack array of events, each an array
 // [kind, thread, frame, depth, code, line, ...payload]. Header fields are non-negative integers.
 import { packr } from './store.js';
+import { skip, skipItems } from '../wire/msgpack.js';
 
 const HEADER = 6;
 
@@ -151,37 +152,10 @@ export class BlockView {
 
   /** Moves past one msgpack value. */
   private skip(): void {
-    const b = this.buf, c = b[this.p++];
-    if (c < 0x80 || c >= 0xe0) return; // fixint
-    if (c <= 0x8f) return this.skipItems((c & 15) * 2);
-    if (c <= 0x9f) return this.skipItems(c & 15);
-    if (c <= 0xbf) { this.p += c & 31; return; }
-    switch (c) {
-      case 0xc0: case 0xc2: case 0xc3: return;
-      case 0xcc: case 0xd0: this.p += 1; return;
-      case 0xcd: case 0xd1: this.p += 2; return;
-      case 0xca: case 0xce: case 0xd2: this.p += 4; return;
-      case 0xcb: case 0xcf: case 0xd3: this.p += 8; return;
-      case 0xd4: this.p += 2; return;
-      case 0xd5: this.p += 3; return;
-      case 0xd6: this.p += 5; return;
-      case 0xd7: this.p += 9; return;
-      case 0xd8: this.p += 17; return;
-      case 0xc4: case 0xd9: this.p += 1 + b[this.p]; return;
-      case 0xc5: case 0xda: this.p += 2 + b.readUInt16BE(this.p); return;
-      case 0xc6: case 0xdb: this.p += 4 + b.readUInt32BE(this.p); return;
-      case 0xc7: this.p += 2 + b[this.p]; return;
-      case 0xc8: this.p += 3 + b.readUInt16BE(this.p); return;
-      case 0xc9: this.p += 5 + b.readUInt32BE(this.p); return;
-      case 0xdc: this.p += 2; return this.skipItems(b.readUInt16BE(this.p - 2));
-      case 0xdd: this.p += 4; return this.skipItems(b.readUInt32BE(this.p - 4));
-      case 0xde: this.p += 2; return this.skipItems(2 * b.readUInt16BE(this.p - 2));
-      case 0xdf: this.p += 4; return this.skipItems(2 * b.readUInt32BE(this.p - 4));
-    }
-    throw new Error(`not a stored block (0x${c.toString(16)})`);
+    this.p = skip(this.buf, this.p);
   }
 
   private skipItems(n: number): void {
-    for (let i = 0; i < n; i++) this.skip();
+    this.p = skipItems(this.buf, this.p, n);
   }
 }

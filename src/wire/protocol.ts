@@ -92,17 +92,3 @@ export function decodeEvents(buf: Uint8Array): { events: WireEvent[]; used: numb
   const used = visitEvents(buf, (e) => events.push(e));
   return { events, used };
 }
-
-/**
- * Where item `k` of the event encoded at `start` of `buf` begins, its items before k being
- * integers (kind, line, ids): what follows them can be kept as the agent's bytes.
- */
-export function itemOffset(buf: Uint8Array, start: number, k: number): number {
-  const c = buf[start];
-  let p = start + (c <= 0x9f ? 1 : c === 0xdc ? 3 : 5);
-  for (let i = 0; i < k; i++) {
-    const t = buf[p];
-    p += t < 0x80 || t >= 0xe0 ? 1 : t === 0xcc || t === 0xd0 ? 2 : t === 0xcd || t === 0xd1 ? 3 : t === 0xce || t === 0xd2 ? 5 : 9;
-  }
-  return p;
-}

@@ -1,0 +1,116 @@
+// The agent's stream as the indexer reads it: the events decodeEvents (protocol.ts) gives,
+// except that a recorded value other than an int, a float, None or a bool stays as the agent
+// encoded it (an Encoded). The indexer keeps each variable's latest value to write it into a
+// snapshot as it came; decoding every value of the run only to encode the few a snapshot keeps
+// was most of the time indexing an object-heavy program took.
+import { addExtension } from 'msgpackr';
+import { EXT_FLOAT, K, PyFloat, T, WireError, unpackr, type WireEvent } from './protocol.js';
+import { Truncated, arrayAt, headerEnd, skip } from './msgpack.js';
+
+/** A recorded value as the agent encoded it (msgpack bytes of its own). */
+export class Encoded {
+  constructor(readonly bytes: Uint8Array) {}
+}
+
+// Packed as its bytes (no extension header: pack writes in place and returns nothing), so a
+// snapshot holds exactly what the agent sent. The type is never written.
+addExtension({
+  Class: Encoded,
+  type: 0x7f,
+  pack(v: Encoded, alloc: (n: number) => { target: Uint8Array; position: number }) {
+    const { target, position } = alloc(v.bytes.length);
+    target.set(v.bytes, position);
+  },
+} as any);
+
+/** A deletion (T.UNBOUND), as decoded or as encoded. */
+export function isUnbound(v: unknown): boolean {
+  if (v instanceof Encoded) return v.bytes.length === 2 && v.bytes[0] === 0x91 && v.bytes[1] === T.UNBOUND;
+  return Array.isArray(v) && v[0] === T.UNBOUND;
+}
+
+/** The kinds whose items are read here (ints, a few scalars, the rest kept encoded); the others go through msgpackr whole. */
+const HOT = new Set<number>([K.CALL, K.LINE, K.RETURN, K.UNWIND, K.YIELD, K.RESUME, K.GLOBALS]);
+
+/**
+ * As visitEvents (protocol.ts): gives each whole event in `buf` to `each` with its bytes'
+ * start and end, and returns how many bytes were used (a cut event is left for later).
+ */
+export function visitEncoded(buf: Uint8Array, each: (e: WireEvent, start: number, end: number) => void): number {
+  let p = 0;
+  while (p < buf.length) {
+    const start = p;
+    let e: WireEvent;
+    try {
+      e = event(buf, p);
+    } catch (x) {
+      if (x instanceof Truncated) return start;
+      if (x instanceof WireError) throw x;
+      throw new WireError(`the stream is corrupt near byte ${start}`);
+    }
+    p = end;
+    each(e, start, p);
+  }
+  return p;
+}
+
+let end = 0; // where the last event or item read ends
+const starts: number[] = []; // where each item of the last event read begins (the kinds read here), then its end
+
+/**
+ * Where item i of the event being handed over begins (a call's, a line's, a return's; its end
+ * for the item past its last): what follows can be copied as the agent's bytes.
+ */
+export const itemStart = (i: number): number => starts[i];
+
+function event(b: Uint8Array, p: number): WireEvent {
+  const n = arrayAt(b, p);
+  if (n < 0) {
+    const line = item(b, p);
+    if (typeof line !== 'number') throw new WireError(`not a Rewind event at stream byte ${p}`);
+    return line;
+  }
+  let q = headerEnd();
+  if (n > 0 && HOT.has(b[q])) {
+    const e = new Array(n) as [number, ...unknown[]];
+    for (let i = 0; i < n; i++) {
+      starts[i] = q;
+      e[i] = item(b, q);
+      q = end;
+    }
+    starts[n] = q; // an item past the last begins at the end
+    return e;
+  }
+  end = skip(b, p);
+  const e = unpackr.unpack(b.subarray(p, end) as Buffer);
+  if (!Array.isArray(e) || typeof e[0] !== 'number') throw new WireError(`not a Rewind event at stream byte ${p}`);
+  return e as WireEvent;
+}
+
+const scratch = new DataView(new ArrayBuffer(8));
+
+/** The value at p: ints, floats, None and bools decoded, anything else kept Encoded. */
+function item(b: Uint8Array, p: number): unknown {
+  const c = b[p];
+  if (c < 0x80) { end = p + 1; return c; }
+  if (c >= 0xe0) { end = p + 1; return c - 0x100; }
+  switch (c) {
+    case 0xc0: end = p + 1; return null;
+    case 0xc2: end = p + 1; return false;
+    case 0xc3: end = p + 1; return true;
+    case 0xcc: end = skip(b, p); return b[p + 1];
+    case 0xcd: end = skip(b, p); return (b[p + 1] << 8) | b[p + 2];
+    case 0xce: end = skip(b, p); return ((b[p + 1] << 24) >>> 0) + ((b[p + 2] << 16) | (b[p + 3] << 8) | b[p + 4]);
+    case 0xd0: end = skip(b, p); return (b[p + 1] << 24) >> 24;
+    case 0xd1: end = skip(b, p); return (((b[p + 1] << 8) | b[p + 2]) << 16) >> 16;
+    case 0xd2: end = skip(b, p); return (b[p + 1] << 24) | (b[p + 2] << 16) | (b[p + 3] << 8) | b[p + 4];
+    case 0xd7:
+      if (b[p + 1] === EXT_FLOAT) {
+        end = skip(b, p);
+        for (let i = 0; i < 8; i++) scratch.setUint8(i, b[p + 2 + i]);
+        return new PyFloat(scratch.getFloat64(0));
+      }
+  }
+  end = skip(b, p);
+  return new Encoded(b.slice(p, end)); // a copy: the chunk it came in is not kept
+}
