@@ -18,45 +18,49 @@ const u32 = (b: Uint8Array, p: number) => ((b[p] << 24) >>> 0) + ((b[p + 1] << 1
 
 /** Where the value that begins at p ends. */
 export function skip(b: Uint8Array, p: number): number {
-  need(b, p, 1);
-  const c = b[p++];
-  if (c < 0x80 || c >= 0xe0) return p; // fixint
-  if (c <= 0x8f) return skipItems(b, p, (c & 15) * 2);
-  if (c <= 0x9f) return skipItems(b, p, c & 15);
-  if (c <= 0xbf) return past(b, p + (c & 31));
-  switch (c) {
-    case 0xc0: case 0xc2: case 0xc3: return p;
-    case 0xcc: case 0xd0: return past(b, p + 1);
-    case 0xcd: case 0xd1: return past(b, p + 2);
-    case 0xca: case 0xce: case 0xd2: return past(b, p + 4);
-    case 0xcb: case 0xcf: case 0xd3: return past(b, p + 8);
-    case 0xd4: return past(b, p + 2);
-    case 0xd5: return past(b, p + 3);
-    case 0xd6: return past(b, p + 5);
-    case 0xd7: return past(b, p + 9);
-    case 0xd8: return past(b, p + 17);
-    case 0xc4: case 0xd9: need(b, p, 1); return past(b, p + 1 + b[p]);
-    case 0xc5: case 0xda: need(b, p, 2); return past(b, p + 2 + u16(b, p));
-    case 0xc6: case 0xdb: need(b, p, 4); return past(b, p + 4 + u32(b, p));
-    case 0xc7: need(b, p, 1); return past(b, p + 2 + b[p]);
-    case 0xc8: need(b, p, 2); return past(b, p + 3 + u16(b, p));
-    case 0xc9: need(b, p, 4); return past(b, p + 5 + u32(b, p));
-    case 0xdc: need(b, p, 2); return skipItems(b, p + 2, u16(b, p));
-    case 0xdd: need(b, p, 4); return skipItems(b, p + 4, u32(b, p));
-    case 0xde: need(b, p, 2); return skipItems(b, p + 2, 2 * u16(b, p));
-    case 0xdf: need(b, p, 4); return skipItems(b, p + 4, 2 * u32(b, p));
-  }
-  throw new Error(`not msgpack (0x${c.toString(16)})`);
+  return skipItems(b, p, 1);
 }
 
+/**
+ * Where the n values that begin at p end. A container only adds its items to the count of
+ * values left: no call per item (an object-heavy stream is mostly nested lists).
+ */
 export function skipItems(b: Uint8Array, p: number, n: number): number {
-  for (let i = 0; i < n; i++) p = skip(b, p);
+  const len = b.length;
+  for (let left = n; left > 0; left--) {
+    if (p >= len) throw TRUNCATED;
+    const c = b[p++];
+    if (c < 0x80 || c >= 0xe0) continue; // fixint
+    if (c <= 0x8f) { left += (c & 15) * 2; continue; }
+    if (c <= 0x9f) { left += c & 15; continue; }
+    if (c <= 0xbf) { p += c & 31; continue; }
+    switch (c) {
+      case 0xc0: case 0xc2: case 0xc3: continue;
+      case 0xcc: case 0xd0: p += 1; continue;
+      case 0xcd: case 0xd1: p += 2; continue;
+      case 0xca: case 0xce: case 0xd2: p += 4; continue;
+      case 0xcb: case 0xcf: case 0xd3: p += 8; continue;
+      case 0xd4: p += 2; continue;
+      case 0xd5: p += 3; continue;
+      case 0xd6: p += 5; continue;
+      case 0xd7: p += 9; continue;
+      case 0xd8: p += 17; continue;
+    }
+    if (c === 0xc1) throw new Error('not msgpack (0xc1)');
+    // A length follows: it must be there to be read.
+    const w = c === 0xc4 || c === 0xd9 || c === 0xc7 ? 1 : c === 0xc5 || c === 0xda || c === 0xc8 || c === 0xdc || c === 0xde ? 2 : 4;
+    need(b, p, w);
+    const k = w === 1 ? b[p] : w === 2 ? u16(b, p) : u32(b, p);
+    p += w;
+    switch (c) {
+      case 0xc4: case 0xd9: case 0xc5: case 0xda: case 0xc6: case 0xdb: p += k; continue; // bin, str
+      case 0xc7: case 0xc8: case 0xc9: p += 1 + k; continue; // ext: type, data
+      case 0xdc: case 0xdd: left += k; continue;
+      case 0xde: case 0xdf: left += 2 * k; continue;
+    }
+  }
+  if (p > len) throw TRUNCATED;
   return p;
-}
-
-function past(b: Uint8Array, end: number): number {
-  if (end > b.length) throw TRUNCATED;
-  return end;
 }
 
 /** The length of the array that begins at p, or -1 if none does; `headerEnd()` then says where its items begin. */
