@@ -80,7 +80,12 @@ export class Ingest {
   fileCount = 0;
   private threads = new Map<number, ThreadState>();
   private cur: ThreadState | null = null;
-  private frames = new Map<number, LiveFrame>();
+  /**
+   * Frames that yielded and have not run since (generators, coroutines). The other live frames
+   * are on their threads' stacks: a map of every live frame, updated at every call and return,
+   * was a tenth of indexing a call-heavy run.
+   */
+  private suspended = new Map<number, LiveFrame>();
   /** Module globals by module name id (a module body's frame has the same map as its locals). */
   private globals = new Map<number, Map<number, Value>>();
   private globalsChanged = new Map<number, number>(); // module -> seq of its last change
@@ -200,15 +205,14 @@ export class Ingest {
   private dropped(fids: number[]) {
     const last = Math.max(this.seq - 1, 0);
     for (const fid of fids) {
-      const f = this.frames.get(fid);
-      if (!f || this.threads.get(f.tid)?.stack.includes(f)) continue; // ended, or running: not suspended
-      this.ended(f, Math.max(last, f.start), 'dropped');
+      const f = this.suspended.get(fid);
+      if (f) this.ended(f, Math.max(last, f.start), 'dropped'); // else ended, or running
     }
   }
 
   /** Frame `f` is over: its record is written (with its group), and the flight recorder drops it with its interval. */
   private ended(f: LiveFrame, end: number, kind: FrameRecord['endKind']) {
-    this.frames.delete(f.fid);
+    this.suspended.delete(f.fid);
     this.framesWritten(this.w.endFrame(this.frameRecord(f, end, kind)));
   }
 
@@ -324,7 +328,6 @@ export class Ingest {
     };
     this.applyChanges(f.locals, e, 3);
     t.stack.push(f);
-    this.frames.set(fid, f);
     this.framesWritten(this.w.beginFrame(fid));
     this.counts.calls++;
     this.counts.frames++;
@@ -335,8 +338,9 @@ export class Ingest {
   private resume(fid: number) {
     const t = this.thr();
     this.caughtOutside(t);
-    const f = this.frames.get(fid);
+    const f = this.suspended.get(fid);
     if (!f) return;
+    this.suspended.delete(fid);
     // What a snapshot holds of it (locals, line, depth) is as it was unless it resumes elsewhere:
     // a chain of `yield from` resumes whole at every item, and must not be written whole each time.
     if (f.depth !== t.stack.length + 1 || f.tid !== t.thread) f.changed = this.seq;
@@ -370,7 +374,8 @@ export class Ingest {
       this.w.putRun(f.fid, f.entered, seq);
       if (this.windowed) this.intervals[this.intervals.length - 1].runs.push(f.fid, f.entered);
     }
-    if (kind !== EK.YIELD) this.ended(f, seq, kind === EK.UNWIND ? 'unwind' : 'return');
+    if (kind === EK.YIELD) this.suspended.set(f.fid, f);
+    else this.ended(f, seq, kind === EK.UNWIND ? 'unwind' : 'return');
     // Its frame exits through it (re-raised after a handler or `finally` too): the exception
     // moves to the caller, 0 for code that is not recorded, which may catch it.
     if (pending && kind === EK.UNWIND && (pending.frame === f.fid || pending.frame === 0)) {
@@ -526,9 +531,9 @@ export class Ingest {
       return { frame: f.fid, code: f.code, depth: f.depth, line: f.line, locals };
     };
     const globals = (since: number): GlobalsList => [...this.globals].filter(([m]) => this.globalsChanged.get(m)! >= since).map(([m, g]) => [m, flat(g)]);
-    const onStack = new Set<number>();
-    for (const t of this.threads.values()) for (const f of t.stack) onStack.add(f.fid);
-    const suspended = [...this.frames.values()].filter((f) => !onStack.has(f.fid));
+    let onStack = 0;
+    for (const t of this.threads.values()) onStack += t.stack.length;
+    const suspended = [...this.suspended.values()].sort((a, b) => a.fid - b.fid); // in the order they began
     const cycle = this.cycle;
     const i = cycle.length;
     if (i > 0 && i < DELTA_CYCLE && !this.windowed) {
@@ -545,7 +550,7 @@ export class Ingest {
         return { thread: t.thread, keep, push: t.stack.slice(keep).map(ref) };
       });
       const delta: SnapshotDelta = { seq: this.seq, base: base.block, threads, suspended: suspended.map(ref), globals: globals(base.seq) };
-      if (size * 2 <= onStack.size + suspended.length) {
+      if (size * 2 <= onStack + suspended.length) {
         cycle.push({ block: this.blockNo, seq: this.seq });
         return delta;
       }
@@ -564,12 +569,13 @@ export class Ingest {
     this.flushOutput();
     if (this.block.length) this.flushBlock();
     for (const [thread, p] of [...this.pendingExc]) this.settle(thread, p.rec, this.caughtAtEnd(thread, p));
-    const live = new Set<number>();
-    for (const t of this.threads.values()) for (const f of t.stack) live.add(f.fid);
-    for (const f of this.frames.values()) {
-      if (f.runs && live.has(f.fid)) this.w.putRun(f.fid, f.entered, null);
-      this.w.endFrame(this.frameRecord(f, null, null));
+    for (const t of this.threads.values()) {
+      for (const f of t.stack) {
+        if (f.runs) this.w.putRun(f.fid, f.entered, null); // its run goes on to the end
+        this.w.endFrame(this.frameRecord(f, null, null));
+      }
     }
+    for (const f of this.suspended.values()) this.w.endFrame(this.frameRecord(f, null, null));
     this.w.endFrames();
     for (const [lk, n] of this.lineRuns) this.w.putLineRuns(Math.floor(lk / 4194304), lk % 4194304, n);
     this.w.putNames(this.names);
