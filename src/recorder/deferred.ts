@@ -85,13 +85,21 @@ export function rawHeader(dir: string): RawHeader | null {
 
 /** The HELLO event's fields (argv, accelerator...), read from the stream's first bytes. */
 export async function rawHello(dir: string): Promise<Record<string, unknown>> {
-  const { decodeEvents, K } = await import('../wire/protocol.js');
+  const { visitEvents, K } = await import('../wire/protocol.js');
   try {
     const fd = openSync(rawPath(dir), 'r');
     try {
       const h = readHeaderAt(fd);
-      const { events } = decodeEvents(h ? readStream(fd, h, 0, 64 << 10) : Buffer.alloc(0));
-      const hello = events.find((e) => Array.isArray(e) && e[0] === K.HELLO) as unknown[] | undefined;
+      // It comes first: the events after it are not decoded (a summary line waited on them).
+      let hello: unknown[] | undefined;
+      const found = new Error('found');
+      try {
+        visitEvents(h ? readStream(fd, h, 0, 64 << 10) : Buffer.alloc(0), (e) => {
+          if (Array.isArray(e) && e[0] === K.HELLO) { hello = e; throw found; }
+        });
+      } catch (e) {
+        if (e !== found) throw e;
+      }
       return (hello?.[2] ?? {}) as Record<string, unknown>;
     } finally {
       closeSync(fd);
