@@ -18,6 +18,7 @@ interface LiveFrame {
   locals: Map<number, Value>;
   entered: number; // seq of the call or resume that began the frame's current run
   runs: boolean; // it has yielded: each of its runs is stored as it ends (a 'G' record)
+  running: boolean; // on its thread's stack (not suspended)
   changed: number; // seq of its last event that changed what a snapshot holds of it (call, line, resume elsewhere)
 }
 
@@ -81,11 +82,11 @@ export class Ingest {
   private threads = new Map<number, ThreadState>();
   private cur: ThreadState | null = null;
   /**
-   * Frames that yielded and have not run since (generators, coroutines). The other live frames
-   * are on their threads' stacks: a map of every live frame, updated at every call and return,
-   * was a tenth of indexing a call-heavy run.
+   * Live frames that have yielded (generators, coroutines), running or suspended. The others
+   * are on their threads' stacks: a map of every live frame, updated at every call and
+   * return, was a tenth of indexing a call-heavy run.
    */
-  private suspended = new Map<number, LiveFrame>();
+  private yielders = new Map<number, LiveFrame>();
   /** Module globals by module name id (a module body's frame has the same map as its locals). */
   private globals = new Map<number, Map<number, Value>>();
   private globalsChanged = new Map<number, number>(); // module -> seq of its last change
@@ -205,14 +206,14 @@ export class Ingest {
   private dropped(fids: number[]) {
     const last = Math.max(this.seq - 1, 0);
     for (const fid of fids) {
-      const f = this.suspended.get(fid);
-      if (f) this.ended(f, Math.max(last, f.start), 'dropped'); // else ended, or running
+      const f = this.yielders.get(fid);
+      if (f && !f.running) this.ended(f, Math.max(last, f.start), 'dropped'); // else ended, or running
     }
   }
 
   /** Frame `f` is over: its record is written (with its group), and the flight recorder drops it with its interval. */
   private ended(f: LiveFrame, end: number, kind: FrameRecord['endKind']) {
-    this.suspended.delete(f.fid);
+    if (f.runs) this.yielders.delete(f.fid);
     this.framesWritten(this.w.endFrame(this.frameRecord(f, end, kind)));
   }
 
@@ -324,7 +325,7 @@ export class Ingest {
     const code = this.codes[codeId];
     const f: LiveFrame = {
       fid, code: codeId, tid: t.thread, parent: parent?.fid ?? 0, depth: t.stack.length + 1, start: this.seq, line: code.firstLine,
-      locals: sharesGlobals(code) ? this.globalsOf(code.module!) : new Map(), entered: this.seq, runs: false, changed: this.seq,
+      locals: sharesGlobals(code) ? this.globalsOf(code.module!) : new Map(), entered: this.seq, runs: false, running: true, changed: this.seq,
     };
     this.applyChanges(f.locals, e, 3);
     t.stack.push(f);
@@ -338,9 +339,9 @@ export class Ingest {
   private resume(fid: number) {
     const t = this.thr();
     this.caughtOutside(t);
-    const f = this.suspended.get(fid);
-    if (!f) return;
-    this.suspended.delete(fid);
+    const f = this.yielders.get(fid);
+    if (!f || f.running) return;
+    f.running = true;
     // What a snapshot holds of it (locals, line, depth) is as it was unless it resumes elsewhere:
     // a chain of `yield from` resumes whole at every item, and must not be written whole each time.
     if (f.depth !== t.stack.length + 1 || f.tid !== t.thread) f.changed = this.seq;
@@ -370,11 +371,12 @@ export class Ingest {
     if (value !== undefined && e.length === (out ? 3 : 2)) this.pushEncoded(kind, f, 1, e.length - 1, false);
     else this.push(kind, f, f.line, value !== undefined || out ? (out ? [value ?? null, true] : [value]) : null);
     if (kind === EK.YIELD || f.runs) {
+      if (!f.runs) this.yielders.set(f.fid, f);
       f.runs = true;
       this.w.putRun(f.fid, f.entered, seq);
       if (this.windowed) this.intervals[this.intervals.length - 1].runs.push(f.fid, f.entered);
     }
-    if (kind === EK.YIELD) this.suspended.set(f.fid, f);
+    if (kind === EK.YIELD) f.running = false;
     else this.ended(f, seq, kind === EK.UNWIND ? 'unwind' : 'return');
     // Its frame exits through it (re-raised after a handler or `finally` too): the exception
     // moves to the caller, 0 for code that is not recorded, which may catch it.
@@ -533,7 +535,7 @@ export class Ingest {
     const globals = (since: number): GlobalsList => [...this.globals].filter(([m]) => this.globalsChanged.get(m)! >= since).map(([m, g]) => [m, flat(g)]);
     let onStack = 0;
     for (const t of this.threads.values()) onStack += t.stack.length;
-    const suspended = [...this.suspended.values()].sort((a, b) => a.fid - b.fid); // in the order they began
+    const suspended = [...this.yielders.values()].filter((f) => !f.running).sort((a, b) => a.fid - b.fid); // in the order they began
     const cycle = this.cycle;
     const i = cycle.length;
     if (i > 0 && i < DELTA_CYCLE && !this.windowed) {
@@ -575,7 +577,7 @@ export class Ingest {
         this.w.endFrame(this.frameRecord(f, null, null));
       }
     }
-    for (const f of this.suspended.values()) this.w.endFrame(this.frameRecord(f, null, null));
+    for (const f of this.yielders.values()) if (!f.running) this.w.endFrame(this.frameRecord(f, null, null));
     this.w.endFrames();
     for (const [lk, n] of this.lineRuns) this.w.putLineRuns(Math.floor(lk / 4194304), lk % 4194304, n);
     this.w.putNames(this.names);
