@@ -53,6 +53,8 @@ it('the indexer\'s reader keeps a line\'s changed values as the agent encoded th
   expect(e[3]).toBeInstanceOf(Encoded);
   expect(e[5]).toBeInstanceOf(Encoded);
   expect(decoded(e)).toEqual([8, 12, 1, 'text', 2, [1, 3, 4], 3, -5, 4, null, 5, 2 ** 31]);
+  buf.fill(0); // the next chunk read into the same memory: what was kept is a copy
+  expect(decoded(e)).toEqual([8, 12, 1, 'text', 2, [1, 3, 4], 3, -5, 4, null, 5, 2 ** 31]);
 });
 
 it('float repr matches Python on 20,000 random doubles', () => {

@@ -7,9 +7,13 @@ import { addExtension } from 'msgpackr';
 import { EXT_FLOAT, K, PyFloat, T, WireError, unpackr, type WireEvent } from './protocol.js';
 import { Truncated, arrayAt, headerEnd, skip } from './msgpack.js';
 
-/** A recorded value as the agent encoded it (msgpack bytes of its own). */
+/**
+ * A recorded value as the agent encoded it: its msgpack bytes, held as a one-byte string (a
+ * string is far cheaper to make than a small typed array, and holds no chunk of the stream).
+ */
 export class Encoded {
-  constructor(readonly bytes: Uint8Array) {}
+  constructor(readonly latin1: string) {}
+  get bytes(): Buffer { return Buffer.from(this.latin1, 'latin1'); }
 }
 
 // Packed as its bytes (no extension header: pack writes in place and returns nothing), so a
@@ -18,14 +22,17 @@ addExtension({
   Class: Encoded,
   type: 0x7f,
   pack(v: Encoded, alloc: (n: number) => { target: Uint8Array; position: number }) {
-    const { target, position } = alloc(v.bytes.length);
-    target.set(v.bytes, position);
+    const s = v.latin1;
+    const { target, position } = alloc(s.length);
+    for (let i = 0; i < s.length; i++) target[position + i] = s.charCodeAt(i);
   },
 } as any);
 
+const UNBOUND = String.fromCharCode(0x91, T.UNBOUND);
+
 /** A deletion (T.UNBOUND), as decoded or as encoded. */
 export function isUnbound(v: unknown): boolean {
-  if (v instanceof Encoded) return v.bytes.length === 2 && v.bytes[0] === 0x91 && v.bytes[1] === T.UNBOUND;
+  if (v instanceof Encoded) return v.latin1 === UNBOUND;
   return Array.isArray(v) && v[0] === T.UNBOUND;
 }
 
@@ -88,6 +95,7 @@ function event(b: Uint8Array, p: number): WireEvent {
 }
 
 const scratch = new DataView(new ArrayBuffer(8));
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
 
 /** The value at p: ints, floats, None and bools decoded, anything else kept Encoded. */
 function item(b: Uint8Array, p: number): unknown {
@@ -112,5 +120,5 @@ function item(b: Uint8Array, p: number): unknown {
       }
   }
   end = skip(b, p);
-  return new Encoded(b.slice(p, end)); // a copy: the chunk it came in is not kept
+  return new Encoded(latin1Slice.call(b, p, end));
 }
