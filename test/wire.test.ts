@@ -23,7 +23,7 @@ describe('golden value vectors', () => {
 });
 
 // The indexer's reader keeps values encoded: decoded here, its events must be decodeEvents'.
-const decoded = (v: unknown): unknown => (v instanceof Encoded ? unpackr.unpack(Buffer.from(v.bytes)) : Array.isArray(v) ? v.map(decoded) : v);
+const decoded = (v: unknown): unknown => (v instanceof Encoded ? unpackr.unpack(Buffer.from(v.latin1, 'latin1')) : Array.isArray(v) ? v.map(decoded) : v);
 function decodeEncoded(buf: Uint8Array): { events: WireEvent[]; used: number } {
   const events: WireEvent[] = [];
   const used = visitEncoded(buf, (e) => events.push(decoded(e) as WireEvent));

@@ -13,7 +13,6 @@ import { Truncated, arrayAt, headerEnd, skip } from './msgpack.js';
  */
 export class Encoded {
   constructor(readonly latin1: string) {}
-  get bytes(): Buffer { return Buffer.from(this.latin1, 'latin1'); }
 }
 
 // Packed as its bytes (no extension header: pack writes in place and returns nothing), so a
