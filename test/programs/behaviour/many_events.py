@@ -1,9 +1,15 @@
-# Many events with a big value changing at each (the agent writes them much faster than they
-# are indexed): a test signals the recorder once the program is over, while it indexes the rest.
+# Many events that cost the indexer more than the agent (a generator's every yield is a run
+# record): a test signals the recorder once the program is over, while it indexes the rest.
 import sys
 
-table = {}
-for i in range(200000):
-    table[i % 100] = i
+
+def numbers(n):
+    for i in range(n):
+        yield i
+
+
+total = 0
+for x in numbers(int(sys.argv[2]) if len(sys.argv) > 2 else 1000000):
+    total += x
 with open(sys.argv[1], "w") as f:
-    f.write("done %d" % len(table))  # @done
+    f.write("done %d" % total)  # @done
