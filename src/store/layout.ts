@@ -6,7 +6,7 @@
 //
 //   '@'                       format version (u32 BE)                 written first
 //   'M'                       metadata (JSON text)                    rewritten at the end
-//   'B' block                 events seq block*BLOCK .. +BLOCK-1, as columns (store.ts: packBlock;
+//   'B' block                 events seq block*BLOCK .. +BLOCK-1, as columns (blockwriter.ts, packBlock;
 //                             formats 2 to 5: an array of StoredEvent, still read)
 //   'P' block                 state snapshot at the start of `block` (every SNAPSHOT_EVERY): a
 //                             Snapshot, or a SnapshotDelta from the full one at an earlier block
