@@ -1,5 +1,5 @@
 // Turns the agent's event stream into a recording: sequence numbers, per-thread stacks,
-// frame depths, indexes, snapshots. Knows the wire (protocol.ts) and the store's API, not
+// frame depths, indexes, snapshots. Knows the wire (protocol.ts, encoded.ts) and the store's API, not
 // its keys.
 import { K, PyFloat, type WireEvent, type WireValue } from '../wire/protocol.js';
 import { isUnbound, itemStart, visitEncoded, type Encoded } from '../wire/encoded.js';

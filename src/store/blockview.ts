@@ -3,7 +3,7 @@
 // Scans that look at every event but keep few of them (history reads ten million events
 // for a million changes) spend their time building arrays they throw away; this builds none.
 //
-// It reads exactly what store.ts writes (packBlock): columns [count, frames, kinds, frame of
+// It reads exactly what blockwriter.ts writes: columns [count, frames, kinds, frame of
 // each, lines, payloads], or, formats 2 to 5, rows: a msgpack array of events, each an array
 // [kind, thread, frame, depth, code, line, ...payload]. Header fields are non-negative integers.
 import { packr } from './store.js';
