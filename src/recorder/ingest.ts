@@ -128,8 +128,8 @@ export class Ingest {
   /** Feeds a chunk of the raw stream; a partial event at the end is kept for the next chunk. */
   async feed(chunk: Buffer) {
     const buf = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
+    this.src = buf;
     const used = visitEncoded(buf, (e, _start, end) => {
-      this.src = buf;
       this.srcEnd = end;
       this.event(e);
     });

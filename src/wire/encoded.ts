@@ -5,7 +5,7 @@
 // was most of the time indexing an object-heavy program took.
 import { addExtension } from 'msgpackr';
 import { EXT_FLOAT, K, PyFloat, T, WireError, unpackr, type WireEvent } from './protocol.js';
-import { Truncated, arrayAt, headerEnd, skip } from './msgpack.js';
+import { Truncated, arrayAt, headerEnd, need, skip } from './msgpack.js';
 
 /**
  * A recorded value as the agent encoded it: its msgpack bytes, held as a one-byte string (a
@@ -96,6 +96,12 @@ function event(b: Uint8Array, p: number): WireEvent {
 const scratch = new DataView(new ArrayBuffer(8));
 const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
 
+/** A value of n bytes at p: they must all be there. */
+function sized(b: Uint8Array, p: number, n: number) {
+  need(b, p, n);
+  end = p + n;
+}
+
 /** The value at p: ints, floats, None and bools decoded, anything else kept Encoded. */
 function item(b: Uint8Array, p: number): unknown {
   const c = b[p];
@@ -105,15 +111,15 @@ function item(b: Uint8Array, p: number): unknown {
     case 0xc0: end = p + 1; return null;
     case 0xc2: end = p + 1; return false;
     case 0xc3: end = p + 1; return true;
-    case 0xcc: end = skip(b, p); return b[p + 1];
-    case 0xcd: end = skip(b, p); return (b[p + 1] << 8) | b[p + 2];
-    case 0xce: end = skip(b, p); return ((b[p + 1] << 24) >>> 0) + ((b[p + 2] << 16) | (b[p + 3] << 8) | b[p + 4]);
-    case 0xd0: end = skip(b, p); return (b[p + 1] << 24) >> 24;
-    case 0xd1: end = skip(b, p); return (((b[p + 1] << 8) | b[p + 2]) << 16) >> 16;
-    case 0xd2: end = skip(b, p); return (b[p + 1] << 24) | (b[p + 2] << 16) | (b[p + 3] << 8) | b[p + 4];
+    case 0xcc: sized(b, p, 2); return b[p + 1];
+    case 0xcd: sized(b, p, 3); return (b[p + 1] << 8) | b[p + 2];
+    case 0xce: sized(b, p, 5); return ((b[p + 1] << 24) >>> 0) + ((b[p + 2] << 16) | (b[p + 3] << 8) | b[p + 4]);
+    case 0xd0: sized(b, p, 2); return (b[p + 1] << 24) >> 24;
+    case 0xd1: sized(b, p, 3); return (((b[p + 1] << 8) | b[p + 2]) << 16) >> 16;
+    case 0xd2: sized(b, p, 5); return (b[p + 1] << 24) | (b[p + 2] << 16) | (b[p + 3] << 8) | b[p + 4];
     case 0xd7:
       if (b[p + 1] === EXT_FLOAT) {
-        end = skip(b, p);
+        sized(b, p, 10);
         for (let i = 0; i < 8; i++) scratch.setUint8(i, b[p + 2 + i]);
         return new PyFloat(scratch.getFloat64(0));
       }

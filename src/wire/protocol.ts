@@ -60,19 +60,16 @@ export const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int
  * Events are not collected first: a chunk's tens of thousands of events held at once outlived
  * the young generation, and collecting them was half of what indexing cost.
  */
-export function visitEvents(buf: Uint8Array, each: (e: WireEvent, start: number, end: number) => void): number {
+export function visitEvents(buf: Uint8Array, each: (e: WireEvent) => void): number {
   let used = 0;
   let failed: unknown = null; // what `each` threw: passed on as it is
-  // As a plain Uint8Array: msgpackr reads each float through a subarray of what it decodes,
-  // and a Buffer's subarray costs several times a typed array's (a sixth of decoding floats).
-  const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
   try {
-    unpackr.unpackMultiple(bytes as Buffer, (value: unknown, start?: number, end?: number) => {
+    unpackr.unpackMultiple(buf as Buffer, (value: unknown, start?: number, end?: number) => {
       if (typeof value !== 'number' && !(Array.isArray(value) && typeof value[0] === 'number')) {
         throw new WireError(`not a Rewind event at stream byte ${start ?? used}`);
       }
       try {
-        each(value as WireEvent, start!, end!);
+        each(value as WireEvent);
       } catch (e) {
         failed = e;
         throw e;
