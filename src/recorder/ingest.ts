@@ -17,7 +17,8 @@ interface LiveFrame {
   fid: number; code: number; tid: number; parent: number; depth: number; start: number; line: number;
   locals: Map<number, Value>;
   entered: number; // seq of the call or resume that began the frame's current run
-  runs: boolean; // it has yielded: each of its runs is stored as it ends (a 'G' record)
+  runs: boolean; // it has yielded: each of its runs is stored ('G' records)
+  ran: (number | null)[] | null; // its runs that ended in this snapshot interval: start, end pairs
   running: boolean; // on its thread's stack (not suspended)
   changed: number; // seq of its last event that changed what a snapshot holds of it (call, line, resume elsewhere)
 }
@@ -62,7 +63,7 @@ interface Interval {
   codeIndex: number[]; // code, block pairs
   lineRuns: Map<number, number>; // what it added to each line's total
   frames: FrameKey[]; // frame records written in it
-  runs: number[]; // generators' runs that ended in it: frame, start pairs
+  runs: number[]; // the records of generators' runs that ended in it: frame, first start pairs
 }
 
 /**
@@ -87,6 +88,8 @@ export class Ingest {
    * return, was a tenth of indexing a call-heavy run.
    */
   private yielders = new Map<number, LiveFrame>();
+  /** Frames with runs that ended in this snapshot interval: written together as it ends. */
+  private ran: LiveFrame[] = [];
   /** Module globals by module name id (a module body's frame has the same map as its locals). */
   private globals = new Map<number, Map<number, Value>>();
   private globalsChanged = new Map<number, number>(); // module -> seq of its last change
@@ -143,6 +146,7 @@ export class Ingest {
   private event(e: WireEvent) {
     // The snapshot for a block is taken before anything of its first event is applied.
     if (this.snapshotDue) {
+      this.writeRuns();
       this.w.putSnapshot(this.blockNo, this.snapshot());
       this.snapshotDue = false;
       if (this.windowed) this.nextInterval();
@@ -209,6 +213,26 @@ export class Ingest {
       const f = this.yielders.get(fid);
       if (f && !f.running) this.ended(f, Math.max(last, f.start), 'dropped'); // else ended, or running
     }
+  }
+
+  /** A run of `f` has ended at `end` (null: it goes on to the end of the recording). */
+  private ranTo(f: LiveFrame, end: number | null) {
+    if (!f.ran) {
+      f.ran = [];
+      this.ran.push(f);
+    }
+    f.ran.push(f.entered, end);
+  }
+
+  /** The runs that ended in this snapshot interval, a record per frame (the flight recorder drops them with it). */
+  private writeRuns() {
+    const iv = this.windowed ? this.intervals[this.intervals.length - 1] : null;
+    for (const f of this.ran) {
+      this.w.putRuns(f.fid, f.ran!);
+      if (iv) iv.runs.push(f.fid, f.ran![0]!);
+      f.ran = null;
+    }
+    this.ran.length = 0;
   }
 
   /** Frame `f` is over: its record is written (with its group), and the flight recorder drops it with its interval. */
@@ -325,7 +349,7 @@ export class Ingest {
     const code = this.codes[codeId];
     const f: LiveFrame = {
       fid, code: codeId, tid: t.thread, parent: parent?.fid ?? 0, depth: t.stack.length + 1, start: this.seq, line: code.firstLine,
-      locals: sharesGlobals(code) ? this.globalsOf(code.module!) : new Map(), entered: this.seq, runs: false, running: true, changed: this.seq,
+      locals: sharesGlobals(code) ? this.globalsOf(code.module!) : new Map(), entered: this.seq, runs: false, ran: null, running: true, changed: this.seq,
     };
     this.applyChanges(f.locals, e, 3);
     t.stack.push(f);
@@ -373,8 +397,7 @@ export class Ingest {
     if (kind === EK.YIELD || f.runs) {
       if (!f.runs) this.yielders.set(f.fid, f);
       f.runs = true;
-      this.w.putRun(f.fid, f.entered, seq);
-      if (this.windowed) this.intervals[this.intervals.length - 1].runs.push(f.fid, f.entered);
+      this.ranTo(f, seq);
     }
     if (kind === EK.YIELD) f.running = false;
     else this.ended(f, seq, kind === EK.UNWIND ? 'unwind' : 'return');
@@ -573,10 +596,11 @@ export class Ingest {
     for (const [thread, p] of [...this.pendingExc]) this.settle(thread, p.rec, this.caughtAtEnd(thread, p));
     for (const t of this.threads.values()) {
       for (const f of t.stack) {
-        if (f.runs) this.w.putRun(f.fid, f.entered, null); // its run goes on to the end
+        if (f.runs) this.ranTo(f, null); // its run goes on to the end
         this.w.endFrame(this.frameRecord(f, null, null));
       }
     }
+    this.writeRuns();
     for (const f of this.yielders.values()) if (!f.running) this.w.endFrame(this.frameRecord(f, null, null));
     this.w.endFrames();
     for (const [lk, n] of this.lineRuns) this.w.putLineRuns(Math.floor(lk / 4194304), lk % 4194304, n);

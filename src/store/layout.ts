@@ -20,9 +20,11 @@
 //   'F' group frame           a frame's record alone, where it began after its group was
 //                             written (framegroups.ts; an array: store.ts, packFrame). Formats 2
 //                             to 5: 'F' frame, one per frame
-//   'G' frame start           a generator's (coroutine's) run: from its call or resume at seq
-//                             `start` to the yield, return or unwind that ended it (value: that
-//                             seq, or null if it was running at the end)
+//   'G' frame start           a generator's (coroutine's) runs that ended in one snapshot
+//                             interval, the first from its call or resume at seq `start`: each
+//                             run's start and length (store.ts: packRuns). Formats 5 and 6: one
+//                             run (value: the seq of the yield, return or unwind that ended it,
+//                             or null if it was running at the end)
 //   'X' seq                   ExceptionRecord
 //   'O' seq                   OutputRecord
 //   'S' file                  [path, source text or null]
@@ -39,8 +41,9 @@
 // module, snapshots' globals; a module body's frame keeps its locals there). 5: a generator's
 // runs are 'G' records (2 to 4 kept them in its frame record, `spans`: still read). 6: frame
 // records in groups ('F' group; 2 to 5 had one per frame, 'F' frame: still read); blocks as
-// columns (2 to 5: rows, still read).
-export const FORMAT_VERSION = 6;
+// columns (2 to 5: rows, still read). 7: a generator's runs in groups ('G' frame start holds
+// those that ended in a snapshot interval; 5 and 6 had one record per run: still read).
+export const FORMAT_VERSION = 7;
 // The oldest format this Rewind still reads (format 2's full snapshots and frame records as
 // objects are read as they are). Older ones are refused with a sentence.
 export const OLDEST_READABLE = 2;

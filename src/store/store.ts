@@ -159,6 +159,43 @@ function unpackFrameGroup(group: number, v: unknown): FrameRecord[] {
   return out;
 }
 
+/**
+ * A generator's runs that ended in one snapshot interval (format 7), keyed by the first one's
+ * start: each run's start from the previous run's end (0 for the first) and its length (null:
+ * running at the end), flat. One record per run (formats 5 and 6, still read) was a fifth of
+ * indexing a program that iterates a generator, and a LevelDB write per yield.
+ */
+function packRuns(runs: (number | null)[]): (number | null)[] {
+  const out: (number | null)[] = [];
+  for (let i = 0; i < runs.length; i += 2) {
+    const start = runs[i]!, end = runs[i + 1];
+    out.push(i ? start - runs[i - 1]! : 0, end === null ? null : end - start);
+  }
+  return out;
+}
+
+/** The runs in `v`, stored at `first` (packRuns, or formats 5 and 6's single end), as start, end pairs. */
+function unpackRuns(first: number, v: unknown): (number | null)[] {
+  if (!Array.isArray(v)) return [first, v as number | null];
+  const out: (number | null)[] = [];
+  for (let i = 0, at = first; i < v.length; i += 2) {
+    const start = at + (v[i] as number), length = v[i + 1] as number | null;
+    out.push(start, length === null ? null : start + length);
+    if (length !== null) at = start + length;
+  }
+  return out;
+}
+
+/** Of start, end pairs, the run that began last at or before `seq` (the first begins at or before it). */
+function runBefore(runs: (number | null)[], seq: number): [number, number | null] {
+  let lo = 0, hi = runs.length / 2; // the first run that begins after seq
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (runs[2 * mid]! <= seq) lo = mid + 1; else hi = mid;
+  }
+  return [runs[2 * lo - 2]!, runs[2 * lo - 1]];
+}
+
 function unpackFrame(v: unknown): FrameRecord {
   if (!Array.isArray(v)) return v as FrameRecord;
   const [frame, code, thread, parent, depth, start, end, kind, spans] = v as [number, number, number, number, number, number, number | null, number, FrameRecord['spans']];
@@ -257,7 +294,7 @@ export interface DroppedInterval {
   varIndex: [number, number][]; // name, block
   codeIndex: [number, number][]; // code, block
   frames: FrameKey[]; // the frame records written in it
-  runs: [number, number][]; // frame, start: generators' runs that ended in it
+  runs: [number, number][]; // frame, start: the records of generators' runs that ended in it
 }
 
 /** Where frame records were written: a group of them, or a late frame alone (framegroups.ts). */
@@ -381,7 +418,8 @@ export class RecordingWriter {
     }
     return out;
   }
-  putRun(fid: number, start: number, end: number | null) { this.put(key.run(fid, start), end); }
+  /** Runs of generator `fid` as start, end pairs (end null: it goes on to the end), in one record keyed by the first start. */
+  putRuns(fid: number, runs: (number | null)[]) { this.put(key.run(fid, runs[0]!), packRuns(runs)); }
   putException(x: ExceptionRecord) { this.put(key.exception(x.seq), x); }
   putOutput(o: OutputRecord) { this.put(key.output(o.seq), o); }
   putFile(id: number, f: FileRecord) { this.put(key.source(id), [f.path, f.source]); }
@@ -451,6 +489,8 @@ export class Recording {
   private files = new Map<number, FileRecord>();
   private blockCache = new Map<number, StoredEvent[]>();
   private frameCache = new Map<number, FrameRecord>();
+  /** Per generator frame, its runs in the record runAt read last (start, end pairs). */
+  private runCache = new Map<number, (number | null)[]>();
   private format = FORMAT_VERSION; // the recording's (layout.ts)
   private bases = new Map<number, Snapshot>(); // block -> snapshot, resolved: the bases of deltas last read
   private paths: Map<number, string> | null = null;
@@ -729,12 +769,20 @@ export class Recording {
    * that never yielded.
    */
   async runAt(fid: number, seq: number): Promise<[number, number | null] | undefined> {
-    const spans = (await this.frame(fid))?.spans; // formats 2 to 4
-    if (spans) return [...spans].reverse().find(([a]) => a <= seq);
-    for await (const [k, v] of this.db.iterator({ gte: key.run(fid, 0), lte: key.run(fid, seq), reverse: true, limit: 1 })) {
-      return [keyInts(k)[1], unpack(v) as number | null];
+    if (this.format <= 4) return [...((await this.frame(fid))?.spans ?? [])].reverse().find(([a]) => a <= seq);
+    // The record read last for this frame holds the answer if seq is within its runs: no later
+    // record begins before its last run ends.
+    let runs = this.runCache.get(fid);
+    if (!runs || seq < runs[0]! || seq > (runs[runs.length - 1] ?? Infinity)) {
+      runs = undefined;
+      for await (const [k, v] of this.db.iterator({ gte: key.run(fid, 0), lte: key.run(fid, seq), reverse: true, limit: 1 })) {
+        runs = unpackRuns(keyInts(k)[1], unpack(v));
+      }
+      if (!runs) return undefined;
+      if (this.runCache.size >= 4096) this.runCache.delete(this.runCache.keys().next().value!);
+      this.runCache.set(fid, runs);
     }
-    return undefined;
+    return runBefore(runs, seq);
   }
 
   /** Every recorded file: id -> path (sources are read one at a time by file()). */
