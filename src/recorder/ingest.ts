@@ -429,7 +429,9 @@ export class Ingest {
   }
 
   private frameRecord(f: LiveFrame, end: number | null, endKind: FrameRecord['endKind']): FrameRecord {
-    return { frame: f.fid, code: f.code, thread: f.tid, parent: f.parent, depth: f.depth, start: f.start, end, endKind };
+    const r: FrameRecord = { frame: f.fid, code: f.code, thread: f.tid, parent: f.parent, depth: f.depth, start: f.start, end, endKind };
+    if (f.runs) r.yielded = true;
+    return r;
   }
 
   private exception(type: string, message: string | null, propagated: boolean) {

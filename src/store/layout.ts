@@ -42,7 +42,8 @@
 // runs are 'G' records (2 to 4 kept them in its frame record, `spans`: still read). 6: frame
 // records in groups ('F' group; 2 to 5 had one per frame, 'F' frame: still read); blocks as
 // columns (2 to 5: rows, still read). 7: a generator's runs in groups ('G' frame start holds
-// those that ended in a snapshot interval; 5 and 6 had one record per run: still read).
+// those that ended in a snapshot interval; 5 and 6 had one record per run: still read), and a
+// frame record says whether its frame yielded (before, a reader looked for runs of every frame).
 export const FORMAT_VERSION = 7;
 // The oldest format this Rewind still reads (format 2's full snapshots and frame records as
 // objects are read as they are). Older ones are refused with a sentence.

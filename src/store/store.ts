@@ -43,6 +43,8 @@ export interface FrameRecord {
   start: number; end: number | null; endKind: 'return' | 'unwind' | 'lost' | 'dropped' | null;
   /** Formats 2 to 4: a generator's or coroutine's runs (see Recording.runAt; 'G' records since). */
   spans?: [number, number | null][];
+  /** Format 7: it yielded, so it has runs ('G' records); a frame that did not has no record to look for. */
+  yielded?: true;
 }
 export interface ExceptionRecord {
   seq: number; thread: number; frame: number; type: string; message: string | null;
@@ -91,9 +93,18 @@ export interface SnapshotDelta {
 // A frame record is stored as an array, not an object: one is written per call, and field names
 // would be most of its bytes. Recordings of format 2 stored objects, which are read as they are.
 const END_KINDS = [null, 'return', 'unwind', 'lost', 'dropped'] as const;
+/** Added to a frame record's end kind (format 7) for a frame that yielded. */
+const YIELDED = 8;
+const packKind = (f: FrameRecord) => END_KINDS.indexOf(f.endKind) + (f.yielded ? YIELDED : 0);
+/** The end kind and yielded flag of a packed kind. */
+function unpackKind(f: FrameRecord, kind: number): FrameRecord {
+  f.endKind = END_KINDS[kind & (YIELDED - 1)] ?? null;
+  if (kind & YIELDED) f.yielded = true;
+  return f;
+}
 
 function packFrame(f: FrameRecord): unknown[] {
-  const a: unknown[] = [f.frame, f.code, f.thread, f.parent, f.depth, f.start, f.end, END_KINDS.indexOf(f.endKind)];
+  const a: unknown[] = [f.frame, f.code, f.thread, f.parent, f.depth, f.start, f.end, packKind(f)];
   if (f.spans) a.push(f.spans);
   return a;
 }
@@ -138,7 +149,7 @@ function packFrameGroup(records: (FrameRecord | null)[]): unknown[] {
   for (const f of records) {
     if (!f) { cols[0].push(null); continue; }
     cols[0].push(f.code); cols[1].push(f.thread); cols[2].push(f.frame - f.parent); cols[3].push(f.depth);
-    cols[4].push(f.start - prev); cols[5].push(f.end === null ? null : f.end - f.start); cols[6].push(END_KINDS.indexOf(f.endKind));
+    cols[4].push(f.start - prev); cols[5].push(f.end === null ? null : f.end - f.start); cols[6].push(packKind(f));
     prev = f.start;
   }
   return cols;
@@ -153,7 +164,7 @@ function unpackFrameGroup(group: number, v: unknown): FrameRecord[] {
     const frame = group * FRAME_GROUP + i;
     start += starts[j];
     const end = lengths[j] === null ? null : start + lengths[j];
-    out.push({ frame, code: codes[i], thread: threads[j], parent: frame - parents[j], depth: depths[j], start, end, endKind: END_KINDS[kinds[j]] ?? null });
+    out.push(unpackKind({ frame, code: codes[i], thread: threads[j], parent: frame - parents[j], depth: depths[j], start, end, endKind: null }, kinds[j]));
     j++;
   }
   return out;
@@ -199,7 +210,7 @@ function runBefore(runs: (number | null)[], seq: number): [number, number | null
 function unpackFrame(v: unknown): FrameRecord {
   if (!Array.isArray(v)) return v as FrameRecord;
   const [frame, code, thread, parent, depth, start, end, kind, spans] = v as [number, number, number, number, number, number, number | null, number, FrameRecord['spans']];
-  const f: FrameRecord = { frame, code, thread, parent, depth, start, end, endKind: END_KINDS[kind] ?? null };
+  const f = unpackKind({ frame, code, thread, parent, depth, start, end, endKind: null }, kind);
   if (spans) f.spans = spans;
   return f;
 }
@@ -770,6 +781,7 @@ export class Recording {
    */
   async runAt(fid: number, seq: number): Promise<[number, number | null] | undefined> {
     if (this.format <= 4) return [...((await this.frame(fid))?.spans ?? [])].reverse().find(([a]) => a <= seq);
+    if (this.format >= 7 && (await this.frame(fid))?.yielded !== true) return undefined; // no seek for most frames
     // The record read last for this frame holds the answer if seq is within its runs: no later
     // record begins before its last run ends.
     let runs = this.runCache.get(fid);
