@@ -10,9 +10,14 @@ interface F { frame: number; function: string; line: number; locals: Record<stri
 
 /** The oracle: states after each event, by walking every event from the start. */
 function linearState(events: any[], upto: number): Map<number, F[]> {
+  return walkEvents(events.slice(0, upto + 1), () => {});
+}
+
+/** Applies every event in order; `after` sees each with its thread's stack. */
+function walkEvents(events: any[], after: (e: any, stack: F[]) => void): Map<number, F[]> {
   const threads = new Map<number, F[]>();
   const suspended = new Map<number, F>();
-  for (const e of events.slice(0, upto + 1)) {
+  for (const e of events) {
     if (!threads.has(e.thread)) threads.set(e.thread, []);
     const stack = threads.get(e.thread)!;
     if (e.kind === 'call') stack.push({ frame: e.frame, function: e.function, line: e.line, locals: { ...e.args } });
@@ -25,6 +30,7 @@ function linearState(events: any[], upto: number): Map<number, F[]> {
       }
     } else if (e.kind === 'return' || e.kind === 'unwind') stack.pop();
     else if (e.kind === 'yield') suspended.set(e.frame, stack.pop()!);
+    after(e, stack);
   }
   return threads;
 }
@@ -56,6 +62,22 @@ describe.each(PROGRAMS_UNDER_TEST)('%s', (_name, program) => {
       const simplify = (stack: any[]) => stack.map((f) => ({ frame: f.frame, function: f.function, line: f.line, locals: f.locals }));
       for (const t of got.threads) expect(simplify(t.stack), `at ${at}`).toEqual(simplify(want.get(t.thread) ?? []));
     }
+  });
+
+  it('hits of its busiest line, each with its locals, equal a linear replay', () => {
+    const lines = new Map<string, number>();
+    for (const e of events) if (e.kind === 'line') lines.set(`${e.file}:${e.line}`, (lines.get(`${e.file}:${e.line}`) ?? 0) + 1);
+    const [where, count] = [...lines].sort((a, b) => b[1] - a[1])[0];
+    expect(count).toBeGreaterThan(1000);
+    const want: unknown[] = [];
+    walkEvents(events, (e, stack) => {
+      if (e.kind === 'line' && `${e.file}:${e.line}` === where) want.push({ seq: e.seq, frame: e.frame, locals: structuredClone(stack.at(-1)!.locals) });
+    });
+    const h = rewind(['hits', '--json', rec, where]);
+    expect(h.status, h.stderr).toBe(0);
+    const got = h.stdout.trim().split('\n').map((l) => JSON.parse(l)).map((x) => ({ seq: x.seq, frame: x.frame, locals: x.locals }));
+    expect(got.length).toBe(count);
+    expect(got).toEqual(want);
   });
 
   it('refuses a point past the end', () => {

@@ -927,15 +927,15 @@ export class Engine {
     if (!m) throw new UserError(`'${where}' is not FILE:LINE.`);
     const { file, line } = await this.resolveLine(m[1], Number(m[2]));
     const walker = new StateWalker(this.rec);
-    for await (const b of this.rec.lineBlocks(file, line)) {
-      const events = await this.rec.block(b);
+    for await (const [b, events] of this.rec.blocksOf(this.rec.lineBlocks(file, line))) {
       for (let i = 0; i < events.length; i++) {
         const e = events[i];
         if (e[0] !== EK.LINE || e[5] !== line || this.rec.codes[e[4]]?.file !== file) continue;
         const seq = b * BLOCK + i;
-        const f = frameIn(await walker.at(seq), e[2]);
+        const f = frameIn(walker.advance(b, events, seq) ?? (await walker.at(seq)), e[2]);
         if (f) yield { seq, e, f };
       }
+      walker.advance(b, events, b * BLOCK + events.length - 1); // the next block's hits go on from here
     }
   }
 

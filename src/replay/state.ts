@@ -132,6 +132,18 @@ export class StateWalker {
     }
     return (this.state = await stateAt(this.rec, seq));
   }
+
+  /**
+   * The state after event `seq` of block `b`, whose `events` the caller holds, if the walker has
+   * applied everything before that block and nothing after seq: then without a read or a
+   * promise (a scan over a hot line asks at every hit). Else null: ask at().
+   */
+  advance(b: number, events: StoredEvent[], seq: number): ProgramState | null {
+    const s = this.state;
+    if (!s || s.seq < b * BLOCK - 1 || s.seq > seq) return null;
+    for (let i = s.seq + 1 - b * BLOCK; i <= seq - b * BLOCK; i++) apply(s, b * BLOCK + i, events[i]);
+    return s;
+  }
 }
 
 /** The live (or suspended) frame `fid` in a state. */

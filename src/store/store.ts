@@ -735,6 +735,15 @@ export class Recording {
     }
   }
 
+  /**
+   * The blocks named by `blocks` (ascending), decoded; read as rawBlocks reads them. Not kept in
+   * the block cache: a scan's blocks are not looked at again, and keeping each one for 64 more
+   * made the garbage collector copy and promote them all (decoding took three times as long).
+   */
+  async *blocksOf(blocks: AsyncIterable<number>): AsyncGenerator<[number, StoredEvent[]]> {
+    for await (const [b, raw] of this.rawBlocks(blocks)) yield [b, this.blockCache.get(b) ?? unpackBlock(unpack(raw))];
+  }
+
   async event(seq: number): Promise<StoredEvent | undefined> {
     return (await this.block(Math.floor(seq / BLOCK)))[seq % BLOCK];
   }
