@@ -4,6 +4,8 @@
 // generator chains that leave and rejoin the stack between snapshots.
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { Level } from 'level';
+import { range } from '../src/store/layout.js';
 import { PROGRAMS, ROOT, dump, rewind, tmp } from './helpers.js';
 
 interface F { frame: number; function: string; line: number; locals: Record<string, unknown> }
@@ -39,7 +41,21 @@ const PROGRAMS_UNDER_TEST: [string, string[]][] = [
   ['a long run with threads and generators', [join(PROGRAMS, 'behaviour/long_run.py')]],
   ['work at the bottom of a 3,000-deep stack', [join(ROOT, 'bench/workloads/deep_work.py'), '3000', '12000']],
   ['generators in yield-from chains, resumed from stacks of varying depth', [join(PROGRAMS, 'behaviour/generator_chains.py')]],
+  ['a 3,000-deep recursion that passes the same long string down', [join(PROGRAMS, 'behaviour/deep_text.py')]],
 ];
+
+it('a snapshot writes a long value its frames all hold once (format 8)', async () => {
+  const rec = join(tmp(), 'rec');
+  expect(rewind(['record', '--index', 'now', '-o', rec, join(PROGRAMS, 'behaviour/deep_text.py')]).status).toBe(0);
+  const db = new Level<Buffer, Buffer>(rec, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  await db.open();
+  const sizes: number[] = [];
+  for await (const v of db.values(range('P'))) sizes.push(v.length);
+  await db.close();
+  // 1,597 frames hold the 600-character text when the first snapshot is taken: 1 MB written in each.
+  expect(sizes.length).toBeGreaterThan(2);
+  expect(Math.max(...sizes)).toBeLessThan(300_000);
+});
 
 describe.each(PROGRAMS_UNDER_TEST)('%s', (_name, program) => {
   const rec = join(tmp(), 'rec');

@@ -10,6 +10,7 @@
 //                             formats 2 to 5: an array of StoredEvent, still read)
 //   'P' block                 state snapshot at the start of `block` (every SNAPSHOT_EVERY): a
 //                             Snapshot, or a SnapshotDelta from the full one at an earlier block
+//                             (format 8: a large value held more than once written once)
 //   'L' file line block       index: `file:line` has line events in `block` (value: count)
 //   'V' name block            index: a local called `name` changed in `block` (value: count)
 //   'C' code block            index: a frame of `code` started in `block` (value: count)
@@ -44,7 +45,9 @@
 // columns (2 to 5: rows, still read). 7: a generator's runs in groups ('G' frame start holds
 // those that ended in a snapshot interval; 5 and 6 had one record per run: still read), and a
 // frame record says whether its frame yielded (before, a reader looked for runs of every frame).
-export const FORMAT_VERSION = 7;
+// 8: a snapshot writes a large value its frames hold more than once in its `values`, and
+// refers to it (sharedvalues.ts).
+export const FORMAT_VERSION = 8;
 // The oldest format this Rewind still reads (format 2's full snapshots and frame records as
 // objects are read as they are). Older ones are refused with a sentence.
 export const OLDEST_READABLE = 2;

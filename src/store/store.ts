@@ -13,6 +13,7 @@ import { BLOCK, FORMAT_VERSION, OLDEST_READABLE, RAW_FILE, SNAPSHOT_EVERY, key, 
 import { UserError } from '../errors.js';
 import { FRAME_GROUP, FrameGroups, groupOf, type Ready } from './framegroups.js';
 import { BlockWriter } from './blockwriter.js';
+import { shareValues, unshareValues } from './sharedvalues.js';
 
 export { BLOCK, SNAPSHOT_EVERY, FORMAT_VERSION };
 
@@ -73,6 +74,8 @@ export interface Snapshot {
   threads: { thread: number; stack: SnapshotFrame[] }[];
   suspended: SnapshotFrame[];
   globals?: GlobalsList;
+  /** Format 8: values its frames hold more than once, written once (sharedvalues.ts; resolved as it is read). */
+  values?: unknown[];
 }
 
 /**
@@ -88,6 +91,7 @@ export interface SnapshotDelta {
   suspended: (SnapshotFrame | number)[];
   /** The modules whose globals changed since the base; the others are as there. */
   globals?: GlobalsList;
+  values?: unknown[]; // as in Snapshot
 }
 
 // A frame record is stored as an array, not an object: one is written per call, and field names
@@ -398,7 +402,7 @@ export class RecordingWriter {
     this.putRaw(k, bytes);
     this.bytes += k.length + bytes.length;
   }
-  putSnapshot(block: number, s: Snapshot | SnapshotDelta) { this.put(key.snapshot(block), s); }
+  putSnapshot(block: number, s: Snapshot | SnapshotDelta) { this.put(key.snapshot(block), shareValues(s)); }
   putLineIndex(file: number, line: number, block: number, count: number) { this.put(key.lineIndex(file, line, block), count); }
   putVarIndex(name: number, block: number, count: number) { this.put(key.varIndex(name, block), count); }
   putCodeIndex(code: number, block: number, count: number) { this.put(key.codeIndex(code, block), count); }
@@ -831,7 +835,7 @@ export class Recording {
 
   /** A stored snapshot, a delta resolved through its bases (recent ones are kept resolved). */
   private async resolved(packed: Buffer): Promise<Snapshot> {
-    const stored = unpack(packed) as Snapshot | SnapshotDelta;
+    const stored = unshareValues(unpack(packed) as Snapshot | SnapshotDelta);
     if (!('base' in stored)) return stored;
     let base = this.bases.get(stored.base);
     if (!base) {
