@@ -754,10 +754,11 @@ export class Recording {
 
   /** Events from..to inclusive, in order. */
   async *events(from: number, to: number): AsyncGenerator<[number, StoredEvent]> {
-    for (let b = Math.floor(from / BLOCK); b <= Math.floor(to / BLOCK); b++) {
-      const stored = await this.getPacked(key.block(b));
-      if (!stored) return;
-      const events = unpackBlock(stored);
+    const first = Math.floor(from / BLOCK), last = Math.floor(to / BLOCK);
+    async function* numbers() { for (let b = first; b <= last; b++) yield b; }
+    let expected = first;
+    for await (const [b, events] of this.blocksOf(numbers())) {
+      if (b !== expected++) return; // a block missing: the recording ends before it
       for (let i = 0; i < events.length; i++) {
         const seq = b * BLOCK + i;
         if (seq >= from && seq <= to) yield [seq, events[i]];
