@@ -7,7 +7,7 @@ import { T, type WireValue } from '../wire/protocol.js';
 import { UserError } from '../errors.js';
 import { MARK, compilePatterns, isSecretName, redactSource, type SecretPatterns } from './secrets.js';
 import { EK, Recording, RecordingWriter, packBlock, packr, unpackBlock, type ExceptionRecord, type Meta, type OutputRecord, type Redaction, type Snapshot, type SnapshotDelta, type StoredEvent } from './store.js';
-import { unshareValues } from './sharedvalues.js';
+import { unshareValues, written } from './sharedvalues.js';
 
 export interface RedactRule { names: string[]; values: string[] }
 
@@ -157,8 +157,7 @@ export async function redactRecording(src: string, out: string | null, rule: Red
         case 'B': w.putRaw(k, packBlock(unpackBlock(packr.unpack(v)).map((e) => r.event(e)))); break;
         case 'P': {
           const s = unshareValues(packr.unpack(v) as Snapshot | SnapshotDelta);
-          const frames = 'base' in s ? [...s.threads.flatMap((t) => t.push), ...s.suspended] : [...s.threads.flatMap((t) => t.stack), ...s.suspended];
-          for (const f of frames) if (typeof f !== 'number') f.locals = r.pairs(f.locals);
+          for (const f of written(s)) f.locals = r.pairs(f.locals);
           for (const g of s.globals ?? []) g[1] = r.pairs(g[1]);
           put(s);
           break;

@@ -26,7 +26,7 @@ addExtension({
 });
 
 /** The frames a stored snapshot writes out (a delta's others are references to its base's). */
-function written(s: Snapshot | SnapshotDelta): SnapshotFrame[] {
+export function written(s: Snapshot | SnapshotDelta): SnapshotFrame[] {
   const frames = 'base' in s ? [...s.threads.flatMap((t) => t.push), ...s.suspended] : [...s.threads.flatMap((t) => t.stack), ...s.suspended];
   return frames.filter((f): f is SnapshotFrame => typeof f !== 'number');
 }

@@ -219,6 +219,13 @@ function unpackFrame(v: unknown): FrameRecord {
   return f;
 }
 
+/** Sets `k` in a cache of at most `max` entries, forgetting the oldest first; returns `v`. */
+function keep<K, V>(cache: Map<K, V>, max: number, k: K, v: V): V {
+  if (cache.size >= max) cache.delete(cache.keys().next().value!);
+  cache.set(k, v);
+  return v;
+}
+
 /** A snapshot as read back: a delta resolved against its base. */
 export function resolveSnapshot(stored: Snapshot | SnapshotDelta, base?: Snapshot): Snapshot {
   if (!('base' in stored)) return stored;
@@ -651,9 +658,7 @@ export class Recording {
   }
 
   private remember(b: number, events: StoredEvent[]): StoredEvent[] {
-    if (this.blockCache.size > 64) this.blockCache.delete(this.blockCache.keys().next().value!);
-    this.blockCache.set(b, events);
-    return events;
+    return keep(this.blockCache, 64, b, events);
   }
 
   /** Blocks lo..hi (inclusive), the ones not cached read together; stops at the recording's end. */
@@ -784,8 +789,7 @@ export class Recording {
   }
 
   private cacheFrame(f: FrameRecord) {
-    if (this.frameCache.size >= 4096) this.frameCache.delete(this.frameCache.keys().next().value!);
-    this.frameCache.set(f.frame, f);
+    keep(this.frameCache, 4096, f.frame, f);
   }
 
   /**
@@ -805,8 +809,7 @@ export class Recording {
         runs = unpackRuns(keyInts(k)[1], unpack(v));
       }
       if (!runs) return undefined;
-      if (this.runCache.size >= 4096) this.runCache.delete(this.runCache.keys().next().value!);
-      this.runCache.set(fid, runs);
+      keep(this.runCache, 4096, fid, runs);
     }
     return runBefore(runs, seq);
   }
@@ -842,9 +845,7 @@ export class Recording {
     if (!base) {
       const b = await this.db.get(key.snapshot(stored.base));
       if (b) {
-        base = await this.resolved(b);
-        if (this.bases.size >= 16) this.bases.delete(this.bases.keys().next().value!);
-        this.bases.set(stored.base, base);
+        base = keep(this.bases, 16, stored.base, await this.resolved(b));
       }
     }
     return resolveSnapshot(stored, base);
