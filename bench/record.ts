@@ -83,9 +83,12 @@ for (const py of pythons) {
     const agent = (mode: string) => () => timed(exe, ['-m', 'rewind_agent', '--accelerator', mode, '-o', raw, script], agentEnv);
     const pure = best(agent('off'), PURE_REPEAT);
     const rec = join(tmp, `${w}.rec`);
+    // `rewind record` as users run it: --accelerator auto, which finds the one built above (on
+    // would launch the interpreter once more to check it before the program: ~35 ms); that it
+    // did is checked on the recording below
     const record = (...opts: string[]) => () => {
       rmSync(rec, { recursive: true, force: true });
-      return timed(process.execPath, [CLI, 'record', '--accelerator', 'on', '--python', exe, ...opts, '-o', rec, script]);
+      return timed(process.execPath, [CLI, 'record', '--python', exe, ...opts, '-o', rec, script]);
     };
     // plain, floor, accelerated and record take turns, so that a ratio compares runs of one
     // moment of this machine, whose speed drifts; the best of each is kept
@@ -98,6 +101,7 @@ for (const py of pythons) {
     const firstOpen = timed(process.execPath, [CLI, 'info', rec]); // indexes the raw stream the last record left
     const now = best(record('--index', 'now'), 1);
     const info = JSON.parse(spawnSync(process.execPath, [CLI, 'info', '--json', rec], { encoding: 'utf8' }).stdout);
+    if (info.accelerator !== 'on') throw new Error(`${w}: recorded without the accelerator (${info.accelerator})`);
     const events = info.counts.events as number;
     const bytes = dirBytes(rec);
     if (events > rawEvents) { rawEvents = events; rawForIngest = raw; }
