@@ -1792,19 +1792,20 @@ static PyObject *Core_on_return(Core *self, PyObject *args) {
 
 static void keep_nothing(void *borrowed) { (void)borrowed; }  /* co_extra slots hold borrowed infos */
 
-/* rec._accel_setup(sink, atoms, redacted, LineInfo, is_yield, DISABLE, values, names, secrets) */
+/* rec._accel_setup(sink, atoms, redacted, LineInfo, is_yield, DISABLE, values, names, secrets,
+ *                  first words of the secret patterns) */
 static PyObject *Core_accel_setup(Core *self, PyObject *args) {
-    PyObject *sink, *atoms, *redacted, *line_info, *is_yield, *disable, *values, *names, *secrets;
-    if (!PyArg_ParseTuple(args, "OO!O!OOOOO!O!", &sink, &PyFrozenSet_Type, &atoms, &PyBytes_Type, &redacted,
+    PyObject *sink, *atoms, *redacted, *line_info, *is_yield, *disable, *values, *names, *secrets, *firsts;
+    if (!PyArg_ParseTuple(args, "OO!O!OOOOO!O!O!", &sink, &PyFrozenSet_Type, &atoms, &PyBytes_Type, &redacted,
                           &line_info, &is_yield, &disable, &values, &PyDict_Type, &names,
-                          &PyDict_Type, &secrets)) return NULL;
+                          &PyDict_Type, &secrets, &PyTuple_Type, &firsts)) return NULL;
     if (sink != Py_None && Py_TYPE(sink) != &SinkType) { PyErr_SetString(PyExc_TypeError, "sink"); return NULL; }
     if (!PySet_Contains(atoms, (PyObject *)&PyLong_Type) || !PySet_Contains(atoms, (PyObject *)&PyFloat_Type)
         || !PySet_Contains(atoms, (PyObject *)&PyUnicode_Type)) {
         PyErr_SetString(PyExc_ValueError, "atoms: is_atom takes int, float and str for atoms");
         return NULL;
     }
-    if (encoder_init(&self->enc, values, names, secrets, redacted)) return NULL;
+    if (encoder_init(&self->enc, values, names, secrets, redacted, firsts)) return NULL;
     if (self->extra_index < 0) self->extra_index = REQUEST_CODE_EXTRA_INDEX(keep_nothing);
     Py_XSETREF(self->sink, (Sink *)(sink == Py_None ? NULL : Py_NewRef(sink)));
     Py_XSETREF(self->atoms, Py_NewRef(atoms));

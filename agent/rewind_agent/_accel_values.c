@@ -38,7 +38,8 @@ static int read_bound(PyObject *values, const char *name, Py_ssize_t *out) {
     return -1;
 }
 
-int encoder_init(Encoder *e, PyObject *values, PyObject *names, PyObject *secrets, PyObject *redacted) {
+int encoder_init(Encoder *e, PyObject *values, PyObject *names, PyObject *secrets, PyObject *redacted,
+                 PyObject *firsts) {
     if (!s_name_id) {
 #define INTERN(var, s) if (!(var = PyUnicode_InternFromString(s))) return -1
         INTERN(s_name_id, "name_id"); INTERN(s_secret, "secret"); INTERN(s_secret_key, "secret_key"); INTERN(s_type_id, "type_id");
@@ -49,9 +50,16 @@ int encoder_init(Encoder *e, PyObject *values, PyObject *names, PyObject *secret
     }
     if (read_bound(values, "max_depth", &e->max_depth) || read_bound(values, "max_items", &e->max_items)
         || read_bound(values, "max_string", &e->max_string)) return -1;
-    if (!PyDict_Check(names) || !PyDict_Check(secrets) || !PyBytes_Check(redacted)) {
+    if (!PyDict_Check(names) || !PyDict_Check(secrets) || !PyBytes_Check(redacted) || !PyTuple_Check(firsts)) {
         PyErr_SetString(PyExc_TypeError, "encoder tables");
         return -1;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(firsts); i++) {
+        PyObject *w = PyTuple_GET_ITEM(firsts, i);
+        if (!PyUnicode_CheckExact(w) || !PyUnicode_IS_ASCII(w) || PyUnicode_GET_LENGTH(w) == 0) {
+            PyErr_SetString(PyExc_TypeError, "secret patterns' first words");
+            return -1;
+        }
     }
     if (PyType_Ready(&FactsType)) return -1;  /* once: it returns at once when ready */
     encoder_clear(e);
@@ -59,6 +67,10 @@ int encoder_init(Encoder *e, PyObject *values, PyObject *names, PyObject *secret
     e->names = Py_NewRef(names);
     e->secrets = Py_NewRef(secrets);
     e->redacted = Py_NewRef(redacted);
+    e->firsts = Py_NewRef(firsts);
+    memset(e->first_char, 0, sizeof e->first_char);
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(firsts); i++)
+        e->first_char[*(const unsigned char *)PyUnicode_DATA(PyTuple_GET_ITEM(firsts, i))] = 1;
     e->types = PyDict_New();
     e->type_ids = PyDict_New();
     e->attrs = PyDict_New();
@@ -67,7 +79,7 @@ int encoder_init(Encoder *e, PyObject *values, PyObject *names, PyObject *secret
 
 int encoder_traverse(Encoder *e, visitproc visit, void *arg) {
     Py_VISIT(e->values); Py_VISIT(e->names); Py_VISIT(e->secrets); Py_VISIT(e->types);
-    Py_VISIT(e->type_ids); Py_VISIT(e->redacted); Py_VISIT(e->attrs);
+    Py_VISIT(e->type_ids); Py_VISIT(e->redacted); Py_VISIT(e->attrs); Py_VISIT(e->firsts);
     for (int i = 0; i < MEMO; i++) { Py_VISIT(e->type_memo[i].key); Py_VISIT(e->type_memo[i].val); }
     return 0;
 }
@@ -78,7 +90,7 @@ static void memo_clear(Memo *m) {
 
 void encoder_clear(Encoder *e) {
     Py_CLEAR(e->values); Py_CLEAR(e->names); Py_CLEAR(e->secrets); Py_CLEAR(e->types);
-    Py_CLEAR(e->type_ids); Py_CLEAR(e->redacted); Py_CLEAR(e->attrs);
+    Py_CLEAR(e->type_ids); Py_CLEAR(e->redacted); Py_CLEAR(e->attrs); Py_CLEAR(e->firsts);
     memo_clear(e->secret_memo); memo_clear(e->key_memo); memo_clear(e->attr_memo); memo_clear(e->type_memo);
 }
 
@@ -140,11 +152,40 @@ static int put_name_id(Encoder *e, PyObject *name, Buf *b) {
     return r;
 }
 
+static inline unsigned char ascii_lower(unsigned char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+/* 0 if `name` (a str) cannot be a secret's, 1 if secret_names.is_secret must say. A name is a
+ * secret's when its words (its runs of ASCII letters or digits, lowercased) hold a pattern's
+ * words in a row, so its ASCII letters lowercased hold the pattern's first word: without one,
+ * the answer is no (dict keys are often long lines of text: the regular expressions of
+ * is_secret on each, then, were a third of recording a difflib test). */
+static int may_be_secret(Encoder *e, PyObject *name) {
+    if (!PyUnicode_IS_ASCII(name)) return 1;
+    const unsigned char *s = (const unsigned char *)PyUnicode_DATA(name);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(name), nw = PyTuple_GET_SIZE(e->firsts);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!e->first_char[ascii_lower(s[i])]) continue;
+        for (Py_ssize_t k = 0; k < nw; k++) {
+            PyObject *w = PyTuple_GET_ITEM(e->firsts, k);
+            const unsigned char *ws = (const unsigned char *)PyUnicode_DATA(w);
+            Py_ssize_t m = PyUnicode_GET_LENGTH(w), j = 0;
+            if (m > n - i) continue;
+            while (j < m && ascii_lower(s[i + j]) == ws[j]) j++;
+            if (j == m) return 1;
+        }
+    }
+    return 0;
+}
+
 /* Recorder.secret(name), or (dict keys, `key`) Recorder.secret_key(name): 1, 0 or -1 on error */
 static int secret_of(Encoder *e, PyObject *name, int key) {
     int found;
     Memo *slot = memo_find(key ? e->key_memo : e->secret_memo, name, &found);
     if (found) return slot->val == Py_True;
+    if (!may_be_secret(e, name)) {
+        memo_put(slot, name, Py_False);
+        return 0;
+    }
     PyObject *known = key ? NULL : PyDict_GetItemWithError(e->secrets, name), *r = NULL;
     if (!known && !PyErr_Occurred()) known = r = PyObject_CallMethodOneArg(e->values, key ? s_secret_key : s_secret, name);
     int yes = known ? PyObject_IsTrue(known) : -1;

@@ -19,12 +19,16 @@ typedef struct {
     PyObject *type_ids; /* type -> its name id, encoded */
     PyObject *attrs;    /* attribute name -> bytes: 1 if it is a secret's name else 0, then its name id encoded */
     PyObject *redacted; /* the encoded redaction marker */
+    PyObject *firsts;   /* the first word of each secret pattern (lowercase ASCII strs) */
+    unsigned char first_char[256];  /* 1 for a char some first word begins with */
     Py_ssize_t max_depth, max_items, max_string;
     Memo secret_memo[MEMO], key_memo[MEMO], attr_memo[MEMO], type_memo[MEMO];  /* in front of secrets, attrs, types */
 } Encoder;
 
-/* Set up from a values.Serializer and the recorder's name and secret caches. */
-int encoder_init(Encoder *e, PyObject *values, PyObject *names, PyObject *secrets, PyObject *redacted);
+/* Set up from a values.Serializer, the recorder's name and secret caches and the first words
+ * of its secret patterns. */
+int encoder_init(Encoder *e, PyObject *values, PyObject *names, PyObject *secrets, PyObject *redacted,
+                 PyObject *firsts);
 int encoder_traverse(Encoder *e, visitproc visit, void *arg);
 void encoder_clear(Encoder *e);
 

@@ -752,7 +752,8 @@ def recorder_class(accel):
             mon = getattr(sys, "monitoring", None)
             self._accel_setup(getattr(writer, "sink", None), ATOMS, REDACTED, LineInfo,
                               _is_yield, mon.DISABLE if mon else None, self.values,
-                              self._names, self._secret_cache)
+                              self._names, self._secret_cache,
+                              tuple(sorted({p[0] for p in self._secret_words})))
 
     return FastRecorder
 

@@ -189,7 +189,21 @@ def keys_made_anew():
     return rows
 
 
-everything = [builtins(), bounds(), objects(), subclasses(), labels(), mutate_in_place(), keys_made_anew()]
+def secret_spellings():
+    """Names that hold a secret pattern's first word in any case, or only part of a pattern, or
+    are not ASCII: the C encoder answers "not a secret" by itself only for names that hold no
+    pattern's first word, and asks the reference for the others."""
+    keys = ["X-Api-Key", "api_version", "ApiKeyHolder", "Authorization", "privateKey", "private",
+            "a line of text with a PASSWORD in it", "TOKENIZER", "a_token_2", "p\u00e4ssword",
+            "\u00e4_password", "pass-word", "credentials", "CREDENTIAL", "ok", "", "tok", "secrets2"]
+    by_key = {k: i for i, k in enumerate(keys)}
+    attrs = types.SimpleNamespace(apiKey=1, Token=2, myPassword=3, plain=4, passwordHint=5,
+                                  **{"\u00e4_token": 6, "sEcReT": 7})
+    return by_key, attrs
+
+
+everything = [builtins(), bounds(), objects(), subclasses(), labels(), mutate_in_place(), keys_made_anew(),
+              secret_spellings()]
 shown = len(everything)
 everything.append(everything)
 print(shown)
