@@ -10,7 +10,7 @@ const AGENT = join(ROOT, 'agent');
 const PROGS = [
   ...readdirSync(PROGRAMS).filter((f) => f.endsWith('.py')).sort(),
   'behaviour/shop.py', 'behaviour/user_code.py', 'behaviour/stress.py', 'behaviour/values.py', 'behaviour/slots.py',
-  'behaviour/dropped_generators.py',
+  'behaviour/dropped_generators.py', 'behaviour/unchanged.py',
   'real/star_import.py', 'real/equal_code.py', 'real/closures_free.py', 'real/comprehension_error.py', 'real/generated_code.py',
   '../../examples/orders.py',
 ];

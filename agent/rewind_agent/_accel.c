@@ -355,18 +355,30 @@ typedef struct {
     long prev;  /* -1: no line event yet */
     char suspended, fresh;
     /* a function's: per slot the object seen last and, if it can change in place, its last
-     * encoding; `order` has the slots with an encoding in the order they got one, as enc's keys */
+     * encoding and that encoding's shadow (judge); `order` has the slots with an encoding in the
+     * order they got one, as enc's keys */
     int nslots, nmut;
     PyObject **seen, **encs;
+    Shadow **shadows;
     int *order;
 } State;
+
+/* A slot's shadow, besides a Shadow: NULL (none: the next look at the value makes one), or */
+#define SHADOW_CHANGED ((Shadow *)1)  /* the value changed at the last look: none until it stays */
+#define SHADOW_NEVER ((Shadow *)2)    /* the value cannot have one (a bytearray...) */
+
+static void shadow_drop(Shadow **sh) {
+    if (!sh) return;
+    if (*sh != SHADOW_CHANGED && *sh != SHADOW_NEVER) shadow_free(*sh);
+    *sh = NULL;
+}
 
 /* A State is not tracked by the garbage collector: no program object can refer to one, so it
  * is never part of a cycle, and a call costs no tracking. */
 static void State_dealloc(State *o) {
     Py_CLEAR(o->info); Py_CLEAR(o->snap); Py_CLEAR(o->enc);
     Py_CLEAR(o->exc); Py_CLEAR(o->region); Py_CLEAR(o->watch);
-    for (int i = 0; i < o->nslots; i++) { Py_CLEAR(o->seen[i]); Py_CLEAR(o->encs[i]); }
+    for (int i = 0; i < o->nslots; i++) { Py_CLEAR(o->seen[i]); Py_CLEAR(o->encs[i]); shadow_drop(&o->shadows[i]); }
     Py_TYPE(o)->tp_free((PyObject *)o);
 }
 
@@ -412,7 +424,7 @@ static PyObject *zero, *empty;  /* the int 0, () */
 
 static State *state_new(long long fid, void *frame, Info *info) {
     int n = info->function ? info->nslots : 0;
-    size_t bytes = (size_t)n * (2 * sizeof(PyObject *) + sizeof(int));
+    size_t bytes = (size_t)n * (2 * sizeof(PyObject *) + sizeof(Shadow *) + sizeof(int));
     State *st = PyObject_NewVar(State, &StateType, (Py_ssize_t)bytes);
     if (!st) return NULL;
     st->id = fid;
@@ -428,7 +440,8 @@ static State *state_new(long long fid, void *frame, Info *info) {
     st->nmut = 0;
     st->seen = (PyObject **)(st + 1);  /* the variable part, right after the struct */
     st->encs = st->seen + n;
-    st->order = (int *)(st->encs + n);
+    st->shadows = (Shadow **)(st->encs + n);
+    st->order = (int *)(st->shadows + n);
     memset(st->seen, 0, bytes);
     st->snap = info->function ? NULL : PyDict_New();
     st->enc = info->function ? NULL : PyDict_New();
@@ -585,23 +598,45 @@ static int same_scalar(PyObject *v, PyObject *old) {
     return 0;  /* bools and None are equal only when they are the same object */
 }
 
+/* The same object looked at again: 1 if it changed in place (its encoding in tmp and *was),
+ * 0 if not. Through its shadow (sh: NULL where there is none to keep) when it has one; one is
+ * made as it is encoded unless it changed at the last look. */
+static int look_again(Core *self, PyObject *v, PyObject **was, Shadow **sh, Buf *tmp) {
+    if (sh && *sh && *sh != SHADOW_CHANGED && *sh != SHADOW_NEVER) {
+        int holds = shadow_holds(&self->enc, *sh, v);
+        if (holds) return holds < 0 ? -1 : 0;
+        shadow_free(*sh);
+        *sh = SHADOW_CHANGED;
+    }
+    Shadow *made = NULL;
+    if (sh && !*sh ? encode_shadowed(&self->enc, v, tmp, &made) : encode(&self->enc, v, tmp)) return -1;
+    if (same_encoding(tmp, *was)) {
+        if (sh && !*sh) *sh = made ? made : SHADOW_NEVER;
+        else if (sh && *sh == SHADOW_CHANGED) *sh = NULL;  /* held still: a shadow next time */
+        return 0;
+    }
+    shadow_free(made);
+    if (sh && *sh != SHADOW_NEVER) *sh = SHADOW_CHANGED;
+    PyObject *e = PyBytes_FromStringAndSize(tmp->p, tmp->n);
+    if (!e) return -1;
+    Py_SETREF(*was, e);
+    return 1;
+}
+
 /* One local against what its frame saw last: the body of Recorder._changes' loop. v is its
  * value (NULL: unbound), *old the object seen last, *was that object's last encoding if it can
- * change in place (else NULL); both are updated (owned references). Returns 1 with the
- * encoding to report in tmp, 0 if nothing changed, -1 on error; *in_place if the same object
- * changed in place. */
-static int judge(Core *self, PyObject *v, PyObject **old, PyObject **was, Buf *tmp, int *in_place) {
+ * change in place (else NULL), *sh that encoding's shadow (sh NULL: none kept); all are
+ * updated (owned references). Returns 1 with the encoding to report in tmp, 0 if nothing
+ * changed, -1 on error; *in_place if the same object changed in place. */
+static int judge(Core *self, PyObject *v, PyObject **old, PyObject **was, Shadow **sh, Buf *tmp, int *in_place) {
     tmp->n = 0;
     if (v == *old) {
         if (!v || !*was) return 0;
-        if (encode(&self->enc, v, tmp)) return -1;
-        if (same_encoding(tmp, *was)) return 0;
-        PyObject *e = PyBytes_FromStringAndSize(tmp->p, tmp->n);
-        if (!e) return -1;
-        Py_SETREF(*was, e);
-        *in_place = 1;
-        return 1;
+        int r = look_again(self, v, was, sh, tmp);
+        if (r > 0) *in_place = 1;
+        return r;
     }
+    shadow_drop(sh);  /* rebound: a shadow is made at the next look at the new object */
     if (!v) {
         Py_CLEAR(*old);
         Py_CLEAR(*was);
@@ -634,7 +669,7 @@ static int judge_named(Core *self, State *st, PyObject *name, PyObject *v, Buf *
     if (!old0 && PyErr_Occurred()) return -1;
     if (!(was0 = PyDict_GetItemWithError(st->enc, name)) && PyErr_Occurred()) return -1;
     PyObject *old = Py_XNewRef(old0), *was = Py_XNewRef(was0);
-    int r = judge(self, v, &old, &was, tmp, in_place);
+    int r = judge(self, v, &old, &was, NULL, tmp, in_place);
     if (r >= 0 && old != old0 && dict_put(st->snap, name, old, old0 != NULL)) r = -1;
     if (r >= 0 && was != was0 && dict_put(st->enc, name, was, was0 != NULL)) r = -1;
     Py_XDECREF(old);
@@ -757,7 +792,7 @@ static int changes_slots(Core *self, State *st, Locals *L, const int *ix, int n,
         PyObject *v = locals_get(L, info->slots, info->cellmask, i);
         if (!v && PyErr_Occurred()) goto done;
         int was_mut = st->encs[i] != NULL, in_place = 0;
-        int r = judge(self, v, &st->seen[i], &st->encs[i], &tmp, &in_place);
+        int r = judge(self, v, &st->seen[i], &st->encs[i], &st->shadows[i], &tmp, &in_place);
         if (r > 0 && in_place && idset_add(&mutated, v)) r = -1;
         Py_XDECREF(v);
         if (r < 0) goto done;
@@ -1181,7 +1216,7 @@ static State *on_call(Core *self, Frame *frame, Info *info) {
         PyObject *v = locals_get(&L, info->slots, info->cellmask, i);
         if (!v) { if (PyErr_Occurred()) goto fail; continue; }
         int in_place = 0;
-        int r = judge(self, v, &st->seen[i], &st->encs[i], &tmp, &in_place);
+        int r = judge(self, v, &st->seen[i], &st->encs[i], &st->shadows[i], &tmp, &in_place);
         Py_DECREF(v);
         if (r < 0) goto fail;
         if (st->encs[i]) order_moved(st, i, 0);  /* it can change in place: compared by encoding */

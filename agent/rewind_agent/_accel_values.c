@@ -23,7 +23,7 @@ static PyObject *s_name_id, *s_secret, *s_secret_key, *s_type_id, *s_type_info, 
 
 /* The containers being encoded, outermost first (Serializer._path): for cycles. */
 typedef struct { PyObject *obj; Py_ssize_t depth; } Step;
-typedef struct { Step *steps; Py_ssize_t n; } Path;
+typedef struct { Step *steps; Py_ssize_t n, cycle; } Path;  /* cycle: enter's last distance */
 
 static int value(Encoder *e, PyObject *v, Py_ssize_t depth, Buf *b, Path *path);
 static PyTypeObject FactsType;  /* a user type's facts (below) */
@@ -314,7 +314,10 @@ static PyObject *type_facts(Encoder *e, PyTypeObject *t) {
 
 /* A Python Serializer method that returns the encoding of a leaf; c may be NULL */
 static int python_leaf(Encoder *e, PyObject *method, PyObject *a, PyObject *c, PyObject *d, Buf *b) {
+    Shadow *building = e->build;  /* whatever Python may encode meanwhile is not this value */
+    e->build = NULL;
     PyObject *enc = PyObject_CallMethodObjArgs(e->values, method, a, c, d, NULL);
+    e->build = building;
     if (!enc) return -1;
     int r = PyBytes_Check(enc) ? put_bytes(b, enc) : -1;
     if (r && !PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "an encoding is bytes");
@@ -368,6 +371,51 @@ static int encode_scalar(Encoder *e, PyObject *v, Buf *b) {
     return 0;
 }
 
+/* ---- shadows (see _accel_values.h) ------------------------------------------------------------ */
+
+enum { SH_ATOM, SH_SKIP, SH_UNSET, SH_DEEP, SH_CYCLE, SH_SEQ, SH_DICT, SH_OBJECT, SH_NS, SH_NO_NS, SH_LEAF };
+#define SHADOW_MAX (1 << 16)  /* nodes: a larger value is encoded at each look */
+
+void shadow_free(Shadow *s) {
+    if (!s) return;
+    for (Py_ssize_t i = 0; i < s->n; i++)
+        if (s->nodes[i].kind == SH_ATOM) Py_DECREF(s->nodes[i].obj);
+    PyMem_Free(s->nodes);
+    buf_free(&s->leaves);
+    PyMem_Free(s);
+}
+
+/* the next node of the shadow being made: an ATOM holds obj; others borrow it (a type, which
+ * the encoder's tables hold for good) */
+static void shade(Encoder *e, int kind, PyObject *obj, Py_ssize_t n) {
+    Shadow *s = e->build;
+    if (!s || s->broken) return;
+    if (s->n == s->cap) {
+        Py_ssize_t cap = s->cap ? 2 * s->cap : 64;
+        ShadowNode *nodes = cap <= SHADOW_MAX ? PyMem_Realloc(s->nodes, cap * sizeof(ShadowNode)) : NULL;
+        if (!nodes) { s->broken = 1; return; }
+        s->nodes = nodes;
+        s->cap = cap;
+    }
+    ShadowNode *x = &s->nodes[s->n++];
+    x->kind = kind;
+    x->obj = kind == SH_ATOM ? Py_NewRef(obj) : obj;
+    x->n = n;
+    x->at = x->len = 0;
+}
+
+/* a leaf the Python serializer encoded: its bytes are b's from `start` */
+static void shade_leaf(Encoder *e, PyTypeObject *t, Buf *b, Py_ssize_t start) {
+    Shadow *s = e->build;
+    if (!s || s->broken) return;
+    Py_ssize_t at = s->leaves.n;
+    if (put(&s->leaves, b->p + start, b->n - start)) { PyErr_Clear(); s->broken = 1; return; }
+    shade(e, SH_LEAF, (PyObject *)t, 0);
+    if (!s->broken) { s->nodes[s->n - 1].at = at; s->nodes[s->n - 1].len = b->n - start; }
+}
+
+static inline void unshadowable(Encoder *e) { if (e->build) e->build->broken = 1; }
+
 /* ---- containers -------------------------------------------------------------------------------- */
 
 /* Serializer._deep: n < 0 for an object (no length) */
@@ -379,9 +427,10 @@ static int deep(Encoder *e, PyTypeObject *t, Py_ssize_t n, Buf *b) {
 /* Serializer._enter: 1 with the back-reference written if v is open, else 0 with v entered */
 static int enter(Path *path, PyObject *v, Py_ssize_t depth, Buf *b) {
     for (Py_ssize_t i = 0; i < path->n; i++)
-        if (path->steps[i].obj == v)
-            return put_array_header(b, 2) || put_uint(b, T_CYCLE)
-                || put_uint(b, depth - path->steps[i].depth) ? -1 : 1;
+        if (path->steps[i].obj == v) {
+            path->cycle = depth - path->steps[i].depth;
+            return put_array_header(b, 2) || put_uint(b, T_CYCLE) || put_uint(b, path->cycle) ? -1 : 1;
+        }
     path->steps[path->n].obj = v;
     path->steps[path->n].depth = depth;
     path->n++;
@@ -403,6 +452,7 @@ static int seq_body(Encoder *e, PyObject *v, PyTypeObject *base, Py_ssize_t dept
         ? PyTuple_GET_SIZE(v) : PySet_GET_SIZE(v);
     Py_ssize_t k = n < e->max_items ? n : e->max_items, i = 0;
     if (put_array_header(b, 2 + k) || put_uint(b, tag) || put_uint(b, n)) return -1;
+    shade(e, SH_SEQ, (PyObject *)base, n);
     if (base == &PyList_Type) {
         for (; i < k && i < PyList_GET_SIZE(v); i++)
             if (item(e, PyList_GET_ITEM(v, i), depth + 1, b, path)) return -1;
@@ -420,6 +470,7 @@ static int seq_body(Encoder *e, PyObject *v, PyTypeObject *base, Py_ssize_t dept
         Py_DECREF(it);
         if (PyErr_Occurred()) return -1;
     }
+    if (i < k) unshadowable(e);
     for (; i < k; i++)  /* shrunk meanwhile (only another thread could): keep the count true */
         if (put(b, "\xc0", 1)) return -1;
     return 0;
@@ -430,6 +481,7 @@ static int dict_body(Encoder *e, PyObject *v, Py_ssize_t depth, Buf *b, Path *pa
     Py_ssize_t n = PyDict_GET_SIZE(v);
     Py_ssize_t k = n < e->max_items ? n : e->max_items, i = 0, pos = 0;
     if (put_array_header(b, 2 + 2 * k) || put_uint(b, T_DICT) || put_uint(b, n)) return -1;
+    shade(e, SH_DICT, (PyObject *)&PyDict_Type, n);
     PyObject *key, *val;
     for (; i < k && PyDict_Next(v, &pos, &key, &val); i++) {
         Py_INCREF(key);
@@ -437,11 +489,13 @@ static int dict_body(Encoder *e, PyObject *v, Py_ssize_t depth, Buf *b, Path *pa
         int secret = 0, r = value(e, key, depth + 1, b, path);
         if (!r && PyUnicode_CheckExact(key)) secret = secret_of(e, key, 1);
         if (!r && secret < 0) r = -1;
+        if (!r && secret) shade(e, SH_SKIP, NULL, 0);
         if (!r) r = secret ? put_bytes(b, e->redacted) : value(e, val, depth + 1, b, path);
         Py_DECREF(key);
         Py_DECREF(val);
         if (r) return -1;
     }
+    if (i < k) unshadowable(e);
     for (; i < k; i++)
         if (put(b, "\xc0\xc0", 2)) return -1;
     return 0;
@@ -477,6 +531,7 @@ static int attr(Encoder *e, Attrs *a, PyObject *key, PyObject *v, Py_ssize_t dep
     if (a->count == e->max_items) a->cut = a->out->n;  /* what is shown ends here */
     a->count++;
     if (put(a->out, PyBytes_AS_STRING(key) + 1, PyBytes_GET_SIZE(key) - 1)) return -1;
+    if (PyBytes_AS_STRING(key)[0]) shade(e, SH_SKIP, NULL, 0);
     return PyBytes_AS_STRING(key)[0] ? put_bytes(a->out, e->redacted) : item(e, v, depth, a->out, path);
 }
 
@@ -504,18 +559,23 @@ static int attrs(Encoder *e, Attrs *a, PyObject *ns, PyObject *v, Facts *f, Py_s
     if (ns && PyDict_CheckExact(ns)) {
         Py_ssize_t pos = 0, i = 0;
         PyObject *k, *x, *key;
+        shade(e, SH_NS, NULL, PyDict_GET_SIZE(ns));
         while (PyDict_Next(ns, &pos, &k, &x)) {
             if (!PyUnicode_CheckExact(k)) continue;
+            shade(e, SH_ATOM, k, 0);
             if (!(key = shape_key(e, f, i++, k)) || attr(e, a, key, x, depth + 1, path)) return -1;
         }
+    } else {
+        shade(e, SH_NO_NS, NULL, 0);
     }
     for (Py_ssize_t i = 0; i < Py_SIZE(f); i++) {
         SlotFacts *s = &f->slots[i];
+        if (s->offset < 0) unshadowable(e);  /* read through a descriptor: not a plain slot */
         /* a plain slot is read as member_get would, without the AttributeError (and its formatted
          * message) of an unset one; v is of the type, so of the slot's class */
         PyObject *x = s->offset >= 0 ? Py_XNewRef(*(PyObject **)((char *)v + s->offset))
             : read_descriptor(s->desc, v);
-        if (!x) { if (PyErr_Occurred()) return -1; continue; }  /* an unset slot */
+        if (!x) { if (PyErr_Occurred()) return -1; shade(e, SH_UNSET, NULL, 0); continue; }  /* an unset slot */
         if (!s->key && (s->key = Py_XNewRef(attr_key(e, s->name))) == NULL) { Py_DECREF(x); return -1; }
         int r = attr(e, a, s->key, x, depth + 1, path);
         Py_DECREF(x);
@@ -587,6 +647,8 @@ done:
 /* a user object: its __dict__ (if its type has one) is read once, here */
 static int object(Encoder *e, PyObject *v, Facts *f, Py_ssize_t depth, Buf *b, Path *path) {
     PyObject *ns = NULL;
+    if (f->base == Py_None) shade(e, SH_OBJECT, (PyObject *)Py_TYPE(v), 0);
+    else unshadowable(e);  /* a subclass of a builtin */
     if (f->dict_desc != Py_None && !(ns = read_descriptor(f->dict_desc, v)) && PyErr_Occurred()) return -1;
     int r = f->base == Py_None ? plain_object(e, v, ns, f, depth, b, path)
         : subclass_object(e, v, ns, f, depth, b, path);
@@ -599,32 +661,52 @@ static int object(Encoder *e, PyObject *v, Facts *f, Py_ssize_t depth, Buf *b, P
 /* Serializer._value */
 static int value(Encoder *e, PyObject *v, Py_ssize_t depth, Buf *b, Path *path) {
     int r = encode_scalar(e, v, b);
+    if (r > 0) shade(e, SH_ATOM, v, 0);
     if (r) return r < 0 ? -1 : 0;
     PyTypeObject *t = Py_TYPE(v);
     int is_dict = t == &PyDict_Type;
     if (is_dict || t == &PyList_Type || t == &PyTuple_Type || t == &PySet_Type || t == &PyFrozenSet_Type) {
-        if (depth >= e->max_depth)
-            return deep(e, t, is_dict ? PyDict_GET_SIZE(v) : PyObject_Length(v), b);
-        if ((r = enter(path, v, depth, b))) return r < 0 ? -1 : 0;
+        if (depth >= e->max_depth) {
+            Py_ssize_t n = is_dict ? PyDict_GET_SIZE(v) : PyObject_Length(v);
+            shade(e, SH_DEEP, (PyObject *)t, n);
+            return deep(e, t, n, b);
+        }
+        if ((r = enter(path, v, depth, b))) {
+            if (r > 0) shade(e, SH_CYCLE, NULL, path->cycle);
+            return r < 0 ? -1 : 0;
+        }
         r = is_dict ? dict_body(e, v, depth, b, path) : seq_body(e, v, t, depth, b, path);
         path->n--;
         return r;
     }
     if (t == &PyByteArray_Type) {
+        unshadowable(e);  /* its bytes can change in place */
         Py_ssize_t n = PyByteArray_GET_SIZE(v), k = n < e->max_string ? n : e->max_string;
         return put_array_header(b, 3) || put_uint(b, T_BYTEARRAY) || put_uint(b, n)
             || put_bin_header(b, k) || put(b, PyByteArray_AS_STRING(v), k) ? -1 : 0;
     }
-    if (t == &PyLong_Type || t == &PyUnicode_Type)  /* beyond 64 bits; not ASCII */
+    if (t == &PyLong_Type || t == &PyUnicode_Type) {  /* beyond 64 bits; not ASCII */
+        shade(e, SH_ATOM, v, 0);
         return python_value(e, v, depth, b);
+    }
     PyObject *facts = type_facts(e, t);
     if (!facts) return -1;
-    if (facts == Py_None) return python_leaf(e, s_leaf, v, (PyObject *)t, NULL, b);
-    if (depth >= e->max_depth) return deep(e, t, -1, b);
+    if (facts == Py_None) {
+        Py_ssize_t start = b->n;
+        if (python_leaf(e, s_leaf, v, (PyObject *)t, NULL, b)) return -1;
+        shade_leaf(e, t, b, start);
+        return 0;
+    }
+    if (depth >= e->max_depth) {
+        shade(e, SH_DEEP, (PyObject *)t, -1);
+        return deep(e, t, -1, b);
+    }
     Py_INCREF(facts);
     if ((r = enter(path, v, depth, b)) == 0) {
         r = object(e, v, (Facts *)facts, depth, b, path);
         path->n--;
+    } else if (r > 0) {
+        shade(e, SH_CYCLE, NULL, path->cycle);
     }
     Py_DECREF(facts);
     return r < 0 ? -1 : 0;
@@ -632,7 +714,7 @@ static int value(Encoder *e, PyObject *v, Py_ssize_t depth, Buf *b, Path *path) 
 
 int encode(Encoder *e, PyObject *v, Buf *b) {
     Step local[16];
-    Path path = {local, 0};
+    Path path = {local, 0, 0};
     if (e->max_depth > 16 && !(path.steps = PyMem_Malloc(e->max_depth * sizeof(Step)))) {
         PyErr_NoMemory();
         return -1;
@@ -643,7 +725,190 @@ int encode(Encoder *e, PyObject *v, Buf *b) {
         /* Serializer.encode: whatever went wrong, the value's error marker */
         PyErr_Clear();
         b->n = start;
+        unshadowable(e);
         r = put_array_header(b, 2) || put_uint(b, T_ERROR) || put_type_id(e, Py_TYPE(v), b) ? -1 : 0;
+    }
+    if (path.steps != local) PyMem_Free(path.steps);
+    return r;
+}
+
+/* ---- looking at a value again through its shadow -------------------------------------------- */
+
+int encode_shadowed(Encoder *e, PyObject *v, Buf *b, Shadow **shadow) {
+    *shadow = NULL;
+    Shadow *s = PyMem_Calloc(1, sizeof(Shadow));
+    if (!s) return encode(e, v, b);
+    buf_init(&s->leaves);
+    e->build = s;
+    int r = encode(e, v, b);
+    e->build = NULL;
+    if (r || s->broken) shadow_free(s);
+    else *shadow = s;
+    return r;
+}
+
+/* 1 if v is open on the path (a cycle back to it), with its distance in *dist */
+static int on_path(Path *path, PyObject *v, Py_ssize_t depth, Py_ssize_t *dist) {
+    for (Py_ssize_t i = 0; i < path->n; i++)
+        if (path->steps[i].obj == v) { *dist = depth - path->steps[i].depth; return 1; }
+    return 0;
+}
+
+static int holds(Encoder *e, Shadow *s, Py_ssize_t *i, PyObject *v, Py_ssize_t depth, Path *path);
+
+/* holds for an item of a container (it stays alive while looked at) */
+static int holds_item(Encoder *e, Shadow *s, Py_ssize_t *i, PyObject *v, Py_ssize_t depth, Path *path) {
+    Py_INCREF(v);
+    int r = holds(e, s, i, v, depth, path);
+    Py_DECREF(v);
+    return r;
+}
+
+/* the next node is SKIP (a redacted value, not looked at), or holds for v */
+static int holds_or_skip(Encoder *e, Shadow *s, Py_ssize_t *i, PyObject *v, Py_ssize_t depth, Path *path) {
+    if (*i < s->n && s->nodes[*i].kind == SH_SKIP) { (*i)++; return 1; }
+    return holds_item(e, s, i, v, depth, path);
+}
+
+static int holds_seq(Encoder *e, Shadow *s, Py_ssize_t *i, PyObject *v, Py_ssize_t n, Py_ssize_t depth, Path *path) {
+    PyTypeObject *t = Py_TYPE(v);
+    Py_ssize_t k = n < e->max_items ? n : e->max_items;
+    if (t == &PyList_Type || t == &PyTuple_Type) {
+        for (Py_ssize_t j = 0; j < k; j++) {
+            if (t == &PyList_Type && j >= PyList_GET_SIZE(v)) return 0;
+            PyObject *x = t == &PyList_Type ? PyList_GET_ITEM(v, j) : PyTuple_GET_ITEM(v, j);
+            int r = holds_item(e, s, i, x, depth + 1, path);
+            if (r <= 0) return r;
+        }
+        return 1;
+    }
+    PyObject *it = t->tp_iter(v), *x;
+    if (!it) return -1;
+    int r = 1;
+    for (Py_ssize_t j = 0; r > 0 && j < k; j++) {
+        if (!(x = PyIter_Next(it))) { r = PyErr_Occurred() ? -1 : 0; break; }
+        r = holds(e, s, i, x, depth + 1, path);
+        Py_DECREF(x);
+    }
+    Py_DECREF(it);
+    return r;
+}
+
+static int holds_dict(Encoder *e, Shadow *s, Py_ssize_t *i, PyObject *v, Py_ssize_t depth, Path *path) {
+    Py_ssize_t n = PyDict_GET_SIZE(v), k = n < e->max_items ? n : e->max_items, pos = 0;
+    PyObject *key, *val;
+    for (Py_ssize_t j = 0; j < k; j++) {
+        if (!PyDict_Next(v, &pos, &key, &val)) return 0;
+        Py_INCREF(val);
+        int r = holds_item(e, s, i, key, depth + 1, path);
+        if (r > 0) r = holds_or_skip(e, s, i, val, depth + 1, path);
+        Py_DECREF(val);
+        if (r <= 0) return r;
+    }
+    return 1;
+}
+
+/* a user object's attributes, as attrs reads them: its __dict__'s str keys, then its slots */
+static int holds_object(Encoder *e, Shadow *s, Py_ssize_t *i, PyObject *v, Facts *f, Py_ssize_t depth, Path *path) {
+    PyObject *ns = NULL;
+    if (f->dict_desc != Py_None && !(ns = read_descriptor(f->dict_desc, v)) && PyErr_Occurred()) return -1;
+    int r = 1;
+    if (*i >= s->n) { Py_XDECREF(ns); return 0; }
+    ShadowNode *x = &s->nodes[(*i)++];
+    if (ns && PyDict_CheckExact(ns)) {
+        if (x->kind != SH_NS || x->n != PyDict_GET_SIZE(ns)) r = 0;
+        Py_ssize_t pos = 0;
+        PyObject *k, *a;
+        while (r > 0 && PyDict_Next(ns, &pos, &k, &a)) {
+            if (!PyUnicode_CheckExact(k)) continue;
+            Py_INCREF(a);
+            r = holds_item(e, s, i, k, depth + 1, path);
+            if (r > 0) r = holds_or_skip(e, s, i, a, depth + 1, path);
+            Py_DECREF(a);
+        }
+    } else if (x->kind != SH_NO_NS) {
+        r = 0;
+    }
+    Py_XDECREF(ns);
+    for (Py_ssize_t j = 0; r > 0 && j < Py_SIZE(f); j++) {
+        SlotFacts *sf = &f->slots[j];
+        if (sf->offset < 0 || *i >= s->n) return 0;
+        PyObject *a = *(PyObject **)((char *)v + sf->offset);
+        if (!a) r = s->nodes[(*i)++].kind == SH_UNSET;
+        else if (s->nodes[*i].kind == SH_UNSET) r = 0;
+        else r = holds_or_skip(e, s, i, a, depth + 1, path);
+    }
+    return r;
+}
+
+/* value() again, comparing what it would read with the shadow from node *i on */
+static int holds(Encoder *e, Shadow *s, Py_ssize_t *i, PyObject *v, Py_ssize_t depth, Path *path) {
+    if (*i >= s->n) return 0;
+    ShadowNode *x = &s->nodes[(*i)++];
+    PyTypeObject *t = Py_TYPE(v);
+    Py_ssize_t dist;
+    switch (x->kind) {
+    case SH_ATOM:
+        return v == x->obj;  /* held since: the same object, and an immutable one */
+    case SH_CYCLE:
+        return on_path(path, v, depth, &dist) && dist == x->n;
+    case SH_DEEP:
+        if ((PyObject *)t != x->obj) return 0;
+        if (x->n < 0) return 1;
+        return (t == &PyDict_Type ? PyDict_GET_SIZE(v) : t == &PyList_Type || t == &PyTuple_Type ? Py_SIZE(v)
+                : PySet_GET_SIZE(v)) == x->n;
+    case SH_LEAF: {
+        if ((PyObject *)t != x->obj) return 0;
+        Buf tmp;
+        buf_init(&tmp);
+        int r = python_leaf(e, s_leaf, v, (PyObject *)t, NULL, &tmp);
+        if (!r) r = tmp.n == x->len && !memcmp(tmp.p, s->leaves.p + x->at, x->len);
+        else r = -1;
+        buf_free(&tmp);
+        return r;
+    }
+    case SH_SEQ: case SH_DICT: case SH_OBJECT: {
+        if ((PyObject *)t != x->obj || on_path(path, v, depth, &dist)) return 0;
+        if (depth >= e->max_depth) return 0;  /* it was not DEEP: the shadow is not of this place */
+        Py_ssize_t n = x->kind == SH_OBJECT ? 0 : t == &PyDict_Type ? PyDict_GET_SIZE(v)
+            : t == &PyList_Type || t == &PyTuple_Type ? Py_SIZE(v) : PySet_GET_SIZE(v);
+        if (x->kind != SH_OBJECT && n != x->n) return 0;
+        PyObject *facts = NULL;
+        if (x->kind == SH_OBJECT) {
+            if (!(facts = type_facts(e, t))) return -1;
+            if (facts == Py_None) return 0;
+        }
+        path->steps[path->n].obj = v;
+        path->steps[path->n].depth = depth;
+        path->n++;
+        Py_XINCREF(facts);
+        int r = x->kind == SH_SEQ ? holds_seq(e, s, i, v, n, depth, path)
+            : x->kind == SH_DICT ? holds_dict(e, s, i, v, depth, path)
+            : holds_object(e, s, i, v, (Facts *)facts, depth, path);
+        Py_XDECREF(facts);
+        path->n--;
+        return r;
+    }
+    }
+    return 0;
+}
+
+int shadow_holds(Encoder *e, Shadow *s, PyObject *v) {
+    Step local[16];
+    Path path = {local, 0, 0};
+    if (e->max_depth > 16 && !(path.steps = PyMem_Malloc(e->max_depth * sizeof(Step)))) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    Shadow *building = e->build;
+    e->build = NULL;
+    Py_ssize_t i = 0;
+    int r = holds(e, s, &i, v, 0, &path);
+    e->build = building;
+    if (r > 0 && i != s->n) r = 0;
+    if (r < 0 && PyErr_ExceptionMatches(PyExc_Exception)) {  /* encoding will say what it says */
+        PyErr_Clear();
+        r = 0;
     }
     if (path.steps != local) PyMem_Free(path.steps);
     return r;

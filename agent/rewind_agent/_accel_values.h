@@ -11,6 +11,20 @@
 #define MEMO (1 << MEMO_BITS)
 typedef struct { PyObject *key, *val; } Memo;
 
+/* A value's shadow: what encoding it read, in the order it read it (each container's type and
+ * size, each str key, each scalar, held by reference so that its address stays its own), so
+ * that a later look can tell that the value would encode to the same bytes without encoding it
+ * (shadow_holds): a test run's large objects and dicts are looked at again at most lines and
+ * have mostly not changed. Nothing in it is a program's container or object: only immutable
+ * scalars are held, which cannot run code when they are freed. */
+typedef struct { int kind; PyObject *obj; Py_ssize_t n, at, len; } ShadowNode;
+typedef struct {
+    ShadowNode *nodes;
+    Py_ssize_t n, cap;
+    Buf leaves;  /* the bytes of the leaves the Python serializer encoded */
+    int broken;  /* the value holds something a shadow cannot stand for */
+} Shadow;
+
 typedef struct {
     PyObject *values;   /* the Python Serializer: leaves and new types go back to it */
     PyObject *names;    /* Recorder._names: str -> name id */
@@ -23,6 +37,7 @@ typedef struct {
     unsigned char first_char[256];  /* 1 for a char some first word begins with */
     Py_ssize_t max_depth, max_items, max_string;
     Memo secret_memo[MEMO], key_memo[MEMO], attr_memo[MEMO], type_memo[MEMO];  /* in front of secrets, attrs, types */
+    Shadow *build;      /* the shadow being made as a value is encoded, or NULL */
 } Encoder;
 
 /* Set up from a values.Serializer, the recorder's name and secret caches and the first words
@@ -35,5 +50,14 @@ void encoder_clear(Encoder *e);
 /* Serializer.encode(v), appended to b. -1 only for errors that are not an Exception (an
  * Exception while encoding gives the value's error marker, as in Python). */
 int encode(Encoder *e, PyObject *v, Buf *b);
+
+/* encode, making the value's shadow as it goes: *shadow is NULL if the value cannot have one */
+int encode_shadowed(Encoder *e, PyObject *v, Buf *b, Shadow **shadow);
+
+/* 1 if v would encode to the bytes its shadow was made with, 0 if it may not, -1 on an error
+ * that is not an Exception */
+int shadow_holds(Encoder *e, Shadow *s, PyObject *v);
+
+void shadow_free(Shadow *s);
 
 #endif
