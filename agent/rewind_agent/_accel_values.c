@@ -336,8 +336,9 @@ static int python_value(Encoder *e, PyObject *v, Py_ssize_t depth, Buf *b) {
 /* ---- scalars ----------------------------------------------------------------------------------- */
 
 /* 1 if v is a scalar and its encoding was appended, 0 if it is of another type, -1 on error */
-static int encode_scalar(Encoder *e, PyObject *v, Buf *b) {
-    PyTypeObject *t = Py_TYPE(v);
+/* v encoded as the scalar type t (its own, or for a subclass its builtin base, whose part is
+ * read from it as the base type's own methods would: no user code) */
+static int scalar_as(Encoder *e, PyObject *v, PyTypeObject *t, Buf *b) {
     if (v == Py_None) return put(b, "\xc0", 1) ? -1 : 1;
     if (t == &PyBool_Type) return put(b, v == Py_True ? "\xc3" : "\xc2", 1) ? -1 : 1;
     if (t == &PyFloat_Type) return put_double(b, PyFloat_AS_DOUBLE(v)) ? -1 : 1;
@@ -371,13 +372,20 @@ static int encode_scalar(Encoder *e, PyObject *v, Buf *b) {
     return 0;
 }
 
+static inline int encode_scalar(Encoder *e, PyObject *v, Buf *b) { return scalar_as(e, v, Py_TYPE(v), b); }
+
 /* ---- shadows (see _accel_values.h) ------------------------------------------------------------ */
 
 enum { SH_ATOM, SH_SKIP, SH_UNSET, SH_DEEP, SH_CYCLE, SH_SEQ, SH_DICT, SH_OBJECT, SH_NS, SH_NO_NS, SH_LEAF };
 #define SHADOW_MAX (1 << 16)  /* nodes: a larger value is encoded at each look */
+/* Nodes of all shadows (about 40 bytes each): a recursion thousands of frames deep whose every
+ * frame holds a large list must not make the traced process grow by its shadows. */
+#define SHADOWS_MAX (1 << 18)
+static Py_ssize_t shadow_nodes;
 
 void shadow_free(Shadow *s) {
     if (!s) return;
+    shadow_nodes -= s->cap;
     for (Py_ssize_t i = 0; i < s->n; i++)
         if (s->nodes[i].kind == SH_ATOM) Py_DECREF(s->nodes[i].obj);
     PyMem_Free(s->nodes);
@@ -392,8 +400,10 @@ static void shade(Encoder *e, int kind, PyObject *obj, Py_ssize_t n) {
     if (!s || s->broken) return;
     if (s->n == s->cap) {
         Py_ssize_t cap = s->cap ? 2 * s->cap : 64;
-        ShadowNode *nodes = cap <= SHADOW_MAX ? PyMem_Realloc(s->nodes, cap * sizeof(ShadowNode)) : NULL;
+        ShadowNode *nodes = cap <= SHADOW_MAX && shadow_nodes + cap - s->cap <= SHADOWS_MAX
+            ? PyMem_Realloc(s->nodes, cap * sizeof(ShadowNode)) : NULL;
         if (!nodes) { s->broken = 1; return; }
+        shadow_nodes += cap - s->cap;
         s->nodes = nodes;
         s->cap = cap;
     }
@@ -629,7 +639,10 @@ static int subclass_object(Encoder *e, PyObject *v, PyObject *ns, Facts *f, Py_s
         r = seq_body(e, v, bt, depth, &part, path);
     else if (bt == &PyDict_Type)
         r = dict_body(e, v, depth, &part, path);
-    else {
+    else if ((r = bt == &PyLong_Type || bt == &PyFloat_Type || bt == &PyUnicode_Type || bt == &PyBytes_Type
+              ? scalar_as(e, v, bt, &part) : 0) != 0) {
+        r = r < 0 ? -1 : 0;  /* an int's or a str's part, as an exact one's (values._builtin_part) */
+    } else {
         PyObject *d = PyLong_FromSsize_t(depth);
         r = d ? python_leaf(e, s_builtin_part, v, (PyObject *)bt, d, &part) : -1;
         Py_XDECREF(d);

@@ -134,10 +134,12 @@ def subclasses():
     mstr = MyStr("text")
     mb = MyBytes(b"by")
     mf = MyFloat(2.5)
+    edges = [MyInt(-1), MyInt(2 ** 64 - 1), MyInt(2 ** 64), MyInt(-2 ** 63 - 1), MyStr("x" * 2000),
+             MyStr("caf\u00e9"), MyStr("\x00\n"), MyBytes(b"y" * 2000), MyFloat(-0.0), MyFloat("nan")]
     inner = MyList([ml])
     ml.append(ml)
     md["more"] = [md]
-    return ml, md, ms, mi, mstr, mb, mf, inner
+    return ml, md, ms, mi, mstr, mb, mf, edges, inner
 
 
 def labels():
