@@ -16,10 +16,13 @@
 
 /* wire.py value tags */
 enum { T_LIST = 1, T_TUPLE = 2, T_SET = 3, T_FROZENSET = 4, T_DICT = 5, T_STR = 6, T_BYTES = 7,
-       T_BYTEARRAY = 8, T_OBJECT = 9, T_DEEP = 10, T_CYCLE = 11, T_ERROR = 16, T_SUBCLASS = 17 };
+       T_BYTEARRAY = 8, T_OBJECT = 9, T_DEEP = 10, T_CYCLE = 11, T_OPAQUE = 13, T_ERROR = 16, T_SUBCLASS = 17 };
+/* values.Serializer.leaf_kind */
+enum { LEAF_PYTHON, LEAF_CONSTANT, LEAF_FUNCTION, LEAF_BUILTIN, LEAF_METHOD, LEAF_MODULE, LEAF_TYPE };
 
 static PyObject *s_name_id, *s_secret, *s_secret_key, *s_type_id, *s_type_info, *s_value, *s_leaf, *s_builtin_part,
-    *s_dict_get, *s_slots, *s_base, *s_self;
+    *s_dict_get, *s_slots, *s_base, *s_self, *s_leaf_kind, *s_qualname, *s_name, *s_builtins;
+static PyObject *type_module, *type_qualname;  /* type.__dict__['__module__'] and ['__qualname__'] */
 
 /* The containers being encoded, outermost first (Serializer._path): for cycles. */
 typedef struct { PyObject *obj; Py_ssize_t depth; } Step;
@@ -46,7 +49,16 @@ int encoder_init(Encoder *e, PyObject *values, PyObject *names, PyObject *secret
         INTERN(s_type_info, "type_info"); INTERN(s_value, "_value"); INTERN(s_leaf, "_leaf");
         INTERN(s_builtin_part, "_builtin_part"); INTERN(s_dict_get, "dict_get");
         INTERN(s_slots, "slots"); INTERN(s_base, "base"); INTERN(s_self, "__self__");
+        INTERN(s_leaf_kind, "leaf_kind"); INTERN(s_qualname, "__qualname__"); INTERN(s_name, "__name__");
+        INTERN(s_builtins, "builtins");
 #undef INTERN
+        PyObject *d = PyObject_GetAttrString((PyObject *)&PyType_Type, "__dict__");
+        PyObject *m = PyUnicode_InternFromString("__module__");
+        type_module = d && m ? PyObject_GetItem(d, m) : NULL;
+        Py_XDECREF(m);
+        type_qualname = d ? PyObject_GetItem(d, s_qualname) : NULL;
+        Py_XDECREF(d);
+        if (!type_module || !type_qualname) return -1;
     }
     if (read_bound(values, "max_depth", &e->max_depth) || read_bound(values, "max_items", &e->max_items)
         || read_bound(values, "max_string", &e->max_string)) return -1;
@@ -294,7 +306,8 @@ static Facts *new_facts(PyObject *info) {
     return f;
 }
 
-/* values.type_info(t) in the form read here: None for a leaf type, else its Facts. Borrowed. */
+/* values.type_info(t) in the form read here: for a leaf type, values.leaf_kind(t) (a tuple),
+ * else its Facts. Borrowed. */
 static PyObject *type_facts(Encoder *e, PyTypeObject *t) {
     int found;
     Memo *slot = memo_find(e->type_memo, (PyObject *)t, &found);
@@ -304,7 +317,13 @@ static PyObject *type_facts(Encoder *e, PyTypeObject *t) {
     if (PyErr_Occurred()) return NULL;
     PyObject *info = PyObject_CallMethodOneArg(e->values, s_type_info, (PyObject *)t);
     if (!info) return NULL;
-    facts = info == Py_None ? Py_NewRef(Py_None) : (PyObject *)new_facts(info);
+    facts = info == Py_None ? PyObject_CallMethodOneArg(e->values, s_leaf_kind, (PyObject *)t)
+        : (PyObject *)new_facts(info);
+    if (facts && info == Py_None && !(PyTuple_CheckExact(facts) && PyTuple_GET_SIZE(facts) == 2
+                                      && PyLong_CheckExact(PyTuple_GET_ITEM(facts, 0)))) {
+        Py_CLEAR(facts);
+        PyErr_SetString(PyExc_TypeError, "values.leaf_kind");
+    }
     Py_DECREF(info);
     if (!facts) return NULL;
     int r = PyDict_SetItem(e->types, (PyObject *)t, facts);
@@ -373,6 +392,81 @@ static int scalar_as(Encoder *e, PyObject *v, PyTypeObject *t, Buf *b) {
 }
 
 static inline int encode_scalar(Encoder *e, PyObject *v, Buf *b) { return scalar_as(e, v, Py_TYPE(v), b); }
+
+/* ---- leaves: opaque labels (values.Serializer._leaf) -------------------------------------------- */
+
+/* [T_OPAQUE, t's type id, label] (label: a str, borrowed, or NULL for "") */
+static int opaque(Encoder *e, PyTypeObject *t, PyObject *label, Buf *b) {
+    Py_ssize_t n = 0;
+    const char *s = label ? PyUnicode_AsUTF8AndSize(label, &n) : "";
+    if (!s) return -1;  /* lone surrogates: UnicodeEncodeError, as wire.text raises */
+    return put_array_header(b, 3) || put_uint(b, T_OPAQUE) || put_type_id(e, t, b)
+        || put_str_header(b, n) || put(b, s, n) ? -1 : 0;
+}
+
+/* values._safe_str: a str itself, else no label */
+static inline PyObject *safe_str(PyObject *s) { return s && PyUnicode_CheckExact(s) ? s : NULL; }
+
+/* a type's label, values.type_name: 'module.Qualname', or the qualname for builtins; 1 with it
+ * in *label (a new reference), 0 where only Python can say (a str subclass) */
+static int type_label(PyObject *v, PyObject **label) {
+    PyObject *mod = Py_TYPE(type_module)->tp_descr_get(type_module, v, (PyObject *)Py_TYPE(v));
+    PyObject *qual = mod ? Py_TYPE(type_qualname)->tp_descr_get(type_qualname, v, (PyObject *)Py_TYPE(v)) : NULL;
+    int r = 1;
+    if (!qual) {
+        r = PyErr_ExceptionMatches(PyExc_Exception) ? 1 : -1;
+        if (r > 0) { PyErr_Clear(); *label = PyUnicode_FromString("?"); if (!*label) r = -1; }
+    } else if (!PyUnicode_CheckExact(qual) || (PyUnicode_Check(mod) && !PyUnicode_CheckExact(mod))) {
+        r = 0;
+    } else if (!PyUnicode_Check(mod) || PyUnicode_Compare(mod, s_builtins) == 0) {
+        *label = Py_NewRef(qual);
+    } else {
+        *label = PyUnicode_FromFormat("%U.%U", mod, qual);
+        if (!*label) r = -1;
+    }
+    Py_XDECREF(mod);
+    Py_XDECREF(qual);
+    return r;
+}
+
+/* values.Serializer._leaf, for v of a leaf type whose leaf_kind is `kind` */
+static int leaf(Encoder *e, PyObject *v, PyObject *kind, Buf *b) {
+    PyTypeObject *t = Py_TYPE(v);
+    PyObject *label = NULL;
+    int r;
+    switch (PyLong_AsLong(PyTuple_GET_ITEM(kind, 0))) {
+    case LEAF_CONSTANT:
+        return put_bytes(b, PyTuple_GET_ITEM(kind, 1));
+    case LEAF_FUNCTION:
+        return opaque(e, t, safe_str(((PyFunctionObject *)v)->func_qualname), b);
+    case LEAF_METHOD: {
+        PyObject *f = PyMethod_GET_FUNCTION(v);
+        return opaque(e, t, Py_IS_TYPE(f, &PyFunction_Type) ? safe_str(((PyFunctionObject *)f)->func_qualname) : NULL, b);
+    }
+    case LEAF_BUILTIN:
+        if (!(label = PyObject_GetAttr(v, s_qualname))) return -1;
+        r = opaque(e, t, safe_str(label), b);
+        Py_DECREF(label);
+        return r;
+    case LEAF_MODULE: {
+        PyObject *d = PyModule_GetDict(v);
+        PyObject *name = d ? PyDict_GetItemWithError(d, s_name) : NULL;
+        if (!name && PyErr_Occurred()) return -1;
+        Py_XINCREF(name);
+        r = opaque(e, t, safe_str(name), b);
+        Py_XDECREF(name);
+        return r;
+    }
+    case LEAF_TYPE:
+        if ((r = type_label(v, &label)) < 0) return -1;
+        if (r == 0) break;
+        r = opaque(e, &PyType_Type, label, b);
+        Py_DECREF(label);
+        return r;
+    }
+    if (PyErr_Occurred()) return -1;
+    return python_leaf(e, s_leaf, v, (PyObject *)t, NULL, b);
+}
 
 /* ---- shadows (see _accel_values.h) ------------------------------------------------------------ */
 
@@ -704,9 +798,9 @@ static int value(Encoder *e, PyObject *v, Py_ssize_t depth, Buf *b, Path *path) 
     }
     PyObject *facts = type_facts(e, t);
     if (!facts) return -1;
-    if (facts == Py_None) {
+    if (PyTuple_CheckExact(facts)) {
         Py_ssize_t start = b->n;
-        if (python_leaf(e, s_leaf, v, (PyObject *)t, NULL, b)) return -1;
+        if (leaf(e, v, facts, b)) return -1;
         shade_leaf(e, t, b, start);
         return 0;
     }
@@ -874,7 +968,8 @@ static int holds(Encoder *e, Shadow *s, Py_ssize_t *i, PyObject *v, Py_ssize_t d
         if ((PyObject *)t != x->obj) return 0;
         Buf tmp;
         buf_init(&tmp);
-        int r = python_leaf(e, s_leaf, v, (PyObject *)t, NULL, &tmp);
+        PyObject *facts = type_facts(e, t);
+        int r = facts && PyTuple_CheckExact(facts) ? leaf(e, v, facts, &tmp) : -1;
         if (!r) r = tmp.n == x->len && !memcmp(tmp.p, s->leaves.p + x->at, x->len);
         else r = -1;
         buf_free(&tmp);
@@ -889,7 +984,7 @@ static int holds(Encoder *e, Shadow *s, Py_ssize_t *i, PyObject *v, Py_ssize_t d
         PyObject *facts = NULL;
         if (x->kind == SH_OBJECT) {
             if (!(facts = type_facts(e, t))) return -1;
-            if (facts == Py_None) return 0;
+            if (PyTuple_CheckExact(facts)) return 0;
         }
         path->steps[path->n].obj = v;
         path->steps[path->n].depth = depth;

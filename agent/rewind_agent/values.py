@@ -301,6 +301,22 @@ class Serializer:
             return self._opaque(type, type_name(v))
         return self._opaque(t, "")
 
+    # How the C accelerator may encode a leaf type's values without calling _leaf: the kinds of
+    # label _leaf reads (see _accel_values.c), or a constant encoding.
+    LEAF_PYTHON, LEAF_CONSTANT, LEAF_FUNCTION, LEAF_BUILTIN, LEAF_METHOD, LEAF_MODULE, LEAF_TYPE = range(7)
+
+    def leaf_kind(self, t):
+        """(kind, constant encoding or None) for a type whose type_info is None."""
+        if t in self._safe_repr:
+            return self.LEAF_PYTHON, None
+        kind = {types.FunctionType: self.LEAF_FUNCTION, types.BuiltinFunctionType: self.LEAF_BUILTIN,
+                types.MethodType: self.LEAF_METHOD, types.ModuleType: self.LEAF_MODULE}.get(t)
+        if kind is not None:
+            return kind, None
+        if issubclass(t, type):
+            return self.LEAF_TYPE, None
+        return self.LEAF_CONSTANT, self._opaque(t, "")
+
     def _opaque(self, t, label):
         return wire.array([wire.uint(T_OPAQUE), wire.uint(self.type_id(t)),
                            wire.text(label or "")])

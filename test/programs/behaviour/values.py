@@ -160,7 +160,24 @@ def labels():
     part = fractions.Fraction(1, 3)
     cplx = 1 + 2j
     rng = range(3, 10, 2)
-    return fn, lam, meth, builtin, mod, klass, meta, metaclass, code, gen, when, day, span, money, part, cplx, rng
+    # labels read in C by the accelerator: the edges of each kind
+    renamed = lambda: 1  # noqa: E731
+    renamed.__qualname__ = "caf\u00e9.renamed"
+    bound_builtin = [].append
+    not_a_function = types.MethodType(len, Plain(1))
+    nameless = types.ModuleType("nameless")
+    del nameless.__name__
+    odd_name = types.ModuleType("odd")
+    odd_name.__name__ = 42
+    Local = type("Local", (), {"__module__": "builtins"})
+    NoModule = type("NoModule", (), {})
+    NoModule.__module__ = 7
+    Unicode = type("Caf\u00e9", (), {"__module__": "m\u00f6d"})
+    Nested = type("Nested", (), {"__qualname__": "Outer.Nested"})
+    edges = [renamed, bound_builtin, not_a_function, nameless, odd_name, Local, NoModule, Unicode,
+             Nested, int, type, Ellipsis, NotImplemented, print]
+    return (fn, lam, meth, builtin, mod, klass, meta, metaclass, code, gen, when, day, span, money, part,
+            cplx, rng, edges)
 
 
 def mutate_in_place():
