@@ -470,7 +470,7 @@ static int leaf(Encoder *e, PyObject *v, PyObject *kind, Buf *b) {
 
 /* ---- shadows (see _accel_values.h) ------------------------------------------------------------ */
 
-enum { SH_ATOM, SH_SKIP, SH_UNSET, SH_DEEP, SH_CYCLE, SH_SEQ, SH_DICT, SH_OBJECT, SH_NS, SH_NO_NS, SH_LEAF };
+enum { SH_ATOM, SH_SKIP, SH_UNSET, SH_DEEP, SH_CYCLE, SH_SEQ, SH_DICT, SH_OBJECT, SH_NS, SH_NO_NS, SH_LEAF, SH_READ };
 #define SHADOW_MAX (1 << 16)  /* nodes: a larger value is encoded at each look */
 /* Nodes of all shadows (about 40 bytes each): a recursion thousands of frames deep whose every
  * frame holds a large list must not make the traced process grow by its shadows. */
@@ -508,13 +508,14 @@ static void shade(Encoder *e, int kind, PyObject *obj, Py_ssize_t n) {
     x->at = x->len = 0;
 }
 
-/* a leaf the Python serializer encoded: its bytes are b's from `start` */
-static void shade_leaf(Encoder *e, PyTypeObject *t, Buf *b, Py_ssize_t start) {
+/* a node whose value is compared by its bytes, b's from `start`: a leaf (kind LEAF, t its
+ * type), or an attribute read through its descriptor (READ) */
+static void shade_bytes(Encoder *e, int kind, PyTypeObject *t, Buf *b, Py_ssize_t start) {
     Shadow *s = e->build;
     if (!s || s->broken) return;
     Py_ssize_t at = s->leaves.n;
     if (put(&s->leaves, b->p + start, b->n - start)) { PyErr_Clear(); s->broken = 1; return; }
-    shade(e, SH_LEAF, (PyObject *)t, 0);
+    shade(e, kind, (PyObject *)t, 0);
     if (!s->broken) { s->nodes[s->n - 1].at = at; s->nodes[s->n - 1].len = b->n - start; }
 }
 
@@ -674,14 +675,19 @@ static int attrs(Encoder *e, Attrs *a, PyObject *ns, PyObject *v, Facts *f, Py_s
     }
     for (Py_ssize_t i = 0; i < Py_SIZE(f); i++) {
         SlotFacts *s = &f->slots[i];
-        if (s->offset < 0) unshadowable(e);  /* read through a descriptor: not a plain slot */
         /* a plain slot is read as member_get would, without the AttributeError (and its formatted
          * message) of an unset one; v is of the type, so of the slot's class */
         PyObject *x = s->offset >= 0 ? Py_XNewRef(*(PyObject **)((char *)v + s->offset))
             : read_descriptor(s->desc, v);
         if (!x) { if (PyErr_Occurred()) return -1; shade(e, SH_UNSET, NULL, 0); continue; }  /* an unset slot */
         if (!s->key && (s->key = Py_XNewRef(attr_key(e, s->name))) == NULL) { Py_DECREF(x); return -1; }
+        /* a member of another kind (an int field of a C type...) makes a new object at each read:
+         * its shadow is its bytes */
+        Shadow *building = s->offset < 0 ? e->build : NULL;
+        Py_ssize_t start = a->out->n;
+        if (building) e->build = NULL;
         int r = attr(e, a, s->key, x, depth + 1, path);
+        if (building) { e->build = building; if (!r) shade_bytes(e, SH_READ, NULL, a->out, start); }
         Py_DECREF(x);
         if (r) return -1;
     }
@@ -801,7 +807,7 @@ static int value(Encoder *e, PyObject *v, Py_ssize_t depth, Buf *b, Path *path) 
     if (PyTuple_CheckExact(facts)) {
         Py_ssize_t start = b->n;
         if (leaf(e, v, facts, b)) return -1;
-        shade_leaf(e, t, b, start);
+        shade_bytes(e, SH_LEAF, t, b, start);
         return 0;
     }
     if (depth >= e->max_depth) {
@@ -915,6 +921,24 @@ static int holds_dict(Encoder *e, Shadow *s, Py_ssize_t *i, PyObject *v, Py_ssiz
     return 1;
 }
 
+/* a slot read through its descriptor: the bytes attr writes for it, as at the last look */
+static int holds_read(Encoder *e, Shadow *s, Py_ssize_t *i, PyObject *v, SlotFacts *sf, Py_ssize_t depth, Path *path) {
+    ShadowNode *x = &s->nodes[(*i)++];
+    PyObject *a = read_descriptor(sf->desc, v);
+    if (!a) return PyErr_Occurred() ? -1 : x->kind == SH_UNSET;
+    int r = 0;
+    if (x->kind == SH_READ && sf->key) {
+        Buf tmp;
+        buf_init(&tmp);
+        Attrs at = {&tmp, 0, 0, -1};
+        r = attr(e, &at, sf->key, a, depth + 1, path) ? -1
+            : tmp.n == x->len && !memcmp(tmp.p, s->leaves.p + x->at, x->len);
+        buf_free(&tmp);
+    }
+    Py_DECREF(a);
+    return r;
+}
+
 /* a user object's attributes, as attrs reads them: its __dict__'s str keys, then its slots */
 static int holds_object(Encoder *e, Shadow *s, Py_ssize_t *i, PyObject *v, Facts *f, Py_ssize_t depth, Path *path) {
     PyObject *ns = NULL;
@@ -939,7 +963,8 @@ static int holds_object(Encoder *e, Shadow *s, Py_ssize_t *i, PyObject *v, Facts
     Py_XDECREF(ns);
     for (Py_ssize_t j = 0; r > 0 && j < Py_SIZE(f); j++) {
         SlotFacts *sf = &f->slots[j];
-        if (sf->offset < 0 || *i >= s->n) return 0;
+        if (*i >= s->n) return 0;
+        if (sf->offset < 0) { r = holds_read(e, s, i, v, sf, depth, path); continue; }
         PyObject *a = *(PyObject **)((char *)v + sf->offset);
         if (!a) r = s->nodes[(*i)++].kind == SH_UNSET;
         else if (s->nodes[*i].kind == SH_UNSET) r = 0;

@@ -109,6 +109,13 @@ def scenario():
     thing.extra[0] = 65
     look()
     look()
+    import io
+    text = io.TextIOWrapper(io.BytesIO(), encoding="ascii")  # members of a C type, read anew each time
+    look()
+    look()
+    text.reconfigure(line_buffering=True)
+    look()
+    look()
     return thing, slotted, data, items, wide, nested, big
 
 
