@@ -93,6 +93,7 @@ int encoder_traverse(Encoder *e, visitproc visit, void *arg) {
     Py_VISIT(e->values); Py_VISIT(e->names); Py_VISIT(e->secrets); Py_VISIT(e->types);
     Py_VISIT(e->type_ids); Py_VISIT(e->redacted); Py_VISIT(e->attrs); Py_VISIT(e->firsts);
     for (int i = 0; i < MEMO; i++) { Py_VISIT(e->type_memo[i].key); Py_VISIT(e->type_memo[i].val); }
+    for (int i = 0; i < MEMO; i++) { Py_VISIT(e->type_id_memo[i].key); }
     return 0;
 }
 
@@ -104,6 +105,7 @@ void encoder_clear(Encoder *e) {
     Py_CLEAR(e->values); Py_CLEAR(e->names); Py_CLEAR(e->secrets); Py_CLEAR(e->types);
     Py_CLEAR(e->type_ids); Py_CLEAR(e->redacted); Py_CLEAR(e->attrs); Py_CLEAR(e->firsts);
     memo_clear(e->secret_memo); memo_clear(e->key_memo); memo_clear(e->attr_memo); memo_clear(e->type_memo);
+    memo_clear(e->type_id_memo);
 }
 
 static int same_str(PyObject *a, PyObject *b) {
@@ -208,8 +210,11 @@ static int secret_of(Encoder *e, PyObject *name, int key) {
 
 /* Serializer.type_id(t), encoded; cached per type */
 static int put_type_id(Encoder *e, PyTypeObject *t, Buf *b) {
+    int found;
+    Memo *slot = memo_find(e->type_id_memo, (PyObject *)t, &found);
+    if (found) return put_bytes(b, slot->val);
     PyObject *enc = PyDict_GetItemWithError(e->type_ids, (PyObject *)t);
-    if (enc) return put_bytes(b, enc);
+    if (enc) return put_bytes(b, memo_put(slot, (PyObject *)t, enc));
     if (PyErr_Occurred()) return -1;
     PyObject *id = PyObject_CallMethodOneArg(e->values, s_type_id, (PyObject *)t);
     if (!id) return -1;

@@ -37,6 +37,7 @@ typedef struct {
     unsigned char first_char[256];  /* 1 for a char some first word begins with */
     Py_ssize_t max_depth, max_items, max_string;
     Memo secret_memo[MEMO], key_memo[MEMO], attr_memo[MEMO], type_memo[MEMO];  /* in front of secrets, attrs, types */
+    Memo type_id_memo[MEMO];  /* in front of type_ids */
     Shadow *build;      /* the shadow being made as a value is encoded, or NULL */
 } Encoder;
 
