@@ -363,13 +363,15 @@ typedef struct {
     int *order;
 } State;
 
-/* A slot's shadow, besides a Shadow: NULL (none: the next look at the value makes one), or */
-#define SHADOW_CHANGED ((Shadow *)1)  /* the value changed at the last look: none until it stays */
-#define SHADOW_NEVER ((Shadow *)2)    /* the value cannot have one (a bytearray...) */
+/* A slot's shadow, besides a Shadow: NULL (none: the value is new, or changed at the last
+ * look), or */
+#define SHADOW_STILL ((Shadow *)1)  /* it held still at the last look: the next one makes one */
+#define SHADOW_NEVER ((Shadow *)2)  /* the value cannot have one (a bytearray...) */
+#define HAS_SHADOW(p) ((p) && (p) != SHADOW_STILL && (p) != SHADOW_NEVER)
 
 static void shadow_drop(Shadow **sh) {
     if (!sh) return;
-    if (*sh != SHADOW_CHANGED && *sh != SHADOW_NEVER) shadow_free(*sh);
+    if (HAS_SHADOW(*sh)) shadow_free(*sh);
     *sh = NULL;
 }
 
@@ -599,24 +601,26 @@ static int same_scalar(PyObject *v, PyObject *old) {
 }
 
 /* The same object looked at again: 1 if it changed in place (its encoding in tmp and *was),
- * 0 if not. Through its shadow (sh: NULL where there is none to keep) when it has one; one is
- * made as it is encoded unless it changed at the last look. */
+ * 0 if not. Through its shadow (sh: NULL where there is none to keep) when it has one. One is
+ * made as it is encoded once it held still at a look: not for a value that changes at each
+ * look, nor in a short call that looks at its arguments once or twice. */
 static int look_again(Core *self, PyObject *v, PyObject **was, Shadow **sh, Buf *tmp) {
-    if (sh && *sh && *sh != SHADOW_CHANGED && *sh != SHADOW_NEVER) {
+    if (sh && HAS_SHADOW(*sh)) {
         int holds = shadow_holds(&self->enc, *sh, v);
         if (holds) return holds < 0 ? -1 : 0;
         shadow_free(*sh);
-        *sh = SHADOW_CHANGED;
+        *sh = NULL;
     }
     Shadow *made = NULL;
-    if (sh && !*sh ? encode_shadowed(&self->enc, v, tmp, &made) : encode(&self->enc, v, tmp)) return -1;
+    int make = sh && *sh == SHADOW_STILL;
+    if (make ? encode_shadowed(&self->enc, v, tmp, &made) : encode(&self->enc, v, tmp)) return -1;
     if (same_encoding(tmp, *was)) {
-        if (sh && !*sh) *sh = made ? made : SHADOW_NEVER;
-        else if (sh && *sh == SHADOW_CHANGED) *sh = NULL;  /* held still: a shadow next time */
+        if (make) *sh = made ? made : SHADOW_NEVER;
+        else if (sh && !*sh) *sh = SHADOW_STILL;
         return 0;
     }
     shadow_free(made);
-    if (sh && *sh != SHADOW_NEVER) *sh = SHADOW_CHANGED;
+    if (sh && *sh != SHADOW_NEVER) *sh = NULL;
     PyObject *e = PyBytes_FromStringAndSize(tmp->p, tmp->n);
     if (!e) return -1;
     Py_SETREF(*was, e);
