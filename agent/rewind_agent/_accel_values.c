@@ -830,13 +830,22 @@ static int value(Encoder *e, PyObject *v, Py_ssize_t depth, Buf *b, Path *path) 
     return r < 0 ? -1 : 0;
 }
 
-int encode(Encoder *e, PyObject *v, Buf *b) {
-    Step local[16];
-    Path path = {local, 0, 0};
-    if (e->max_depth > 16 && !(path.steps = PyMem_Malloc(e->max_depth * sizeof(Step)))) {
+/* A path with room for max_depth steps: `local`'s 16, or allocated (path_free) */
+static int path_init(Encoder *e, Path *path, Step *local) {
+    *path = (Path){local, 0, 0};
+    if (e->max_depth > 16 && !(path->steps = PyMem_Malloc(e->max_depth * sizeof(Step)))) {
         PyErr_NoMemory();
         return -1;
     }
+    return 0;
+}
+
+static void path_free(Path *path, Step *local) { if (path->steps != local) PyMem_Free(path->steps); }
+
+int encode(Encoder *e, PyObject *v, Buf *b) {
+    Step local[16];
+    Path path;
+    if (path_init(e, &path, local)) return -1;
     Py_ssize_t start = b->n;
     int r = value(e, v, 0, b, &path);
     if (r && PyErr_ExceptionMatches(PyExc_Exception)) {
@@ -846,7 +855,7 @@ int encode(Encoder *e, PyObject *v, Buf *b) {
         unshadowable(e);
         r = put_array_header(b, 2) || put_uint(b, T_ERROR) || put_type_id(e, Py_TYPE(v), b) ? -1 : 0;
     }
-    if (path.steps != local) PyMem_Free(path.steps);
+    path_free(&path, local);
     return r;
 }
 
@@ -1033,11 +1042,8 @@ static int holds(Encoder *e, Shadow *s, Py_ssize_t *i, PyObject *v, Py_ssize_t d
 
 int shadow_holds(Encoder *e, Shadow *s, PyObject *v) {
     Step local[16];
-    Path path = {local, 0, 0};
-    if (e->max_depth > 16 && !(path.steps = PyMem_Malloc(e->max_depth * sizeof(Step)))) {
-        PyErr_NoMemory();
-        return -1;
-    }
+    Path path;
+    if (path_init(e, &path, local)) return -1;
     Shadow *building = e->build;
     e->build = NULL;
     Py_ssize_t i = 0;
@@ -1048,6 +1054,6 @@ int shadow_holds(Encoder *e, Shadow *s, PyObject *v) {
         PyErr_Clear();
         r = 0;
     }
-    if (path.steps != local) PyMem_Free(path.steps);
+    path_free(&path, local);
     return r;
 }
