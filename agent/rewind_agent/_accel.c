@@ -481,6 +481,7 @@ typedef struct {
     Sink *sink;
     PyObject *atoms, *redacted, *line_info, *is_yield, *disable;
     Encoder enc;  /* Serializer.encode */
+    PyObject *named_shadows;  /* a module's or class body's values' shadows, by encoding (named_shadow) */
     /* the back end in use, for fail(), and its helpers */
     PyObject *backend, *on_exception, *jump_lines;
     /* frames[id(cached_frame)] is cached_state, kept so while both are set: most events come
@@ -667,13 +668,60 @@ static int dict_put(PyObject *d, PyObject *name, PyObject *v, int had) {
     return had ? PyDict_DelItem(d, name) : 0;
 }
 
+/* A module's or class body's names are kept in dicts that Python code of the recorder writes
+ * too (a function's GLOBALS), so a name's shadow is kept with the encoding it stands for, and
+ * used only while that is the name's last encoding. Small encodings have none (a few dict
+ * operations would cost what encoding them does), and the table is bounded. */
+#define NAMED_SHADOW_MIN 64
+#define NAMED_SHADOWS_MAX 512
+
+typedef struct { PyObject_HEAD PyObject *was; Shadow *s; } ShadowBox;
+static void ShadowBox_dealloc(ShadowBox *b) { Py_XDECREF(b->was); shadow_drop(&b->s); PyObject_Free(b); }
+static PyTypeObject ShadowBoxType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "_rewind_accel.ShadowBox",
+    .tp_basicsize = sizeof(ShadowBox),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_dealloc = (destructor)ShadowBox_dealloc,
+};
+
+/* takes the shadow kept for `name` if it stands for `was` (NULL, SHADOW_STILL, SHADOW_NEVER or one) */
+static Shadow *take_named_shadow(Core *self, PyObject *name, PyObject *was) {
+    ShadowBox *box = (ShadowBox *)PyDict_GetItemWithError(self->named_shadows, name);
+    if (!box) { PyErr_Clear(); return NULL; }
+    if (box->was != was) return NULL;
+    Shadow *s = box->s;
+    box->s = NULL;
+    return s;
+}
+
+/* keeps sh for `name`, whose last encoding is `was`; takes sh (NULL: forgets the name's) */
+static void keep_named_shadow(Core *self, PyObject *name, PyObject *was, Shadow *sh) {
+    if (!sh) {  /* (no KeyError made for a name without one: most values that change have none) */
+        PyObject *had = PyDict_GetItemWithError(self->named_shadows, name);
+        if (had ? PyDict_DelItem(self->named_shadows, name) : PyErr_Occurred() != NULL) PyErr_Clear();
+        return;
+    }
+    ShadowBox *box = PyObject_New(ShadowBox, &ShadowBoxType);
+    if (!box) { PyErr_Clear(); shadow_drop(&sh); return; }
+    box->was = Py_NewRef(was);
+    box->s = sh;
+    if (PyDict_GET_SIZE(self->named_shadows) >= NAMED_SHADOWS_MAX) PyDict_Clear(self->named_shadows);
+    if (PyDict_SetItem(self->named_shadows, name, (PyObject *)box)) PyErr_Clear();
+    Py_DECREF(box);
+}
+
 /* judge for a module or class body's local, kept in its state's dicts by name */
 static int judge_named(Core *self, State *st, PyObject *name, PyObject *v, Buf *tmp, int *in_place) {
     PyObject *old0 = PyDict_GetItemWithError(st->snap, name), *was0 = NULL;
     if (!old0 && PyErr_Occurred()) return -1;
     if (!(was0 = PyDict_GetItemWithError(st->enc, name)) && PyErr_Occurred()) return -1;
     PyObject *old = Py_XNewRef(old0), *was = Py_XNewRef(was0);
-    int r = judge(self, v, &old, &was, NULL, tmp, in_place);
+    int shadowed = v && v == old && was && PyBytes_CheckExact(was) && PyBytes_GET_SIZE(was) >= NAMED_SHADOW_MIN;
+    Shadow *sh = shadowed ? take_named_shadow(self, name, was) : NULL;
+    int r = judge(self, v, &old, &was, shadowed ? &sh : NULL, tmp, in_place);
+    if (shadowed && r >= 0) keep_named_shadow(self, name, was, r == 0 ? sh : NULL);
+    if (r != 0) shadow_drop(&sh);
     if (r >= 0 && old != old0 && dict_put(st->snap, name, old, old0 != NULL)) r = -1;
     if (r >= 0 && was != was0 && dict_put(st->enc, name, was, was0 != NULL)) r = -1;
     Py_XDECREF(old);
@@ -1845,6 +1893,8 @@ static PyObject *Core_accel_setup(Core *self, PyObject *args) {
         return NULL;
     }
     if (encoder_init(&self->enc, values, names, secrets, redacted, firsts)) return NULL;
+    Py_XSETREF(self->named_shadows, PyDict_New());
+    if (!self->named_shadows) return NULL;
     if (self->extra_index < 0) self->extra_index = REQUEST_CODE_EXTRA_INDEX(keep_nothing);
     Py_XSETREF(self->sink, (Sink *)(sink == Py_None ? NULL : Py_NewRef(sink)));
     Py_XSETREF(self->atoms, Py_NewRef(atoms));
@@ -1872,6 +1922,7 @@ static int Core_set_cur(Core *self, PyObject *v, void *c) {
 static int Core_traverse(Core *o, visitproc visit, void *arg) {
     Py_VISIT(o->last); Py_VISIT(o->keys); Py_VISIT(o->encode); Py_VISIT(o->dropped);
     Py_VISIT(o->codes); Py_VISIT(o->w); Py_VISIT(o->unwinding); Py_VISIT(o->sink);
+    Py_VISIT(o->named_shadows);
     Py_VISIT(o->atoms); Py_VISIT(o->redacted); Py_VISIT(o->line_info); Py_VISIT(o->is_yield);
     Py_VISIT(o->disable); Py_VISIT(o->backend); Py_VISIT(o->on_exception); Py_VISIT(o->jump_lines);
     Py_VISIT(o->cached_state);
@@ -1882,6 +1933,7 @@ static int Core_traverse(Core *o, visitproc visit, void *arg) {
 static int Core_clear(Core *o) {
     Py_CLEAR(o->last); Py_CLEAR(o->keys); Py_CLEAR(o->encode); Py_CLEAR(o->dropped);
     Py_CLEAR(o->codes); Py_CLEAR(o->w); Py_CLEAR(o->unwinding); Py_CLEAR(o->sink);
+    Py_CLEAR(o->named_shadows);
     Py_CLEAR(o->atoms); Py_CLEAR(o->redacted); Py_CLEAR(o->line_info); Py_CLEAR(o->is_yield);
     Py_CLEAR(o->disable); Py_CLEAR(o->backend); Py_CLEAR(o->on_exception); Py_CLEAR(o->jump_lines);
     forget_cached(o);
@@ -1969,7 +2021,7 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__rewind_accel(void) {
     if (PyType_Ready(&SinkType) || PyType_Ready(&InfoType) || PyType_Ready(&StateType)
-        || PyType_Ready(&CoreType)) return NULL;
+        || PyType_Ready(&CoreType) || PyType_Ready(&ShadowBoxType)) return NULL;
 #define INTERN(var, s) if (!(var = PyUnicode_InternFromString(s))) return NULL
     INTERN(s_code_info, "code_info"); INTERN(s_key, "_key");
     INTERN(s_on_unwind, "on_unwind"); INTERN(s_on_exception, "on_exception"); INTERN(s_fail, "fail");

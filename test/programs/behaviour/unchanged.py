@@ -120,3 +120,24 @@ def scenario():
 
 
 print(len(scenario()))
+
+# The same at module level, where values are kept by name (and shadows by encoding)
+TABLE = {"k%d" % i: [i, "v" * 10] for i in range(20)}
+TWIN = {"k%d" % i: [i, "v" * 10] for i in range(20)}  # the same encoding as TABLE
+for _ in range(4):
+    look()
+TABLE["k0"].append(1)
+look()
+look()
+TWIN["k0"].append(1)  # now the same encoding as TABLE again
+look()
+look()
+TABLE["k2"][1] = "w" * 10
+look()
+look()
+TABLE = dict(TABLE)  # rebound to an equal value
+look()
+look()
+TABLE["k3"] = None
+look()
+print(len(TABLE), len(TWIN))
