@@ -528,6 +528,13 @@ static inline void unshadowable(Encoder *e) { if (e->build) e->build->broken = 1
 
 /* ---- containers -------------------------------------------------------------------------------- */
 
+/* the length of a builtin container: a dict, list, tuple, set or frozenset (or a subclass's
+ * builtin part, `base` its type) */
+static inline Py_ssize_t container_size(PyObject *v, PyTypeObject *base) {
+    return base == &PyDict_Type ? PyDict_GET_SIZE(v)
+        : base == &PyList_Type || base == &PyTuple_Type ? Py_SIZE(v) : PySet_GET_SIZE(v);
+}
+
 /* Serializer._deep: n < 0 for an object (no length) */
 static int deep(Encoder *e, PyTypeObject *t, Py_ssize_t n, Buf *b) {
     return put_array_header(b, 3) || put_uint(b, T_DEEP) || put_type_id(e, t, b)
@@ -558,8 +565,7 @@ static int item(Encoder *e, PyObject *v, Py_ssize_t depth, Buf *b, Path *path) {
 static int seq_body(Encoder *e, PyObject *v, PyTypeObject *base, Py_ssize_t depth, Buf *b, Path *path) {
     int tag = base == &PyList_Type ? T_LIST : base == &PyTuple_Type ? T_TUPLE
         : base == &PySet_Type ? T_SET : T_FROZENSET;
-    Py_ssize_t n = base == &PyList_Type ? PyList_GET_SIZE(v) : base == &PyTuple_Type
-        ? PyTuple_GET_SIZE(v) : PySet_GET_SIZE(v);
+    Py_ssize_t n = container_size(v, base);
     Py_ssize_t k = n < e->max_items ? n : e->max_items, i = 0;
     if (put_array_header(b, 2 + k) || put_uint(b, tag) || put_uint(b, n)) return -1;
     shade(e, SH_SEQ, (PyObject *)base, n);
@@ -785,7 +791,7 @@ static int value(Encoder *e, PyObject *v, Py_ssize_t depth, Buf *b, Path *path) 
     int is_dict = t == &PyDict_Type;
     if (is_dict || t == &PyList_Type || t == &PyTuple_Type || t == &PySet_Type || t == &PyFrozenSet_Type) {
         if (depth >= e->max_depth) {
-            Py_ssize_t n = is_dict ? PyDict_GET_SIZE(v) : PyObject_Length(v);
+            Py_ssize_t n = container_size(v, t);
             shade(e, SH_DEEP, (PyObject *)t, n);
             return deep(e, t, n, b);
         }
@@ -1000,25 +1006,21 @@ static int holds(Encoder *e, Shadow *s, Py_ssize_t *i, PyObject *v, Py_ssize_t d
         return on_path(path, v, depth, &dist) && dist == x->n;
     case SH_DEEP:
         if ((PyObject *)t != x->obj) return 0;
-        if (x->n < 0) return 1;
-        return (t == &PyDict_Type ? PyDict_GET_SIZE(v) : t == &PyList_Type || t == &PyTuple_Type ? Py_SIZE(v)
-                : PySet_GET_SIZE(v)) == x->n;
+        return x->n < 0 || container_size(v, t) == x->n;
     case SH_LEAF: {
         if ((PyObject *)t != x->obj) return 0;
+        PyObject *facts = type_facts(e, t);
+        if (!facts || !PyTuple_CheckExact(facts)) return facts ? 0 : -1;
         Buf tmp;
         buf_init(&tmp);
-        PyObject *facts = type_facts(e, t);
-        int r = facts && PyTuple_CheckExact(facts) ? leaf(e, v, facts, &tmp) : -1;
-        if (!r) r = tmp.n == x->len && !memcmp(tmp.p, s->leaves.p + x->at, x->len);
-        else r = -1;
+        int r = leaf(e, v, facts, &tmp) ? -1 : tmp.n == x->len && !memcmp(tmp.p, s->leaves.p + x->at, x->len);
         buf_free(&tmp);
         return r;
     }
     case SH_SEQ: case SH_DICT: case SH_OBJECT: {
         if ((PyObject *)t != x->obj || on_path(path, v, depth, &dist)) return 0;
         if (depth >= e->max_depth) return 0;  /* it was not DEEP: the shadow is not of this place */
-        Py_ssize_t n = x->kind == SH_OBJECT ? 0 : t == &PyDict_Type ? PyDict_GET_SIZE(v)
-            : t == &PyList_Type || t == &PyTuple_Type ? Py_SIZE(v) : PySet_GET_SIZE(v);
+        Py_ssize_t n = x->kind == SH_OBJECT ? 0 : container_size(v, t);
         if (x->kind != SH_OBJECT && n != x->n) return 0;
         PyObject *facts = NULL;
         if (x->kind == SH_OBJECT) {
