@@ -2,15 +2,17 @@
 // values for every test program on every interpreter under test; recording through the
 // recursion limit; and what a person sees where the accelerator cannot be built.
 import { describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROGRAMS, ROOT, dump, frameRecords, pythons, rewind, run, tmp, type Run } from './helpers.js';
+import { K, T, decodeEvents } from '../src/wire/protocol.js';
+import { readHeaderAt, readStream } from '../src/wire/rawfile.js';
 
 const AGENT = join(ROOT, 'agent');
 const PROGS = [
   ...readdirSync(PROGRAMS).filter((f) => f.endsWith('.py')).sort(),
   'behaviour/shop.py', 'behaviour/user_code.py', 'behaviour/stress.py', 'behaviour/values.py', 'behaviour/slots.py',
-  'behaviour/dropped_generators.py', 'behaviour/unchanged.py',
+  'behaviour/dropped_generators.py', 'behaviour/unchanged.py', 'behaviour/in_place.py',
   'real/star_import.py', 'real/equal_code.py', 'real/closures_free.py', 'real/comprehension_error.py', 'real/generated_code.py',
   '../../examples/orders.py',
 ];
@@ -97,6 +99,43 @@ describe.each(pythons())('the C accelerator on $label', ({ exe }) => {
     expect(info.accelerator).toBe('on');
     const last = dump(rec).filter((e) => e.kind === 'line' && e.changed?.after);
     expect(last.map((e) => e.changed.after.repr)).toEqual(["'RecursionError'"]);
+  });
+});
+
+describe.each(pythons())('values changed in place, sent as patches, on $label', ({ exe }) => {
+  const why = unavailable(exe);
+  const script = join(PROGRAMS, 'behaviour/in_place.py');
+  /** The agent's raw stream of in_place.py, the accelerator's (`on`) or the pure-Python agent's (`off`). */
+  const stream = (mode: string): string => {
+    const out = join(tmp(), 't.raw');
+    const r = run(exe, ['-m', 'rewind_agent', '--accelerator', mode, '-o', out, script], { env: { ...SEEDED.env, PYTHONPATH: AGENT } });
+    expect(r.status, r.stderr).toBe(0);
+    return out;
+  };
+  const patches = (raw: string): number => {
+    const fd = openSync(raw, 'r');
+    try {
+      const h = readHeaderAt(fd)!;
+      return decodeEvents(readStream(fd, h, 0, h.committed)).events
+        .filter((e): e is [number, ...unknown[]] => Array.isArray(e) && e[0] === K.LINE)
+        .flatMap((e) => e.slice(3).filter((v, i) => i % 2 === 0 && Array.isArray(v) && v[0] === T.PATCH)).length;
+    } finally { closeSync(fd); }
+  };
+
+  it.skipIf(why)('the accelerator sends them as patches, the pure-Python agent whole: read back, the same recording', () => {
+    const [pure, fast] = [stream('off'), stream('on')];
+    expect(patches(pure)).toBe(0);
+    expect(patches(fast)).toBeGreaterThan(40);
+    const [whole, patched] = [pure, fast].map((raw) => {
+      const rec = join(tmp(), 'rec');
+      const r = rewind(['import', raw, '-o', rec]);
+      expect(r.status, r.stderr).toBe(0);
+      return dump(rec);
+    });
+    expect(patched).toEqual(whole);
+    // never a secret's: its value is redacted at every change
+    const secret = patched.filter((e: any) => e.changed?.api_token).map((e: any) => e.changed.api_token.repr);
+    expect(secret).toEqual(Array(5).fill('<redacted>'));
   });
 });
 

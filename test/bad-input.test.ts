@@ -4,8 +4,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync, truncateSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Level } from 'level';
-import { CLI, PROGRAMS, rewind, run, tmp } from './helpers.js';
-import { MAGIC, RAW_HEADER } from '../src/wire/protocol.js';
+import { CLI, PROGRAMS, dump, rewind, run, tmp } from './helpers.js';
+import { pack } from 'msgpackr';
+import { K, MAGIC, RAW_HEADER, T, VERSION } from '../src/wire/protocol.js';
 
 const B = join(PROGRAMS, 'behaviour');
 let dir: string;
@@ -157,6 +158,35 @@ describe('opening recordings', () => {
     writeFileSync(join(busy, 'events.raw'), stream);
     expectOneSentence(rewind(['info', busy]), /is being recorded and what has arrived so far cannot be indexed/);
     expect(readFileSync(join(busy, 'events.raw')).equals(stream)).toBe(true); // looking changed nothing
+  });
+
+  /** A raw recording folder whose stream is these events. */
+  const rawRecording = (name: string, events: unknown[]): string => {
+    const folder = join(dir, name);
+    mkdirSync(folder);
+    const body = Buffer.concat(events.map((e) => pack(e)));
+    const head = Buffer.alloc(RAW_HEADER);
+    MAGIC.copy(head);
+    head.writeBigUInt64LE(BigInt(body.length), 16);
+    writeFileSync(join(folder, 'events.raw'), Buffer.concat([head, body]));
+    return folder;
+  };
+  const START = [[K.THREAD, 1, 'MainThread'], [K.FILE, 0, '/src/p.py', null], [K.NAME, 0, 'xs'], [K.CODE, 0, 0, 'f', 'f', 1], [K.CALL, 1, 0]];
+
+  it('refuses a stream written by a newer agent, by name, and leaves it as it was', () => {
+    const newer = rawRecording('raw-newer', [[K.HELLO, VERSION + 1, {}], ...START, [K.END, 0, null]]);
+    const before = snapshot(newer);
+    expectOneSentence(rewind(['info', newer]), new RegExp(`written by a newer Rewind agent \\(wire version ${VERSION + 1}; this Rewind reads up to ${VERSION}\\)`));
+    expect(snapshot(newer)).toBe(before);
+  });
+
+  it('a patch that does not fit the value it changes (an agent error): the value shows as unreadable and the recording says so', () => {
+    const patch = [T.PATCH, 9, 2, 1, Buffer.from([7])];
+    const rec = rawRecording('raw-patch', [[K.HELLO, VERSION, {}], ...START, [K.LINE, 2, 0, patch], [K.LINE, 3], [K.RETURN, null], [K.END, 0, null]]);
+    const info = JSON.parse(rewind(['info', '--json', rec]).stdout);
+    expect(info.warnings).toEqual([expect.objectContaining({ code: 'patch-unmatched', message: expect.stringMatching(/the value of xs could not be rebuilt/) })]);
+    const line = dump(rec).find((e: any) => e.kind === 'line' && e.changed?.xs);
+    expect(line.changed.xs.repr).toBe('<xs (unreadable)>');
   });
 
   it('refuses a recording of a newer format version, by name', async () => {

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeEvents, unpackr, visitEvents, WireError, type WireEvent } from '../src/wire/protocol.js';
 import { Encoded, visitEncoded } from '../src/wire/encoded.js';
+import { applyPatch, isPatch } from '../src/wire/patch.js';
 import { packr } from '../src/store/store.js';
 import { floatRepr, toJson } from '../src/wire/values.js';
 import { ROOT, run } from './helpers.js';
@@ -19,6 +20,24 @@ describe('golden value vectors', () => {
     if (v.truncated) expected.truncated = true;
     if (/<redacted>/.test(v.repr) && v.type === 'redacted') expected.redacted = true;
     expect(json).toEqual(expected);
+  });
+});
+
+describe('golden patch vectors: a local changed in place, sent as a patch of its previous encoding', () => {
+  const latin1 = (hex: string) => Buffer.from(hex, 'hex').toString('latin1');
+  it.each(vectors('patches.json').map((v: any) => [v.new, v]))('%s', (_new, v: any) => {
+    const [base, whole, sent] = [latin1(v.base_hex), latin1(v.new_hex), latin1(v.sent_hex)];
+    if (!isPatch(sent)) {
+      expect(sent).toBe(whole); // sent whole, where a patch would not save half
+      return;
+    }
+    expect(sent.length * 2).toBeLessThanOrEqual(whole.length);
+    expect(applyPatch(base, sent)).toBe(whole);
+    expect(applyPatch(base + 'x', sent)).toBeNull(); // not the value it was made from
+  });
+  it('most of them are patches, and a value is never taken for one', () => {
+    expect(vectors('patches.json').filter((v: any) => isPatch(latin1(v.sent_hex))).length).toBeGreaterThanOrEqual(8);
+    for (const v of vectors('values.json')) expect(isPatch(latin1(v.hex))).toBe(false);
   });
 });
 

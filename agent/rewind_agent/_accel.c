@@ -40,7 +40,7 @@
 #endif
 
 /* wire.py: event kinds and value tags used here */
-enum { K_CALL = 7, K_LINE = 8, K_RETURN = 9, K_YIELD = 11, K_RESUME = 12, T_UNBOUND = 15 };
+enum { K_CALL = 7, K_LINE = 8, K_RETURN = 9, K_YIELD = 11, K_RESUME = 12, T_UNBOUND = 15, T_PATCH = 18 };
 
 /* An event at the recursion limit (the RecursionError itself, the frames it unwinds) would
  * fail in the first Python code or comparison it runs: such an event gets room above the limit.
@@ -554,11 +554,61 @@ static PyObject *core_key(Core *self, PyObject *name) {
     return PyDict_GetItemWithError(self->keys, name);
 }
 
-/* a local's (name id, value) pair, k its Recorder._key; a secret's value is redacted */
-static int put_pair(Core *self, Buf *out, PyObject *k, Buf *enc) {
+/* wire.patch: enc, a local's encoding, as a patch of base (bn bytes), the one it had before,
+ * when that takes at most half of enc's bytes; else enc. The same hunks as wire.patch finds. */
+#define PATCH_SUB 8
+#define PATCH_RUN 4
+static Py_ssize_t common(const char *a, const char *b, Py_ssize_t limit) {
+    Py_ssize_t r = 0;
+    while (r < limit && a[r] == b[r]) r++;
+    return r;
+}
+static int put_hunk(Buf *out, Py_ssize_t at, Py_ssize_t cut, const char *p, Py_ssize_t n) {
+    return put_uint(out, (unsigned long long)at) || put_uint(out, (unsigned long long)cut) || put_bin_header(out, n) || put(out, p, n);
+}
+static int put_patch(Buf *out, const char *base, Py_ssize_t bn, const Buf *enc) {
+    const char *e = enc->p;
+    Py_ssize_t n = enc->n, m = bn < n ? bn : n, i = common(base, e, m), tail = 0, start = out->n;
+    while (tail < m - i && base[bn - 1 - tail] == e[n - 1 - tail]) tail++;
+    Py_ssize_t be = bn - tail, ne = n - tail, j = i, hunks = 0;
+    Buf h;  /* the hunks, to count them first */
+    buf_init(&h);
+    while (i < be && j < ne) {
+        int k = 1;
+        for (; k <= PATCH_SUB; k++) {
+            if (i + k + PATCH_RUN > be || j + k + PATCH_RUN > ne) { k = PATCH_SUB + 1; break; }
+            if (!memcmp(base + i + k, e + j + k, PATCH_RUN)) break;
+        }
+        if (k > PATCH_SUB) break;
+        if (put_hunk(&h, i, k, e + j, k)) goto fail;
+        hunks++;
+        Py_ssize_t mid = be - i < ne - j ? be - i : ne - j;
+        Py_ssize_t run = common(base + i + k, e + j + k, mid - k);
+        i += k + run;
+        j += k + run;
+    }
+    if (i < be || j < ne) {
+        if (put_hunk(&h, i, be - i, e + j, ne - j)) goto fail;
+        hunks++;
+    }
+    if (put_array_header(out, 2 + 3 * hunks) || put_uint(out, T_PATCH) || put_uint(out, (unsigned long long)bn)
+        || put(out, h.p, h.n)) goto fail;
+    buf_free(&h);
+    if (2 * (out->n - start) <= n) return 0;
+    out->n = start;
+    return put(out, e, n);
+fail:
+    buf_free(&h);
+    return -1;
+}
+
+/* a local's (name id, value) pair, k its Recorder._key; a secret's value is redacted; base: the
+ * encoding it had before, to send the value as a patch of (a function's local; else NULL) */
+static int put_pair(Core *self, Buf *out, PyObject *k, Buf *enc, PyObject *base) {
     if (!k) { if (!PyErr_Occurred()) PyErr_SetString(PyExc_KeyError, "name"); return -1; }
     if (put_bytes(out, PyTuple_GET_ITEM(k, 0))) return -1;
     if (PyTuple_GET_ITEM(k, 1) == Py_True) return put_bytes(out, self->redacted);
+    if (base) return put_patch(out, PyBytes_AS_STRING(base), PyBytes_GET_SIZE(base), enc);
     return put(out, enc->p, enc->n);
 }
 
@@ -843,14 +893,19 @@ static int changes_slots(Core *self, State *st, Locals *L, const int *ix, int n,
         if (i < 0) continue;
         PyObject *v = locals_get(L, info->slots, info->cellmask, i);
         if (!v && PyErr_Occurred()) goto done;
-        int was_mut = st->encs[i] != NULL, in_place = 0;
+        PyObject *base = Py_XNewRef(st->encs[i]);  /* its encoding before: a patch's base */
+        int was_mut = base != NULL, in_place = 0;
         int r = judge(self, v, &st->seen[i], &st->encs[i], &st->shadows[i], &tmp, &in_place);
         if (r > 0 && in_place && idset_add(&mutated, v)) r = -1;
         Py_XDECREF(v);
+        if (r > 0) {  /* a patch only from one container or object's encoding to another's, as core.py */
+            int patch = base && st->encs[i];
+            r = put_pair(self, out, slot_key(self, info, i), &tmp, patch ? base : NULL) ? -1 : 1;
+        }
+        Py_XDECREF(base);
         if (r < 0) goto done;
         if ((st->encs[i] != NULL) != was_mut) order_moved(st, i, was_mut);
         if (!r) continue;
-        if (put_pair(self, out, slot_key(self, info, i), &tmp)) goto done;
         (*pairs)++;
     }
     if (!idset_empty(&mutated) && !full) {
@@ -890,7 +945,7 @@ static int changes_named(Core *self, State *st, PyObject *names, PyObject *loc, 
         int r = judge_named(self, st, name, v, &tmp, &in_place);
         if (r > 0 && in_place && idset_add(&mutated, v)) r = -1;
         if (r < 0) goto done;
-        if (r && put_pair(self, out, core_key(self, name), &tmp)) goto done;
+        if (r && put_pair(self, out, core_key(self, name), &tmp, NULL)) goto done;
         *pairs += r;
         Py_CLEAR(v);
         Py_CLEAR(name);
@@ -1272,7 +1327,7 @@ static State *on_call(Core *self, Frame *frame, Info *info) {
         Py_DECREF(v);
         if (r < 0) goto fail;
         if (st->encs[i]) order_moved(st, i, 0);  /* it can change in place: compared by encoding */
-        if (put_pair(self, &out, slot_key(self, info, i), &tmp)) goto fail;
+        if (put_pair(self, &out, slot_key(self, info, i), &tmp, NULL)) goto fail;
         n += 2;
     }
     Py_SETREF(self->last, Py_NewRef((PyObject *)st));
@@ -2015,8 +2070,26 @@ static PyTypeObject CoreType = {
 
 /* ---- the module ---------------------------------------------------------------------------------- */
 
+/* patch(base, new): the bytes put_patch sends for new, a local's encoding that was base (bytes),
+ * for the tests, against the golden vectors of wire.patch */
+static PyObject *module_patch(PyObject *mod, PyObject *args) {
+    const char *base, *enc;
+    Py_ssize_t bn, n;
+    if (!PyArg_ParseTuple(args, "y#y#", &base, &bn, &enc, &n)) return NULL;
+    Buf in = {.p = (char *)enc, .n = n, .cap = n}, out;
+    buf_init(&out);
+    PyObject *r = put_patch(&out, base, bn, &in) ? NULL : PyBytes_FromStringAndSize(out.p, out.n);
+    buf_free(&out);
+    return r;
+}
+
+static PyMethodDef module_methods[] = {
+    {"patch", module_patch, METH_VARARGS, "The bytes sent for a local's encoding `new` that was `base` (wire.patch)."},
+    {NULL}
+};
+
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_rewind_accel", "The Rewind agent's C accelerator.", -1, NULL,
+    PyModuleDef_HEAD_INIT, "_rewind_accel", "The Rewind agent's C accelerator.", -1, module_methods,
 };
 
 PyMODINIT_FUNC PyInit__rewind_accel(void) {

@@ -8,7 +8,7 @@ old format could misread the new one.
 import struct
 from itertools import repeat
 
-VERSION = 1
+VERSION = 2  # 2: a LINE event may give a function's local as a patch (T_PATCH)
 MAGIC = b"REWINDRAW\x00\x00\x02"  # 12 bytes at the start of a raw stream file (framing 2: a stage)
 
 # Event kinds: the first element of every event array. A bare integer is a LINE event.
@@ -51,6 +51,9 @@ T_REPR = 14
 T_UNBOUND = 15
 T_ERROR = 16
 T_SUBCLASS = 17
+# Not a value: a LINE event's change of a function's local, given as a patch of its previous
+# encoding (PROTOCOL.md, "Changed locals"; see patch()).
+T_PATCH = 18
 
 EXT_FLOAT = 1  # msgpack fixext 8 of this type: a Python float, IEEE 754 big-endian
 
@@ -151,6 +154,69 @@ def text(s):
 
 def binary(b):
     return bin_header(len(b)) + bytes(b)
+
+
+def patch(base, new):
+    """`new`, the encoding of a function's local, as a patch of `base`, the encoding it had
+    before, when that takes at most half of new's bytes; else `new` itself. A patch is
+    [T_PATCH, len(base), (offset in base, bytes of base cut there, bin of the bytes put there)*],
+    its hunks in order. Values changed in place are mostly what they were: a list that grows
+    changes its headers near the start and gains bytes at the end. The hunks are found thus:
+    keep the common start and end; then, while both middles go on, a run of PATCH_RUN equal
+    bytes after at most PATCH_SUB differing ones at the same offset ends a hunk of those; what is
+    left of the middles is the last hunk.
+
+    The C accelerator sends its changes so (_accel.c's put_patch, checked against the golden
+    vectors this makes); the pure-Python agent, the reference, sends values whole: a reader
+    rebuilds the same recording from either."""
+    n, bl = len(new), len(base)
+    m = min(bl, n)
+    i = _common(base, new, 0, 0, m)
+    tail = _common_end(base, new, m - i)
+    be, ne = bl - tail, n - tail  # where the middles end
+    j = i
+    hunks = []
+    while i < be and j < ne:
+        for k in range(1, PATCH_SUB + 1):
+            if i + k + PATCH_RUN > be or j + k + PATCH_RUN > ne:
+                k = 0
+                break
+            if base[i + k:i + k + PATCH_RUN] == new[j + k:j + k + PATCH_RUN]:
+                break
+        else:
+            k = 0
+        if not k:
+            break
+        hunks.append(uint(i) + uint(k) + bin_header(k) + new[j:j + k])
+        run = _common(base, new, i + k, j + k, min(be - i, ne - j) - k)
+        i += k + run
+        j += k + run
+    if i < be or j < ne:
+        hunks.append(uint(i) + uint(be - i) + bin_header(ne - j) + new[j:ne])
+    out = array_header(2 + 3 * len(hunks)) + _T_PATCH + uint(bl) + b"".join(hunks)
+    return out if 2 * len(out) <= n else new
+
+
+PATCH_SUB = 8  # at most this many differing bytes make a hunk of their own (a header, a count)
+PATCH_RUN = 4  # if this many equal ones follow at the same offset
+
+
+def _common(a, b, i, j, limit):
+    """How many bytes from a[i] and b[j] on are equal, up to `limit`: the first differing byte
+    is the highest set bit of the two read as big numbers, XORed."""
+    x = int.from_bytes(a[i:i + limit], "big") ^ int.from_bytes(b[j:j + limit], "big")
+    return (limit * 8 - x.bit_length()) // 8
+
+
+def _common_end(a, b, limit):
+    """How many bytes at the ends of a and b are equal, up to `limit`."""
+    if not limit:
+        return 0
+    x = int.from_bytes(a[len(a) - limit:], "little") ^ int.from_bytes(b[len(b) - limit:], "little")
+    return (limit * 8 - x.bit_length()) // 8
+
+
+_T_PATCH = bytes((T_PATCH,))
 
 
 def array(items):

@@ -116,6 +116,45 @@ def value_vectors():
     return out
 
 
+# (base, new): a local's value before and after a change, as Python expressions. The patch
+# vectors hold both encodings and what wire.patch sends for the change (new itself when a patch
+# would not take at most half of it); TypeScript's tests apply each to its base.
+PATCHES = [
+    ("list(range(20))", "list(range(20)) + [99]"),  # grown: the headers change, an item is added
+    ("list(range(90))", "list(range(90)) + [999]"),  # the same, where a patch is worth it
+    ("Point(list(range(30)), 'y')", "Point(list(range(31)), 'y')"),  # an attribute's list grown
+    ("list(range(14))", "list(range(16))"),  # past 15 items: a wider length header
+    ("list(range(40))", "list(range(20)) + ['x'] + list(range(21, 40))"),  # one item replaced
+    ("list(range(40))", "list(range(1, 40))"),  # the first item removed
+    ("list(range(40))", "list(range(39))"),  # the last
+    ("list(range(40))", "[]"),  # emptied: no patch
+    ("[1, 2, 3]", "[1, 2, 4]"),  # small: no patch
+    ("list(range(40))", "list(range(100, 140))"),  # all new: no patch
+    ("{'k%d' % i: i for i in range(30)}", "dict({'k%d' % i: i for i in range(30)}, k7=-7)"),
+    ("['a' * 300, 'b' * 300]", "['a' * 300, 'b' * 299 + 'c']"),  # a long str's last character
+    ("['a' * 300]", "['a' * 300] * 2"),  # base shorter than new, its bytes at both ends
+    ("Point(list(range(30)), 'y')", "Point(list(range(30)), 'z')"),  # an attribute
+]
+
+
+def patch_vectors():
+    out = []
+    ns = dict(globals())
+    names = []
+
+    def name_id(s):
+        if s not in names:
+            names.append(s)
+        return names.index(s)
+
+    ser = Serializer(name_id, secret)
+    for base_expr, new_expr in PATCHES:
+        base, new = (ser.encode(eval(e, ns)) for e in (base_expr, new_expr))
+        out.append({"base": base_expr, "new": new_expr, "base_hex": base.hex(), "new_hex": new.hex(),
+                    "sent_hex": wire.patch(base, new).hex()})
+    return out
+
+
 def event_vectors():
     """A short stream in which every name is defined before use."""
     u = wire.uint
@@ -140,7 +179,7 @@ def event_vectors():
         wire.array([u(wire.END), wire.integer(1), wire.NIL]),
     ]
     decoded = [
-        [0, 1, {"argv": ["prog.py"], "pid": 7}], [5, 1, "MainThread"],
+        [0, wire.VERSION, {"argv": ["prog.py"], "pid": 7}], [5, 1, "MainThread"],
         [2, 0, "/src/prog.py", "x = 1\n"], [4, 0, "x"], [4, 1, "__main__"],
         [3, 0, 0, "<module>", "<module>", 1, 1], [7, 1, 0], 1, [8, 2, 0, 1], [17, 1, 0, 2], [14, 1, "hi\n"], [13, 0, None, False], [10],
         [15, "tracer-replaced", "gap"], [16, 1], [18, 3, 4], [1, 1, None],
@@ -152,7 +191,7 @@ def main():
     import sys as _sys
     ns_sys = _sys  # `sys` in VALUES refers to this module's global
     assert ns_sys
-    files = {"values.json": value_vectors(), "events.json": event_vectors()}
+    files = {"values.json": value_vectors(), "events.json": event_vectors(), "patches.json": patch_vectors()}
     changed = []
     for name, data in files.items():
         path = os.path.join(HERE, name)

@@ -1,8 +1,9 @@
 // Turns the agent's event stream into a recording: sequence numbers, per-thread stacks,
 // frame depths, indexes, snapshots. Knows the wire (protocol.ts, encoded.ts) and the store's API, not
 // its keys.
-import { K, PyFloat, type WireEvent, type WireValue } from '../wire/protocol.js';
-import { isUnbound, itemStart, visitEncoded, type Encoded } from '../wire/encoded.js';
+import { K, PyFloat, VERSION, WireError, type WireEvent, type WireValue } from '../wire/protocol.js';
+import { Encoded, isUnbound, itemStart, unreadable, visitEncoded } from '../wire/encoded.js';
+import { applyPatch, isPatch } from '../wire/patch.js';
 import {
   BLOCK, EK, SNAPSHOT_EVERY, RecordingWriter, packr, sharesGlobals,
   type CodeRecord, type GlobalsList, type ExceptionRecord, type FrameKey, type FrameRecord, type Meta, type RecordingWarning, type Snapshot, type SnapshotDelta, type SnapshotFrame, type ThreadRecord,
@@ -175,7 +176,10 @@ export class Ingest {
         this.fileCount++;
         this.w.putFile(e[1] as number, { path: e[2] as string, source: (e[3] as string | null) ?? null });
         return;
-      case K.HELLO: this.hello = (e[2] ?? {}) as Record<string, unknown>; return;
+      case K.HELLO:
+        if (typeof e[1] === 'number' && e[1] > VERSION) throw new WireError(`the stream was written by a newer Rewind agent (wire version ${e[1]}; this Rewind reads up to ${VERSION}): open it with that version of Rewind`);
+        this.hello = (e[2] ?? {}) as Record<string, unknown>;
+        return;
       case K.WARNING: this.warnings.push({ seq: this.seq, code: String(e[1]), message: String(e[2]) }); return;
       case K.SYNC: return this.sync(e.slice(1) as number[]);
       case K.DROPPED: return this.dropped(e.slice(1) as number[]);
@@ -299,12 +303,37 @@ export class Ingest {
     lines.add(line);
     this.counts.lines++;
     if (e && e.length > 2) {
+      const patched = !sharesGlobals(code) && this.unpatch(f.locals, e);
       this.applyChanges(f.locals, e, 2);
       if (sharesGlobals(code)) this.globalsChanged.set(code.module!, this.seq);
-      this.pushEncoded(EK.LINE, f, 2, e.length - 2, true);
+      if (patched) this.push(EK.LINE, f, line, [e.slice(2)]);
+      else this.pushEncoded(EK.LINE, f, 2, e.length - 2, true);
     } else {
       this.push(EK.LINE, f, line, null);
     }
+  }
+
+  /**
+   * A line's changes (name, value pairs from item 2 of `e`) with each patch of a local's value
+   * (wire/patch.ts) replaced by the value it makes of what `locals` holds; true if there was one.
+   * A patch that does not fit what is held (which the agent never sends) makes the value
+   * unreadable there, and the recording says so.
+   */
+  private unpatch(locals: Map<number, Value>, e: unknown[]): boolean {
+    let found = false;
+    for (let i = 3; i < e.length; i += 2) {
+      const v = e[i];
+      if (!(v instanceof Encoded) || !isPatch(v.latin1)) continue;
+      found = true;
+      const base = locals.get(e[i - 1] as number);
+      const whole = base instanceof Encoded ? applyPatch(base.latin1, v.latin1) : null;
+      if (whole !== null) { e[i] = new Encoded(whole); continue; }
+      e[i] = unreadable(e[i - 1] as number);
+      if (!this.warnings.some((w) => w.code === 'patch-unmatched')) {
+        this.warnings.push({ seq: this.seq, code: 'patch-unmatched', message: `the value of ${this.names[e[i - 1] as number] ?? 'a local'} could not be rebuilt from the stream (an agent error): from here it may show as unreadable` });
+      }
+    }
+    return found;
   }
 
   /** Name, value pairs from item `from` of `changes`. */

@@ -23,11 +23,18 @@ addExtension({
   pack(v: Encoded, alloc: (n: number) => { target: Uint8Array; position: number }) {
     const s = v.latin1;
     const { target, position } = alloc(s.length);
-    for (let i = 0; i < s.length; i++) target[position + i] = s.charCodeAt(i);
+    if (s.length > 32 && target instanceof Buffer) target.write(s, position, s.length, 'latin1'); // a native copy; a call costs more for a few bytes
+    else for (let i = 0; i < s.length; i++) target[position + i] = s.charCodeAt(i);
   },
 } as any);
 
 const UNBOUND = String.fromCharCode(0x91, T.UNBOUND);
+
+/** [T.ERROR, type name id]: a value that could not be read, shown as `<name (unreadable)>`. */
+export function unreadable(name: number): Encoded {
+  const id = name < 0x80 ? [name] : name < 0x10000 ? [0xcd, name >> 8, name & 0xff] : [0xce, name >>> 24, (name >> 16) & 0xff, (name >> 8) & 0xff, name & 0xff];
+  return new Encoded(String.fromCharCode(0x92, T.ERROR, ...id));
+}
 
 /** A deletion (T.UNBOUND), as decoded or as encoded. */
 export function isUnbound(v: unknown): boolean {

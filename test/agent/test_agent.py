@@ -2,7 +2,9 @@
 
     python3 -m unittest discover -s test/agent
 """
+import json
 import os
+import random
 import subprocess
 import sys
 import unittest
@@ -381,6 +383,43 @@ class AcceleratedSerializer(unittest.TestCase):
             for i, v in enumerate(_tricky_values() + _tricky_values()):
                 self.assertEqual(fast._c_encode(v), pure.values.encode(v), (bounds, i, type(v)))
                 self.assertEqual(fast_w.written, pure_w.written, (bounds, i, type(v)))
+
+
+class AcceleratedPatches(unittest.TestCase):
+    """The accelerator sends a function's local changed in place as wire.patch would."""
+
+    def test_the_golden_patch_vectors(self):
+        from rewind_agent import accel
+        try:
+            mod = accel.load()
+        except accel.Unavailable as e:
+            self.skipTest("the C accelerator cannot be built here: %s" % e)
+        with open(os.path.join(ROOT, "agent/vectors/patches.json"), encoding="utf-8") as f:
+            vectors = json.load(f)
+        for v in vectors:
+            base, new = bytes.fromhex(v["base_hex"]), bytes.fromhex(v["new_hex"])
+            self.assertEqual(mod.patch(base, new).hex(), v["sent_hex"], v["new"])
+
+    def test_random_changes_as_wire_patch(self):
+        from rewind_agent import accel
+        try:
+            mod = accel.load()
+        except accel.Unavailable as e:
+            self.skipTest("the C accelerator cannot be built here: %s" % e)
+        rnd = random.Random(7)
+        for _ in range(3000):
+            base = bytes(rnd.choice(b"ab\x00") for _ in range(rnd.randint(0, 400)))
+            new = bytearray(base)
+            for _ in range(rnd.randint(0, 5)):
+                at = rnd.randint(0, len(new))
+                op = rnd.randint(0, 2)
+                if op == 0:
+                    new[at:at] = bytes(rnd.choice(b"abc") for _ in range(rnd.randint(0, 9)))
+                elif op == 1:
+                    del new[at:at + rnd.randint(0, 9)]
+                elif new:
+                    new[min(at, len(new) - 1)] = 0xFF
+            self.assertEqual(mod.patch(base, bytes(new)), wire.patch(base, bytes(new)), (base, new))
 
 
 class _NullWriter:
