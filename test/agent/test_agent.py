@@ -365,16 +365,21 @@ def _tricky_values():
     ]
 
 
+def _accelerator(test):
+    """The C accelerator's module, or the test skipped, saying why."""
+    from rewind_agent import accel
+    try:
+        return accel.load()
+    except accel.Unavailable as e:
+        test.skipTest("the C accelerator cannot be built here: %s" % e)
+
+
 class AcceleratedSerializer(unittest.TestCase):
     """The C accelerator's encoder writes the same bytes and tables as values.py."""
 
     def test_same_bytes_and_tables_as_values_py(self):
-        from rewind_agent import accel
         from rewind_agent.core import recorder_class
-        try:
-            mod = accel.load()
-        except accel.Unavailable as e:
-            self.skipTest("the C accelerator cannot be built here: %s" % e)
+        mod = _accelerator(self)
         for bounds in ({}, {"max_depth": 1, "max_items": 2, "max_string": 5},
                        {"max_depth": 25, "max_items": 1000, "max_string": 10000}):
             pure_w, fast_w = _Tables(), _Tables()
@@ -389,11 +394,7 @@ class AcceleratedPatches(unittest.TestCase):
     """The accelerator sends a function's local changed in place as wire.patch would."""
 
     def test_the_golden_patch_vectors(self):
-        from rewind_agent import accel
-        try:
-            mod = accel.load()
-        except accel.Unavailable as e:
-            self.skipTest("the C accelerator cannot be built here: %s" % e)
+        mod = _accelerator(self)
         with open(os.path.join(ROOT, "agent/vectors/patches.json"), encoding="utf-8") as f:
             vectors = json.load(f)
         for v in vectors:
@@ -401,11 +402,7 @@ class AcceleratedPatches(unittest.TestCase):
             self.assertEqual(mod.patch(base, new).hex(), v["sent_hex"], v["new"])
 
     def test_random_changes_as_wire_patch(self):
-        from rewind_agent import accel
-        try:
-            mod = accel.load()
-        except accel.Unavailable as e:
-            self.skipTest("the C accelerator cannot be built here: %s" % e)
+        mod = _accelerator(self)
         rnd = random.Random(7)
         for _ in range(3000):
             base = bytes(rnd.choice(b"ab\x00") for _ in range(rnd.randint(0, 400)))
