@@ -558,6 +558,7 @@ static PyObject *core_key(Core *self, PyObject *name) {
  * when that takes at most half of enc's bytes; else enc. The same hunks as wire.patch finds. */
 #define PATCH_SUB 8
 #define PATCH_RUN 4
+#define PATCH_MIN 128
 static Py_ssize_t common(const char *a, const char *b, Py_ssize_t limit) {
     Py_ssize_t r = 0;
     while (r < limit && a[r] == b[r]) r++;
@@ -567,6 +568,7 @@ static int put_hunk(Buf *out, Py_ssize_t at, Py_ssize_t cut, const char *p, Py_s
     return put_uint(out, (unsigned long long)at) || put_uint(out, (unsigned long long)cut) || put_bin_header(out, n) || put(out, p, n);
 }
 static int put_patch(Buf *out, const char *base, Py_ssize_t bn, const Buf *enc) {
+    if (enc->n < PATCH_MIN) return put(out, enc->p, enc->n);
     const char *e = enc->p;
     Py_ssize_t n = enc->n, m = bn < n ? bn : n, i = common(base, e, m), tail = 0, start = out->n;
     while (tail < m - i && base[bn - 1 - tail] == e[n - 1 - tail]) tail++;

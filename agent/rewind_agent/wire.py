@@ -158,7 +158,8 @@ def binary(b):
 
 def patch(base, new):
     """`new`, the encoding of a function's local, as a patch of `base`, the encoding it had
-    before, when that takes at most half of new's bytes; else `new` itself. A patch is
+    before, when it is PATCH_MIN bytes or more and a patch takes at most half of them; else
+    `new` itself. A patch is
     [T_PATCH, len(base), (offset in base, bytes of base cut there, bin of the bytes put there)*],
     its hunks in order. Values changed in place are mostly what they were: a list that grows
     changes its headers near the start and gains bytes at the end. The hunks are found thus:
@@ -170,6 +171,8 @@ def patch(base, new):
     vectors this makes); the pure-Python agent, the reference, sends values whole: a reader
     rebuilds the same recording from either."""
     n, bl = len(new), len(base)
+    if n < PATCH_MIN:
+        return new
     m = min(bl, n)
     i = _common(base, new, 0, 0, m)
     tail = _common_end(base, new, m - i)
@@ -197,6 +200,7 @@ def patch(base, new):
     return out if 2 * len(out) <= n else new
 
 
+PATCH_MIN = 128  # smaller values are sent whole: a reader rebuilding them costs more than it saves
 PATCH_SUB = 8  # at most this many differing bytes make a hunk of their own (a header, a count)
 PATCH_RUN = 4  # if this many equal ones follow at the same offset
 

@@ -120,20 +120,19 @@ def value_vectors():
 # vectors hold both encodings and what wire.patch sends for the change (new itself when a patch
 # would not take at most half of it); TypeScript's tests apply each to its base.
 PATCHES = [
-    ("list(range(20))", "list(range(20)) + [99]"),  # grown: the headers change, an item is added
-    ("list(range(90))", "list(range(90)) + [999]"),  # the same, where a patch is worth it
-    ("Point(list(range(30)), 'y')", "Point(list(range(31)), 'y')"),  # an attribute's list grown
-    ("list(range(14))", "list(range(16))"),  # past 15 items: a wider length header
-    ("list(range(40))", "list(range(20)) + ['x'] + list(range(21, 40))"),  # one item replaced
-    ("list(range(40))", "list(range(1, 40))"),  # the first item removed
-    ("list(range(40))", "list(range(39))"),  # the last
-    ("list(range(40))", "[]"),  # emptied: no patch
-    ("[1, 2, 3]", "[1, 2, 4]"),  # small: no patch
-    ("list(range(40))", "list(range(100, 140))"),  # all new: no patch
+    ("list(range(1000, 1050))", "list(range(1000, 1050)) + [99]"),  # grown: headers change, an item is added
+    ("Point(list(range(1000, 1050)), 'y')", "Point(list(range(1000, 1051)), 'y')"),  # an attribute's list grown
+    ("list(range(1000, 1014))", "list(range(1000, 1060))"),  # mostly new items: sent whole
+    ("list(range(1000, 1060))", "list(range(1000, 1030)) + ['x'] + list(range(1031, 1060))"),  # one item replaced
+    ("list(range(1000, 1060))", "list(range(1001, 1060))"),  # the first item removed
+    ("list(range(1000, 1060))", "list(range(1000, 1059))"),  # the last
+    ("list(range(1000, 1060))", "[]"),  # emptied: no patch
+    ("list(range(20))", "list(range(20)) + [99]"),  # under PATCH_MIN bytes: sent whole
+    ("list(range(1000, 1060))", "list(range(2000, 2060))"),  # all new: no patch
     ("{'k%d' % i: i for i in range(30)}", "dict({'k%d' % i: i for i in range(30)}, k7=-7)"),
     ("['a' * 300, 'b' * 300]", "['a' * 300, 'b' * 299 + 'c']"),  # a long str's last character
     ("['a' * 300]", "['a' * 300] * 2"),  # base shorter than new, its bytes at both ends
-    ("Point(list(range(30)), 'y')", "Point(list(range(30)), 'z')"),  # an attribute
+    ("Point(list(range(1000, 1060)), 'y')", "Point(list(range(1000, 1060)), 'z')"),  # an attribute
 ]
 
 

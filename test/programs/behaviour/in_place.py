@@ -20,13 +20,13 @@ class Account:
 
 
 def grow_and_shrink():
-    xs = list(range(30))
+    xs = list(range(1000, 1040))
     for i in range(6):
         xs.append(i * 1000)
         xs[0] = -i
         xs[15] = "mid%d" % i
         xs[-1] = i
-    while len(xs) > 25:
+    while len(xs) > 35:
         xs.pop()
     xs.insert(0, "first")
     xs.sort(key=str)
@@ -34,15 +34,15 @@ def grow_and_shrink():
     ys[10] = "changed"
     xs = ys  # rebound to a near copy
     xs = 7  # to an int
-    xs = [7] * 30  # and back
+    xs = [7000] * 50  # and back
     del xs
-    xs = list(range(30))
+    xs = list(range(1000, 1040))
     xs.reverse()
     return xs
 
 
 def dicts():
-    d = {"key%02d" % i: [i, str(i)] for i in range(20)}
+    d = {"key%02d" % i: [i, str(i)] for i in range(20)}  # (about 300 bytes)
     for i in range(5):
         d["key%02d" % i][0] += 100
         d["new%d" % i] = i
@@ -53,15 +53,15 @@ def dicts():
 
 
 def objects():
-    acct = Account("ann" * 10)
-    for amount in (5, 10, 15, 20, 25, 30):
+    acct = Account("ann" * 40)
+    for amount in (5000, 10000, 15000, 20000, 25000, 30000):
         acct.deposit(amount)
-    acct.owner = "bob" * 10
+    acct.owner = "bob" * 40
     return acct.balance
 
 
 def generator(n):
-    seen = ["start"] * 20
+    seen = ["start"] * 30
     for i in range(n):
         seen.append(i)
         seen[3] = i * i
@@ -69,13 +69,13 @@ def generator(n):
 
 
 def closure():
-    cells = [0] * 25
+    cells = [1000] * 50
 
     def bump(i):
         cells[i] += 1
         return cells[i]
 
-    for i in range(0, 25, 3):
+    for i in range(0, 50, 3):
         bump(i)
     return cells
 
@@ -101,11 +101,11 @@ def bounds():
 
 
 def secrets():
-    api_token = {"user": "ann", "n": list(range(20))}
+    api_token = {"user": "ann", "n": list(range(1000, 1050))}
     for i in range(4):
         api_token["n"][i] = -i - 1
     return len(api_token)
 
 
 print(len(grow_and_shrink()), len(dicts()), objects())
-print(list(generator(5)), closure()[:4], len(shared(0, [0] * 20)), bounds(), secrets())
+print(list(generator(5)), closure()[:4], len(shared(0, [1000] * 40)), bounds(), secrets())
