@@ -74,6 +74,9 @@ interface Interval {
  */
 interface PendingException { rec: ExceptionRecord; frame: number; handled: boolean }
 
+const NONE: number[] = [];
+const WRITE_EVERY = 4096; // events
+
 /** The agent numbers threads in the order of their first event: the program starts on the main one. */
 const MAIN_THREAD = 1;
 
@@ -129,15 +132,27 @@ export class Ingest {
 
   private get windowed(): boolean { return this.limits.maxEvents != null || this.limits.maxBytes != null; } // options left out arrive as undefined
 
-  /** Feeds a chunk of the raw stream; a partial event at the end is kept for the next chunk. */
+  /**
+   * Feeds a chunk of the raw stream; a partial event at the end is kept for the next chunk.
+   * What it makes is handed to the writer every WRITE_EVERY events: the records made of a
+   * chunk's events grow with how many it holds (values sent as patches make a chunk hold
+   * several times more), and so does the memory a batch takes while LevelDB writes it.
+   */
   async feed(chunk: Buffer) {
     const buf = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
     this.src = buf;
-    const used = visitEncoded(buf, (e, _start, end) => {
+    let at = 0, n: number;
+    const each = (e: WireEvent, _start: number, end: number) => {
+      n++;
       this.srcEnd = end;
       this.event(e);
-    });
-    this.carry = used < buf.length ? Buffer.from(buf.subarray(used)) : null;
+    };
+    do {
+      n = 0;
+      at = visitEncoded(buf, each, at, WRITE_EVERY);
+      if (n === WRITE_EVERY) await this.w.flush();
+    } while (n === WRITE_EVERY);
+    this.carry = at < buf.length ? Buffer.from(buf.subarray(at)) : null;
     await this.w.flush();
   }
 
@@ -303,28 +318,42 @@ export class Ingest {
     lines.add(line);
     this.counts.lines++;
     if (e && e.length > 2) {
-      const patched = !sharesGlobals(code) && this.unpatch(f.locals, e);
+      const rebuilt = this.unpatch(f.locals, e);
       this.applyChanges(f.locals, e, 2);
       if (sharesGlobals(code)) this.globalsChanged.set(code.module!, this.seq);
-      if (patched) this.push(EK.LINE, f, line, [e.slice(2)]);
+      if (rebuilt.length) this.pushRebuilt(EK.LINE, f, e, rebuilt);
       else this.pushEncoded(EK.LINE, f, 2, e.length - 2, true);
     } else {
       this.push(EK.LINE, f, line, null);
     }
   }
 
+  /** pushEncoded for a line's changes, the items at `rebuilt` given anew in `e`. */
+  private pushRebuilt(kind: number, f: LiveFrame, e: unknown[], rebuilt: number[]) {
+    const pieces: (number | string)[] = [];
+    let from = itemStart(2);
+    for (const i of rebuilt) {
+      pieces.push(from, itemStart(i), (e[i] as Encoded).latin1);
+      from = itemStart(i + 1);
+    }
+    pieces.push(from, this.srcEnd);
+    this.block.addPieces(kind, this.cur!.thread, f.fid, f.depth, f.code, f.line, this.src, pieces, e.length - 2, true);
+    this.pushed();
+  }
+
   /**
    * A line's changes (name, value pairs from item 2 of `e`) with each patch of a local's value
-   * (wire/patch.ts) replaced by the value it makes of what `locals` holds; true if there was one.
-   * A patch that does not fit what is held (which the agent never sends) makes the value
-   * unreadable there, and the recording says so.
+   * (wire/patch.ts) replaced by the value it makes of what `locals` holds; returns where (none:
+   * an empty list, shared). A patch that does not fit what is held (which the agent never
+   * sends) makes the value unreadable there, and the recording says so.
    */
-  private unpatch(locals: Map<number, Value>, e: unknown[]): boolean {
-    let found = false;
+  private unpatch(locals: Map<number, Value>, e: unknown[]): number[] {
+    let found = NONE;
     for (let i = 3; i < e.length; i += 2) {
       const v = e[i];
       if (!(v instanceof Encoded) || !isPatch(v.latin1)) continue;
-      found = true;
+      if (found === NONE) found = [];
+      found.push(i);
       const base = locals.get(e[i - 1] as number);
       const whole = base instanceof Encoded ? applyPatch(base.latin1, v.latin1) : null;
       if (whole !== null) { e[i] = new Encoded(whole); continue; }

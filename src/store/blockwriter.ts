@@ -37,17 +37,40 @@ export class BlockWriter {
    */
   addEncoded(kind: number, thread: number, frame: number, depth: number, code: number, line: number,
     src: Uint8Array, from: number, to: number, count: number, nested: boolean) {
+    this.addPieces(kind, thread, frame, depth, code, line, src, [from, to], count, nested);
+  }
+
+  /**
+   * The same, the payload's bytes made of `pieces` in order: a pair of numbers, the bytes of
+   * `src` from one to the other, or a one-byte string, its bytes (a value the indexer rebuilt).
+   */
+  addPieces(kind: number, thread: number, frame: number, depth: number, code: number, line: number,
+    src: Uint8Array, pieces: (number | string)[], count: number, nested: boolean) {
     this.header(kind, thread, frame, depth, code, line);
-    this.room(11 + to - from);
+    let size = 0;
+    for (let i = 0; i < pieces.length; i++) {
+      const p = pieces[i];
+      size += typeof p === 'string' ? p.length : (pieces[++i] as number) - p;
+    }
+    this.room(11 + size);
     if (nested) this.payloads[this.end++] = 0x91;
     this.end = arrayHeader(this.payloads, this.end, count);
     const out = this.payloads;
     let p = this.end;
-    if (to - from > 64) {
-      out.set(new Uint8Array(src.buffer, src.byteOffset + from, to - from), p);
-      p += to - from;
-    } else {
-      for (let i = from; i < to; i++) out[p++] = src[i]; // most are a few bytes: no view made
+    for (let i = 0; i < pieces.length; i++) {
+      const piece = pieces[i];
+      if (typeof piece === 'string') {
+        if (piece.length > 32) p += out.write(piece, p, 'latin1'); // a call costs more than a few bytes' loop
+        else for (let c = 0; c < piece.length; c++) out[p++] = piece.charCodeAt(c);
+        continue;
+      }
+      const from = piece, to = pieces[++i] as number;
+      if (to - from > 64) {
+        out.set(new Uint8Array(src.buffer, src.byteOffset + from, to - from), p);
+        p += to - from;
+      } else {
+        for (let c = from; c < to; c++) out[p++] = src[c]; // most are a few bytes: no view made
+      }
     }
     this.end = p;
   }

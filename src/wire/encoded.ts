@@ -46,12 +46,13 @@ export function isUnbound(v: unknown): boolean {
 const HOT = new Set<number>([K.CALL, K.LINE, K.RETURN, K.UNWIND, K.YIELD, K.RESUME, K.GLOBALS]);
 
 /**
- * As visitEvents (protocol.ts): gives each whole event in `buf` to `each` with its bytes'
- * start and end, and returns how many bytes were used (a cut event is left for later).
+ * As visitEvents (protocol.ts): gives each whole event in `buf` from byte `from` on to `each`
+ * with its bytes' start and end, at most `max` of them, and returns where it stopped (a cut
+ * event is left for later).
  */
-export function visitEncoded(buf: Uint8Array, each: (e: WireEvent, start: number, end: number) => void): number {
-  let p = 0;
-  while (p < buf.length) {
+export function visitEncoded(buf: Uint8Array, each: (e: WireEvent, start: number, end: number) => void, from = 0, max = Infinity): number {
+  let p = from;
+  for (let n = 0; p < buf.length && n < max; n++) {
     const start = p;
     let e: WireEvent;
     try {
