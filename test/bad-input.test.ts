@@ -187,6 +187,10 @@ describe('opening recordings', () => {
     expect(info.warnings).toEqual([expect.objectContaining({ code: 'patch-unmatched', message: expect.stringMatching(/the value of xs could not be rebuilt/) })]);
     const line = dump(rec).find((e: any) => e.kind === 'line' && e.changed?.xs);
     expect(line.changed.xs.repr).toBe('<xs (unreadable)>');
+    // nor where the agent never sends one: a call's arguments (nothing to patch)
+    const call = rawRecording('raw-patch-call', [[K.HELLO, VERSION, {}], ...START.slice(0, -1), [K.CALL, 1, 0, 0, patch], [K.LINE, 2], [K.RETURN, null], [K.END, 0, null]]);
+    expect(JSON.parse(rewind(['info', '--json', call]).stdout).warnings).toEqual([expect.objectContaining({ code: 'patch-unmatched' })]);
+    expect(dump(call).find((e: any) => e.kind === 'call').args.xs.repr).toBe('<xs (unreadable)>');
   });
 
   it('refuses a recording of a newer format version, by name', async () => {

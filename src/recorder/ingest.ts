@@ -318,38 +318,39 @@ export class Ingest {
     lines.add(line);
     this.counts.lines++;
     if (e && e.length > 2) {
-      const rebuilt = this.unpatch(f.locals, e);
+      const rebuilt = this.unpatch(f.locals, e, 2);
       this.applyChanges(f.locals, e, 2);
       if (sharesGlobals(code)) this.globalsChanged.set(code.module!, this.seq);
-      if (rebuilt.length) this.pushRebuilt(EK.LINE, f, e, rebuilt);
+      if (rebuilt.length) this.pushRebuilt(EK.LINE, f, e, 2, rebuilt);
       else this.pushEncoded(EK.LINE, f, 2, e.length - 2, true);
     } else {
       this.push(EK.LINE, f, line, null);
     }
   }
 
-  /** pushEncoded for a line's changes, the items at `rebuilt` given anew in `e`. */
-  private pushRebuilt(kind: number, f: LiveFrame, e: unknown[], rebuilt: number[]) {
+  /** pushEncoded, nested, of the items from `item` on, those at `rebuilt` given anew in `e`. */
+  private pushRebuilt(kind: number, f: LiveFrame, e: unknown[], item: number, rebuilt: number[]) {
     const pieces: (number | string)[] = [];
-    let from = itemStart(2);
+    let from = itemStart(item);
     for (const i of rebuilt) {
       pieces.push(from, itemStart(i), (e[i] as Encoded).latin1);
       from = itemStart(i + 1);
     }
     pieces.push(from, this.srcEnd);
-    this.block.addPieces(kind, this.cur!.thread, f.fid, f.depth, f.code, f.line, this.src, pieces, e.length - 2, true);
+    this.block.addPieces(kind, this.cur!.thread, f.fid, f.depth, f.code, f.line, this.src, pieces, e.length - item, true);
     this.pushed();
   }
 
   /**
-   * A line's changes (name, value pairs from item 2 of `e`) with each patch of a local's value
-   * (wire/patch.ts) replaced by the value it makes of what `locals` holds; returns where (none:
-   * an empty list, shared). A patch that does not fit what is held (which the agent never
-   * sends) makes the value unreadable there, and the recording says so.
+   * Name, value pairs from item `from` of `e` with each patch of a local's value (wire/patch.ts)
+   * replaced by the value it makes of what `locals` holds; returns where (none: an empty list,
+   * shared). A patch that does not fit what is held makes the value unreadable there, and the
+   * recording says so: the agent sends patches only in a function's LINE events, of values it
+   * sent before.
    */
-  private unpatch(locals: Map<number, Value>, e: unknown[]): number[] {
+  private unpatch(locals: Map<number, Value>, e: unknown[], from: number): number[] {
     let found = NONE;
-    for (let i = 3; i < e.length; i += 2) {
+    for (let i = from + 1; i < e.length; i += 2) {
       const v = e[i];
       if (!(v instanceof Encoded) || !isPatch(v.latin1)) continue;
       if (found === NONE) found = [];
@@ -385,6 +386,7 @@ export class Ingest {
   private globalsChange(module: number, changes: unknown[]) {
     const t = this.thr();
     const f = t.stack[t.stack.length - 1];
+    this.unpatch(this.globalsOf(module), changes, 0); // (written whole below, through msgpackr)
     this.applyChanges(this.globalsOf(module), changes);
     this.globalsChanged.set(module, this.seq);
     this.push(EK.GLOBALS, f, f?.line ?? 0, [changes, module]);
@@ -409,13 +411,15 @@ export class Ingest {
       fid, code: codeId, tid: t.thread, parent: parent?.fid ?? 0, depth: t.stack.length + 1, start: this.seq, line: code.firstLine,
       locals: sharesGlobals(code) ? this.globalsOf(code.module!) : new Map(), entered: this.seq, runs: false, ran: null, running: true, changed: this.seq,
     };
+    const rebuilt = this.unpatch(f.locals, e, 3);
     this.applyChanges(f.locals, e, 3);
     t.stack.push(f);
     this.framesWritten(this.w.beginFrame(fid));
     this.counts.calls++;
     this.counts.frames++;
     this.codeIdx.add(codeId);
-    this.pushEncoded(EK.CALL, f, 3, e.length - 3, true);
+    if (rebuilt.length) this.pushRebuilt(EK.CALL, f, e, 3, rebuilt);
+    else this.pushEncoded(EK.CALL, f, 3, e.length - 3, true);
   }
 
   private resume(fid: number) {
