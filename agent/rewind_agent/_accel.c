@@ -643,6 +643,7 @@ static int same_scalar(PyObject *v, PyObject *old) {
         double a = PyFloat_AS_DOUBLE(v), b = PyFloat_AS_DOUBLE(old);
         return a == b && (a != 0.0 || copysign(1.0, a) == copysign(1.0, b));
     }
+    if (t == &PyLong_Type && compact_int(v) && compact_int(old)) return compact_value(v) == compact_value(old);
     if (t == &PyLong_Type || t == &PyUnicode_Type || t == &PyBytes_Type) {
         PyObject *r = t->tp_richcompare(v, old, Py_EQ);  /* the same exact type: no dispatch needed */
         if (!r) return -1;

@@ -359,15 +359,6 @@ static int python_value(Encoder *e, PyObject *v, Py_ssize_t depth, Buf *b) {
 
 /* ---- scalars ----------------------------------------------------------------------------------- */
 
-/* An int of one digit (or zero) is read from the int itself, as CPython's own fast paths do */
-#if PY_VERSION_HEX >= 0x030C0000
-#define compact_int(v) PyUnstable_Long_IsCompact((PyLongObject *)(v))
-#define compact_value(v) ((long long)PyUnstable_Long_CompactValue((PyLongObject *)(v)))
-#else
-#define compact_int(v) (Py_SIZE(v) >= -1 && Py_SIZE(v) <= 1)
-#define compact_value(v) ((long long)Py_SIZE(v) * (long long)((PyLongObject *)(v))->ob_digit[0])
-#endif
-
 /* 1 if v is a scalar and its encoding was appended, 0 if it is of another type, -1 on error */
 /* v encoded as the scalar type t (its own, or for a subclass its builtin base, whose part is
  * read from it as the base type's own methods would: no user code) */

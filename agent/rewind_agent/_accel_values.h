@@ -4,6 +4,15 @@
 #include "_accel_wire.h"
 #include "_accel_hash.h"
 
+/* An int of one digit (or zero) is read from the int itself, as CPython's own fast paths do */
+#if PY_VERSION_HEX >= 0x030C0000
+#define compact_int(v) PyUnstable_Long_IsCompact((PyLongObject *)(v))
+#define compact_value(v) ((long long)PyUnstable_Long_CompactValue((PyLongObject *)(v)))
+#else
+#define compact_int(v) (Py_SIZE(v) >= -1 && Py_SIZE(v) <= 1)
+#define compact_value(v) ((long long)Py_SIZE(v) * (long long)((PyLongObject *)(v))->ob_digit[0])
+#endif
+
 /* A direct-mapped memo in front of a table: attribute names, a dict's keys and types are the
  * same objects, or equal strs, event after event; a memo hit skips the hash lookup and, for a
  * str seen before, the compare. It holds its keys, so no address is reused while it is in here. */
