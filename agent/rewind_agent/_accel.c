@@ -555,7 +555,8 @@ static PyObject *core_key(Core *self, PyObject *name) {
 }
 
 /* wire.patch: enc, a local's encoding, as a patch of base (bn bytes), the one it had before,
- * when that takes at most half of enc's bytes; else enc. The same hunks as wire.patch finds. */
+ * when enc is PATCH_MIN bytes or more and the patch takes at most half of them; else enc. The
+ * same hunks as wire.patch finds. */
 #define PATCH_SUB 8
 #define PATCH_RUN 4
 #define PATCH_MIN 128
@@ -583,6 +584,7 @@ static int put_patch(Buf *out, const char *base, Py_ssize_t bn, const Buf *enc) 
         }
         if (k > PATCH_SUB) break;
         if (put_hunk(&h, i, k, e + j, k)) goto fail;
+        if (2 * h.n > n) goto whole;  /* already more than half */
         hunks++;
         Py_ssize_t mid = be - i < ne - j ? be - i : ne - j;
         Py_ssize_t run = common(base + i + k, e + j + k, mid - k);
@@ -595,8 +597,9 @@ static int put_patch(Buf *out, const char *base, Py_ssize_t bn, const Buf *enc) 
     }
     if (put_array_header(out, 2 + 3 * hunks) || put_uint(out, T_PATCH) || put_uint(out, (unsigned long long)bn)
         || put(out, h.p, h.n)) goto fail;
+    if (2 * (out->n - start) <= n) { buf_free(&h); return 0; }
+whole:
     buf_free(&h);
-    if (2 * (out->n - start) <= n) return 0;
     out->n = start;
     return put(out, e, n);
 fail:

@@ -386,8 +386,9 @@ export class Ingest {
   private globalsChange(module: number, changes: unknown[]) {
     const t = this.thr();
     const f = t.stack[t.stack.length - 1];
-    this.unpatch(this.globalsOf(module), changes, 0); // (written whole below, through msgpackr)
-    this.applyChanges(this.globalsOf(module), changes);
+    const globals = this.globalsOf(module);
+    this.unpatch(globals, changes, 0); // (written whole below, through msgpackr)
+    this.applyChanges(globals, changes);
     this.globalsChanged.set(module, this.seq);
     this.push(EK.GLOBALS, f, f?.line ?? 0, [changes, module]);
   }

@@ -4,6 +4,7 @@
 // arguments, a return value) is copied as its bytes: decoding values only to encode them
 // again was a fifth to a third of what indexing cost.
 import { Packr } from 'msgpackr';
+import { writeLatin1 } from '../wire/encoded.js';
 
 const NIL = 0xc0;
 const SLOTS = 1024;
@@ -37,7 +38,8 @@ export class BlockWriter {
    */
   addEncoded(kind: number, thread: number, frame: number, depth: number, code: number, line: number,
     src: Uint8Array, from: number, to: number, count: number, nested: boolean) {
-    this.addPieces(kind, thread, frame, depth, code, line, src, [from, to], count, nested);
+    this.encodedHeader(kind, thread, frame, depth, code, line, to - from, count, nested);
+    this.copy(src, from, to);
   }
 
   /**
@@ -46,31 +48,37 @@ export class BlockWriter {
    */
   addPieces(kind: number, thread: number, frame: number, depth: number, code: number, line: number,
     src: Uint8Array, pieces: (number | string)[], count: number, nested: boolean) {
-    this.header(kind, thread, frame, depth, code, line);
     let size = 0;
     for (let i = 0; i < pieces.length; i++) {
       const p = pieces[i];
       size += typeof p === 'string' ? p.length : (pieces[++i] as number) - p;
     }
+    this.encodedHeader(kind, thread, frame, depth, code, line, size, count, nested);
+    for (let i = 0; i < pieces.length; i++) {
+      const piece = pieces[i];
+      if (typeof piece === 'string') this.end = writeLatin1(this.payloads, piece, this.end);
+      else this.copy(src, piece, pieces[++i] as number);
+    }
+  }
+
+  /** An event's header, and its payload's up to the `size` bytes of its items, with room for them. */
+  private encodedHeader(kind: number, thread: number, frame: number, depth: number, code: number, line: number,
+    size: number, count: number, nested: boolean) {
+    this.header(kind, thread, frame, depth, code, line);
     this.room(11 + size);
     if (nested) this.payloads[this.end++] = 0x91;
     this.end = arrayHeader(this.payloads, this.end, count);
+  }
+
+  /** Bytes from..to of src onto the payloads (their room made). */
+  private copy(src: Uint8Array, from: number, to: number) {
     const out = this.payloads;
     let p = this.end;
-    for (let i = 0; i < pieces.length; i++) {
-      const piece = pieces[i];
-      if (typeof piece === 'string') {
-        if (piece.length > 32) p += out.write(piece, p, 'latin1'); // a call costs more than a few bytes' loop
-        else for (let c = 0; c < piece.length; c++) out[p++] = piece.charCodeAt(c);
-        continue;
-      }
-      const from = piece, to = pieces[++i] as number;
-      if (to - from > 64) {
-        out.set(new Uint8Array(src.buffer, src.byteOffset + from, to - from), p);
-        p += to - from;
-      } else {
-        for (let c = from; c < to; c++) out[p++] = src[c]; // most are a few bytes: no view made
-      }
+    if (to - from > 64) {
+      out.set(new Uint8Array(src.buffer, src.byteOffset + from, to - from), p);
+      p += to - from;
+    } else {
+      for (let i = from; i < to; i++) out[p++] = src[i]; // most are a few bytes: no view made
     }
     this.end = p;
   }

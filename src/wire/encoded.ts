@@ -3,7 +3,7 @@
 // encoded it (an Encoded). The indexer keeps each variable's latest value to write it into a
 // snapshot as it came; decoding every value of the run only to encode the few a snapshot keeps
 // was most of the time indexing an object-heavy program took.
-import { addExtension } from 'msgpackr';
+import { addExtension, pack } from 'msgpackr';
 import { EXT_FLOAT, K, PyFloat, T, WireError, unpackr, type WireEvent } from './protocol.js';
 import { Truncated, arrayAt, headerEnd, need, skip } from './msgpack.js';
 
@@ -21,20 +21,22 @@ addExtension({
   Class: Encoded,
   type: 0x7f,
   pack(v: Encoded, alloc: (n: number) => { target: Uint8Array; position: number }) {
-    const s = v.latin1;
-    const { target, position } = alloc(s.length);
-    if (s.length > 32 && target instanceof Buffer) target.write(s, position, s.length, 'latin1'); // a native copy; a call costs more for a few bytes
-    else for (let i = 0; i < s.length; i++) target[position + i] = s.charCodeAt(i);
+    const { target, position } = alloc(v.latin1.length);
+    writeLatin1(target, v.latin1, position);
   },
 } as any);
+
+/** Writes the bytes of a one-byte string `s` into `target` at `at`; returns where they end. */
+export function writeLatin1(target: Uint8Array, s: string, at: number): number {
+  if (s.length > 32 && target instanceof Buffer) return at + target.write(s, at, s.length, 'latin1'); // a native copy; a call costs more for a few bytes
+  for (let i = 0; i < s.length; i++) target[at++] = s.charCodeAt(i);
+  return at;
+}
 
 const UNBOUND = String.fromCharCode(0x91, T.UNBOUND);
 
 /** [T.ERROR, type name id]: a value that could not be read, shown as `<name (unreadable)>`. */
-export function unreadable(name: number): Encoded {
-  const id = name < 0x80 ? [name] : name < 0x10000 ? [0xcd, name >> 8, name & 0xff] : [0xce, name >>> 24, (name >> 16) & 0xff, (name >> 8) & 0xff, name & 0xff];
-  return new Encoded(String.fromCharCode(0x92, T.ERROR, ...id));
-}
+export const unreadable = (name: number): Encoded => new Encoded(pack([T.ERROR, name]).toString('latin1'));
 
 /** A deletion (T.UNBOUND), as decoded or as encoded. */
 export function isUnbound(v: unknown): boolean {
