@@ -35,6 +35,13 @@ describe.each(pythons())('the program does not notice, on $label', ({ exe }) => 
     else expect(info.exitStatus).toBe(plain.status);
   });
 
+  it.each([['a script', ['main_namespace.py', 'x']], ['a module (-m)', ['-m', 'main_namespace', 'x']]])('%s sees the __main__, sys.path and argv Python gives it', (_name, args) => {
+    const plain = run(exe, args, { cwd: B });
+    expect(plain.stdout).toContain("names ['__name__', '__doc__'");
+    const traced = rewind(['record', '--python', exe, '-o', join(tmp(), 'rec'), ...args], { cwd: B });
+    expect(traced.stdout).toBe(plain.stdout);
+  });
+
   it.each([['1'], ['']])('PYTHONDONTWRITEBYTECODE=%j: the program sees its own setting', (value) => {
     const script = join(tmp(), 'flag.py');
     writeFileSync(script, 'import sys\nprint(sys.dont_write_bytecode, sys.flags.dont_write_bytecode)\n');

@@ -9,7 +9,6 @@ wrap their callbacks, and `fail()` turns recording off on an internal error.
 import dis
 import math
 import os
-import re
 import sys
 import threading
 import weakref
@@ -283,7 +282,7 @@ class Recorder:
         if self.scope.wants(path):
             fid = sum(1 for v in self._files.values() if v is not None)
             self._raw(wire.array([wire.uint(FILE), wire.uint(fid), wire.text(path),
-                                  _source(path, self.secret, self.secret_key)]))
+                                  _source(path, self.secret, self.secret_key, self._secret_words)]))
         self._files[filename] = fid
         return fid
 
@@ -822,12 +821,12 @@ def _message(exc):
     return wire.NIL
 
 
-def _source(path, secret, secret_key):
+def _source(path, secret, secret_key, secret_words):
     """The file's text, embedded so that a recording opens without the sources (string
     literals given to secret names replaced); for code from a string ('<doctest ...>',
     templates), what linecache holds of it, if anything."""
     text = _source_text(path)
-    return wire.NIL if text is None else wire.text(redact_source(text, secret, secret_key))
+    return wire.NIL if text is None else wire.text(redact_source(text, secret, secret_key, secret_words))
 
 
 def _source_text(path):

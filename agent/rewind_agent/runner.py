@@ -8,10 +8,8 @@ file descriptors, their buffering and isatty() stay the program's.
 
 import atexit
 import builtins
-import fnmatch
 import io
 import os
-import signal
 import sys
 import time
 
@@ -156,7 +154,12 @@ def environment(allowed):
     values are often secrets (tokens, passwords in URLs)."""
     def text(s):  # names and values may hold undecodable bytes (surrogate escapes)
         return s.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return {text(name): text(value) if any(fnmatch.fnmatchcase(name, g) for g in allowed) else None
+
+    def allows(name):
+        import fnmatch  # only for --env globs: it imports re, a tenth of the agent's start
+
+        return any(fnmatch.fnmatchcase(name, g) for g in allowed)
+    return {text(name): text(value) if allowed and allows(name) else None
             for name, value in sorted(os.environ.items())}
 
 
@@ -230,19 +233,18 @@ class _Session:
         except (SyntaxError, ValueError) as e:
             self._uncaught(e, None)
             self._exit()
-        import __main__
         from importlib.machinery import SourceFileLoader
-        g = __main__.__dict__
-        g.clear()
+        g = _fresh_main()
         g.update(__name__="__main__", __doc__=None, __package__=None,
                  __loader__=SourceFileLoader("__main__", filename), __spec__=None,
-                 __file__=filename, __cached__=None, __builtins__=builtins)
+                 __file__=filename, __cached__=None)
         self._guard(exec, code, g)
 
     def _run_module(self):
         import runpy
         sys.argv[:] = ["-m"] + self.argv[1:]
         sys.path[0] = os.getcwd()
+        _fresh_main()  # runpy fills __main__'s namespace without emptying it
         self._guard(runpy._run_module_as_main, self.module, True)
 
     def _guard(self, fn, *args):
@@ -291,6 +293,8 @@ class _Session:
         if lost and rec.enabled:
             rec.failure = lost[1]
             rec.warn(*lost)
+        if self.sigint:
+            import signal  # only here: it imports enum, a few ms of every start
         rec.finish(-signal.SIGINT if self.sigint else self.status, self.uncaught)
         if rec.failure and not self.parent:
             # Recorded by the agent alone: nobody else will say that the recording is incomplete.
@@ -304,6 +308,21 @@ class _Session:
                     pass
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGINT)
+
+
+_STARTING_NAMES = ("__name__", "__doc__", "__package__", "__loader__", "__spec__", "__annotations__",
+                   "__builtins__")
+
+
+def _fresh_main():
+    """__main__'s namespace as Python starts it (those names, in its order), without what
+    started the agent (boot.py, -c)."""
+    import __main__
+    g = __main__.__dict__
+    start = [(k, v) for k, v in g.items() if k in _STARTING_NAMES]
+    g.clear()
+    g.update(start)
+    return g
 
 
 def _exit_status(code):

@@ -6,7 +6,6 @@ with doctests' examples ('<doctest ...>').
 --include globs add files back, --exclude globs take files out; exclude wins.
 """
 
-import fnmatch
 import os
 
 _AGENT_DIR = os.path.dirname(os.path.realpath(__file__)) + os.sep
@@ -30,9 +29,9 @@ class Scope:
             raise RuntimeError("fault injected by REWIND_AGENT_FAULT")
         if path.startswith(_AGENT_DIR):
             return False
-        if any(fnmatch.fnmatch(path, g) for g in self.exclude):
+        if self.exclude and _matches(path, self.exclude):
             return False
-        if any(fnmatch.fnmatch(path, g) for g in self.include):
+        if self.include and _matches(path, self.include):
             return True
         if path.startswith("<"):
             return path.startswith("<doctest ")  # a doctest's examples are the user's code
@@ -40,3 +39,9 @@ class Scope:
         if real.startswith(_STDLIB_DIR) or path.startswith(_STDLIB_DIR):
             return False
         return not any(p in path or p in real for p in _PACKAGE_PARTS)
+
+
+def _matches(path, globs):
+    import fnmatch  # only where globs are given: it imports re, a tenth of the agent's start
+
+    return any(fnmatch.fnmatch(path, g) for g in globs)

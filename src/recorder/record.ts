@@ -148,10 +148,7 @@ interface Exit { code: number | null; signal: NodeJS.Signals | null }
  * the signals a job control or CI sends us. `exited` is set once it is over.
  */
 function runProgram(o: RecordOptions, raw: string, extra: string[]): { done: Promise<Exit>; exited: () => Exit | null; pid?: number } {
-  // The agent's modules are byte-compiled once even under PYTHONDONTWRITEBYTECODE (runner.main).
-  const boot = `import sys; sys.path.insert(0, ${JSON.stringify(AGENT_DIR)}); flag, sys.dont_write_bytecode = sys.dont_write_bytecode, False; ` +
-    'from rewind_agent.runner import main; main(dont_write_bytecode=flag)';
-  const args = ['-c', boot, '-o', raw, '--parent', String(process.pid), ...extra,
+  const args = [join(AGENT_DIR, 'boot.py'), '-o', raw, '--parent', String(process.pid), ...extra,
     ...agentArgs(o), ...(o.module ? ['-m', o.module] : ['--']), ...o.argv];
   const child = spawn(o.python, args, { stdio: 'inherit' });
   // The terminal's Ctrl-C reaches the program by itself; we stay to finish the recording.
