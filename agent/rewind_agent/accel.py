@@ -8,6 +8,9 @@ pure-Python agent runs and the reason is reported in one line.
 
 import os
 import sys
+# Imported with the agent, not when loading the accelerator: by then the program's folder is
+# first on sys.path, and a module looked for there lists that folder (not importlib.util: ~1 ms).
+from importlib.machinery import EXTENSION_SUFFIXES, ExtensionFileLoader, ModuleSpec
 
 _HERE = os.path.dirname(os.path.realpath(__file__))
 # The C sources: the .c files are compiled together, and all of them make the cache key.
@@ -29,15 +32,19 @@ def cache_dir():
     return os.path.join(base, "accel")
 
 
-def _sha256(data):
-    try:  # the built-in module: hashlib loads OpenSSL first, a few ms of every start
-        from _sha2 import sha256  # 3.12+
-    except ImportError:
+def _sha256_type():
+    """The interpreter's own sha256 (hashlib loads OpenSSL first, a few ms of every start),
+    imported with the agent (as above)."""
+    for name in ("_sha2", "_sha256") if sys.version_info >= (3, 12) else ("_sha256", "_sha2"):
         try:
-            from _sha256 import sha256
+            return __import__(name).sha256
         except ImportError:
-            from hashlib import sha256
-    return sha256(data)
+            pass
+    from hashlib import sha256
+    return sha256
+
+
+_sha256 = _sha256_type()
 
 
 # The interpreters the accelerator was built and tested for. It reads their internals (frames,
@@ -57,8 +64,6 @@ def _version():
 
 def load():
     """The compiled module, building it first if needed. Raises Unavailable."""
-    from importlib.machinery import EXTENSION_SUFFIXES
-
     version = _version()
     if sys.implementation.name != "cpython" or version not in TESTED:
         raise Unavailable("it was built and tested for CPython %s, not %s %d.%d" % (
@@ -115,8 +120,6 @@ def _build(folder, path):
 
 
 def _import(path):
-    from importlib.machinery import ExtensionFileLoader, ModuleSpec  # not importlib.util: ~1 ms of every start
-
     try:
         loader = ExtensionFileLoader("_rewind_accel", path)
         mod = loader.create_module(ModuleSpec("_rewind_accel", loader, origin=path))
