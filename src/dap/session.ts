@@ -333,11 +333,13 @@ export class RewindSession extends DebugSession {
       const targets: P.GotoTarget[] = [];
       this.gotoTargets.clear();
       const LIMIT = 200;
-      for await (const hit of e.hits(`${at.path}:${at.line}`, null)) {
-        const id = targets.length + 1;
-        this.gotoTargets.set(id, hit.seq);
-        targets.push({ id, label: `#${id}: event ${hit.seq} in ${hit.function}()`, line: hit.line });
-        if (targets.length >= LIMIT) break;
+      hits: for await (const piece of e.hits(`${at.path}:${at.line}`, null)) {
+        for (const hit of piece) {
+          const id = targets.length + 1;
+          this.gotoTargets.set(id, hit.seq);
+          targets.push({ id, label: `#${id}: event ${hit.seq} in ${hit.function}()`, line: hit.line });
+          if (targets.length >= LIMIT) break hits;
+        }
       }
       if (!targets.length) throw new UserError(`line ${at.line} never ran in the recording.`);
       return { targets };
@@ -428,8 +430,8 @@ export class RewindSession extends DebugSession {
     const key = JSON.stringify([where, template, cond]);
     if (this.logpointsShown.has(key)) return;
     this.logpointsShown.add(key);
-    for await (const l of this.engine.log(where, template, cond)) {
-      this.sendEvent(new OutputEvent(`${l.text}\n`, 'console', { seq: l.seq }));
+    for await (const piece of this.engine.log(where, template, cond)) {
+      for (const l of piece) this.sendEvent(new OutputEvent(`${l.text}\n`, 'console', { seq: l.seq }));
     }
   }
 

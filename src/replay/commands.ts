@@ -246,7 +246,7 @@ const COMMANDS: Command[] = [
     names: ['hits'], usage: 'hits FILE:LINE [if EXPR]', summary: 'every time a line ran, with its locals',
     run: async (e, arg) => {
       const [where, cond] = splitIf(needArg(arg, 'hits FILE:LINE [if EXPR]'));
-      return { hits: await collect(e.hits(where, cond)) };
+      return { hits: (await collect(e.hits(where, cond))).flat() };
     },
     text: (r) => ((r.hits as unknown[]).length ? (r.hits as unknown[]).map(hitText).join('\n') : 'No hits.'),
   },
@@ -255,7 +255,7 @@ const COMMANDS: Command[] = [
     run: async (e, arg) => {
       const m = /^(\S+)\s+(.+)$/.exec(needArg(arg, 'log FILE:LINE "text {expr}"'));
       if (!m) throw new UserError('usage: log FILE:LINE "text {expr}"');
-      return { log: await collect(e.log(m[1], unquote(m[2]))) };
+      return { log: (await collect(e.log(m[1], unquote(m[2])))).flat() };
     },
     text: (r) => (r.log as { text: string }[]).map((l) => l.text).join('\n'),
   },

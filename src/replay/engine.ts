@@ -921,44 +921,49 @@ export class Engine {
     return out;
   }
 
-  /** Every time FILE:LINE ran, in time order, with the state of its frame there. */
-  private async *lineHits(where: string): AsyncGenerator<{ seq: number; e: StoredEvent; f: LiveFrame }> {
+  /**
+   * Every time FILE:LINE ran, in time order, a piece per block read: what `each` makes of each
+   * hit (null: left out) from its frame's state there, which the next hits change. In pieces: an
+   * async step per hit was a sixth of a scan over a hot line.
+   */
+  private async *lineHits<T>(where: string, each: (seq: number, e: StoredEvent, f: LiveFrame) => T | null): AsyncGenerator<T[]> {
     const m = /^(.*):(\d+)$/.exec(where);
     if (!m) throw new UserError(`'${where}' is not FILE:LINE.`);
     const { file, line } = await this.resolveLine(m[1], Number(m[2]));
     const walker = new StateWalker(this.rec);
     for await (const [b, events] of this.rec.blocksOf(this.rec.lineBlocks(file, line))) {
+      const piece: T[] = [];
       for (let i = 0; i < events.length; i++) {
         const e = events[i];
         if (e[0] !== EK.LINE || e[5] !== line || this.rec.codes[e[4]]?.file !== file) continue;
         const seq = b * BLOCK + i;
         const f = frameIn(walker.advance(b, events, seq) ?? (await walker.at(seq)), e[2]);
-        if (f) yield { seq, e, f };
+        const x = f ? each(seq, e, f) : null;
+        if (x !== null) piece.push(x);
       }
       walker.advance(b, events, b * BLOCK + events.length - 1); // the next block's hits go on from here
+      if (piece.length) yield piece;
     }
   }
 
-  /** hits FILE:LINE [if COND]: every time the line ran, with its frame's locals. */
-  async *hits(where: string, cond: string | null): AsyncGenerator<Hit> {
+  /** hits FILE:LINE [if COND]: every time the line ran, with its frame's locals; in pieces. */
+  async *hits(where: string, cond: string | null): AsyncGenerator<Hit[]> {
     const node = cond ? parse(cond) : null;
-    for await (const { seq, e, f } of this.lineHits(where)) {
-      if (node && !orElse(() => test(node, this.frameScope(f, seq)), () => false)) continue;
-      yield { seq, thread: e[1], frame: e[2], line: e[5], function: this.frameFunction(f), locals: this.localsJson(f.locals) };
-    }
+    yield* this.lineHits(where, (seq, e, f) => (node && !orElse(() => test(node, this.frameScope(f, seq)), () => false) ? null
+      : { seq, thread: e[1], frame: e[2], line: e[5], function: this.frameFunction(f), locals: this.localsJson(f.locals) }));
   }
 
-  /** log FILE:LINE TEMPLATE: the template, with {expr} filled in, at every hit. */
-  async *log(where: string, template: string, cond: string | null = null): AsyncGenerator<{ seq: number; thread: number; frame: number; text: string }> {
+  /** log FILE:LINE TEMPLATE: the template, with {expr} filled in, at every hit; in pieces. */
+  async *log(where: string, template: string, cond: string | null = null): AsyncGenerator<{ seq: number; thread: number; frame: number; text: string }[]> {
     const parts = parseTemplate(template);
     const node = cond ? parse(cond) : null;
-    for await (const { seq, e, f } of this.lineHits(where)) {
+    yield* this.lineHits(where, (seq, e, f) => {
       const scope = this.frameScope(f, seq);
-      if (node && !orElse(() => test(node, scope), () => false)) continue;
+      if (node && !orElse(() => test(node, scope), () => false)) return null;
       const text = parts.map((p) => (typeof p === 'string' ? p
         : orElse(() => evaluateStr(p, scope), (err) => `<${err.message.replace(/\.$/, '')}>`))).join('');
-      yield { seq, thread: e[1], frame: e[2], text };
-    }
+      return { seq, thread: e[1], frame: e[2], text };
+    });
   }
 
   async *exceptions(): AsyncGenerator<{ seq: number; thread: number; frame: number; type: string; message: string | null; caught: boolean | null; file: string; line: number; function: string }> {
