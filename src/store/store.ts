@@ -133,9 +133,12 @@ export function unpackBlock(v: unknown): StoredEvent[] {
   const events = new Array<StoredEvent>(n);
   for (let i = 0; i < n; i++) {
     const c = at[i] * 4;
-    const e: StoredEvent = [kinds[i], frames[c], frames[c + 1], frames[c + 2], frames[c + 3], lines[i]];
     const p = payloads[i];
-    if (p) for (const x of p) e.push(x);
+    // Most payloads are one item (a line's changes, a return value): an array made whole, not grown.
+    const e: StoredEvent = p?.length === 1
+      ? [kinds[i], frames[c], frames[c + 1], frames[c + 2], frames[c + 3], lines[i], p[0]]
+      : [kinds[i], frames[c], frames[c + 1], frames[c + 2], frames[c + 3], lines[i]];
+    if (p && p.length > 1) for (const x of p) e.push(x);
     events[i] = e;
   }
   return events;

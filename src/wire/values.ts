@@ -116,16 +116,14 @@ function containerRepr(v: WireValue[], ctx: Ctx): string {
     return `${shortName(name)}(${parts.join(', ')})`;
   }
   const n = v[1] as number;
-  const items = v.slice(2);
-  const parts: string[] = [];
+  let body = '';
   if (tag === T.DICT) {
-    for (let i = 0; i + 1 < items.length; i += 2) parts.push(`${repr(items[i], ctx)}: ${repr(items[i + 1], ctx)}`);
+    for (let i = 2; i + 1 < v.length; i += 2) body += `${i > 2 ? ', ' : ''}${repr(v[i], ctx)}: ${repr(v[i + 1], ctx)}`;
   } else {
-    for (const item of items) parts.push(repr(item, ctx));
+    for (let i = 2; i < v.length; i++) body += (i > 2 ? ', ' : '') + repr(v[i], ctx);
   }
-  const shown = tag === T.DICT ? items.length / 2 : items.length;
-  if (shown < n) { ctx.truncated = true; parts.push('...'); }
-  const body = parts.join(', ');
+  const shown = tag === T.DICT ? (v.length - 2) >> 1 : v.length - 2;
+  if (shown < n) { ctx.truncated = true; body += shown ? ', ...' : '...'; }
   switch (tag) {
     case T.LIST: return `[${body}]`;
     case T.TUPLE: return n === 1 && shown === 1 ? `(${body},)` : `(${body})`;
@@ -185,11 +183,14 @@ export function floatRepr(x: number): string {
   return `${sign}${m}e${exp < 0 ? '-' : '+'}${es}`;
 }
 
+const NEEDS_ESCAPE = /['\\\x00-\x1f\x7f]/;
+
 /**
  * Python's repr() of a str whose non-ASCII characters are all printable (the agent sends
  * Python's own repr for any other string, since that depends on its Unicode version).
  */
 export function strRepr(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return `'${s}'`; // most strings: nothing to escape
   const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
   let out = quote;
   for (const ch of s) {
