@@ -42,6 +42,15 @@ describe.each(pythons())('the program does not notice, on $label', ({ exe }) => 
     expect(traced.stdout).toBe(plain.stdout);
   });
 
+  it.each([['a script', ['main_namespace.py', 'x']], ['a module (-m)', ['-m', 'main_namespace', 'x']]])('under PYTHONSAFEPATH, %s gets no folder first on sys.path, as in a plain run', (_name, args) => {
+    const env = { ...process.env, PYTHONSAFEPATH: '1' };
+    const plain = run(exe, args, { cwd: B, env });
+    const traced = rewind(['record', '--python', exe, '-o', join(tmp(), 'rec'), ...args], { cwd: B, env });
+    expect(traced.stdout).toBe(plain.stdout);
+    expect(stripSummary(traced.stderr)).toBe(plain.stderr);
+    expect(traced.status).toBe(plain.status);
+  });
+
   it.each([['1'], ['']])('PYTHONDONTWRITEBYTECODE=%j: the program sees its own setting', (value) => {
     const script = join(tmp(), 'flag.py');
     writeFileSync(script, 'import sys\nprint(sys.dont_write_bytecode, sys.flags.dont_write_bytecode)\n');

@@ -147,6 +147,9 @@ def main(argv=None, dont_write_bytecode=None):
 
 
 _AGENT_DIR_PARENT = os.path.dirname(_AGENT_DIR)
+# python -P or PYTHONSAFEPATH (3.11+): Python puts neither the script's folder nor the current
+# one first on sys.path, so neither does the runner.
+_SAFE_PATH = getattr(sys.flags, "safe_path", False)
 
 
 def environment(allowed):
@@ -224,7 +227,8 @@ class _Session:
     def _run_script(self):
         path = self.argv[0]
         sys.argv[:] = self.argv
-        sys.path[0] = os.path.dirname(os.path.realpath(path))
+        if not _SAFE_PATH:
+            sys.path[0] = os.path.dirname(os.path.realpath(path))
         filename = os.path.abspath(path)
         with open(path, "rb") as f:
             source = f.read()
@@ -243,7 +247,8 @@ class _Session:
     def _run_module(self):
         import runpy
         sys.argv[:] = ["-m"] + self.argv[1:]
-        sys.path[0] = os.getcwd()
+        if not _SAFE_PATH:
+            sys.path[0] = os.getcwd()
         _fresh_main()  # runpy fills __main__'s namespace without emptying it
         self._guard(runpy._run_module_as_main, self.module, True)
 
