@@ -216,6 +216,8 @@ class _Session:
             "module": self.module,
             "env": environment(self.env_allowed),
         })]))
+        if hasattr(sys, "orig_argv"):  # 3.10+: the command line as if Python had run the program itself
+            sys.orig_argv[:] = sys.orig_argv[:1] + (["-m"] if self.module else []) + self.argv
         # Registered before anything of the program's, so it runs after all of theirs.
         atexit.register(self._finish)
         _capture_output(rec)

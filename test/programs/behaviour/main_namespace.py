@@ -8,3 +8,4 @@ print("path0", sys.path[0] == os.path.dirname(os.path.realpath(__file__)), "argv
 print("main", sys.modules["__main__"] is sys.modules[__name__], "loader", type(__loader__).__name__)
 # The agent imports nothing a small program would not (re, enum: several ms of every start).
 print("modules", sorted(m for m in ("re", "enum", "fnmatch", "signal", "importlib.util") if m in sys.modules))
+print("orig_argv", getattr(sys, "orig_argv", None))
