@@ -51,6 +51,15 @@ describe.each(pythons())('the program does not notice, on $label', ({ exe }) => 
     expect(traced.status).toBe(plain.status);
   });
 
+  it.each([['on'], ['off']])('--accelerator %s: the streams and the objects\' lifetimes are the program\'s, to its last finalizer', (mode) => {
+    const script = join(B, 'at_exit.py');
+    const plain = run(exe, [script]);
+    expect(plain.stdout).toContain("a global's finalizer runs at exit, module");
+    const traced = rewind(['record', '--accelerator', mode, '--python', exe, '-o', join(tmp(), 'rec'), script]);
+    expect(traced.stdout).toBe(plain.stdout);
+    expect(stripSummary(traced.stderr)).toBe(plain.stderr);
+  });
+
   it.each([['1'], ['']])('PYTHONDONTWRITEBYTECODE=%j: the program sees its own setting', (value) => {
     const script = join(tmp(), 'flag.py');
     writeFileSync(script, 'import sys\nprint(sys.dont_write_bytecode, sys.flags.dont_write_bytecode)\n');

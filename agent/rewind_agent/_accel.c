@@ -1904,18 +1904,25 @@ static PyObject *Core_state_of(Core *self, PyObject *frame) {
 
 /* Recorder.prune: forget every state that is neither suspended nor in the set `keep` */
 static PyObject *Core_prune(Core *self, PyObject *keep) {
-    if (!PySet_Check(keep)) { PyErr_SetString(PyExc_TypeError, "a set"); return NULL; }
+    if (keep != Py_None && !PySet_Check(keep)) { PyErr_SetString(PyExc_TypeError, "a set or None"); return NULL; }
     forget_cached(self);
     for (size_t i = 0; i < self->frames.cap; i++) {
         FrameEntry *e = &self->frames.e[i];
-        if (!e->frame || e->frame == FT_DELETED || ((State *)e->value)->suspended) continue;
-        int in = PySet_Contains(keep, e->value);
-        if (in < 0) return NULL;
-        if (!in) {
-            Py_CLEAR(((State *)e->value)->watch);
-            Py_DECREF(ft_pop(&self->frames, e->frame, NULL));
+        if (!e->frame || e->frame == FT_DELETED) continue;
+        if (keep != Py_None) {  /* None: every state */
+            if (((State *)e->value)->suspended) continue;
+            int in = PySet_Contains(keep, e->value);
+            if (in < 0) return NULL;
+            if (in) continue;
         }
+        Py_CLEAR(((State *)e->value)->watch);
+        Py_DECREF(ft_pop(&self->frames, e->frame, NULL));
     }
+    Py_RETURN_NONE;
+}
+
+static PyObject *Core_forget_types(Core *self, PyObject *unused) {
+    encoder_forget_types(&self->enc);
     Py_RETURN_NONE;
 }
 
@@ -2022,7 +2029,8 @@ static PyMethodDef Core_methods[] = {
     {"on_return", (PyCFunction)Core_on_return, METH_VARARGS, "A frame returns or yields."},
     {"_forget", (PyCFunction)Core_forget, METH_O, "A frame is over: out of the frames table."},
     {"state_of", (PyCFunction)Core_state_of, METH_O, "The state of a frame being recorded, or None."},
-    {"prune", (PyCFunction)Core_prune, METH_O, "Forget the states neither suspended nor kept."},
+    {"prune", (PyCFunction)Core_prune, METH_O, "Forget the states neither suspended nor kept (None: all)."},
+    {"_forget_types", (PyCFunction)Core_forget_types, METH_NOARGS, "The program is over: forget its types."},
     {"_state_at", (PyCFunction)Core_state_at, METH_O, "The state at a frame's address, or None."},
     {"_accel_setup", (PyCFunction)Core_accel_setup, METH_VARARGS, NULL},
     {"_c_encode", (PyCFunction)Core_c_encode, METH_O, "Serializer.encode, by the C encoder."},

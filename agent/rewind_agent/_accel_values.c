@@ -101,6 +101,14 @@ static void memo_clear(Memo *m) {
     for (int i = 0; i < MEMO; i++) { Py_CLEAR(m[i].key); Py_CLEAR(m[i].val); }
 }
 
+/* The program is over: forget its types (kept with their facts and names), which hold its
+ * modules' globals through their methods. The tables stay, empty: nothing more is encoded. */
+void encoder_forget_types(Encoder *e) {
+    if (e->types) PyDict_Clear(e->types);
+    if (e->type_ids) PyDict_Clear(e->type_ids);
+    memo_clear(e->type_memo); memo_clear(e->type_id_memo); memo_clear(e->attr_memo);
+}
+
 void encoder_clear(Encoder *e) {
     Py_CLEAR(e->values); Py_CLEAR(e->names); Py_CLEAR(e->secrets); Py_CLEAR(e->types);
     Py_CLEAR(e->type_ids); Py_CLEAR(e->redacted); Py_CLEAR(e->attrs); Py_CLEAR(e->firsts);

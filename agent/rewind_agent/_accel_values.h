@@ -56,6 +56,7 @@ int encoder_init(Encoder *e, PyObject *values, PyObject *names, PyObject *secret
                  PyObject *firsts);
 int encoder_traverse(Encoder *e, visitproc visit, void *arg);
 void encoder_clear(Encoder *e);
+void encoder_forget_types(Encoder *e);
 
 /* Serializer.encode(v), appended to b. -1 only for errors that are not an Exception (an
  * Exception while encoding gives the value's error marker, as in Python). */

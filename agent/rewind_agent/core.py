@@ -515,11 +515,27 @@ class Recorder:
         return frame.f_back is None or self.state_of(frame.f_back) is None
 
     def prune(self, keep):
-        """Forget the states of frames that ended unseen: all but the suspended and `keep`."""
+        """Forget the states of frames that ended unseen: all but the suspended and `keep`
+        (None: every state)."""
         for key, st in list(self.frames.items()):
-            if not st.suspended and st not in keep:
+            if keep is None or (not st.suspended and st not in keep):
                 st.watch = None
                 del self.frames[key]
+
+    def release(self):
+        """The program is over: let go of the values last seen in its frames and modules, so
+        that they go when the program lets go of them, as in a plain run (a module global's
+        finalizer runs as the interpreter exits)."""
+        self.last = None
+        # With the modules' dicts: a module's dict is emptied as the interpreter exits only if
+        # nothing else holds it.
+        self._namespaces.clear()
+        for info in self._codes.values():
+            if info is not None and info.lines is not None:
+                info.lines.ns = None
+        self.prune(None)
+        # Its types too: they hold their modules' globals through their methods.
+        self.values.forget_types()
 
     def resync(self):
         """After a gap in this thread's events (the program had replaced the tracer): forget
@@ -563,6 +579,7 @@ class Recorder:
             self.w.write(wire.array([wire.uint(END), wire.integer(status),
                                      wire.NIL if exc is None else exc]))
             self.w.close()
+        self.release()
 
     def warn(self, code, message):
         """Tell the reader what the recording misses from here (PROTOCOL.md, WARNING)."""
@@ -740,6 +757,10 @@ def recorder_class(accel):
     class FastRecorder(accel.Core, Recorder):
         _CodeInfo = FastCodeInfo
         pure = False
+
+        def release(self):
+            Recorder.release(self)
+            self._forget_types()
 
         def __call__(self, frame, event, arg):
             """sys.gettrace() gives the recorder: set back as a trace function by other means

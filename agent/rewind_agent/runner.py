@@ -343,8 +343,12 @@ def _exit_status(code):
 class _Tee(io.TextIOWrapper):
     """sys.stdout/sys.stderr as the program had them, also reporting each write."""
 
+    # Not looked up in this module's globals, which the interpreter empties as it exits, while
+    # finalizers may still print.
+    _write = io.TextIOWrapper.write
+
     def write(self, s):
-        n = io.TextIOWrapper.write(self, s)
+        n = self._write(s)
         rec = self._rewind_rec
         if rec.enabled and type(s) is str:
             try:
@@ -353,8 +357,11 @@ class _Tee(io.TextIOWrapper):
                 pass
         return n
 
+    def __repr__(self):  # 3.13 names the type in it: the stream's own
+        return repr(self._rewind_old)
+
     def __del__(self):
-        # Never close: the buffer is shared with sys.__stdout__ / sys.__stderr__.
+        # Never close: the buffer is the stream's it stands for (_rewind_old).
         try:
             self.flush()
         except Exception:
@@ -369,9 +376,10 @@ def _capture_output(rec):
         try:
             old.flush()
             # The recorder rides on a subclass, not on the instance: a recorded value that
-            # reaches sys.stderr (a Thread keeps it) shows the stream, not the agent.
-            tee_type = type("_Tee", (_Tee,), {"__slots__": (), "_rewind_rec": rec,
-                                              "_rewind_stream": stream})
+            # reaches sys.stderr (a Thread keeps it) shows the stream, not the agent. It keeps
+            # the stream it stands for, which would close their shared buffer if collected.
+            tee_type = type("TextIOWrapper", (_Tee,), {"__slots__": (), "__module__": "_io", "_rewind_rec": rec,
+                                                       "_rewind_stream": stream, "_rewind_old": old})
             tee = tee_type(old.buffer, encoding=old.encoding, errors=old.errors,
                        newline=None if os.name == "nt" else "\n",
                        line_buffering=old.line_buffering, write_through=old.write_through)
@@ -379,3 +387,5 @@ def _capture_output(rec):
         except Exception:
             continue
         setattr(sys, attr, tee)
+        if getattr(sys, "__%s__" % attr) is old:  # as in a plain run, sys.stdout is sys.__stdout__
+            setattr(sys, "__%s__" % attr, tee)

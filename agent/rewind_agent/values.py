@@ -138,6 +138,10 @@ class Serializer:
                     found.add(t)
         return found
 
+    def forget_types(self):
+        """The program is over: let go of its types, which hold their modules' globals."""
+        self._types.clear()
+
     def encode(self, v):
         try:
             return self._value(v, 0)
