@@ -60,6 +60,20 @@ describe.each(pythons())('the program does not notice, on $label', ({ exe }) => 
     expect(stripSummary(traced.stderr)).toBe(plain.stderr);
   });
 
+  it.each([['on'], ['off']])('--accelerator %s: a forked child is not recorded, and the parent\'s recording is its own history', (mode) => {
+    const script = join(B, 'forks.py');
+    const plain = run(exe, [script]);
+    const rec = join(tmp(), 'rec');
+    const traced = rewind(['record', '--accelerator', mode, '--python', exe, '-o', rec, script]);
+    expect(traced.stdout).toBe(plain.stdout);
+    expect(traced.status).toBe(0);
+    const events = dump(rec);
+    const calls = events.filter((e) => e.kind === 'call' && e.function === 'work');
+    expect(calls.map((e) => e.args.tag.repr)).toEqual(["'parent'"]);
+    expect(events.filter((e) => e.kind === 'output').map((e) => e.text)).toEqual(['parent 4498500\n']);
+    expect(JSON.parse(rewind(['info', '--json', rec]).stdout).warnings ?? []).toEqual([]);
+  });
+
   it.each([['1'], ['']])('PYTHONDONTWRITEBYTECODE=%j: the program sees its own setting', (value) => {
     const script = join(tmp(), 'flag.py');
     writeFileSync(script, 'import sys\nprint(sys.dont_write_bytecode, sys.flags.dont_write_bytecode)\n');

@@ -221,6 +221,8 @@ class _Session:
         # Registered before anything of the program's, so it runs after all of theirs.
         atexit.register(self._finish)
         _capture_output(rec)
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._forked)
         if self.module is None:
             self._run_script()
         else:
@@ -284,6 +286,16 @@ class _Session:
 
     def _exit(self):
         raise SystemExit(self.status)
+
+    def _forked(self):
+        """In a child the program forked: it is not recorded. Its events would land in its
+        parent's stream, amid the parent's own, and show a history that never was."""
+        self.rec.enabled = False  # not under its lock, which a thread of the parent may have held
+        try:
+            self.backend.stop()
+        except Exception:
+            pass
+        self.rec.w.detach()
 
     def check_parent(self, pid):
         """Run by `rewind record`: if the recorder is gone, carry on untraced."""

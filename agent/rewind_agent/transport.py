@@ -142,6 +142,16 @@ class RawWriter:
             except OSError:
                 pass
 
+    def detach(self):
+        """In a child the program forked: stop writing and leave the stream, its parent's, as
+        it is."""
+        if not self.closed:
+            self.closed = True
+            self._release_sink()
+            self._stage.close()
+            self._hdr.close()
+            os.close(self._fd)
+
     def mark_warned(self):
         """The stream holds a WARNING: a reader that looks only at the header knows the
         recording misses something without decoding it all."""
