@@ -132,11 +132,7 @@ class RawWriter:
     def abandon(self):
         """Stop writing and delete the stream: nobody will read it."""
         if not self.closed:
-            self.closed = True
-            self._release_sink()
-            self._stage.close()
-            self._hdr.close()
-            os.close(self._fd)
+            self.detach()
             try:
                 os.unlink(self.path)
             except OSError:
