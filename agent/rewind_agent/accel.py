@@ -99,24 +99,47 @@ def _build(folder, path):
         os.makedirs(folder, exist_ok=True)
     except OSError as e:
         raise Unavailable("its cache folder %s cannot be written (%s)" % (folder, e.strerror))
-    import subprocess  # only when building: the program never pays for it otherwise
-
     tmp = "%s.%d.tmp" % (path, os.getpid())
     cmd = cc + ["-shared", "-fPIC", "-O2", "-I" + include] + \
         [s for s in _SOURCES if s.endswith(".c")] + ["-o", tmp]
     try:
-        r = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT)
+        status, output = _run(cmd)
     except OSError:
         raise Unavailable("no C compiler was found (%s)" % cc[0])
-    if r.returncode != 0:
+    if status != 0:
         try:
             os.unlink(tmp)
         except OSError:
             pass
-        first = r.stdout.decode("utf-8", "replace").strip().splitlines()[:1]
-        raise Unavailable("the C compiler failed: %s" % (first[0] if first else "exit %d" % r.returncode))
+        first = output.decode("utf-8", "replace").strip().splitlines()[:1]
+        raise Unavailable("the C compiler failed: %s" % (first[0] if first else "exit %d" % status))
     os.replace(tmp, path)  # atomic: a concurrent build or reader sees a whole file or none
+
+
+def _run(cmd):
+    """cmd's exit status and output (stdout and stderr). Not through subprocess, which would
+    leave a dozen modules the program did not import in its sys.modules (re, signal, enum...)."""
+    if not hasattr(os, "posix_spawnp"):
+        raise OSError("no posix_spawnp")
+    r, w = os.pipe()
+    try:
+        pid = os.posix_spawnp(cmd[0], cmd, os.environ, file_actions=[
+            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_DUP2, w, 1), (os.POSIX_SPAWN_DUP2, w, 2), (os.POSIX_SPAWN_CLOSE, r)])
+    except BaseException:
+        os.close(r)
+        raise
+    finally:
+        os.close(w)
+    chunks = []
+    while True:
+        chunk = os.read(r, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(r)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), b"".join(chunks)
 
 
 def _import(path):
