@@ -10,7 +10,7 @@ import dis
 import math
 import os
 import sys
-import threading
+import _thread
 import weakref
 from types import CodeType as _CodeType
 
@@ -38,7 +38,8 @@ _UNWIND_EVENT = wire.array([wire.uint(UNWIND)])
 _UNWIND_OUT = wire.array([wire.uint(UNWIND), wire.TRUE])
 _UNBOUND = wire.array([wire.uint(T_UNBOUND)])
 _copysign = math.copysign
-_get_ident = threading.get_ident
+_get_ident = _thread.get_ident
+_MAIN_THREAD = _thread.get_ident()  # the agent starts on the main thread
 _exc_info = sys.exc_info
 _EQ_TYPES = frozenset([int, str, bytes, bool, type(None)])
 _FUNCTION_FLAG = 0x02  # CO_NEWLOCALS: a function body, as opposed to a module or class body
@@ -134,7 +135,7 @@ class Recorder:
         self.w = writer
         self.config = config
         self.scope = scope
-        self.lock = threading.Lock()
+        self.lock = _thread.allocate_lock()
         self.enabled = True
         self.failure = None  # what stopped recording early, if anything did
         self._files = {}  # co_filename -> file id, or None when out of scope
@@ -148,7 +149,7 @@ class Recorder:
         self._keys = {}  # local's name -> (encoded name id, is secret)
         self._threads = {}  # thread ident -> thread id
         self._next_thread = 1
-        self._thread_local = threading.local()
+        self._thread_local = _thread._local()
         self._cur_thread = None
         self.frames = {}  # id(frame) -> FrameState
         self._dropped = []  # _Watch of the generators freed since the last event
@@ -319,8 +320,10 @@ class Recorder:
         if tid is None or getattr(self._thread_local, "sentinel", None) is None:
             tid = self._threads[ident] = self._next_thread
             self._next_thread += 1
-            t = threading._active.get(ident)
-            name = t.__dict__.get("_name") if t is not None else None
+            # Not imported by the agent: the program's to import (gevent patches it before).
+            threading = sys.modules.get("threading")
+            t = threading._active.get(ident) if threading is not None else None
+            name = t.__dict__.get("_name") if t is not None else "MainThread" if ident == _MAIN_THREAD else None
             self.w.write(wire.array([wire.uint(THREAD), wire.uint(tid),
                                      wire.text(name if type(name) is str else "Thread-%d" % tid)]))
             # Thread-local storage dies with the thread; the sentinel's finalizer reports it.
