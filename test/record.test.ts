@@ -74,6 +74,13 @@ describe.each(pythons())('the program does not notice, on $label', ({ exe }) => 
     expect(JSON.parse(rewind(['info', '--json', rec]).stdout).warnings ?? []).toEqual([]);
   });
 
+  it('runs the program under two frames of the agent\'s, no more (each is one less before the recursion limit)', () => {
+    const script = join(tmp(), 'depth.py');
+    writeFileSync(script, 'import inspect\nprint(len(inspect.stack()))\n');
+    expect(run(exe, [script]).stdout).toBe('1\n');
+    expect(rewind(['record', '--python', exe, '-o', join(tmp(), 'rec'), script]).stdout).toBe('3\n');
+  });
+
   it.each([['1'], ['']])('PYTHONDONTWRITEBYTECODE=%j: the program sees its own setting', (value) => {
     const script = join(tmp(), 'flag.py');
     writeFileSync(script, 'import sys\nprint(sys.dont_write_bytecode, sys.flags.dont_write_bytecode)\n');

@@ -143,7 +143,21 @@ def main(argv=None, dont_write_bytecode=None):
         # A recorder reading alongside: the program waits for it, so it must still be there.
         # (Without one, the stream is indexed later: the program records on if it goes.)
         writer.follow(opts["max_backlog"], lambda: session.check_parent(opts["parent"]))
-    session.run()
+    fn, args = session.start()
+    # The program runs from here, and the interpreter's end is handled as the interpreter
+    # would: here, not a call deeper, since every frame of the agent's under the program's is
+    # one less before the recursion limit, and one more in its stack.
+    sys.dont_write_bytecode = session.dont_write_bytecode
+    session.backend.start()
+    try:
+        fn(*args)
+    except SystemExit as e:
+        session.status = _exit_status(e.code)
+        session.uncaught = None
+        raise
+    except BaseException as e:
+        session._uncaught(e, e.__traceback__)
+    session._exit()
 
 
 _AGENT_DIR_PARENT = os.path.dirname(_AGENT_DIR)
@@ -201,7 +215,9 @@ class _Session:
         self.backend = choose_backend(rec)
         self.dont_write_bytecode = sys.dont_write_bytecode if dont_write_bytecode is None else dont_write_bytecode
 
-    def run(self):
+    def start(self):
+        """Says hello, takes the program's output and its place: (function, arguments) that
+        run the program."""
         rec = self.rec
         rec._raw(wire.array([wire.uint(wire.HELLO), wire.uint(wire.VERSION), wire.plain({
             "argv": ([sys.executable, "-m"] if self.module else [sys.executable]) + self.argv,
@@ -223,12 +239,9 @@ class _Session:
         _capture_output(rec)
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=self._forked)
-        if self.module is None:
-            self._run_script()
-        else:
-            self._run_module()
+        return self._script() if self.module is None else self._module()
 
-    def _run_script(self):
+    def _script(self):
         path = self.argv[0]
         sys.argv[:] = self.argv
         if not _SAFE_PATH:
@@ -246,29 +259,15 @@ class _Session:
         g.update(__name__="__main__", __doc__=None, __package__=None,
                  __loader__=SourceFileLoader("__main__", filename), __spec__=None,
                  __file__=filename, __cached__=None)
-        self._guard(exec, code, g)
+        return exec, (code, g)
 
-    def _run_module(self):
+    def _module(self):
         import runpy
         sys.argv[:] = ["-m"] + self.argv[1:]
         if not _SAFE_PATH:
             sys.path[0] = os.getcwd()
         _fresh_main()  # runpy fills __main__'s namespace without emptying it
-        self._guard(runpy._run_module_as_main, self.module, True)
-
-    def _guard(self, fn, *args):
-        """Run the program; handle how it ends as the interpreter would."""
-        sys.dont_write_bytecode = self.dont_write_bytecode
-        self.backend.start()
-        try:
-            fn(*args)
-        except SystemExit as e:
-            self.status = _exit_status(e.code)
-            self.uncaught = None
-            raise
-        except BaseException as e:
-            self._uncaught(e, e.__traceback__)
-        self._exit()
+        return runpy._run_module_as_main, (self.module, True)
 
     def _uncaught(self, e, tb):
         while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_AGENT_DIR):
