@@ -7,7 +7,6 @@ file descriptors, their buffering and isatty() stay the program's.
 """
 
 import atexit
-import builtins
 import io
 import os
 import sys
