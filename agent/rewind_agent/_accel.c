@@ -216,7 +216,8 @@ typedef struct {
     PyObject *l_lines, *l_stores, *l_loads, *l_calls, *l_globals;  /* lines' dicts, read once */
     LineFacts *l_facts;  /* the same by line - l_first, for l_n lines (NULL: use the dicts) */
     long l_first, l_n;
-    PyObject *jumps;  /* sys.monitoring: offset -> line, for JUMP events */
+    int *jline;  /* sys.monitoring: the line of each offset / 2 (-1: none), for JUMP events */
+    long njline;
     /* the module globals its frames ran with last (borrowed: the recorder's Namespace holds
      * them for good) and that Namespace's enc, whose keys are the globals that can change in place */
     PyObject *g_dict, *g_enc;
@@ -233,7 +234,7 @@ typedef struct {
 static int Info_traverse(Info *o, visitproc visit, void *arg) {
     Py_VISIT(o->id); Py_VISIT(o->id_enc); Py_VISIT(o->code); Py_VISIT(o->lines);
     Py_VISIT(o->cells); Py_VISIT(o->frees); Py_VISIT(o->args); Py_VISIT(o->l_lines); Py_VISIT(o->l_stores);
-    Py_VISIT(o->l_loads); Py_VISIT(o->l_calls); Py_VISIT(o->l_globals); Py_VISIT(o->g_enc); Py_VISIT(o->jumps); Py_VISIT(o->slots);
+    Py_VISIT(o->l_loads); Py_VISIT(o->l_calls); Py_VISIT(o->l_globals); Py_VISIT(o->g_enc); Py_VISIT(o->slots);
     for (int i = 0; i < o->nregions; i++) { Py_VISIT(o->regions[i]->f.stores); Py_VISIT(o->regions[i]->f.loads); }
     for (int i = 0; o->keys && i < o->nslots; i++) Py_VISIT(o->keys[i]);
     return 0;
@@ -258,7 +259,10 @@ static int Info_clear(Info *o) {
     o->nslots = o->ncells = 0;
     Py_CLEAR(o->slots);
     Py_CLEAR(o->cells); Py_CLEAR(o->frees); Py_CLEAR(o->args); Py_CLEAR(o->l_lines); Py_CLEAR(o->l_stores);
-    Py_CLEAR(o->l_loads); Py_CLEAR(o->l_calls); Py_CLEAR(o->l_globals); Py_CLEAR(o->g_enc); Py_CLEAR(o->jumps);
+    Py_CLEAR(o->l_loads); Py_CLEAR(o->l_calls); Py_CLEAR(o->l_globals); Py_CLEAR(o->g_enc);
+    PyMem_Free(o->jline);
+    o->jline = NULL;
+    o->njline = 0;
     o->g_dict = NULL;
     return 0;
 }
@@ -349,7 +353,8 @@ typedef struct {
     PyObject_VAR_HEAD
     long long id;
     void *frame;  /* the frame's address: its key in the frames table */
-    PyObject *info, *exc, *region;
+    PyObject *info, *exc;
+    long rfrom, rto;  /* the (start, end) offsets of the back-jump of the last line event; rfrom -1: none */
     PyObject *snap, *enc;  /* a module or class body's (core.py's): enc's keys are its mutable names */
     PyObject *watch;  /* a generator's: core._Watch on it, from its first yield */
     long prev;  /* -1: no line event yet */
@@ -379,7 +384,7 @@ static void shadow_drop(Shadow **sh) {
  * is never part of a cycle, and a call costs no tracking. */
 static void State_dealloc(State *o) {
     Py_CLEAR(o->info); Py_CLEAR(o->snap); Py_CLEAR(o->enc);
-    Py_CLEAR(o->exc); Py_CLEAR(o->region); Py_CLEAR(o->watch);
+    Py_CLEAR(o->exc); Py_CLEAR(o->watch);
     for (int i = 0; i < o->nslots; i++) { Py_CLEAR(o->seen[i]); Py_CLEAR(o->encs[i]); shadow_drop(&o->shadows[i]); }
     Py_TYPE(o)->tp_free((PyObject *)o);
 }
@@ -391,13 +396,17 @@ static PyObject *State_get_prev(State *o, void *c) {
 
 static PyObject *State_get_key(State *o, void *c) { return PyLong_FromVoidPtr(o->frame); }
 
+static PyObject *State_get_region(State *o, void *c) {
+    if (o->rfrom < 0) Py_RETURN_NONE;
+    return Py_BuildValue("ll", o->rfrom, o->rto);
+}
+
 static PyMemberDef State_members[] = {
     {"id", T_LONGLONG, offsetof(State, id), 0, NULL},
     {"info", T_OBJECT, offsetof(State, info), 0, NULL},
     {"snap", T_OBJECT, offsetof(State, snap), READONLY, NULL},
     {"enc", T_OBJECT, offsetof(State, enc), READONLY, NULL},
     {"exc", T_OBJECT, offsetof(State, exc), 0, NULL},
-    {"region", T_OBJECT, offsetof(State, region), 0, NULL},
     {"suspended", T_BOOL, offsetof(State, suspended), 0, NULL},
     {"fresh", T_BOOL, offsetof(State, fresh), 0, NULL},
     {"watch", T_OBJECT, offsetof(State, watch), 0, NULL},
@@ -407,6 +416,7 @@ static PyMemberDef State_members[] = {
 static PyGetSetDef State_getset[] = {
     {"prev", (getter)State_get_prev, NULL, "line of the frame's previous line event", NULL},
     {"key", (getter)State_get_key, NULL, "the frame's address, its key in the frames table", NULL},
+    {"region", (getter)State_get_region, NULL, "(start, end) offsets if the last line event was a loop back-jump", NULL},
     {NULL}
 };
 
@@ -433,7 +443,7 @@ static State *state_new(long long fid, void *frame, Info *info) {
     st->frame = frame;
     st->info = Py_NewRef((PyObject *)info);
     st->exc = Py_NewRef(zero);
-    st->region = Py_NewRef(Py_None);
+    st->rfrom = st->rto = -1;
     st->watch = NULL;
     st->prev = -1;
     st->suspended = 0;
@@ -1095,14 +1105,8 @@ static LineFacts no_facts;  /* a line that stores and loads nothing: empty tuple
 /* The facts of what ran since the frame's previous line event `prev`: that line's or, if
  * both events are back-jumps within it, those of the code from where the previous one
  * landed to where this one jumped. Borrowed, or in *tmp (release with facts_done). */
-static LineFacts *facts_since(Info *info, long prev, PyObject *prev_region, PyObject *region,
-                              LineFacts *tmp) {
-    if (region && prev_region != Py_None) {
-        long from = PyLong_AsLong(PyTuple_GET_ITEM(prev_region, 0));
-        long to = PyLong_AsLong(PyTuple_GET_ITEM(region, 1));
-        if (PyErr_Occurred()) return NULL;
-        if (from <= to) return region_facts(info, from, to);
-    }
+static LineFacts *facts_since(Info *info, long prev, long prev_from, long from, long to, LineFacts *tmp) {
+    if (from >= 0 && prev_from >= 0 && prev_from <= to) return region_facts(info, prev_from, to);
     if (info->l_facts) {
         long i = prev - info->l_first;
         return i >= 0 && i < info->l_n ? &info->l_facts[i] : &no_facts;
@@ -1204,7 +1208,7 @@ static int leaving(Core *self, Frame *frame, State *st) {
     if (st->prev < 0 || !info->function) return 0;
     if (info_lines(self, info)) return -1;
     LineFacts tmp = {0};
-    LineFacts *f = facts_since(info, st->prev, Py_None, NULL, &tmp);
+    LineFacts *f = facts_since(info, st->prev, -1, -1, -1, &tmp);
     int rc = f ? global_changes(self, frame, st, st->prev, f) : -1;
     facts_done(&tmp);
     return rc;
@@ -1223,8 +1227,8 @@ static int share_namespace(Core *self, Frame *frame, State *st) {
     return 0;
 }
 
-/* Recorder.on_line. region: NULL, or the (start, end) offsets of a back-jump within the line */
-static int on_line(Core *self, Frame *frame, State *st, long line, PyObject *region) {
+/* Recorder.on_line. from, to: the (start, end) offsets of a back-jump within the line, or -1 */
+static int on_line(Core *self, Frame *frame, State *st, long line, long from, long to) {
     st->fresh = 0;
     if (st->exc != zero) {
         /* kept while a finally or except block handles it (core.py's on_line) */
@@ -1236,9 +1240,10 @@ static int on_line(Core *self, Frame *frame, State *st, long line, PyObject *reg
     }
     Py_SETREF(self->unwinding, Py_NewRef(Py_None));
     long prev = st->prev;
-    PyObject *prev_region = st->region;  /* owned: taken out of st */
+    long prev_from = st->rfrom;
     st->prev = line;
-    st->region = Py_NewRef(region ? region : Py_None);
+    st->rfrom = from;
+    st->rto = to;
     Buf out;
     buf_init(&out);
     Py_ssize_t pairs = 0;
@@ -1247,7 +1252,7 @@ static int on_line(Core *self, Frame *frame, State *st, long line, PyObject *reg
     if (prev >= 0) {
         Info *info = (Info *)st->info;
         if (info_lines(self, info)) goto done;
-        LineFacts *f = facts_since(info, prev, prev_region, region, &tmp);
+        LineFacts *f = facts_since(info, prev, prev_from, from, to, &tmp);
         if (!f || (f->gl && global_changes(self, frame, st, prev, f))) goto done;
         int full = self->last != (PyObject *)st || f->calls == ANYTHING;
         int has_stores = PyTuple_GET_SIZE(f->stores ? f->stores : empty) > 0;
@@ -1303,7 +1308,6 @@ static int on_line(Core *self, Frame *frame, State *st, long line, PyObject *reg
     rc = 0;
 done:
     facts_done(&tmp);
-    Py_XDECREF(prev_region);
     buf_free(&out);
     return rc;
 }
@@ -1590,7 +1594,7 @@ static int c_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
         st = frame_state(self, fr);
         if (!st) { rc = PyErr_Occurred() ? -1 : 0; break; }
         Py_INCREF(st);
-        rc = on_line(self, fr, st, PyFrame_GetLineNumber(frame), NULL);
+        rc = on_line(self, fr, st, PyFrame_GetLineNumber(frame), -1, -1);
         Py_DECREF(st);
         break;
     case PyTrace_RETURN:  /* this and EXCEPTION come for frames out of scope too */
@@ -1656,7 +1660,7 @@ static State *first_line(Core *self, Frame *frame) {
     Py_INCREF(st);
     int rc = 0;
     if (st->suspended) rc = on_resume(self, st);
-    if (!rc && st->fresh) rc = on_line(self, frame, st, frame_line(frame), NULL);
+    if (!rc && st->fresh) rc = on_line(self, frame, st, frame_line(frame), -1, -1);
     Py_DECREF(st);
     return rc ? NULL : st;  /* the frames table still holds it */
 }
@@ -1719,7 +1723,7 @@ static PyObject *m_line(Core *self, PyObject *const *args, Py_ssize_t nargs) {
     Py_INCREF(st);
     int rc = 0;
     if (st->suspended) rc = on_resume(self, st);
-    if (!rc) rc = on_line(self, frame, st, PyLong_AsLong(args[1]), NULL);
+    if (!rc) rc = on_line(self, frame, st, PyLong_AsLong(args[1]), -1, -1);
     Py_DECREF(st);
     return mon_done(self, rc);
 }
@@ -1779,44 +1783,63 @@ static PyObject *m_raise(Core *self, PyObject *const *args, Py_ssize_t nargs) {
 
 /* MonitoringBackend._jump: settrace reports a line after every backward jump; LINE misses the
  * ones that stay on their line. Every other jump is switched off where it stands. */
-static PyObject *m_jump(Core *self, PyObject *const *args, Py_ssize_t nargs) {
-    PyObject *code = args[0], *src = args[1], *dest = args[2];
-    int ge = PyObject_RichCompareBool(dest, src, Py_GE);
-    if (ge < 0) return mon_done(self, -1);
-    if (ge) return Py_NewRef(self->disable);
-    PyObject *info = code_info(self, code);
-    if (!info) return mon_done(self, PyErr_Occurred() ? -1 : 0);
-    if (info == Py_None) return Py_NewRef(self->disable);
-    PyObject *lines = ((Info *)info)->jumps;
-    if (!lines) {  /* offset -> line of the code (the back end's table), looked up once */
-        lines = PyDict_GetItemWithError(self->jump_lines, code);
-        if (!lines) {
-            if (PyErr_Occurred()) return mon_done(self, -1);
-            forget_cached(self);  /* Python code runs */
-            PyObject *made = PyObject_CallMethod(self->backend, "_offset_lines_of", "O", code);
-            if (!made) return mon_done(self, -1);
-            Py_DECREF(made);
-            lines = PyDict_GetItemWithError(self->jump_lines, code);
-            if (!lines) return mon_done(self, -1);
-        }
-        ((Info *)info)->jumps = Py_NewRef(lines);
+/* info->jline from the back end's table of the code (offset -> line), made once */
+static int jump_lines(Core *self, Info *info, PyObject *code) {
+    PyObject *lines = PyDict_GetItemWithError(self->jump_lines, code);
+    if (!lines) {
+        if (PyErr_Occurred()) return -1;
+        forget_cached(self);  /* Python code runs */
+        PyObject *made = PyObject_CallMethod(self->backend, "_offset_lines_of", "O", code);
+        if (!made) return -1;
+        Py_DECREF(made);
+        if (!(lines = PyDict_GetItemWithError(self->jump_lines, code))) return -1;
     }
-    PyObject *line = PyDict_GetItemWithError(lines, dest);
-    if (!line && PyErr_Occurred()) return mon_done(self, -1);
-    PyObject *src_line = line ? PyDict_GetItemWithError(lines, src) : NULL;
-    if (line && !src_line && PyErr_Occurred()) return mon_done(self, -1);
-    if (!line || !src_line) return Py_NewRef(self->disable);
-    int same = PyObject_RichCompareBool(line, src_line, Py_EQ);
-    if (same < 0) return mon_done(self, -1);
-    if (!same) return Py_NewRef(self->disable);
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    long n = 0;
+    while (PyDict_Next(lines, &pos, &k, &v)) {
+        long off = PyLong_AsLong(k);
+        if (off < 0) return PyErr_Occurred() ? -1 : 0;
+        if (off / 2 + 1 > n) n = off / 2 + 1;
+    }
+    int *jl = PyMem_Malloc(sizeof(int) * (n ? n : 1));
+    if (!jl) { PyErr_NoMemory(); return -1; }
+    for (long i = 0; i < n; i++) jl[i] = -1;
+    for (pos = 0; PyDict_Next(lines, &pos, &k, &v);) {
+        long off = PyLong_AsLong(k), line = PyLong_AsLong(v);
+        if (PyErr_Occurred()) { PyMem_Free(jl); return -1; }
+        if (off % 2 == 0 && line >= 0 && line <= INT_MAX) jl[off / 2] = (int)line;
+    }
+    info->jline = jl;
+    info->njline = n;
+    return 0;
+}
+
+/* the line of offset off, -1 if none */
+static inline long line_at(Info *info, long off) {
+    return off >= 0 && off % 2 == 0 && off / 2 < info->njline ? info->jline[off / 2] : -1;
+}
+
+/* MonitoringBackend._jump: settrace reports a line after every backward jump; LINE misses the
+ * ones that stay on their line. Every other jump is switched off where it stands. */
+static PyObject *m_jump(Core *self, PyObject *const *args, Py_ssize_t nargs) {
+    PyObject *code = args[0];
+    long src = PyLong_AsLong(args[1]), dest = PyLong_AsLong(args[2]);
+    if (PyErr_Occurred()) return mon_done(self, -1);
+    if (dest >= src) return Py_NewRef(self->disable);
+    PyObject *o = code_info(self, code);
+    if (!o) return mon_done(self, PyErr_Occurred() ? -1 : 0);
+    if (o == Py_None) return Py_NewRef(self->disable);
+    Info *info = (Info *)o;
+    if (!info->jline && jump_lines(self, info, code)) return mon_done(self, -1);
+    long line = line_at(info, dest);
+    if (line < 0 || line != line_at(info, src)) return Py_NewRef(self->disable);
     Frame *frame = frame_current();
     if (!frame) return mon_done(self, -1);
     State *st = state_of(self, frame, code);
     if (!st) return mon_done(self, PyErr_Occurred() ? -1 : 0);
     Py_INCREF(st);
-    PyObject *region = PyTuple_Pack(2, dest, src);
-    int rc = region ? on_line(self, frame, st, PyLong_AsLong(line), region) : -1;
-    Py_XDECREF(region);
+    int rc = on_line(self, frame, st, line, dest, src);
     Py_DECREF(st);
     return mon_done(self, rc);
 }
@@ -1877,7 +1900,9 @@ static PyObject *Core_on_line(Core *self, PyObject *args) {
     State *st;
     long line;
     if (!PyArg_ParseTuple(args, "O!O!l|O", &PyFrame_Type, &frame, &StateType, &st, &line, &region)) return NULL;
-    if (on_line(self, frame_of((PyFrameObject *)frame), st, line, region == Py_None ? NULL : region)) return NULL;
+    long from = -1, to = -1;
+    if (region != Py_None && !PyArg_ParseTuple(region, "ll", &from, &to)) return NULL;
+    if (on_line(self, frame_of((PyFrameObject *)frame), st, line, from, to)) return NULL;
     Py_RETURN_NONE;
 }
 
