@@ -14,3 +14,18 @@ def pairs(n):
 
 
 print(len(evens), table[4], sorted(letters), flat, total, pairs(3))
+
+
+def collatz(n):
+    steps = 0
+    while n != 1: n, steps = (n // 2 if n % 2 == 0 else 3 * n + 1), steps + 1  # noqa: E701
+    return steps
+
+
+def grow():
+    acc = []
+    sizes = [len(acc) for _ in range(4) if acc.append(_) is None]
+    return sizes, acc
+
+
+print(collatz(27), grow())
