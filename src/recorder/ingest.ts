@@ -541,7 +541,7 @@ export class Ingest {
 
   private flushBlock() {
     const b = this.blockNo;
-    this.w.putBlock(b, this.block.finish());
+    this.w.putBlock(b, this.block.finish(true)); // (copied into the batch at once)
     const iv = this.windowed ? this.intervals[this.intervals.length - 1] : null;
     for (const file of this.lineFiles) {
       const lines = this.lineIdx[file];
