@@ -1,5 +1,6 @@
 // Recording overhead, per Python version and workload, side by side in one run: a plain run, the
-// floor (a line callback that does nothing), the pure-Python agent and the accelerated agent alone
+// floor (a line callback that does nothing; on 3.12+ also the agent's events, each calling a C
+// builtin that does next to nothing: what sys.monitoring itself costs it), the pure-Python agent and the accelerated agent alone
 // writing their raw streams, and `rewind record` end to end (accelerated): as it is by default
 // (the stream kept raw, indexed when first opened; that first open is timed too) and with
 // --index now (indexed alongside, the recording ready when the command returns); events/s and
@@ -69,9 +70,10 @@ for (const py of pythons) {
   const { exe, version } = realExe(py);
   const startup = best(() => timed(exe, ['-c', 'pass']), 5);
   console.log(`## Python ${version} (${exe}), startup ${(startup * 1000).toFixed(0)} ms\n`);
-  console.log('| workload | plain s | no-op callback × | pure agent s | pure × | accelerated s | accelerated × | record s | record × | ÷ agent | first open s | record --index now s | now × | events | bytes/event |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  const ratios = { noop: [] as number[], pure: [] as number[], fast: [] as number[], record: [] as number[], overAgent: [] as number[], now: [] as number[] };
+  const monitoring = Number(version.split('.')[1]) >= 12;
+  console.log('| workload | plain s | no-op callback × | C floor × | pure agent s | pure × | accelerated s | accelerated × | record s | record × | ÷ agent | first open s | record --index now s | now × | events | bytes/event |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const ratios = { floor: [] as number[], noop: [] as number[], pure: [] as number[], fast: [] as number[], record: [] as number[], overAgent: [] as number[], now: [] as number[] };
   let rawForIngest = '';
   let rawEvents = 0;
   const agentEnv = { ...process.env, PYTHONPATH: join(ROOT, 'agent') };
@@ -92,11 +94,12 @@ for (const py of pythons) {
     };
     // plain, floor, accelerated and record take turns, so that a ratio compares runs of one
     // moment of this machine, whose speed drifts; the best of each is kept
-    const [plain, noop, fast, recorded] = bestInTurns([
+    const [plain, noop, fast, recorded, floor] = bestInTurns([
       () => timed(exe, [script]),
       () => timed(exe, [join(ROOT, 'bench/noop_line_callback.py'), script]),
       agent('on'),
       record(),
+      ...(monitoring ? [() => timed(exe, [join(ROOT, 'bench/floor_c_callbacks.py'), script])] : []),
     ]);
     const firstOpen = timed(process.execPath, [CLI, 'info', rec]); // indexes the raw stream the last record left
     const now = best(record('--index', 'now'), 1);
@@ -106,15 +109,16 @@ for (const py of pythons) {
     const bytes = dirBytes(rec);
     if (events > rawEvents) { rawEvents = events; rawForIngest = raw; }
     if (CPU_BOUND.includes(w)) {
+      if (monitoring) ratios.floor.push(floor / plain);
       ratios.noop.push(noop / plain); ratios.pure.push(pure / plain); ratios.fast.push(fast / plain); ratios.record.push(recorded / plain);
       ratios.overAgent.push(recorded / fast); ratios.now.push(now / plain);
     }
     const x = (t: number) => (t / plain).toFixed(1);
-    console.log(`| ${w} | ${plain.toFixed(3)} | ${x(noop)} | ${pure.toFixed(2)} | ${x(pure)} | ${fast.toFixed(2)} | ${x(fast)} | ${recorded.toFixed(2)} | ${x(recorded)} | ${(recorded / fast).toFixed(2)} | ${firstOpen.toFixed(2)} | ${now.toFixed(2)} | ${x(now)} | ${events.toLocaleString('en-US')} | ${(bytes / events).toFixed(1)} |`);
+    console.log(`| ${w} | ${plain.toFixed(3)} | ${x(noop)} | ${monitoring ? x(floor) : '—'} | ${pure.toFixed(2)} | ${x(pure)} | ${fast.toFixed(2)} | ${x(fast)} | ${recorded.toFixed(2)} | ${x(recorded)} | ${(recorded / fast).toFixed(2)} | ${firstOpen.toFixed(2)} | ${now.toFixed(2)} | ${x(now)} | ${events.toLocaleString('en-US')} | ${(bytes / events).toFixed(1)} |`);
   }
   const g = (xs: number[]) => `**${geomean(xs).toFixed(1)}**`;
   const g2 = (xs: number[]) => `**${geomean(xs).toFixed(2)}**`;
-  console.log(`| **geometric mean, CPU-bound** | | ${g(ratios.noop)} | | ${g(ratios.pure)} | | ${g(ratios.fast)} | | ${g(ratios.record)} | ${g2(ratios.overAgent)} | | | ${g(ratios.now)} | | |\n`);
+  console.log(`| **geometric mean, CPU-bound** | | ${g(ratios.noop)} | ${monitoring ? g(ratios.floor) : '—'} | | ${g(ratios.pure)} | | ${g(ratios.fast)} | | ${g(ratios.record)} | ${g2(ratios.overAgent)} | | | ${g(ratios.now)} | | |\n`);
   // What every `rewind record` costs before the program runs, and a passing run under --keep
   // failure (never indexed), each against the same program run plain, taking turns.
   const hello = join(tmp, 'hello.py');
