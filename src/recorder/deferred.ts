@@ -153,10 +153,11 @@ export async function indexSoFar(dir: string, into: string): Promise<void> {
 
 /** The index of the stream in `dir`, built beside it (or in `into`). */
 async function build(dir: string, progress?: (done: number, total: number) => void, into = dir, inProgress = false) {
-  const [{ RecordingWriter }, { Ingest }, { ingestStream }] = await Promise.all([import('../store/store.js'), import('./ingest.js'), import('./tail.js')]);
+  const [{ RecordingWriter, BATCH_BYTES }, { Ingest }, { ingestStream }] = await Promise.all([import('../store/store.js'), import('./ingest.js'), import('./tail.js')]);
   const seen = readEnding(dir);
   const total = rawHeader(dir)?.committed ?? 0;
   const writer = await RecordingWriter.create(into);
+  writer.minBatchBytes = BATCH_BYTES; // the stream stays on disk until the end
   const ingest = new Ingest(writer);
   try {
     const state = await ingestStream(rawPath(dir), ingest, progress && ((done) => progress(done, total)));

@@ -280,10 +280,11 @@ class PartialRecording {
     const partial = `${out}.partial-${process.pid}`;
     // A flight recording kept small keeps LevelDB's unflushed log, which it does not count, small too.
     const buffer = limits?.maxBytes != null ? Math.min(4 * 2 ** 20, Math.max(2 ** 20, limits.maxBytes)) : undefined;
-    const [{ RecordingWriter: Writer }, { Ingest: Indexer }] = await Promise.all([import('../store/store.js'), import('./ingest.js')]);
+    const [{ RecordingWriter: Writer, BATCH_BYTES }, { Ingest: Indexer }] = await Promise.all([import('../store/store.js'), import('./ingest.js')]);
     const writer = await Writer.create(partial, buffer).catch((e) => {
       throw new UserError(`cannot create the recording at ${out} (${e.message}).`, 'REWIND_OUTPUT');
     });
+    if (!limits) writer.minBatchBytes = BATCH_BYTES; // not the flight recorder: the stream stays on disk until the end
     return new PartialRecording(out, partial, writer, new Indexer(writer, limits));
   }
 
