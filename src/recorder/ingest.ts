@@ -306,9 +306,11 @@ export class Ingest {
     const t = this.thr();
     const f = t.stack[t.stack.length - 1];
     if (!f) return; // a line outside any recorded frame cannot happen; ignore defensively
-    this.caughtOutside(t);
-    const pending = this.pendingExc.get(t.thread);
-    if (pending && pending.frame === f.fid) pending.handled = true;
+    if (this.pendingExc.size) { // (most lines run with no exception in flight)
+      this.caughtOutside(t);
+      const pending = this.pendingExc.get(t.thread);
+      if (pending && pending.frame === f.fid) pending.handled = true;
+    }
     f.line = line;
     f.changed = this.seq;
     const code = this.codes[f.code];
@@ -398,6 +400,7 @@ export class Ingest {
    * that is not recorded (a test runner, a library's `try`) caught it.
    */
   private caughtOutside(t: ThreadState) {
+    if (!this.pendingExc.size) return;
     const pending = this.pendingExc.get(t.thread);
     if (pending && pending.frame === 0) this.settle(t.thread, pending.rec, true);
   }
@@ -447,7 +450,7 @@ export class Ingest {
     const t = this.thr();
     const value = kind === EK.UNWIND ? undefined : e[1];
     const out = e[kind === EK.UNWIND ? 1 : 2] === true;
-    const pending = this.pendingExc.get(t.thread);
+    const pending = this.pendingExc.size ? this.pendingExc.get(t.thread) : undefined;
     if (kind !== EK.UNWIND && pending && (pending.frame === 0 || pending.frame === t.stack.at(-1)?.fid)) {
       this.settle(t.thread, pending.rec, true); // its frame goes on normally: it was caught
     }

@@ -56,6 +56,11 @@ export function visitEncoded(buf: Uint8Array, each: (e: WireEvent, start: number
   let p = from;
   for (let n = 0; p < buf.length && n < max; n++) {
     const start = p;
+    if (buf[p] < 0x80) { // a bare line number, most events
+      end = ++p;
+      each(buf[start], start, p);
+      continue;
+    }
     let e: WireEvent;
     try {
       e = event(buf, p);
