@@ -484,7 +484,7 @@ static int leaf(Encoder *e, PyObject *v, PyObject *kind, Buf *b) {
 
 /* ---- shadows (see _accel_values.h) ------------------------------------------------------------ */
 
-enum { SH_ATOM, SH_SKIP, SH_UNSET, SH_DEEP, SH_CYCLE, SH_SEQ, SH_DICT, SH_OBJECT, SH_NS, SH_NO_NS, SH_LEAF, SH_READ };
+enum { SH_ATOM, SH_SKIP, SH_UNSET, SH_DEEP, SH_CYCLE, SH_SEQ, SH_DICT, SH_OBJECT, SH_SUBCLASS, SH_NS, SH_NO_NS, SH_LEAF, SH_READ, SH_PART };
 #define SHADOW_MAX (1 << 16)  /* nodes: a larger value is encoded at each look */
 /* Nodes of all shadows (about 40 bytes each): a recursion thousands of frames deep whose every
  * frame holds a large list must not make the traced process grow by its shadows. */
@@ -762,7 +762,9 @@ static int subclass_object(Encoder *e, PyObject *v, PyObject *ns, Facts *f, Py_s
     else if ((r = bt == &PyLong_Type || bt == &PyFloat_Type || bt == &PyUnicode_Type || bt == &PyBytes_Type
               ? scalar_as(e, v, bt, &part) : 0) != 0) {
         r = r < 0 ? -1 : 0;  /* an int's or a str's part, as an exact one's (values._builtin_part) */
+        if (!r) shade_bytes(e, SH_PART, bt, &part, 0);
     } else {
+        unshadowable(e);
         PyObject *d = PyLong_FromSsize_t(depth);
         r = d ? python_leaf(e, s_builtin_part, v, (PyObject *)bt, d, &part) : -1;
         Py_XDECREF(d);
@@ -780,8 +782,7 @@ done:
 /* a user object: its __dict__ (if its type has one) is read once, here */
 static int object(Encoder *e, PyObject *v, Facts *f, Py_ssize_t depth, Buf *b, Path *path) {
     PyObject *ns = NULL;
-    if (f->base == Py_None) shade(e, SH_OBJECT, (PyObject *)Py_TYPE(v), 0);
-    else unshadowable(e);  /* a subclass of a builtin */
+    shade(e, f->base == Py_None ? SH_OBJECT : SH_SUBCLASS, (PyObject *)Py_TYPE(v), 0);
     if (f->dict_desc != Py_None && !(ns = read_descriptor(f->dict_desc, v)) && PyErr_Occurred()) return -1;
     int r = f->base == Py_None ? plain_object(e, v, ns, f, depth, b, path)
         : subclass_object(e, v, ns, f, depth, b, path);
@@ -912,8 +913,8 @@ static int holds_or_skip(Encoder *e, Shadow *s, Py_ssize_t *i, PyObject *v, Py_s
     return holds_item(e, s, i, v, depth, path);
 }
 
-static int holds_seq(Encoder *e, Shadow *s, Py_ssize_t *i, PyObject *v, Py_ssize_t n, Py_ssize_t depth, Path *path) {
-    PyTypeObject *t = Py_TYPE(v);
+/* a list, tuple, set or frozenset through its base type t's storage, as seq_body reads it */
+static int holds_seq(Encoder *e, Shadow *s, Py_ssize_t *i, PyObject *v, PyTypeObject *t, Py_ssize_t n, Py_ssize_t depth, Path *path) {
     Py_ssize_t k = n < e->max_items ? n : e->max_items;
     if (t == &PyList_Type || t == &PyTuple_Type) {
         for (Py_ssize_t j = 0; j < k; j++) {
@@ -1002,6 +1003,26 @@ static int holds_object(Encoder *e, Shadow *s, Py_ssize_t *i, PyObject *v, Facts
     return r;
 }
 
+/* the builtin part of an instance of a user subclass of bt, as subclass_object reads it: a
+ * scalar's bytes, or a container's items */
+static int holds_part(Encoder *e, Shadow *s, Py_ssize_t *i, PyObject *v, PyTypeObject *bt, Py_ssize_t depth, Path *path) {
+    if (*i >= s->n) return 0;
+    ShadowNode *x = &s->nodes[(*i)++];
+    if ((PyObject *)bt != x->obj) return 0;
+    if (x->kind == SH_PART) {
+        Buf tmp;
+        buf_init(&tmp);
+        int r = scalar_as(e, v, bt, &tmp);
+        r = r < 0 ? -1 : r > 0 && tmp.n == x->len && !memcmp(tmp.p, s->leaves.p + x->at, x->len);
+        buf_free(&tmp);
+        return r;
+    }
+    if (x->kind != SH_SEQ && x->kind != SH_DICT) return 0;
+    Py_ssize_t n = container_size(v, bt);
+    if (n != x->n) return 0;
+    return x->kind == SH_SEQ ? holds_seq(e, s, i, v, bt, n, depth, path) : holds_dict(e, s, i, v, depth, path);
+}
+
 /* value() again, comparing what it would read with the shadow from node *i on */
 static int holds(Encoder *e, Shadow *s, Py_ssize_t *i, PyObject *v, Py_ssize_t depth, Path *path) {
     if (*i >= s->n) return 0;
@@ -1026,23 +1047,26 @@ static int holds(Encoder *e, Shadow *s, Py_ssize_t *i, PyObject *v, Py_ssize_t d
         buf_free(&tmp);
         return r;
     }
-    case SH_SEQ: case SH_DICT: case SH_OBJECT: {
+    case SH_SEQ: case SH_DICT: case SH_OBJECT: case SH_SUBCLASS: {
         if ((PyObject *)t != x->obj || on_path(path, v, depth, &dist)) return 0;
         if (depth >= e->max_depth) return 0;  /* it was not DEEP: the shadow is not of this place */
-        Py_ssize_t n = x->kind == SH_OBJECT ? 0 : container_size(v, t);
-        if (x->kind != SH_OBJECT && n != x->n) return 0;
+        int object = x->kind == SH_OBJECT || x->kind == SH_SUBCLASS;
+        Py_ssize_t n = object ? 0 : container_size(v, t);
+        if (!object && n != x->n) return 0;
         PyObject *facts = NULL;
-        if (x->kind == SH_OBJECT) {
+        if (object) {
             if (!(facts = type_facts(e, t))) return -1;
-            if (PyTuple_CheckExact(facts)) return 0;
+            if (PyTuple_CheckExact(facts) || (((Facts *)facts)->base == Py_None) != (x->kind == SH_OBJECT)) return 0;
         }
         path->steps[path->n].obj = v;
         path->steps[path->n].depth = depth;
         path->n++;
         Py_XINCREF(facts);
-        int r = x->kind == SH_SEQ ? holds_seq(e, s, i, v, n, depth, path)
+        int r = x->kind == SH_SEQ ? holds_seq(e, s, i, v, t, n, depth, path)
             : x->kind == SH_DICT ? holds_dict(e, s, i, v, depth, path)
             : holds_object(e, s, i, v, (Facts *)facts, depth, path);
+        if (r > 0 && x->kind == SH_SUBCLASS)
+            r = holds_part(e, s, i, v, (PyTypeObject *)((Facts *)facts)->base, depth, path);
         Py_XDECREF(facts);
         path->n--;
         return r;

@@ -107,5 +107,35 @@ def secrets():
     return len(api_token)
 
 
+class Stack(list):
+    def __init__(self, items):
+        super().__init__(items)
+        self.name = "stack"
+
+
+class Tally(dict):
+    pass
+
+
+class Num(int):
+    __slots__ = ()
+
+
+def subclasses():
+    """Instances of subclasses of builtins, looked at line after line while they hold still,
+    then changed in place: in their items, their attributes, or the int a Num is."""
+    s = Stack(range(30))
+    t = Tally(("k%d" % i, i) for i in range(12))
+    nums = [Num(i) for i in range(40)]
+    for i in range(6):
+        len(s) + len(t) + len(nums)  # a call: all three are looked at again, unchanged
+        len(s) + len(t) + len(nums)
+        s.append(i)
+        t["k0"] += i
+        s.name = "stack%d" % i
+        nums[i] = Num(i * 100)
+    return len(s) + len(t) + len(nums)
+
+
 print(len(grow_and_shrink()), len(dicts()), objects())
-print(list(generator(5)), closure()[:4], len(shared(0, [1000] * 40)), bounds(), secrets())
+print(list(generator(5)), closure()[:4], len(shared(0, [1000] * 40)), bounds(), secrets(), subclasses())
