@@ -12,7 +12,7 @@ const AGENT = join(ROOT, 'agent');
 const PROGS = [
   ...readdirSync(PROGRAMS).filter((f) => f.endsWith('.py')).sort(),
   'behaviour/shop.py', 'behaviour/user_code.py', 'behaviour/stress.py', 'behaviour/values.py', 'behaviour/slots.py',
-  'behaviour/dropped_generators.py', 'behaviour/unchanged.py', 'behaviour/in_place.py',
+  'behaviour/dropped_generators.py', 'behaviour/unchanged.py', 'behaviour/in_place.py', 'behaviour/calls_given.py',
   'real/star_import.py', 'real/equal_code.py', 'real/closures_free.py', 'real/comprehension_error.py', 'real/generated_code.py',
   '../../examples/orders.py',
 ];
@@ -102,25 +102,30 @@ describe.each(pythons())('the C accelerator on $label', ({ exe }) => {
   });
 });
 
+/** The agent's raw stream of `script` by the accelerator (`on`) or the pure-Python agent (`off`). */
+function agentStream(exe: string, script: string, mode: string, env: NodeJS.ProcessEnv = {}): string {
+  const out = join(tmp(), 't.raw');
+  const r = run(exe, ['-m', 'rewind_agent', '--accelerator', mode, '-o', out, script], { env: { ...SEEDED.env, PYTHONPATH: AGENT, ...env } });
+  expect(r.status, r.stderr).toBe(0);
+  return out;
+}
+
+/** How many values of `kind` events (their name, value pairs from item `from`) a raw stream gives as arrays tagged `tag`. */
+function tagged(raw: string, kind: number, from: number, tag: number): number {
+  const fd = openSync(raw, 'r');
+  try {
+    const h = readHeaderAt(fd)!;
+    return decodeEvents(readStream(fd, h, 0, h.committed)).events
+      .filter((e): e is [number, ...unknown[]] => Array.isArray(e) && e[0] === kind)
+      .flatMap((e) => e.slice(from + 1).filter((v, i) => i % 2 === 0 && Array.isArray(v) && v[0] === tag)).length;
+  } finally { closeSync(fd); }
+}
+
 describe.each(pythons())('values changed in place, sent as patches, on $label', ({ exe }) => {
   const why = unavailable(exe);
   const script = join(PROGRAMS, 'behaviour/in_place.py');
-  /** The agent's raw stream of in_place.py, the accelerator's (`on`) or the pure-Python agent's (`off`). */
-  const stream = (mode: string): string => {
-    const out = join(tmp(), 't.raw');
-    const r = run(exe, ['-m', 'rewind_agent', '--accelerator', mode, '-o', out, script], { env: { ...SEEDED.env, PYTHONPATH: AGENT } });
-    expect(r.status, r.stderr).toBe(0);
-    return out;
-  };
-  const patches = (raw: string): number => {
-    const fd = openSync(raw, 'r');
-    try {
-      const h = readHeaderAt(fd)!;
-      return decodeEvents(readStream(fd, h, 0, h.committed)).events
-        .filter((e): e is [number, ...unknown[]] => Array.isArray(e) && e[0] === K.LINE)
-        .flatMap((e) => e.slice(3).filter((v, i) => i % 2 === 0 && Array.isArray(v) && v[0] === T.PATCH)).length;
-    } finally { closeSync(fd); }
-  };
+  const stream = (mode: string) => agentStream(exe, script, mode);
+  const patches = (raw: string) => tagged(raw, K.LINE, 2, T.PATCH);
 
   it.skipIf(why)('the accelerator sends them as patches, the pure-Python agent whole: read back, the same recording', () => {
     const [pure, fast] = [stream('off'), stream('on')];
@@ -199,5 +204,30 @@ describe.skipIf(unavailable('python3'))('the compiled accelerator', () => {
     expect(rewind(['record', '--accelerator', 'on', '-o', join(tmp(), 'b'), script], env).status).toBe(0);
     expect(readdirSync(join(cache, 'accel'))).toEqual(built);
     expect(statSync(lib).mtimeMs).toBe(when);
+  });
+});
+
+describe.each(pythons())('arguments given as the caller\'s locals, on $label', ({ exe }) => {
+  const why = unavailable(exe);
+  const script = join(PROGRAMS, 'behaviour/calls_given.py');
+  /** `whole`: every argument whole */
+  const stream = (mode: string, whole: boolean) => agentStream(exe, script, mode, whole ? { REWIND_AGENT_WHOLE_ARGS: '1' } : {});
+  const given = (raw: string) => tagged(raw, K.CALL, 3, T.CALLER);
+
+  it.skipIf(why)('both agents give them; read back, the same recording as with every argument whole', () => {
+    const [pure, fast, whole] = [stream('off', false), stream('on', false), stream('on', true)];
+    expect(given(pure)).toBeGreaterThan(10);
+    expect(given(fast)).toBe(given(pure));
+    expect(given(whole)).toBe(0);
+    const [a, b, c] = [pure, fast, whole].map((raw) => {
+      const rec = join(tmp(), 'rec');
+      const r = rewind(['import', raw, '-o', rec]);
+      expect(r.status, r.stderr).toBe(0);
+      return dump(rec);
+    });
+    expect(a).toEqual(c);
+    expect(b).toEqual(c);
+    // a secret's value is never given as the caller's, nor shown
+    expect(c.filter((e: any) => e.changed?.api_token).map((e: any) => e.changed.api_token.repr)).toEqual(['<redacted>']);
   });
 });

@@ -40,7 +40,7 @@
 #endif
 
 /* wire.py: event kinds and value tags used here */
-enum { K_CALL = 7, K_LINE = 8, K_RETURN = 9, K_YIELD = 11, K_RESUME = 12, T_UNBOUND = 15, T_PATCH = 18 };
+enum { K_CALL = 7, K_LINE = 8, K_RETURN = 9, K_YIELD = 11, K_RESUME = 12, T_UNBOUND = 15, T_PATCH = 18, T_CALLER = 19 };
 
 /* An event at the recursion limit (the RecursionError itself, the frames it unwinds) would
  * fail in the first Python code or comparison it runs: such an event gets room above the limit.
@@ -1312,6 +1312,46 @@ done:
     return rc;
 }
 
+/* Tests (REWIND_AGENT_WHOLE_ARGS): every CALL's arguments whole, as core.py's _CALLER_REFS */
+static int caller_refs;
+
+/* Recorder.state_of(frame.f_back): the state of the frame's caller if it is recorded, borrowed */
+static State *caller_state(Core *self, Frame *frame) {
+    Frame *back = frame_back(frame);
+    State *cs = back ? (State *)ft_get(&self->frames, back) : NULL;
+    return cs && ((Info *)cs->info)->code == (PyObject *)frame_code(back) ? cs : NULL;
+}
+
+/* Recorder._callers_name: in *same (borrowed), the name id (encoded) of the first of the
+ * caller's locals, in the order they got an encoding, that is v and was last given as `enc`;
+ * NULL if none is, or it is a secret's */
+static int callers_name(Core *self, State *cs, PyObject *v, Buf *enc, PyObject **same) {
+    *same = NULL;
+    PyObject *k = NULL;
+    if (!cs->snap) {
+        for (int n = 0; n < cs->nmut; n++) {
+            int j = cs->order[n];
+            if (cs->seen[j] == v && same_encoding(enc, cs->encs[j])) {
+                if (!(k = slot_key(self, (Info *)cs->info, j))) return -1;
+                break;
+            }
+        }
+    } else {
+        Py_ssize_t pos = 0;
+        PyObject *name, *was;
+        while (PyDict_Next(cs->enc, &pos, &name, &was)) {
+            PyObject *seen = PyDict_GetItemWithError(cs->snap, name);
+            if (!seen && PyErr_Occurred()) return -1;
+            if (seen == v && PyBytes_Check(was) && same_encoding(enc, was)) {
+                if (!(k = core_key(self, name))) return -1;
+                break;
+            }
+        }
+    }
+    if (k && PyTuple_GET_ITEM(k, 1) != Py_True) *same = PyTuple_GET_ITEM(k, 0);
+    return 0;
+}
+
 /* Recorder.on_call: a new frame of in-scope code starts. Returns a new reference. */
 static State *on_call(Core *self, Frame *frame, Info *info) {
     if (info_slots(info)) return NULL;
@@ -1329,15 +1369,25 @@ static State *on_call(Core *self, Frame *frame, Info *info) {
     if (put_uint(&out, K_CALL) || put_uint(&out, (unsigned long long)st->id) || put_bytes(&out, info->id_enc)) goto fail;
     /* each argument's value becomes the frame's first known value; arguments are the first slots */
     int nargs = (int)PyTuple_GET_SIZE(info->args);
+    State *caller = NULL;
+    int caller_found = 0;
     for (int i = 0; i < nargs && i < st->nslots; i++) {
         PyObject *v = locals_get(&L, info->slots, info->cellmask, i);
         if (!v) { if (PyErr_Occurred()) goto fail; continue; }
         int in_place = 0;
         int r = judge(self, v, &st->seen[i], &st->encs[i], &st->shadows[i], &tmp, &in_place);
-        Py_DECREF(v);
+        Py_DECREF(v);  /* (st->seen[i] holds it) */
         if (r < 0) goto fail;
         if (st->encs[i]) order_moved(st, i, 0);  /* it can change in place: compared by encoding */
-        if (put_pair(self, &out, slot_key(self, info, i), &tmp, NULL)) goto fail;
+        PyObject *k = slot_key(self, info, i), *same = NULL;
+        if (!k) goto fail;
+        if (caller_refs && st->encs[i] && PyTuple_GET_ITEM(k, 1) != Py_True) {
+            if (!caller_found) { caller = caller_state(self, frame); caller_found = 1; }
+            if (caller && callers_name(self, caller, v, &tmp, &same)) goto fail;
+        }
+        if (same ? put_bytes(&out, PyTuple_GET_ITEM(k, 0)) || put_array_header(&out, 2) || put_uint(&out, T_CALLER)
+                || put_bytes(&out, same)
+            : put_pair(self, &out, k, &tmp, NULL)) goto fail;
         n += 2;
     }
     Py_SETREF(self->last, Py_NewRef((PyObject *)st));
@@ -2132,6 +2182,7 @@ static struct PyModuleDef module = {
 };
 
 PyMODINIT_FUNC PyInit__rewind_accel(void) {
+    caller_refs = getenv("REWIND_AGENT_WHOLE_ARGS") == NULL;
     if (PyType_Ready(&SinkType) || PyType_Ready(&InfoType) || PyType_Ready(&StateType)
         || PyType_Ready(&CoreType) || PyType_Ready(&ShadowBoxType)) return NULL;
 #define INTERN(var, s) if (!(var = PyUnicode_InternFromString(s))) return NULL

@@ -24,6 +24,8 @@ from .wire import (CALL, CODE, DROPPED, END, EXCEPTION, FILE, GLOBALS, LINE, NAM
 
 _YIELD_VALUE = dis.opmap["YIELD_VALUE"]
 _MISSING = object()
+# Tests: every CALL's arguments whole (wire.caller never used), to compare recordings with
+_CALLER_REFS = not os.environ.get("REWIND_AGENT_WHOLE_ARGS")
 _HEADS = [wire.array_header(n) for n in range(16)]
 _LINE_KIND = wire.uint(LINE)
 _SECRET_CACHE = 4096  # names and dict keys whose secrecy is remembered
@@ -380,6 +382,7 @@ class Recorder:
             loc = frame.f_locals
             snap = st.snap
             keys = self._keys
+            caller = None
             for name in info.args:
                 v = loc.get(name, _MISSING)
                 if v is _MISSING:
@@ -394,11 +397,33 @@ class Recorder:
                         st.enc[name] = enc
                 k = keys.get(name) or self._key(name)
                 out.append(k[0])
-                out.append(REDACTED if k[1] else enc)
+                if k[1]:
+                    out.append(REDACTED)
+                    continue
+                if t not in ATOMS and _CALLER_REFS:
+                    if caller is None:
+                        caller = self.state_of(frame.f_back) if frame.f_back is not None else False
+                    same = caller and self._callers_name(caller, v, enc)
+                    if same:
+                        out.append(wire.caller(same))
+                        continue
+                out.append(enc)
         self.last = st
         n = len(out)
         self.emit((_HEADS[n] if n < 16 else wire.array_header(n)) + b"".join(out))
         return st
+
+    def _callers_name(self, caller, v, enc):
+        """The name id (encoded) of the first of the caller's locals, in the order they got an
+        encoding, that is v and was last given as enc (a method's `self`, passed on at every
+        call): a CALL gives it as that local, not whole again. None if there is none, or it is a
+        secret's (given as REDACTED)."""
+        snap = caller.snap
+        for cname, cenc in caller.enc.items():
+            if snap.get(cname, _MISSING) is v and cenc == enc:
+                k = self._keys.get(cname) or self._key(cname)
+                return None if k[1] else k[0]
+        return None
 
     def on_resume(self, st):
         st.suspended = False

@@ -8,7 +8,8 @@ old format could misread the new one.
 import struct
 from itertools import repeat
 
-VERSION = 2  # 2: a LINE event may give a function's local as a patch (T_PATCH)
+VERSION = 3  # 2: a LINE event may give a function's local as a patch (T_PATCH); 3: a CALL's
+# argument may be the caller's local (T_CALLER)
 MAGIC = b"REWINDRAW\x00\x00\x02"  # 12 bytes at the start of a raw stream file (framing 2: a stage)
 
 # Event kinds: the first element of every event array. A bare integer is a LINE event.
@@ -54,6 +55,9 @@ T_SUBCLASS = 17
 # Not a value: a LINE event's change of a function's local, given as a patch of its previous
 # encoding (PROTOCOL.md, "Changed locals"; see patch()).
 T_PATCH = 18
+# Not a value: a CALL's argument that is the calling frame's local of this name, unchanged since
+# the caller last gave it (PROTOCOL.md, "Changed locals"; see caller()).
+T_CALLER = 19
 
 EXT_FLOAT = 1  # msgpack fixext 8 of this type: a Python float, IEEE 754 big-endian
 
@@ -221,6 +225,12 @@ def _common_end(a, b, limit):
 
 
 _T_PATCH = bytes((T_PATCH,))
+_T_CALLER = b"\x92" + bytes((T_CALLER,))
+
+
+def caller(name_id):
+    """[T_CALLER, name id], name_id encoded: a CALL's argument that is the caller's local"""
+    return _T_CALLER + name_id
 
 
 def array(items):

@@ -167,6 +167,8 @@ def event_vectors():
                     u(1)]),
         wire.array([u(wire.CALL), u(1), u(0)]),
         u(1),
+        wire.array([u(wire.CALL), u(2), u(0), u(0), wire.caller(u(0))]),
+        wire.array([u(wire.RETURN), wire.NIL]),
         wire.array([u(wire.LINE), u(2), u(0), wire.integer(1)]),
         wire.array([u(wire.GLOBALS), u(1), u(0), wire.integer(2)]),
         wire.array([u(wire.OUTPUT), u(1), wire.text("hi\n")]),
@@ -180,7 +182,7 @@ def event_vectors():
     decoded = [
         [0, wire.VERSION, {"argv": ["prog.py"], "pid": 7}], [5, 1, "MainThread"],
         [2, 0, "/src/prog.py", "x = 1\n"], [4, 0, "x"], [4, 1, "__main__"],
-        [3, 0, 0, "<module>", "<module>", 1, 1], [7, 1, 0], 1, [8, 2, 0, 1], [17, 1, 0, 2], [14, 1, "hi\n"], [13, 0, None, False], [10],
+        [3, 0, 0, "<module>", "<module>", 1, 1], [7, 1, 0], 1, [7, 2, 0, 0, [19, 0]], [9, None], [8, 2, 0, 1], [17, 1, 0, 2], [14, 1, "hi\n"], [13, 0, None, False], [10],
         [15, "tracer-replaced", "gap"], [16, 1], [18, 3, 4], [1, 1, None],
     ]
     return {"hex": b"".join(ev).hex(), "events": decoded}

@@ -2,7 +2,7 @@
 // frame depths, indexes, snapshots. Knows the wire (protocol.ts, encoded.ts) and the store's API, not
 // its keys.
 import { K, PyFloat, VERSION, WireError, type WireEvent, type WireValue } from '../wire/protocol.js';
-import { Encoded, isUnbound, itemStart, unreadable, visitEncoded } from '../wire/encoded.js';
+import { Encoded, callerName, isUnbound, itemStart, unreadable, visitEncoded } from '../wire/encoded.js';
 import { applyPatch, isPatch } from '../wire/patch.js';
 import {
   BLOCK, EK, SNAPSHOT_EVERY, RecordingWriter, packr, sharesGlobals,
@@ -368,6 +368,30 @@ export class Ingest {
     return found;
   }
 
+  /**
+   * A call's arguments from item `from` of `e` that the agent gave as the caller's local
+   * (T_CALLER: the same object, unchanged since the caller last gave it) replaced by the value
+   * `caller` holds; returns where (none: an empty list, shared). One the caller does not hold
+   * is unreadable there, and the recording says so (an error of the agent).
+   */
+  private fromCaller(caller: LiveFrame | undefined, e: unknown[], from: number): number[] {
+    let found = NONE;
+    for (let i = from + 1; i < e.length; i += 2) {
+      const v = e[i];
+      const name = v instanceof Encoded ? callerName(v.latin1) : null;
+      if (name === null) continue;
+      if (found === NONE) found = [];
+      found.push(i);
+      const held = caller?.locals.get(name);
+      if (held instanceof Encoded && !isUnbound(held)) { e[i] = held; continue; }
+      e[i] = unreadable(e[i - 1] as number);
+      if (!this.warnings.some((w) => w.code === 'caller-unmatched')) {
+        this.warnings.push({ seq: this.seq, code: 'caller-unmatched', message: `an argument given as the caller's ${this.names[name] ?? 'local'} was not found there (an agent error): it shows as unreadable` });
+      }
+    }
+    return found;
+  }
+
   /** Name, value pairs from item `from` of `changes`. */
   private applyChanges(locals: Map<number, Value>, changes: unknown[], from = 0) {
     for (let i = from; i + 1 < changes.length; i += 2) {
@@ -415,7 +439,9 @@ export class Ingest {
       fid, code: codeId, tid: t.thread, parent: parent?.fid ?? 0, depth: t.stack.length + 1, start: this.seq, line: code.firstLine,
       locals: sharesGlobals(code) ? this.globalsOf(code.module!) : new Map(), entered: this.seq, runs: false, ran: null, running: true, changed: this.seq,
     };
-    const rebuilt = this.unpatch(f.locals, e, 3);
+    const given = this.fromCaller(parent, e, 3);
+    const patched = this.unpatch(f.locals, e, 3);
+    const rebuilt = !given.length ? patched : !patched.length ? given : [...given, ...patched].sort((a, b) => a - b);
     this.applyChanges(f.locals, e, 3);
     t.stack.push(f);
     this.framesWritten(this.w.beginFrame(fid));

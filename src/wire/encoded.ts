@@ -38,6 +38,21 @@ const UNBOUND = String.fromCharCode(0x91, T.UNBOUND);
 /** [T.ERROR, type name id]: a value that could not be read, shown as `<name (unreadable)>`. */
 export const unreadable = (name: number): Encoded => new Encoded(pack([T.ERROR, name]).toString('latin1'));
 
+/**
+ * The name id of a call's argument given as the caller's local ([T.CALLER, name id]: the same
+ * object, unchanged since the caller last gave it), or null for any other value.
+ */
+export function callerName(latin1: string): number | null {
+  if (latin1.charCodeAt(0) !== 0x92 || latin1.charCodeAt(1) !== T.CALLER) return null;
+  const c = latin1.charCodeAt(2);
+  if (c < 0x80) return c;
+  let n = c === 0xcc ? 1 : c === 0xcd ? 2 : c === 0xce ? 4 : 0;
+  if (!n || latin1.length !== 3 + n) return null;
+  let id = 0;
+  for (let i = 3; n--; i++) id = id * 256 + latin1.charCodeAt(i);
+  return id;
+}
+
 /** A deletion (T.UNBOUND), as decoded or as encoded. */
 export function isUnbound(v: unknown): boolean {
   if (v instanceof Encoded) return v.latin1 === UNBOUND;

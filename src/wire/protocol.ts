@@ -7,7 +7,7 @@ import { WireError } from './rawfile.js';
 
 export { MAGIC, RAW_HEADER, FLAG_CLOSED, FLAG_WARNED, WireError, readRawHeader, type RawHeader } from './rawfile.js';
 
-export const VERSION = 2; // the newest stream this reader understands (HELLO's version)
+export const VERSION = 3; // the newest stream this reader understands (HELLO's version)
 export const EXT_FLOAT = 1;
 
 export const K = {
@@ -21,6 +21,7 @@ export const T = {
   OBJECT: 9, DEEP: 10, CYCLE: 11, REDACTED: 12, OPAQUE: 13, REPR: 14, UNBOUND: 15, ERROR: 16,
   SUBCLASS: 17,
   PATCH: 18, // not a value: a local's change given as a patch of its previous encoding (patch.ts)
+  CALLER: 19, // not a value: a call's argument that is the caller's local of this name (encoded.ts)
 } as const;
 
 /** A Python float; kept apart from JS numbers, which stand for Python ints. */
