@@ -1352,6 +1352,32 @@ static int callers_name(Core *self, State *cs, PyObject *v, Buf *enc, PyObject *
     return 0;
 }
 
+/* A function caller's slot that is v and can change in place, the first in the order they got
+ * an encoding; -1 if none */
+static int callers_slot(State *cs, PyObject *v) {
+    if (cs->snap) return -1;
+    for (int n = 0; n < cs->nmut; n++)
+        if (cs->seen[cs->order[n]] == v) return cs->order[n];
+    return -1;
+}
+
+/* Argument i of a new frame, v, is the caller's slot j, which its shadow says is unchanged since
+ * it was last given: the frame takes that encoding, not encoding v again, and gives it as the
+ * caller's local (callers_name would find it: the first that is v, and equal) */
+static int given_by_caller(Core *self, State *st, int i, PyObject *v, State *cs, int j, Buf *out) {
+    Info *info = (Info *)st->info;
+    PyObject *k = slot_key(self, info, i), *ck = k ? slot_key(self, (Info *)cs->info, j) : NULL;
+    if (!ck) return -1;
+    Py_XSETREF(st->seen[i], Py_NewRef(v));
+    Py_XSETREF(st->encs[i], Py_NewRef(cs->encs[j]));
+    shadow_drop(&st->shadows[i]);
+    order_moved(st, i, 0);
+    if (put_bytes(out, PyTuple_GET_ITEM(k, 0))) return -1;
+    if (PyTuple_GET_ITEM(k, 1) == Py_True) return put_bytes(out, self->redacted);
+    if (PyTuple_GET_ITEM(ck, 1) == Py_True) return put_bytes(out, cs->encs[j]);
+    return put_array_header(out, 2) || put_uint(out, T_CALLER) || put_bytes(out, PyTuple_GET_ITEM(ck, 0));
+}
+
 /* Recorder.on_call: a new frame of in-scope code starts. Returns a new reference. */
 static State *on_call(Core *self, Frame *frame, Info *info) {
     if (info_slots(info)) return NULL;
@@ -1374,6 +1400,19 @@ static State *on_call(Core *self, Frame *frame, Info *info) {
     for (int i = 0; i < nargs && i < st->nslots; i++) {
         PyObject *v = locals_get(&L, info->slots, info->cellmask, i);
         if (!v) { if (PyErr_Occurred()) goto fail; continue; }
+        if (caller_refs && !is_atom(self, Py_TYPE(v))) {
+            if (!caller_found) { caller = caller_state(self, frame); caller_found = 1; }
+            int j = caller ? callers_slot(caller, v) : -1;
+            int holds = j >= 0 && HAS_SHADOW(caller->shadows[j]) ? shadow_holds(&self->enc, caller->shadows[j], v) : 0;
+            if (holds > 0) {
+                int rc = given_by_caller(self, st, i, v, caller, j, &out);
+                Py_DECREF(v);
+                if (rc) goto fail;
+                n += 2;
+                continue;
+            }
+            if (holds < 0) { Py_DECREF(v); goto fail; }
+        }
         int in_place = 0;
         int r = judge(self, v, &st->seen[i], &st->encs[i], &st->shadows[i], &tmp, &in_place);
         Py_DECREF(v);  /* (st->seen[i] holds it) */

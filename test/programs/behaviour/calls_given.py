@@ -1,7 +1,8 @@
 """Calls whose arguments are the caller's locals, which the agent gives as those locals
 (PROTOCOL.md, "The caller's locals") when unchanged since the caller last gave them: a
 method's self handed on, an alias, a list changed on the calling line before the call, a
-secret's value, a module-level caller, a generator's. test/accelerator.test.ts reads the
+secret's value, a module-level caller, a generator's, and values held still (the
+accelerator then takes them from the caller's shadow, without encoding them). test/accelerator.test.ts reads the
 recording back against one with every argument whole."""
 
 
@@ -49,6 +50,22 @@ def walk(tree, depth):
     return walk(tree, depth - 1) + 1
 
 
+def held(forest):
+    """forest held still at looks before each call: the accelerator takes it from its shadow"""
+    n = 0
+    api_key = {"k": [1, 2, 3]}
+    for i in range(4):
+        n += len(forest) + len(api_key)  # looked at, unchanged
+        n += walk(forest, 2)
+        n += stale(api_key)  # a secret's: given whole
+        n += check(forest)  # to a secret's name: redacted
+    return n
+
+
+def check(password):
+    return len(password)
+
+
 def produce(cart):
     for item in cart.items:
         yield stale(cart.items), item
@@ -57,4 +74,4 @@ def produce(cart):
 cart = fill(Cart("ann"), ["apple", "pear", "fig", "kiwi"])
 cart.add("plum", 5)
 tree = {"a": [1, 2], "b": {"c": 3}}
-print(cart.total, aliases(), secrets(), walk(tree, 5), list(produce(cart))[0])
+print(cart.total, aliases(), secrets(), walk(tree, 5), list(produce(cart))[0], held(tree))
