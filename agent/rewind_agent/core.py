@@ -24,7 +24,7 @@ from .wire import (CALL, CODE, DROPPED, END, EXCEPTION, FILE, GLOBALS, LINE, NAM
 
 _YIELD_VALUE = dis.opmap["YIELD_VALUE"]
 _MISSING = object()
-# Tests: every CALL's arguments whole (wire.caller never used), to compare recordings with
+# REWIND_AGENT_WHOLE_ARGS (tests): every CALL's arguments whole, never as the caller's locals
 _CALLER_REFS = not os.environ.get("REWIND_AGENT_WHOLE_ARGS")
 _HEADS = [wire.array_header(n) for n in range(16)]
 _LINE_KIND = wire.uint(LINE)
@@ -401,8 +401,8 @@ class Recorder:
                     out.append(REDACTED)
                     continue
                 if t not in ATOMS and _CALLER_REFS:
-                    if caller is None:
-                        caller = self.state_of(frame.f_back) if frame.f_back is not None else False
+                    if caller is None:  # (False: not recorded)
+                        caller = frame.f_back is not None and self.state_of(frame.f_back) or False
                     same = caller and self._callers_name(caller, v, enc)
                     if same:
                         out.append(wire.caller(same))
