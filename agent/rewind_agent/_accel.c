@@ -1400,9 +1400,10 @@ static State *on_call(Core *self, Frame *frame, Info *info) {
     for (int i = 0; i < nargs && i < st->nslots; i++) {
         PyObject *v = locals_get(&L, info->slots, info->cellmask, i);
         if (!v) { if (PyErr_Occurred()) goto fail; continue; }
-        if (caller_refs && !is_atom(self, Py_TYPE(v))) {
+        int j = -1;  /* a function caller's first slot that is v */
+        if (caller_refs && !is_atom(self, Py_TYPE(v))) {  /* (as judge gives it an encoding) */
             if (!caller_found) { caller = caller_state(self, frame); caller_found = 1; }
-            int j = caller ? callers_slot(caller, v) : -1;
+            j = caller ? callers_slot(caller, v) : -1;
             int holds = j >= 0 && HAS_SHADOW(caller->shadows[j]) ? shadow_holds(&self->enc, caller->shadows[j], v) : 0;
             if (holds > 0) {
                 int rc = given_by_caller(self, st, i, v, caller, j, &out);
@@ -1420,10 +1421,8 @@ static State *on_call(Core *self, Frame *frame, Info *info) {
         if (st->encs[i]) order_moved(st, i, 0);  /* it can change in place: compared by encoding */
         PyObject *k = slot_key(self, info, i), *same = NULL;
         if (!k) goto fail;
-        if (caller_refs && st->encs[i] && PyTuple_GET_ITEM(k, 1) != Py_True) {
-            if (!caller_found) { caller = caller_state(self, frame); caller_found = 1; }
-            if (caller && callers_name(self, caller, v, &tmp, &same)) goto fail;
-        }
+        if (caller && st->encs[i] && (caller->snap || j >= 0) && PyTuple_GET_ITEM(k, 1) != Py_True
+            && callers_name(self, caller, v, &tmp, &same)) goto fail;
         if (same ? put_bytes(&out, PyTuple_GET_ITEM(k, 0)) || put_array_header(&out, 2) || put_uint(&out, T_CALLER)
                 || put_bytes(&out, same)
             : put_pair(self, &out, k, &tmp, NULL)) goto fail;
