@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = join(ROOT, 'dist/src/cli/main.js');
+// timed as users run it: the command (bin/rewind.js), which starts node without NODE_EXTRA_CA_CERTS
+const REWIND = join(ROOT, 'bin/rewind.js');
 const PYTHON = process.env.BENCH_PYTHON ?? 'python3';
 // suite -> globs of the module it tests (recorded too: "the module under test included")
 const SUITES: Record<string, string[]> = {
@@ -44,8 +46,8 @@ for (const suite of chosen) {
   const dir = mkdtempSync(join(tmpdir(), 'rewind-bench-suite-'));
   const rec = join(dir, 'rec');
   const include = SUITES[suite].flatMap((g) => ['--include', g]);
-  const traced = timed([process.execPath, CLI, 'record', '--python', PYTHON, '-o', rec, ...include, '-m', 'unittest', `test.${suite}`]);
-  const open = timed([process.execPath, CLI, 'info', rec]); // the first open indexes the stream kept raw
+  const traced = timed([REWIND, 'record', '--python', PYTHON, '-o', rec, ...include, '-m', 'unittest', `test.${suite}`]);
+  const open = timed([REWIND, 'info', rec]); // the first open indexes the stream kept raw
   const info = JSON.parse(spawnSync(process.execPath, [CLI, 'info', '--json', rec], { encoding: 'utf8' }).stdout || '{}');
   const same = result(plain.out) === result(traced.out) && ran(plain.out) === ran(traced.out) && plain.status === traced.status;
   const events = info.counts?.events ?? 0;

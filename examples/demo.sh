@@ -2,7 +2,7 @@
 # Record the bundled example (it crashes on purpose), then replay it: start at the crash and
 # walk back to where the bad value came from.
 set -u
-rewind="node dist/src/cli/main.js"
+rewind="bin/rewind.js"
 $rewind record --force -o recordings/example examples/orders.py
 echo
 $rewind info recordings/example
@@ -20,4 +20,4 @@ print code
 COMMANDS
 echo
 echo "--- on a terminal, open it in the full-screen debugger (e: the exception, N S F C: backwards, ?: help):"
-echo "    node dist/src/cli/main.js replay recordings/example"
+echo "    bin/rewind.js replay recordings/example"

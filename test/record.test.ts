@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { readHeaderAt, readStream } from '../src/wire/rawfile.js';
-import { CLI, PROGRAMS, dump, frameRecords, markers, pythons, rewind, run, tmp } from './helpers.js';
+import { CLI, PROGRAMS, ROOT, dump, frameRecords, markers, pythons, rewind, run, tmp } from './helpers.js';
 
 const B = join(PROGRAMS, 'behaviour');
 const stripSummary = (s: string) => s.replace(/(^|\n)rewind: recorded [^\n]*\n$/, '$1');
@@ -215,6 +215,23 @@ function recordInBackground(options: string[], program: string, args: string[] =
   const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
   return { child, exited, marker, rec };
 }
+
+describe('the rewind command (bin/rewind.js)', () => {
+  const BIN = join(ROOT, 'bin/rewind.js');
+  const script = join(tmp(), 'env.py');
+  writeFileSync(script, 'import os\nprint(repr(os.environ.get("NODE_EXTRA_CA_CERTS")), sorted(k for k in os.environ if k.startswith("REWIND_NODE")))\n');
+  // node warns when it cannot load the certificates: the warning shows whether node read them
+  it.each([['set', '/nonexistent/certs.pem'], ['set and empty', ''], ['unset', undefined]])('NODE_EXTRA_CA_CERTS %s: node starts without it, and the program gets it as it was', (_name, value) => {
+    const { NODE_EXTRA_CA_CERTS: _, ...env } = process.env;
+    if (value !== undefined) env.NODE_EXTRA_CA_CERTS = value;
+    const plain = run('python3', [script], { env });
+    const traced = run(BIN, ['record', '-o', join(tmp(), 'rec'), script], { env });
+    expect(traced.status).toBe(0);
+    expect(traced.stdout).toBe(plain.stdout);
+    expect(traced.stdout).toBe(`${value === undefined ? 'None' : `'${value}'`} []\n`);
+    expect(stripSummary(traced.stderr)).toBe('');
+  });
+});
 
 const until = async (ok: () => boolean, tries = 1200) => {
   for (let i = 0; i < tries && !ok(); i++) await new Promise((r) => setTimeout(r, 100));
