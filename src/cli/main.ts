@@ -358,6 +358,9 @@ function displayPath(p: string): string {
   return r.startsWith('..') ? p : r;
 }
 
+/** The commands defined in this file: they need neither the replay nor the sharing commands loaded. */
+const OWN_COMMANDS = new Set(program.commands.map((c) => c.name()));
+
 async function main() {
   // `rewind dump REC | head`: the reader has gone, so stop quietly, as cat or grep do.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -367,6 +370,7 @@ async function main() {
   try {
     const argv = process.argv.slice();
     if (argv[2] === 'record') argv.splice(3, Infinity, ...programAfterModule(recordCommand, argv.slice(3)));
+    else if (OWN_COMMANDS.has(argv[2]!)) await store(); // import, info...: the store only (~25 ms less to load)
     else {
       // Every other command: the replay and sharing commands, and the store they open recordings with.
       const [{ addReplayCommands }, { addShareCommands }] = await Promise.all([import('./replay.js'), import('./share.js'), store()]);
