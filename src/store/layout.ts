@@ -11,9 +11,14 @@
 //   'P' block                 state snapshot at the start of `block` (every SNAPSHOT_EVERY): a
 //                             Snapshot, or a SnapshotDelta from the full one at an earlier block
 //                             (format 8: a large value held more than once written once)
-//   'L' file line block       index: `file:line` has line events in `block` (value: count)
-//   'V' name block            index: a local called `name` changed in `block` (value: count)
-//   'C' code block            index: a frame of `code` started in `block` (value: count)
+//   'L' file line group       index: the blocks of `group` (INDEX_GROUP blocks) in which
+//                             `file:line` has line events (value: a bit mask, bit i for block
+//                             group*INDEX_GROUP+i). Formats 2 to 8: 'L' file line block (value:
+//                             the count in that block), still read
+//   'V' name group            index: the blocks of `group` in which a local called `name`
+//                             changed (value: a bit mask; formats 2 to 8: 'V' name block, count)
+//   'C' code group            index: the blocks of `group` in which a frame of `code` started
+//                             (value: a bit mask; formats 2 to 8: 'C' code block, count)
 //   'R' file line             how often `file:line` ran in all (written at the end; absent in
 //                             recordings made before it existed: readers then sum 'L')
 //   'F' group                 the FrameRecords of frames group*FRAME_GROUP .. +FRAME_GROUP-1, as
@@ -46,8 +51,9 @@
 // those that ended in a snapshot interval; 5 and 6 had one record per run: still read), and a
 // frame record says whether its frame yielded (before, a reader looked for runs of every frame).
 // 8: a snapshot writes a large value its frames hold more than once in its `values`, and
-// refers to it (sharedvalues.ts).
-export const FORMAT_VERSION = 8;
+// refers to it (sharedvalues.ts). 9: the indexes 'L', 'V' and 'C' hold a record per group of
+// blocks, not per block.
+export const FORMAT_VERSION = 9;
 // The oldest format this Rewind still reads (format 2's full snapshots and frame records as
 // objects are read as they are). Older ones are refused with a sentence.
 export const OLDEST_READABLE = 2;
@@ -55,6 +61,10 @@ export const OLDEST_READABLE = 2;
 export const RAW_FILE = 'events.raw';
 export const BLOCK = 256;
 export const SNAPSHOT_EVERY = 16; // blocks
+/** Blocks per index record (format 9): a snapshot interval, which the flight recorder drops whole. */
+export const INDEX_GROUP = SNAPSHOT_EVERY;
+/** The format that keys the indexes by group of blocks (before it, by block). */
+export const GROUPED_INDEX = 9;
 
 export const key = {
   version: () => Buffer.from('@'),

@@ -9,7 +9,7 @@ import type { Level } from 'level';
 import { Packr } from 'msgpackr';
 import '../wire/protocol.js'; // registers the float extension with msgpackr
 import type { WireValue } from '../wire/protocol.js';
-import { BLOCK, FORMAT_VERSION, OLDEST_READABLE, RAW_FILE, SNAPSHOT_EVERY, key, keyInts, range } from './layout.js';
+import { BLOCK, FORMAT_VERSION, GROUPED_INDEX, INDEX_GROUP, OLDEST_READABLE, RAW_FILE, SNAPSHOT_EVERY, key, keyInts, range } from './layout.js';
 import { UserError } from '../errors.js';
 import { FRAME_GROUP, FrameGroups, groupOf, type Ready } from './framegroups.js';
 import { BlockWriter } from './blockwriter.js';
@@ -315,9 +315,9 @@ export function incompleteness(meta: Meta): string | null {
 export interface DroppedInterval {
   blocks: [number, number]; // first, end (exclusive)
   seqs: [number, number];
-  lineIndex: [number, number, number][]; // file, line, block
-  varIndex: [number, number][]; // name, block
-  codeIndex: [number, number][]; // code, block
+  lineIndex: [number, number, number][]; // file, line, group (INDEX_GROUP)
+  varIndex: [number, number][]; // name, group
+  codeIndex: [number, number][]; // code, group
   frames: FrameKey[]; // the frame records written in it
   runs: [number, number][]; // frame, start: the records of generators' runs that ended in it
 }
@@ -401,9 +401,9 @@ export class RecordingWriter {
       b.del(key.block(block));
       b.del(key.snapshot(block));
     }
-    for (const [file, line, block] of d.lineIndex) b.del(key.lineIndex(file, line, block));
-    for (const [name, block] of d.varIndex) b.del(key.varIndex(name, block));
-    for (const [code, block] of d.codeIndex) b.del(key.codeIndex(code, block));
+    for (const [file, line, group] of d.lineIndex) b.del(key.lineIndex(file, line, group));
+    for (const [name, group] of d.varIndex) b.del(key.varIndex(name, group));
+    for (const [code, group] of d.codeIndex) b.del(key.codeIndex(code, group));
     for (const [g, fid] of d.frames) b.del(fid === null ? key.frameGroup(g) : key.lateFrame(g, fid));
     for (const [fid, start] of d.runs) b.del(key.run(fid, start));
     this.pending += d.blocks[1] - d.blocks[0];
@@ -427,9 +427,10 @@ export class RecordingWriter {
     this.bytes += k.length + bytes.length;
   }
   putSnapshot(block: number, s: Snapshot | SnapshotDelta) { this.put(key.snapshot(block), shareValues(s)); }
-  putLineIndex(file: number, line: number, block: number, count: number) { this.put(key.lineIndex(file, line, block), count); }
-  putVarIndex(name: number, block: number, count: number) { this.put(key.varIndex(name, block), count); }
-  putCodeIndex(code: number, block: number, count: number) { this.put(key.codeIndex(code, block), count); }
+  /** The blocks of index group `group` in which `file:line` ran, as a bit mask (layout.ts). */
+  putLineIndex(file: number, line: number, group: number, mask: number) { this.put(key.lineIndex(file, line, group), mask); }
+  putVarIndex(name: number, group: number, mask: number) { this.put(key.varIndex(name, group), mask); }
+  putCodeIndex(code: number, group: number, mask: number) { this.put(key.codeIndex(code, group), mask); }
   putLineRuns(file: number, line: number, count: number) { this.put(key.lineRuns(file, line), count); }
   /** A frame begins: its record, once it ends, waits for the rest of its group. */
   beginFrame(fid: number): FrameKey[] { return this.putFrames(this.frames.begin(fid)); }
@@ -874,22 +875,57 @@ export class Recording {
    * `spread`, at most one block per `spread` blocks (for a timeline: one seek per mark).
    */
   lineBlocks(file: number, line: number, fromBlock = 0, reverse = false, spread = 1): AsyncGenerator<number> {
-    return this.indexKeys('L', [file, line], fromBlock, reverse, spread);
+    return this.indexBlocks('L', [file, line], fromBlock, reverse, spread);
   }
 
   /** Blocks in which a local called `name` changed (or was bound as an argument). */
   varBlocks(name: number, fromBlock = 0, reverse = false, spread = 1): AsyncGenerator<number> {
-    return this.indexKeys('V', [name], fromBlock, reverse, spread);
+    return this.indexBlocks('V', [name], fromBlock, reverse, spread);
   }
 
   /** Blocks in which a frame of `code` started. */
   codeBlocks(code: number, fromBlock = 0, reverse = false, spread = 1): AsyncGenerator<number> {
-    return this.indexKeys('C', [code], fromBlock, reverse, spread);
+    return this.indexBlocks('C', [code], fromBlock, reverse, spread);
   }
 
   /** Sequence numbers of the exceptions raised, at most one per `spread` events. */
   exceptionSeqs(spread = 1): AsyncGenerator<number> {
     return this.indexKeys('X', [], 0, false, spread);
+  }
+
+  /**
+   * The blocks an index ('L', 'V', 'C') of `fixed` holds, from block `from` on (or backwards);
+   * with `spread`, the first of each run of `spread` blocks, seeking past the rest.
+   */
+  private async *indexBlocks(prefix: string, fixed: number[], from: number, reverse: boolean, spread: number): AsyncGenerator<number> {
+    if (this.format < GROUPED_INDEX) { yield* this.indexKeys(prefix, fixed, from, reverse, spread); return; }
+    const r = range(prefix, ...fixed);
+    const groupOf = (b: number) => Math.floor(b / INDEX_GROUP);
+    const bound = range(prefix, ...fixed, groupOf(from)).gte;
+    const it = this.db.iterator(reverse ? { gte: r.gte, lte: bound, reverse: true } : { gte: bound, lt: r.lt });
+    // with spread: the first block of the next run (backwards: the last of the one before)
+    let next = from;
+    try {
+      for (;;) {
+        const entry = await it.next();
+        if (entry === undefined) return;
+        const group = keyInts(entry[0])[fixed.length];
+        const mask = unpack(entry[1]) as number;
+        for (let i = 0; i < INDEX_GROUP; i++) {
+          const bit = reverse ? INDEX_GROUP - 1 - i : i;
+          const b = group * INDEX_GROUP + bit;
+          if (!(mask & (1 << bit)) || (reverse ? b > next : b < next)) continue;
+          yield b;
+          if (spread > 1) next = reverse ? b - (b % spread) - 1 : b - (b % spread) + spread;
+        }
+        if (spread > 1 && groupOf(next) !== group) {
+          if (next < 0 || next > 0xffffffff) return;
+          it.seek(range(prefix, ...fixed, groupOf(next)).gte);
+        }
+      }
+    } finally {
+      await it.close();
+    }
   }
 
   /**
@@ -921,6 +957,7 @@ export class Recording {
   async lineRuns(file: number, line: number): Promise<number> {
     const total = await this.getPacked(key.lineRuns(file, line));
     if (typeof total === 'number') return total;
+    if (this.format >= GROUPED_INDEX) return 0; // its index values are masks, not counts
     let n = 0;
     for await (const v of this.db.values(range('L', file, line))) n += unpack(v) as number;
     return n;
