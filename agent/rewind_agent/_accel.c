@@ -1617,15 +1617,6 @@ static int on_resume(Core *self, State *st) {
     return rc;
 }
 
-/* a Recorder method in Python (it may change the frames table) */
-static int call_py(Core *self, PyObject *name, PyObject *arg) {
-    forget_cached(self);
-    PyObject *r = PyObject_CallMethodOneArg((PyObject *)self, name, arg);
-    if (!r) return -1;
-    Py_DECREF(r);
-    return 0;
-}
-
 /* Recorder.on_unwind(st, out, exc): out if the frame's caller is not recorded; exc may be NULL */
 static int call_unwind(Core *self, State *st, Frame *frame, PyObject *exc) {
     if (leaving(self, frame, st)) return -1;
