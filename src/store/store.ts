@@ -511,13 +511,16 @@ export class RecordingWriter {
 
   async close() {
     await this.flush(true);
-    // Deleted records stay on disk until LevelDB compacts them: a flight recording is
-    // compacted once at the end so that what is shared holds only what was kept.
-    if (this.dropped) await this.compact(Buffer.from([0]), Buffer.from([0xff]));
-    // LevelDB may be writing its memtable out as a table: closed meanwhile, it drops that work and
-    // the next open replays its log again. Compacting a range that holds no key waits for it, and
-    // writes out the rest of the memtable too, so that a recording opens without replaying a log.
-    else await this.compact(Buffer.from([0]), Buffer.from([0]));
+    if (this.dropped) {
+      // Deleted records stay on disk until LevelDB compacts them: a flight recording is
+      // compacted once at the end so that what is shared holds only what was kept.
+      await this.compact(Buffer.from([0]), Buffer.from([0xff]));
+    } else {
+      // LevelDB may be writing its memtable out as a table: closed meanwhile, it drops that work
+      // and the next open replays its log again. Compacting a range that holds no key waits for
+      // it and writes out the rest of the memtable, so the recording opens without a log to replay.
+      await this.compact(Buffer.from([0]), Buffer.from([0]));
+    }
     await this.db.close();
   }
 
